@@ -1,0 +1,59 @@
+"""The review nameko service: the ministry's desk from endorsement to selection."""
+
+from shared.dependencies import Ledger, ReadModels, RelayRunner, subscribe
+from shared.http import OpenApi, api, openapi_route
+from shared.views import case_view
+
+from . import readmodels
+from .application import Review
+from .schemas import (
+    CommissionSchema, EvaluationSchema, MilestoneReportSchema, SelectionSchema, ShortlistSchema,
+    TaskBookSchema,
+)
+
+
+class ReviewService:
+    name = "review"
+
+    ledger = Ledger(owner="review")
+    store = ReadModels(readmodels.metadata)
+    relay = RelayRunner()
+    openapi_document = OpenApi()
+    openapi = openapi_route("/review")
+
+    @property
+    def app(self) -> Review:
+        return Review(self.ledger, self.store)
+
+    @api("GET", "/review/cases", roles=("ministry", "evaluator"), summary="cases with the ministry")
+    def cases(self, request, caller):
+        return self.app.cases(caller)
+
+    @api("POST", "/review/cases/<case_id>/shortlist", roles=("ministry",), body=ShortlistSchema())
+    def shortlist(self, request, caller, case_id, body):
+        return case_view(self.app.shortlist(caller, case_id, body["shortlisted"], body["reason"]))
+
+    @api("POST", "/review/cases/<case_id>/task-book", roles=("ministry",), body=TaskBookSchema())
+    def sign_task_book(self, request, caller, case_id, body):
+        return case_view(self.app.sign_task_book(caller, case_id, body))
+
+    @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/report", roles=("applicant",),
+         body=MilestoneReportSchema())
+    def report_milestone(self, request, caller, case_id, milestone_id, body):
+        return case_view(self.app.report_milestone(caller, case_id, milestone_id, body))
+
+    @api("POST", "/review/cases/<case_id>/evaluator", roles=("ministry",), body=CommissionSchema())
+    def commission_evaluator(self, request, caller, case_id, body):
+        return case_view(self.app.commission_evaluator(caller, case_id, body["evaluator"]))
+
+    @api("POST", "/review/cases/<case_id>/evaluation", roles=("evaluator",), body=EvaluationSchema())
+    def record_evaluation(self, request, caller, case_id, body):
+        return case_view(self.app.record_evaluation(caller, case_id, body))
+
+    @api("POST", "/review/cases/<case_id>/selection", roles=("ministry",), body=SelectionSchema())
+    def select(self, request, caller, case_id, body):
+        return case_view(self.app.select(caller, case_id, body["selected"], body["reason"]))
+
+    @subscribe()
+    def on_case_event(self, event):
+        self.store.apply_once(event, readmodels.project)

@@ -1,0 +1,51 @@
+"""The verification nameko service: the city and province authorities' desk."""
+
+from shared.dependencies import Ledger, ReadModels, RelayRunner, subscribe
+from shared.http import OpenApi, api, openapi_route
+from shared.views import case_view
+
+from . import readmodels
+from .application import AUTHORITIES, Verification
+from .schemas import ChecksSchema, RecommendSchema, RejectSchema, ReturnSchema
+
+
+class VerificationService:
+    name = "verification"
+
+    ledger = Ledger(owner="verification")
+    store = ReadModels(readmodels.metadata)
+    relay = RelayRunner()
+    openapi_document = OpenApi()
+    openapi = openapi_route("/verification")
+
+    @property
+    def app(self) -> Verification:
+        return Verification(self.ledger, self.store)
+
+    @api("GET", "/verification/inbox", roles=AUTHORITIES, summary="cases in my region waiting for my level")
+    def inbox(self, request, caller):
+        return self.app.inbox(caller)
+
+    @api("POST", "/verification/cases/<case_id>/checks", roles=AUTHORITIES, body=ChecksSchema())
+    def record_checks(self, request, caller, case_id, body):
+        return case_view(self.app.record_checks(caller, case_id, body))
+
+    @api("POST", "/verification/cases/<case_id>/recommend", roles=("city",), body=RecommendSchema())
+    def recommend(self, request, caller, case_id, body):
+        return case_view(self.app.recommend(caller, case_id, body["reason"], body["rank"]))
+
+    @api("POST", "/verification/cases/<case_id>/endorse", roles=("province",), body=RecommendSchema())
+    def endorse(self, request, caller, case_id, body):
+        return case_view(self.app.endorse(caller, case_id, body["reason"], body["rank"]))
+
+    @api("POST", "/verification/cases/<case_id>/return", roles=AUTHORITIES, body=ReturnSchema())
+    def return_for_correction(self, request, caller, case_id, body):
+        return case_view(self.app.return_for_correction(caller, case_id, body["reasons"]))
+
+    @api("POST", "/verification/cases/<case_id>/reject", roles=AUTHORITIES, body=RejectSchema())
+    def reject(self, request, caller, case_id, body):
+        return case_view(self.app.reject(caller, case_id, body["reason"]))
+
+    @subscribe()
+    def on_case_event(self, event):
+        self.store.apply_once(event, readmodels.project)

@@ -1,0 +1,38 @@
+"""Who may see which case: one rule per role, applied to the case as the ledger holds it.
+
+Read models filter lists with the same rules (see each service's queries);
+commands check the authoritative case loaded from the ledger.
+"""
+
+from __future__ import annotations
+
+from shared.auth import Caller
+from shared.case import Case
+from shared.errors import Forbidden
+
+
+def may_see(caller: Caller, case: Case, assigned_experts: frozenset[str] = frozenset()) -> bool:
+    role = caller.role
+    if role in ("ministry", "auditor"):
+        return True
+    if role == "applicant":
+        return case.applicant.get("credit_code") == caller.org
+    if role == "province":
+        return case.province == caller.org
+    if role == "city":
+        return case.city is not None and case.city == caller.org
+    if role == "evaluator":
+        return case.evaluator is not None and case.evaluator == caller.org
+    if role == "expert":
+        return caller.org in assigned_experts or caller.sub in assigned_experts
+    return False
+
+
+def require_case(caller: Caller, case: Case, *roles: str) -> Case:
+    """The caller's role is one of `roles` and the case is within its reach."""
+    caller.require(*roles)
+    if not may_see(caller, case):
+        # Same answer whether the case exists elsewhere or not, for non-ministry
+        # callers, would hide existence; we say forbidden and name the rule.
+        raise Forbidden(f"{caller.role} {caller.org} has no access to case {case.id}")
+    return case

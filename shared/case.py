@@ -1,0 +1,600 @@
+"""The Case aggregate: one application's legal process as a state machine.
+
+This is the shared kernel every service deploys. It holds the states and guards
+that the two notices impose on one application, and nothing else: quotas,
+scores, notices and documents live in the services that own them.
+
+Every event carries the acting party (`actor`: subject, role, organisation) so
+that the stream alone answers "who did what, when". Event classes are never
+edited in place: a change of shape is a new `class_version` with an upcaster.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from shared.errors import DomainRuleViolation, IllegalTransition
+
+
+class Program:
+    OPEN_COMPETITION = "open_competition"  # 揭榜挂帅 tasks
+    SIGNATURE_PRODUCT = "signature_product"  # 标志性产品征集
+
+    ALL = (OPEN_COMPETITION, SIGNATURE_PRODUCT)
+
+
+class State:
+    SUBMITTED = "submitted"  # waiting for the first authority of its chain
+    RETURNED = "returned"  # returned for correction; the applicant amends
+    CITY_RECOMMENDED = "city_recommended"  # waiting for the province
+    PROVINCE_ENDORSED = "province_endorsed"  # with the ministry
+    REJECTED = "rejected"
+    SHORTLISTED = "shortlisted"  # 入围 (open competition only)
+    NOT_SHORTLISTED = "not_shortlisted"
+    IN_IMPLEMENTATION = "in_implementation"  # task book signed
+    EVALUATED = "evaluated"  # third-party evaluation recorded
+    SELECTED = "selected"
+    NOT_SELECTED = "not_selected"
+    NOTICE_OPEN = "notice_open"  # 公示
+    DELISTED = "delisted"  # an objection was upheld during the notice
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+    ALL = (
+        SUBMITTED, RETURNED, CITY_RECOMMENDED, PROVINCE_ENDORSED, REJECTED,
+        SHORTLISTED, NOT_SHORTLISTED, IN_IMPLEMENTATION, EVALUATED, SELECTED,
+        NOT_SELECTED, NOTICE_OPEN, DELISTED, PUBLISHED, WITHDRAWN,
+    )
+    TERMINAL = (REJECTED, NOT_SHORTLISTED, NOT_SELECTED, DELISTED, PUBLISHED, WITHDRAWN)
+    AWAITING_VERIFICATION = (SUBMITTED, CITY_RECOMMENDED)
+
+
+class Level:
+    CITY = "city"
+    PROVINCE = "province"
+    ALL = (CITY, PROVINCE)
+
+
+def awaiting_level(state: str, chain: list[str]) -> str | None:
+    if state == State.SUBMITTED:
+        return chain[0]
+    if state == State.CITY_RECOMMENDED:
+        return Level.PROVINCE
+    return None
+
+
+def _actor(actor: dict[str, Any]) -> dict[str, Any]:
+    missing = [k for k in ("sub", "role", "org") if not actor.get(k)]
+    if missing:
+        raise DomainRuleViolation("actor", f"actor lacks {', '.join(missing)}")
+    return {"sub": actor["sub"], "role": actor["role"], "org": actor["org"]}
+
+
+class Case(Aggregate):
+    """One application (申请) and its whole history."""
+
+    class Event(Aggregate.Event):
+        actor: dict
+
+    class Submitted(Aggregate.Created):
+        actor: dict
+        call_id: str
+        call_version: int
+        program: str
+        direction: str  # 揭榜方向 or 征集领域, as the call names it
+        applicant: dict  # {"credit_code", "name"}
+        province: str  # GB/T 2260 code of the province-level authority
+        city: str | None  # GB/T 2260 code, where the chain has a city level
+        chain: list  # verification levels in order, e.g. ["city", "province"]
+        public_notice_required: bool
+        title: str
+        application: dict  # the form as submitted
+
+    class Resubmitted(Event):
+        application: dict
+        changes: str
+
+        def apply(self, case: Case) -> None:
+            case.application = self.application
+            case.state = State.SUBMITTED
+            case.round += 1
+
+    class Withdrawn(Event):
+        reason: str
+
+        def apply(self, case: Case) -> None:
+            case.state = State.WITHDRAWN
+
+    class VerificationRecorded(Event):
+        level: str
+        checks: dict  # {"authenticity": {"passed": bool, "note": str}, ...}
+
+        def apply(self, case: Case) -> None:
+            case.verifications.append({"level": self.level, "checks": self.checks})
+
+    class CityRecommended(Event):
+        reason: str
+        rank: int
+
+        def apply(self, case: Case) -> None:
+            case.state = State.CITY_RECOMMENDED
+
+    class ProvinceEndorsed(Event):
+        reason: str
+        rank: int
+
+        def apply(self, case: Case) -> None:
+            case.state = State.PROVINCE_ENDORSED
+
+    class ReturnedForCorrection(Event):
+        level: str
+        reasons: list
+
+        def apply(self, case: Case) -> None:
+            case.state = State.RETURNED
+
+    class Rejected(Event):
+        level: str
+        reason: str
+
+        def apply(self, case: Case) -> None:
+            case.state = State.REJECTED
+
+    class ExpertReviewed(Event):
+        expert: str
+        scores: dict
+        comment: str
+
+        def apply(self, case: Case) -> None:
+            case.expert_reviews += 1
+
+    class Shortlisted(Event):
+        def apply(self, case: Case) -> None:
+            case.state = State.SHORTLISTED
+
+    class NotShortlisted(Event):
+        reason: str
+
+        def apply(self, case: Case) -> None:
+            case.state = State.NOT_SHORTLISTED
+
+    class TaskBookSigned(Event):
+        task_book: dict  # targets, deadline, milestones, signatories
+
+        def apply(self, case: Case) -> None:
+            case.state = State.IN_IMPLEMENTATION
+            case.milestones = {m["id"]: "pending" for m in self.task_book["milestones"]}
+
+    class MilestoneReported(Event):
+        milestone_id: str
+        summary: str
+        evidence: list
+
+        def apply(self, case: Case) -> None:
+            case.milestones[self.milestone_id] = "reported"
+
+    class MilestoneOverdue(Event):
+        milestone_id: str
+        due_on: date
+
+        def apply(self, case: Case) -> None:
+            case.milestones[self.milestone_id] = "overdue"
+
+    class EvaluatorCommissioned(Event):
+        evaluator: str  # the third-party institution's organisation code
+
+        def apply(self, case: Case) -> None:
+            case.evaluator = self.evaluator
+
+    class ThirdPartyEvaluated(Event):
+        score: float
+        conclusion: str
+        report: list  # evidence sha256 digests
+
+        def apply(self, case: Case) -> None:
+            case.state = State.EVALUATED
+
+    class Selected(Event):
+        def apply(self, case: Case) -> None:
+            case.state = State.SELECTED
+
+    class NotSelected(Event):
+        reason: str
+
+        def apply(self, case: Case) -> None:
+            case.state = State.NOT_SELECTED
+
+    class PublicNoticeOpened(Event):
+        notice_id: str
+        starts_on: date
+        ends_on: date  # last working day of the notice period
+
+        def apply(self, case: Case) -> None:
+            case.state = State.NOTICE_OPEN
+            case.notice_ends_on = self.ends_on
+
+    class ObjectionRaised(Event):
+        objection_id: str
+        reasons: str
+
+        def apply(self, case: Case) -> None:
+            case.open_objections.append(self.objection_id)
+
+    class ObjectionResolved(Event):
+        objection_id: str
+        upheld: bool
+        resolution: str
+
+        def apply(self, case: Case) -> None:
+            case.open_objections.remove(self.objection_id)
+            if self.upheld:
+                case.state = State.DELISTED
+
+    class Published(Event):
+        list_id: str
+
+        def apply(self, case: Case) -> None:
+            case.state = State.PUBLISHED
+
+    class EvidenceAttached(Event):
+        sha256: str
+        size: int
+        content_type: str
+        filename: str
+        step: str
+
+        def apply(self, case: Case) -> None:
+            case.evidence.append(self.sha256)
+
+    # Which state each event may follow. Events absent from a state's row are
+    # illegal there; guards below add the rules that depend on more than state.
+    ALLOWED_FROM: ClassVar[dict[type, tuple[str, ...]]] = {}
+
+    def __init__(
+        self, *, actor, call_id, call_version, program, direction, applicant,
+        province, city, chain, public_notice_required, title, application,
+    ) -> None:
+        self.call_id = call_id
+        self.call_version = call_version
+        self.program = program
+        self.direction = direction
+        self.applicant = applicant
+        self.province = province
+        self.city = city
+        self.chain = list(chain)
+        self.public_notice_required = public_notice_required
+        self.title = title
+        self.application = application
+        self.submitted_by = actor
+        self.state = State.SUBMITTED
+        self.round = 1
+        self.verifications: list[dict] = []
+        self.expert_reviews = 0
+        self.milestones: dict[str, str] = {}
+        self.evaluator: str | None = None
+        self.notice_ends_on: date | None = None
+        self.open_objections: list[str] = []
+        self.evidence: list[str] = []
+
+    # -- creation -----------------------------------------------------------
+
+    @classmethod
+    def submit(
+        cls, *, actor: dict, call_id: str, call_version: int, program: str,
+        direction: str, applicant: dict, province: str, city: str | None,
+        chain: list[str], public_notice_required: bool, title: str,
+        application: dict, case_id: UUID | None = None,
+    ) -> Case:
+        if program not in Program.ALL:
+            raise DomainRuleViolation("program", f"unknown program kind {program!r}")
+        if not chain or any(level not in Level.ALL for level in chain) or chain[-1] != Level.PROVINCE:
+            raise DomainRuleViolation(
+                "chain", "the chain of levels must end with the province, e.g. ['city', 'province']"
+            )
+        if Level.CITY in chain and not city:
+            raise DomainRuleViolation("city", "this region's chain has a city level: the city code is required")
+        return cls._create(
+            cls.Submitted,
+            id=case_id or uuid4(),
+            actor=_actor(actor), call_id=call_id, call_version=call_version,
+            program=program, direction=direction, applicant=applicant,
+            province=province, city=city if Level.CITY in chain else None,
+            chain=list(chain), public_notice_required=public_notice_required,
+            title=title, application=application,
+        )
+
+    # -- derived facts ----------------------------------------------------------
+
+    @property
+    def awaiting_level(self) -> str | None:
+        """The verification level the case waits for, if it waits for one."""
+        return awaiting_level(self.state, self.chain)
+
+    # -- guards ---------------------------------------------------------------
+
+    def _require(self, event_class: type, *, allowed: tuple[str, ...] | None = None) -> None:
+        allowed = allowed if allowed is not None else self.ALLOWED_FROM[event_class]
+        if self.state not in allowed:
+            raise IllegalTransition(
+                event=event_class.__name__, state=self.state, allowed=allowed
+            )
+
+    def _require_level(self, event_class: type, level: str) -> None:
+        self._require(event_class)
+        if self.awaiting_level != level:
+            raise IllegalTransition(
+                event=event_class.__name__, state=self.state,
+                allowed=self.ALLOWED_FROM[event_class],
+                detail=f"the case waits for the {self.awaiting_level} level, not the {level} level",
+            )
+
+    def _require_program(self, event_class: type, program: str) -> None:
+        if self.program != program:
+            raise IllegalTransition(
+                event=event_class.__name__, state=self.state,
+                allowed=self.ALLOWED_FROM[event_class],
+                detail=f"only {program} cases have this step; this case is {self.program}",
+            )
+
+    # -- intake ---------------------------------------------------------------
+
+    def resubmit(self, *, actor: dict, application: dict, changes: str) -> None:
+        self._require(Case.Resubmitted)
+        self.trigger_event(Case.Resubmitted, actor=_actor(actor), application=application, changes=changes)
+
+    def withdraw(self, *, actor: dict, reason: str) -> None:
+        self._require(Case.Withdrawn)
+        self.trigger_event(Case.Withdrawn, actor=_actor(actor), reason=reason)
+
+    # -- verification ---------------------------------------------------------
+
+    def record_verification(self, *, actor: dict, level: str, checks: dict) -> None:
+        self._require_level(Case.VerificationRecorded, level)
+        self.trigger_event(Case.VerificationRecorded, actor=_actor(actor), level=level, checks=checks)
+
+    def recommend_by_city(self, *, actor: dict, reason: str, rank: int) -> None:
+        self._require_level(Case.CityRecommended, Level.CITY)
+        self.trigger_event(Case.CityRecommended, actor=_actor(actor), reason=reason, rank=rank)
+
+    def endorse_by_province(self, *, actor: dict, reason: str, rank: int) -> None:
+        self._require_level(Case.ProvinceEndorsed, Level.PROVINCE)
+        self.trigger_event(Case.ProvinceEndorsed, actor=_actor(actor), reason=reason, rank=rank)
+
+    def return_for_correction(self, *, actor: dict, level: str, reasons: list[str]) -> None:
+        self._require_level(Case.ReturnedForCorrection, level)
+        if not reasons:
+            raise DomainRuleViolation("reasons", "a return for correction must state at least one reason")
+        self.trigger_event(Case.ReturnedForCorrection, actor=_actor(actor), level=level, reasons=list(reasons))
+
+    def reject(self, *, actor: dict, level: str, reason: str) -> None:
+        self._require_level(Case.Rejected, level)
+        self.trigger_event(Case.Rejected, actor=_actor(actor), level=level, reason=reason)
+
+    # -- review ---------------------------------------------------------------
+
+    def record_expert_review(self, *, actor: dict, expert: str, scores: dict, comment: str) -> None:
+        self._require(Case.ExpertReviewed)
+        self.trigger_event(Case.ExpertReviewed, actor=_actor(actor), expert=expert, scores=scores, comment=comment)
+
+    def shortlist(self, *, actor: dict) -> None:
+        self._require(Case.Shortlisted)
+        self._require_program(Case.Shortlisted, Program.OPEN_COMPETITION)
+        self.trigger_event(Case.Shortlisted, actor=_actor(actor))
+
+    def decline_shortlist(self, *, actor: dict, reason: str) -> None:
+        self._require(Case.NotShortlisted)
+        self._require_program(Case.NotShortlisted, Program.OPEN_COMPETITION)
+        self.trigger_event(Case.NotShortlisted, actor=_actor(actor), reason=reason)
+
+    def sign_task_book(self, *, actor: dict, task_book: dict) -> None:
+        self._require(Case.TaskBookSigned)
+        milestones = task_book.get("milestones") or []
+        if not milestones:
+            raise DomainRuleViolation("task_book.milestones", "a task book states at least one milestone (时间节点)")
+        ids = [m.get("id") for m in milestones]
+        if any(not i for i in ids) or len(set(ids)) != len(ids):
+            raise DomainRuleViolation("task_book.milestones", "every milestone needs a unique id")
+        self.trigger_event(Case.TaskBookSigned, actor=_actor(actor), task_book=task_book)
+
+    def report_milestone(self, *, actor: dict, milestone_id: str, summary: str, evidence: list[str]) -> None:
+        self._require(Case.MilestoneReported)
+        self._require_milestone(milestone_id)
+        self.trigger_event(
+            Case.MilestoneReported, actor=_actor(actor), milestone_id=milestone_id,
+            summary=summary, evidence=list(evidence),
+        )
+
+    def mark_milestone_overdue(self, *, actor: dict, milestone_id: str, due_on: date) -> None:
+        self._require(Case.MilestoneOverdue)
+        self._require_milestone(milestone_id)
+        if self.milestones[milestone_id] != "pending":
+            raise DomainRuleViolation(
+                "milestone_id", f"milestone {milestone_id} is {self.milestones[milestone_id]}, not pending"
+            )
+        self.trigger_event(Case.MilestoneOverdue, actor=_actor(actor), milestone_id=milestone_id, due_on=due_on)
+
+    def _require_milestone(self, milestone_id: str) -> None:
+        if milestone_id not in self.milestones:
+            raise DomainRuleViolation("milestone_id", f"the task book has no milestone {milestone_id!r}")
+
+    def commission_evaluator(self, *, actor: dict, evaluator: str) -> None:
+        self._require(Case.EvaluatorCommissioned)
+        self.trigger_event(Case.EvaluatorCommissioned, actor=_actor(actor), evaluator=evaluator)
+
+    def record_evaluation(self, *, actor: dict, score: float, conclusion: str, report: list[str]) -> None:
+        self._require(Case.ThirdPartyEvaluated)
+        if self.evaluator is None:
+            raise DomainRuleViolation("evaluator", "no third-party institution has been commissioned for this case")
+        if actor.get("org") != self.evaluator:
+            raise DomainRuleViolation(
+                "evaluator", f"the case was commissioned to {self.evaluator}, not to {actor.get('org')}"
+            )
+        self.trigger_event(
+            Case.ThirdPartyEvaluated, actor=_actor(actor), score=float(score),
+            conclusion=conclusion, report=list(report),
+        )
+
+    def _selection_sources(self) -> tuple[str, ...]:
+        # 揭榜挂帅: selection follows the third-party evaluation; 标志性产品:
+        # the ministry's experts choose among the endorsed products.
+        if self.program == Program.OPEN_COMPETITION:
+            return (State.EVALUATED,)
+        return (State.PROVINCE_ENDORSED,)
+
+    def select(self, *, actor: dict) -> None:
+        self._require(Case.Selected, allowed=self._selection_sources())
+        self.trigger_event(Case.Selected, actor=_actor(actor))
+
+    def decline_selection(self, *, actor: dict, reason: str) -> None:
+        self._require(Case.NotSelected, allowed=self._selection_sources())
+        self.trigger_event(Case.NotSelected, actor=_actor(actor), reason=reason)
+
+    # -- publication ----------------------------------------------------------
+
+    def open_public_notice(self, *, actor: dict, notice_id: str, starts_on: date, ends_on: date) -> None:
+        self._require(Case.PublicNoticeOpened)
+        if not self.public_notice_required:
+            raise DomainRuleViolation("notice", "this case's call publishes without a public notice")
+        if ends_on < starts_on:
+            raise DomainRuleViolation("ends_on", "a notice cannot end before it starts")
+        self.trigger_event(
+            Case.PublicNoticeOpened, actor=_actor(actor), notice_id=notice_id,
+            starts_on=starts_on, ends_on=ends_on,
+        )
+
+    def raise_objection(self, *, actor: dict, objection_id: str, reasons: str, today: date) -> None:
+        self._require(Case.ObjectionRaised)
+        if self.notice_ends_on is not None and today > self.notice_ends_on:
+            raise DomainRuleViolation("objection", f"the public notice ended on {self.notice_ends_on.isoformat()}")
+        self.trigger_event(Case.ObjectionRaised, actor=_actor(actor), objection_id=objection_id, reasons=reasons)
+
+    def resolve_objection(self, *, actor: dict, objection_id: str, upheld: bool, resolution: str) -> None:
+        self._require(Case.ObjectionResolved)
+        if objection_id not in self.open_objections:
+            raise DomainRuleViolation("objection_id", f"no open objection {objection_id!r} on this case")
+        self.trigger_event(
+            Case.ObjectionResolved, actor=_actor(actor), objection_id=objection_id,
+            upheld=upheld, resolution=resolution,
+        )
+
+    def publish(self, *, actor: dict, list_id: str, today: date) -> None:
+        allowed = (State.NOTICE_OPEN,) if self.public_notice_required else (State.SELECTED,)
+        self._require(Case.Published, allowed=allowed)
+        if self.public_notice_required:
+            assert self.notice_ends_on is not None
+            if today <= self.notice_ends_on:
+                raise DomainRuleViolation(
+                    "notice", f"the public notice runs until {self.notice_ends_on.isoformat()} inclusive"
+                )
+            if self.open_objections:
+                raise DomainRuleViolation(
+                    "objections", f"objections still open: {', '.join(self.open_objections)}"
+                )
+        self.trigger_event(Case.Published, actor=_actor(actor), list_id=list_id)
+
+    # -- documents --------------------------------------------------------------
+
+    def attach_evidence(
+        self, *, actor: dict, sha256: str, size: int, content_type: str, filename: str, step: str
+    ) -> None:
+        self.trigger_event(
+            Case.EvidenceAttached, actor=_actor(actor), sha256=sha256, size=size,
+            content_type=content_type, filename=filename, step=step,
+        )
+
+
+_S = State
+Case.ALLOWED_FROM = {
+    Case.Resubmitted: (_S.RETURNED,),
+    Case.Withdrawn: (
+        _S.SUBMITTED, _S.RETURNED, _S.CITY_RECOMMENDED, _S.PROVINCE_ENDORSED,
+        _S.SHORTLISTED, _S.IN_IMPLEMENTATION,
+    ),
+    Case.VerificationRecorded: _S.AWAITING_VERIFICATION,
+    Case.CityRecommended: _S.AWAITING_VERIFICATION,
+    Case.ProvinceEndorsed: _S.AWAITING_VERIFICATION,
+    Case.ReturnedForCorrection: _S.AWAITING_VERIFICATION,
+    Case.Rejected: _S.AWAITING_VERIFICATION,
+    Case.ExpertReviewed: (_S.PROVINCE_ENDORSED,),
+    Case.Shortlisted: (_S.PROVINCE_ENDORSED,),
+    Case.NotShortlisted: (_S.PROVINCE_ENDORSED,),
+    Case.TaskBookSigned: (_S.SHORTLISTED,),
+    Case.MilestoneReported: (_S.IN_IMPLEMENTATION,),
+    Case.MilestoneOverdue: (_S.IN_IMPLEMENTATION,),
+    Case.EvaluatorCommissioned: (_S.IN_IMPLEMENTATION,),
+    Case.ThirdPartyEvaluated: (_S.IN_IMPLEMENTATION,),
+    Case.Selected: (_S.EVALUATED, _S.PROVINCE_ENDORSED),
+    Case.NotSelected: (_S.EVALUATED, _S.PROVINCE_ENDORSED),
+    Case.PublicNoticeOpened: (_S.SELECTED,),
+    Case.ObjectionRaised: (_S.NOTICE_OPEN,),
+    Case.ObjectionResolved: (_S.NOTICE_OPEN,),
+    Case.Published: (_S.NOTICE_OPEN, _S.SELECTED),
+    Case.EvidenceAttached: _S.ALL,
+}
+
+# Which service may append which event. The ledger refuses a save that carries
+# an event its service does not own (see shared.ledger.CaseLedger).
+OWNERS: dict[str, frozenset[type]] = {
+    "intake": frozenset({Case.Submitted, Case.Resubmitted, Case.Withdrawn}),
+    "verification": frozenset({
+        Case.VerificationRecorded, Case.CityRecommended, Case.ProvinceEndorsed,
+        Case.ReturnedForCorrection, Case.Rejected,
+    }),
+    "review": frozenset({
+        Case.ExpertReviewed, Case.Shortlisted, Case.NotShortlisted, Case.TaskBookSigned,
+        Case.MilestoneReported, Case.MilestoneOverdue, Case.EvaluatorCommissioned,
+        Case.ThirdPartyEvaluated, Case.Selected, Case.NotSelected,
+    }),
+    "publication": frozenset({
+        Case.PublicNoticeOpened, Case.ObjectionRaised, Case.ObjectionResolved, Case.Published,
+    }),
+    "documents": frozenset({Case.EvidenceAttached}),
+}
+
+EVENT_TYPES: dict[str, type] = {cls.__name__: cls for owned in OWNERS.values() for cls in owned}
+
+
+def owner_of(event_class: type) -> str:
+    for service, owned in OWNERS.items():
+        if event_class in owned:
+            return service
+    raise KeyError(event_class.__name__)
+
+
+# The stage a case is in after an event, for read models that see integration
+# events rather than the aggregate. tests/unit/test_state_after.py checks this
+# table against the aggregate itself, so the two cannot drift apart.
+_STATE_AFTER: dict[str, str | None] = {
+    "Submitted": State.SUBMITTED,
+    "Resubmitted": State.SUBMITTED,
+    "Withdrawn": State.WITHDRAWN,
+    "CityRecommended": State.CITY_RECOMMENDED,
+    "ProvinceEndorsed": State.PROVINCE_ENDORSED,
+    "ReturnedForCorrection": State.RETURNED,
+    "Rejected": State.REJECTED,
+    "Shortlisted": State.SHORTLISTED,
+    "NotShortlisted": State.NOT_SHORTLISTED,
+    "TaskBookSigned": State.IN_IMPLEMENTATION,
+    "ThirdPartyEvaluated": State.EVALUATED,
+    "Selected": State.SELECTED,
+    "NotSelected": State.NOT_SELECTED,
+    "PublicNoticeOpened": State.NOTICE_OPEN,
+    "Published": State.PUBLISHED,
+}
+
+
+def state_after(event_type: str, payload: dict, previous: str | None) -> str:
+    if event_type == "ObjectionResolved":
+        return State.DELISTED if payload.get("upheld") else (previous or State.NOTICE_OPEN)
+    after = _STATE_AFTER.get(event_type)
+    if after is not None:
+        return after
+    if event_type not in EVENT_TYPES:
+        raise KeyError(f"unknown case event {event_type!r}")
+    if previous is None:
+        raise ValueError(f"{event_type} cannot be the first event of a case")
+    return previous

@@ -1,0 +1,20 @@
+"""The shape of every case command: load, check who may act, change, save."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from shared.access import require_case
+from shared.auth import Caller
+from shared.case import Case
+from shared.ledger import CaseLedger
+
+
+def change_case(
+    ledger: CaseLedger, caller: Caller, case_id: str, roles: tuple[str, ...],
+    command: Callable[[Case], None],
+) -> Case:
+    case = require_case(caller, ledger.get_case(case_id), *roles)
+    command(case)
+    ledger.save_case(case)
+    return case

@@ -1,0 +1,198 @@
+"""nameko glue: the ledger, read models, relay, clock and event subscription as extensions.
+
+Each builds its client once in `setup()`/`start()` and closes it in `stop()`;
+service classes only declare them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import eventlet
+from kombu import Connection, Producer
+from nameko.extensions import DependencyProvider
+from nameko.messaging import Consumer
+
+from shared import topology
+from shared.config import Settings
+from shared.contracts import IntegrationEventSchema
+from shared.ledger import CaseLedger
+from shared.readmodel import ReadModelStore
+from shared.relay import Relay
+
+log = logging.getLogger(__name__)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def check_psycopg_is_cooperative() -> None:
+    """Refuse to start with psycopg's C build: it would stall eventlet's hub on every query."""
+    import psycopg
+
+    if psycopg.pq.__impl__ != "python":
+        raise RuntimeError(
+            f"psycopg uses its {psycopg.pq.__impl__} implementation, which blocks eventlet; "
+            "uninstall psycopg-binary / psycopg-c (see docs/architecture.md)"
+        )
+
+
+class Ledger(DependencyProvider):
+    """The case ledger, opened as `owner` (None: read-only)."""
+
+    def __init__(self, owner: str | None):
+        self.owner = owner
+
+    def setup(self) -> None:
+        check_psycopg_is_cooperative()
+        settings = Settings.from_nameko(self.container.config)
+        self.ledger = CaseLedger(settings.ledger_url, owner=self.owner)
+
+    def stop(self) -> None:
+        self.ledger.close()
+
+    def get_dependency(self, worker_ctx) -> CaseLedger:
+        return self.ledger
+
+
+class ReadModels(DependencyProvider):
+    def __init__(self, metadata):
+        self.metadata = metadata
+
+    def setup(self) -> None:
+        settings = Settings.from_nameko(self.container.config)
+        self.store = ReadModelStore(settings.readmodel_url_for(self.container.service_name), self.metadata)
+
+    def stop(self) -> None:
+        self.store.dispose()
+
+    def get_dependency(self, worker_ctx) -> ReadModelStore:
+        return self.store
+
+
+class Clock(DependencyProvider):
+    """Today's date in China. Tests move it through config (CLOCK_OFFSET_DAYS)."""
+
+    def setup(self) -> None:
+        self.offset = timedelta(days=int(self.container.config.get("CLOCK_OFFSET_DAYS", 0)))
+
+    def get_dependency(self, worker_ctx):
+        offset = self.offset
+
+        class _Now:
+            @staticmethod
+            def now() -> datetime:
+                return datetime.now(timezone.utc) + offset
+
+            @staticmethod
+            def today() -> date:
+                return (datetime.now(CHINA) + offset).date()
+
+        return _Now
+
+
+class RelayRunner(DependencyProvider):
+    """Runs the outbox relay loop in this process; the leadership lock keeps it to one publisher."""
+
+    def setup(self) -> None:
+        self.settings = Settings.from_nameko(self.container.config)
+        self.running = False
+
+    def start(self) -> None:
+        self.ledger = CaseLedger(self.settings.ledger_url, owner=None)
+        self.relay = Relay(
+            self.ledger, self.settings.ledger_url, self.settings.amqp_uri, self.settings.exchange
+        )
+        self.running = True
+        self.container.spawn_managed_thread(self._loop, identifier="outbox-relay")
+
+    def _loop(self) -> None:
+        backoff = self.settings.relay_poll_interval
+        while self.running:
+            try:
+                sent = self.relay.run_once()
+                backoff = self.settings.relay_poll_interval
+            except Exception as exc:  # noqa: BLE001 - a broker or database outage must not kill the service
+                log.warning("relay: %s; retrying in %.1fs", exc, backoff)
+                self.relay.reset_broker()
+                sent = 0
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not sent:
+                eventlet.sleep(self.settings.relay_poll_interval)
+
+    def stop(self) -> None:
+        self.running = False
+        self.relay.close()
+        self.ledger.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> Relay:
+        return self.relay
+
+
+class LedgerSubscriber(Consumer):
+    """Consumes this service's ledger queue; the method gets the integration event as a dict.
+
+    A failing handler's message goes to the retry queue and returns after a
+    delay; after `max_delivery_attempts` it is parked with the error.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(queue=None, requeue_on_error=False, **kwargs)
+
+    def setup(self) -> None:
+        settings = Settings.from_nameko(self.container.config)
+        self.max_attempts = settings.max_delivery_attempts
+        self.amqp_uri = settings.amqp_uri
+        service = self.container.service_name
+        self.queue, _, self.parked_queue = topology.service_queues(service, settings.exchange)
+        with Connection(settings.amqp_uri) as conn:
+            topology.declare(conn.channel(), settings.exchange, services=[service])
+        self.schema = IntegrationEventSchema()
+        super().setup()
+
+    def handle_message(self, body, message):
+        if isinstance(body, (bytes, str)):
+            body = json.loads(body)
+        errors = self.schema.validate(body)
+        if errors:
+            self._park(message, body, f"not an integration event: {errors}")
+            return
+        super().handle_message(body, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        attempts = 1 + sum(
+            d.get("count", 0)
+            for d in (message.headers or {}).get("x-death", [])
+            if d.get("queue") == self.queue.name
+        )
+        if attempts >= self.max_attempts:
+            self._park(message, message.payload, f"{exc_info[0].__name__}: {exc_info[1]}", attempts)
+        else:
+            message.reject(requeue=False)  # dead-letters to the retry queue
+
+    def _park(self, message, body, reason: str, attempts: int = 1) -> None:
+        log.error("parking %s after %d attempt(s): %s", message.properties.get("message_id"), attempts, reason)
+        with Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.channel()).publish(
+                body if isinstance(body, (str, bytes)) else json.dumps(body, ensure_ascii=False),
+                exchange="",
+                routing_key=self.parked_queue.name,
+                content_type="application/json",
+                message_id=message.properties.get("message_id"),
+                headers={"x-error": reason[:1000], "x-attempts": attempts},
+                delivery_mode=2,
+            )
+        self.queue_consumer.ack_message(message)
+
+
+subscribe = LedgerSubscriber.decorator

@@ -1,0 +1,143 @@
+"""The case ledger: one eventsourcing application store, one stream per case.
+
+Every service opens the same ledger (same tables) with its own name as
+`owner`; a save that carries an event type the owner does not append is
+refused before anything is written. Optimistic concurrency on the case's
+version is the store's own: a stale save raises `ConcurrentUpdate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterator
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from shared.case import OWNERS, Case
+from shared.config import eventsourcing_env
+from shared.errors import ConcurrentUpdate, EventNotOwned, NotFound
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One event of a case as an auditor reads it."""
+
+    case_id: str
+    version: int
+    type: str
+    timestamp: str
+    actor: dict
+    payload: dict
+    notification_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "version": self.version,
+            "type": self.type,
+            "timestamp": self.timestamp,
+            "actor": self.actor,
+            "payload": self.payload,
+            "notification_id": self.notification_id,
+        }
+
+
+_BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+
+
+def to_recorded(event: Any, notification_id: int | None = None) -> RecordedEvent:
+    payload = {k: _plain(v) for k, v in event.__dict__.items() if k not in _BASE_FIELDS}
+    return RecordedEvent(
+        case_id=str(event.originator_id),
+        version=event.originator_version,
+        type=type(event).__name__,
+        timestamp=event.timestamp.isoformat(),
+        actor=dict(event.actor),
+        payload=payload,
+        notification_id=notification_id,
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date,)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class CaseLedger(Application[UUID]):
+    # The name fixes the tables' names: every service must open the same ones.
+    name = "Ledger"
+
+    def __init__(self, url: str, owner: str | None = None, env: dict | None = None):
+        if owner is not None and owner not in OWNERS:
+            raise ValueError(f"unknown owner {owner!r}; owners are {sorted(OWNERS)}")
+        self.owner = owner
+        super().__init__(env={**eventsourcing_env(url), **(env or {})})
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def get_case(self, case_id: UUID | str) -> Case:
+        try:
+            case_uuid = case_id if isinstance(case_id, UUID) else UUID(str(case_id))
+        except ValueError:
+            raise NotFound(f"no case {case_id}") from None
+        try:
+            case = self.repository.get(case_uuid)
+        except AggregateNotFoundError:
+            raise NotFound(f"no case {case_id}") from None
+        if not isinstance(case, Case):
+            raise NotFound(f"no case {case_id}")
+        return case
+
+    def save_case(self, case: Case) -> int:
+        """Appends the case's pending events; returns the case's new version."""
+        owned = OWNERS.get(self.owner or "", frozenset())
+        foreign = [type(e).__name__ for e in case.pending_events if type(e) not in owned]
+        if foreign:
+            raise EventNotOwned(
+                f"the {self.owner or 'read-only'} service may not append {', '.join(foreign)}"
+            )
+        try:
+            self.save(case)
+        except IntegrityError:
+            raise ConcurrentUpdate(
+                f"case {case.id} was changed by another command at the same time; reload and retry",
+                {"version": [str(case.version)]},
+            ) from None
+        return case.version
+
+    def history(self, case_id: UUID | str) -> list[RecordedEvent]:
+        case = self.get_case(case_id)  # raises NotFound
+        return [to_recorded(e) for e in self.events.get(case.id)]
+
+    def notifications(self, after: int, limit: int) -> Iterator[tuple[int, Any]]:
+        """Domain events after notification id `after`, in commit order."""
+        for n in self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        ):
+            yield n.id, self.mapper.to_domain_event(n)
+
+    def max_notification_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
