@@ -13,6 +13,9 @@ import time
 
 def _serve(args) -> int:
     # eventlet must patch the standard library before kombu, psycopg or sqlalchemy load.
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
     import eventlet
 
     eventlet.monkey_patch()

@@ -52,6 +52,7 @@ class Settings:
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     relay_poll_interval: float = 0.05
     max_delivery_attempts: int = 5
+    max_upload_bytes: int = 512 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -78,6 +79,7 @@ class Settings:
             ports=ports,
             relay_poll_interval=float(env.get("RELAY_POLL_INTERVAL", "0.05")),
             max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
+            max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
         )
 
     def readmodel_url_for(self, service: str) -> str:

@@ -12,6 +12,13 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import eventlet
+
+# Imported here, at service import time: nameko runs the extensions' setup() in
+# parallel greenthreads, and two of them importing psycopg lazily at once meet
+# a partially initialised module.
+import eventsourcing.postgres  # noqa: F401
+import psycopg
+import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 from kombu import Connection, Producer
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer
@@ -30,8 +37,6 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 def check_psycopg_is_cooperative() -> None:
     """Refuse to start with psycopg's C build: it would stall eventlet's hub on every query."""
-    import psycopg
-
     if psycopg.pq.__impl__ != "python":
         raise RuntimeError(
             f"psycopg uses its {psycopg.pq.__impl__} implementation, which blocks eventlet; "
@@ -99,12 +104,12 @@ class RelayRunner(DependencyProvider):
     def setup(self) -> None:
         self.settings = Settings.from_nameko(self.container.config)
         self.running = False
-
-    def start(self) -> None:
         self.ledger = CaseLedger(self.settings.ledger_url, owner=None)
         self.relay = Relay(
             self.ledger, self.settings.ledger_url, self.settings.amqp_uri, self.settings.exchange
         )
+
+    def start(self) -> None:
         self.running = True
         self.container.spawn_managed_thread(self._loop, identifier="outbox-relay")
 
@@ -132,8 +137,8 @@ class RelayRunner(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> Relay:
-        return self.relay
+    def get_dependency(self, worker_ctx) -> None:
+        return None  # the relay works on its own; services never call it
 
 
 class LedgerSubscriber(Consumer):

@@ -8,6 +8,7 @@ version is the store's own: a stale save raises `ConcurrentUpdate`.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterator
@@ -17,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from shared.case import OWNERS, Case
-from shared.config import eventsourcing_env
+from shared.config import eventsourcing_env, sqlalchemy_url
 from shared.errors import ConcurrentUpdate, EventNotOwned, NotFound
 
 
@@ -84,6 +85,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+SCHEMA_LOCK_KEY = 0x73636865  # "sche": serialises table creation across processes
+
+
+@contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Holds a PostgreSQL advisory lock while tables are created.
+
+    Several service processes start at once against one ledger, and PostgreSQL's
+    CREATE TABLE IF NOT EXISTS is not safe when raced (duplicate pg_type rows).
+    SQLite serialises DDL itself.
+    """
+    if not url.startswith(("postgresql", "postgres")):
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(sqlalchemy_url(url).replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
 class CaseLedger(Application[UUID]):
     # The name fixes the tables' names: every service must open the same ones.
     name = "Ledger"
@@ -92,7 +117,8 @@ class CaseLedger(Application[UUID]):
         if owner is not None and owner not in OWNERS:
             raise ValueError(f"unknown owner {owner!r}; owners are {sorted(OWNERS)}")
         self.owner = owner
-        super().__init__(env={**eventsourcing_env(url), **(env or {})})
+        with schema_lock(url):
+            super().__init__(env={**eventsourcing_env(url), **(env or {})})
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -118,7 +118,11 @@ def docker_available() -> bool:
 def _compose_up(service: str) -> bool:
     if not (PROJECT_ROOT / "docker-compose.yml").exists() or not docker_available():
         return False
-    subprocess.run(["docker", "compose", "up", "-d", service], cwd=PROJECT_ROOT, check=True)
+    # docker-compose.yml requires JWT_SECRET (the app services' ${JWT_SECRET:?...}) and
+    # compose checks it for the whole file, even when starting only `rabbitmq`/`postgres`,
+    # which never read it.
+    env = {**os.environ, "JWT_SECRET": os.environ.get("JWT_SECRET") or "not-used-by-" + service}
+    subprocess.run(["docker", "compose", "up", "-d", service], cwd=PROJECT_ROOT, env=env, check=True)
     return True
 
 

@@ -451,27 +451,34 @@ class EvidenceStore:
     ) -> StoredObject:
         """Store the file read from `stream` under its SHA-256, unless already stored."""
         with spool_stream(stream, max_bytes=max_bytes) as spooled:
-            key = key_for(spooled.sha256)
-            created = not self.exists(spooled.sha256)
-            if created:
-                with self._translate(f"uploading {key}"):
-                    self.client.put_object(
-                        self.bucket,
-                        key,
-                        spooled.file,
-                        length=spooled.size,
-                        content_type=content_type or "application/octet-stream",
-                        metadata={SHA256_METADATA: spooled.sha256},
-                        part_size=PART_SIZE,
-                        num_parallel_uploads=self.upload_parallelism,
-                    )
-            return StoredObject(
-                sha256=spooled.sha256,
-                size=spooled.size,
-                key=key,
-                created=created,
-                head=spooled.head,
-            )
+            return self.put_spooled(spooled, content_type=content_type)
+
+    def put_spooled(self, spooled: Spooled, *, content_type: str) -> StoredObject:
+        """Store a file already read by `spool_stream` (e.g. after sniffing its head).
+
+        Nothing is uploaded when the key already exists: evidence is never overwritten."""
+        key = key_for(spooled.sha256)
+        created = not self.exists(spooled.sha256)
+        if created:
+            spooled.file.seek(0)
+            with self._translate(f"uploading {key}"):
+                self.client.put_object(
+                    self.bucket,
+                    key,
+                    spooled.file,
+                    length=spooled.size,
+                    content_type=content_type or "application/octet-stream",
+                    metadata={SHA256_METADATA: spooled.sha256},
+                    part_size=PART_SIZE,
+                    num_parallel_uploads=self.upload_parallelism,
+                )
+        return StoredObject(
+            sha256=spooled.sha256,
+            size=spooled.size,
+            key=key,
+            created=created,
+            head=spooled.head,
+        )
 
     # -- reading
 

@@ -22,7 +22,7 @@ from kombu import Connection, Producer
 from shared import topology
 from shared.config import sqlalchemy_url
 from shared.contracts import message_id, routing_key
-from shared.ledger import CaseLedger, to_recorded
+from shared.ledger import CaseLedger, schema_lock, to_recorded
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,11 @@ relay_position = sa.Table(
 class PositionStore:
     """The last notification id the broker confirmed, kept in the ledger database."""
 
-    def __init__(self, engine: sa.Engine, name: str = "rabbitmq"):
+    def __init__(self, engine: sa.Engine, url: str, name: str = "rabbitmq"):
         self.engine = engine
         self.name = name
-        _metadata.create_all(engine)
+        with schema_lock(url):
+            _metadata.create_all(engine)
 
     def get(self) -> int:
         with self.engine.connect() as conn:
@@ -161,7 +162,7 @@ class Relay:
     ):
         self.ledger = ledger
         self.engine = sa.create_engine(sqlalchemy_url(ledger_url), pool_pre_ping=True)
-        self.positions = PositionStore(self.engine)
+        self.positions = PositionStore(self.engine, ledger_url)
         self.leadership = leadership_for(ledger_url, self.engine)
         self.amqp_uri = amqp_uri
         self.exchange = topology.ledger_exchange(exchange)

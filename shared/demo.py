@@ -1,0 +1,169 @@
+"""The demo: one 揭榜挂帅 case driven from submitted to published through the HTTP APIs.
+
+Everything it defines is SAMPLE data, labelled as such: the real call's nine
+task directions are in an attachment we do not have, so the demo's call,
+direction, units and people are invented for the walk and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import requests
+
+from shared.auth import mint_token
+from shared.config import Settings
+
+SAMPLE_CALL = {
+    "call_id": "sample-bioreactor-demo",
+    "program": "open_competition",
+    "year": 2025,
+    "title": "SAMPLE — 高性能生物反应器创新任务揭榜挂帅 (demo data, not the real call)",
+    "notice_number": "SAMPLE (modelled on 工信厅联消费函〔2025〕220号)",
+    "directions": [
+        {"code": "sample-reactor-1", "name": "SAMPLE direction (not from the notice)", "category": "反应器系统"}
+    ],
+    "directions_note": "SAMPLE: the notice's nine directions are in its Attachment 1, which we do not have",
+    "chains": {"default": ["province"], "420000": ["city", "province"]},
+    "public_notice_required": False,
+    "sample": True,
+}
+
+SAMPLE_UNIT = {"credit_code": "91420100MA4K0000X0", "name": "SAMPLE 武汉示例生物装备有限公司"}  # invented
+SAMPLE_EVALUATOR = "12100000SAMPLE0001"  # an invented third-party institution code
+
+# The smallest file that sniffs as a PDF: enough for the demo's evidence.
+SAMPLE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Platform:
+    """The services' base URLs and a token per role, for one walk."""
+
+    settings: Settings
+    base: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def local(cls, settings: Settings) -> Platform:
+        host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "") else settings.http_host
+        platform = cls(settings, {s: f"http://{host}:{p}" for s, p in settings.ports.items()})
+        secret = settings.jwt_secret
+        platform.tokens = {
+            "applicant": mint_token(secret, sub="sample-applicant", role="applicant", org=SAMPLE_UNIT["credit_code"],
+                                    region={"province": "420000", "city": "420100"}),
+            "city": mint_token(secret, sub="sample-wuhan-official", role="city", org="420100"),
+            "province": mint_token(secret, sub="sample-hubei-official", role="province", org="420000"),
+            "ministry": mint_token(secret, sub="sample-miit-official", role="ministry", org="MIIT"),
+            "evaluator": mint_token(secret, sub="sample-evaluator", role="evaluator", org=SAMPLE_EVALUATOR),
+            "auditor": mint_token(secret, sub="sample-auditor", role="auditor", org="AUDIT"),
+        }
+        return platform
+
+    def call(self, role: str | None, method: str, service: str, path: str, *, expect: int = 200,
+             json_body: Any = None, data: bytes | None = None, params: dict | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        response = requests.request(method, f"{self.base[service]}/{service}{path}", json=json_body,
+                                    data=data, params=params, headers=headers, timeout=30)
+        if response.status_code != expect:
+            raise StepFailed(f"{method} /{service}{path} as {role}: {response.status_code} {response.text}")
+        return response.json()
+
+    def wait_until(self, what: str, probe, timeout: float = 20.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            result = probe()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise StepFailed(f"timed out waiting for {what}")
+            time.sleep(0.1)
+
+
+def walk_open_competition(p: Platform, log=print) -> dict:
+    """Submitted → city → province → shortlisted → task book → milestone → evaluated → selected → published."""
+    steps: list[tuple[str, dict]] = []
+
+    def step(name: str, result: dict) -> dict:
+        steps.append((name, result))
+        log(f"  {name:<34} state={result.get('state', '-')} version={result.get('version', '-')}")
+        return result
+
+    p.call("ministry", "POST", "intake", "/calls", json_body=SAMPLE_CALL, expect=201)
+    case = step("submitted by the applicant", p.call("applicant", "POST", "intake", "/cases", expect=201, json_body={
+        "call_id": SAMPLE_CALL["call_id"], "direction": "sample-reactor-1",
+        "title": "SAMPLE 2000 L single-use bioreactor system", "applicant_name": SAMPLE_UNIT["name"],
+        "application": {"sample": True, "summary": "SAMPLE application body"},
+    }))
+    case_id = case["case_id"]
+    evidence = step("evidence attached (application)", p.call(
+        "applicant", "POST", "documents", f"/cases/{case_id}/evidence", expect=201, data=SAMPLE_PDF,
+        params={"filename": "申请材料-SAMPLE.pdf", "step": "submission"}))
+    checks = {k: {"passed": True, "note": "SAMPLE check"} for k in ("authenticity", "completeness", "validity")}
+    step("city verified", p.call("city", "POST", "verification", f"/cases/{case_id}/checks", json_body=checks))
+    step("city recommended", p.call("city", "POST", "verification", f"/cases/{case_id}/recommend",
+                                    json_body={"reason": "SAMPLE 推荐理由", "rank": 1}))
+    step("province verified", p.call("province", "POST", "verification", f"/cases/{case_id}/checks",
+                                     json_body=checks))
+    step("province endorsed", p.call("province", "POST", "verification", f"/cases/{case_id}/endorse",
+                                     json_body={"reason": "SAMPLE 推荐理由", "rank": 1}))
+    step("shortlisted (入围)", p.call("ministry", "POST", "review", f"/cases/{case_id}/shortlist",
+                                     json_body={"shortlisted": True}))
+    today = date.today()
+    step("task book signed", p.call("ministry", "POST", "review", f"/cases/{case_id}/task-book", json_body={
+        "targets": ["SAMPLE target: 2000 L working volume"],
+        "deadline": (today + timedelta(days=365)).isoformat(),
+        "milestones": [{"id": "m1", "title": "SAMPLE prototype", "due_on": (today + timedelta(days=180)).isoformat(),
+                        "deliverable": "SAMPLE prototype report", "evidence_required": "test report"}],
+        "signatories": [{"party": "ministry", "name": "SAMPLE MIIT", "signed_on": today.isoformat()},
+                        {"party": "unit", "name": SAMPLE_UNIT["name"], "signed_on": today.isoformat()}],
+    }))
+    step("milestone reported", p.call("applicant", "POST", "review", f"/cases/{case_id}/milestones/m1/report",
+                                      json_body={"summary": "SAMPLE prototype done", "evidence": [evidence["sha256"]]}))
+    step("evaluator commissioned", p.call("ministry", "POST", "review", f"/cases/{case_id}/evaluator",
+                                          json_body={"evaluator": SAMPLE_EVALUATOR}))
+    report = step("evidence attached (evaluation)", p.call(
+        "evaluator", "POST", "documents", f"/cases/{case_id}/evidence", expect=201,
+        data=SAMPLE_PDF + b"%evaluation\n", params={"filename": "第三方评价报告-SAMPLE.pdf", "step": "evaluation"}))
+    step("third-party evaluated", p.call("evaluator", "POST", "review", f"/cases/{case_id}/evaluation", json_body={
+        "score": 88.5, "conclusion": "SAMPLE: targets met", "report": [report["sha256"]]}))
+    step("selected", p.call("ministry", "POST", "review", f"/cases/{case_id}/selection", json_body={"selected": True}))
+    published = step("published", p.call("ministry", "POST", "publication", f"/cases/{case_id}/publish", json_body={}))
+    return {"case_id": case_id, "version": published["version"], "steps": steps,
+            "evidence": [evidence["sha256"], report["sha256"]]}
+
+
+def run_demo() -> int:
+    settings = Settings.from_env()
+    p = Platform.local(settings)
+    try:
+        for service, base in p.base.items():
+            requests.get(f"{base}/{service}/openapi.json", timeout=2).raise_for_status()
+    except requests.RequestException as exc:
+        print(f"demo: the services do not answer ({exc}); start them with scripts/run.sh", file=sys.stderr)
+        return 2
+    print("Walking one SAMPLE 揭榜挂帅 case through the platform:")
+    try:
+        result = walk_open_competition(p)
+        case_id = result["case_id"]
+        listed = p.wait_until("the public list to show the case", lambda: [
+            e for e in p.call(None, "GET", "publication", "/lists") if e["case_id"] == case_id])
+        print(f"\nPublic list entry (no token): {json.dumps(listed[0], ensure_ascii=False)}")
+        history = p.call("auditor", "GET", "audit", f"/cases/{case_id}/history")
+    except StepFailed as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nReplayed history of case {case_id} ({history['version']} events):")
+    for e in history["events"]:
+        print(f"  v{e['version']:<3} {e['timestamp'][:19]}  {e['type']:<22} by {e['actor']['role']}:{e['actor']['org']}"
+              f"  {json.dumps(e['payload'], ensure_ascii=False)[:90]}")
+    return 0
