@@ -59,6 +59,17 @@ class Level:
     ALL = (CITY, PROVINCE)
 
 
+# The notices know two chains: the province alone, or a city bureau first (Hubei's
+# 市州经信局) and then the province. A call picks one per region.
+VALID_CHAINS = ([Level.PROVINCE], [Level.CITY, Level.PROVINCE])
+
+
+def _text(field: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DomainRuleViolation(field, "must not be blank")
+    return value
+
+
 def awaiting_level(state: str, chain: list[str]) -> str | None:
     if state == State.SUBMITTED:
         return chain[0]
@@ -215,6 +226,7 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.state = State.NOTICE_OPEN
+            case.notice_starts_on = self.starts_on
             case.notice_ends_on = self.ends_on
 
     class ObjectionRaised(Event):
@@ -276,6 +288,7 @@ class Case(Aggregate):
         self.expert_reviews = 0
         self.milestones: dict[str, str] = {}
         self.evaluator: str | None = None
+        self.notice_starts_on: date | None = None
         self.notice_ends_on: date | None = None
         self.open_objections: list[str] = []
         self.evidence: list[str] = []
@@ -291,9 +304,10 @@ class Case(Aggregate):
     ) -> Case:
         if program not in Program.ALL:
             raise DomainRuleViolation("program", f"unknown program kind {program!r}")
-        if not chain or any(level not in Level.ALL for level in chain) or chain[-1] != Level.PROVINCE:
+        if list(chain) not in VALID_CHAINS:
             raise DomainRuleViolation(
-                "chain", "the chain of levels must end with the province, e.g. ['city', 'province']"
+                "chain", "the chain of levels is ['province'] or ['city', 'province'], "
+                f"not {list(chain)!r}"
             )
         if Level.CITY in chain and not city:
             raise DomainRuleViolation("city", "this region's chain has a city level: the city code is required")
@@ -344,11 +358,13 @@ class Case(Aggregate):
 
     def resubmit(self, *, actor: dict, application: dict, changes: str) -> None:
         self._require(Case.Resubmitted)
-        self.trigger_event(Case.Resubmitted, actor=_actor(actor), application=application, changes=changes)
+        self.trigger_event(
+            Case.Resubmitted, actor=_actor(actor), application=application, changes=_text("changes", changes)
+        )
 
     def withdraw(self, *, actor: dict, reason: str) -> None:
         self._require(Case.Withdrawn)
-        self.trigger_event(Case.Withdrawn, actor=_actor(actor), reason=reason)
+        self.trigger_event(Case.Withdrawn, actor=_actor(actor), reason=_text("reason", reason))
 
     # -- verification ---------------------------------------------------------
 
@@ -366,13 +382,13 @@ class Case(Aggregate):
 
     def return_for_correction(self, *, actor: dict, level: str, reasons: list[str]) -> None:
         self._require_level(Case.ReturnedForCorrection, level)
-        if not reasons:
-            raise DomainRuleViolation("reasons", "a return for correction must state at least one reason")
+        if not reasons or any(not isinstance(r, str) or not r.strip() for r in reasons):
+            raise DomainRuleViolation("reasons", "a return for correction states at least one reason, none blank")
         self.trigger_event(Case.ReturnedForCorrection, actor=_actor(actor), level=level, reasons=list(reasons))
 
     def reject(self, *, actor: dict, level: str, reason: str) -> None:
         self._require_level(Case.Rejected, level)
-        self.trigger_event(Case.Rejected, actor=_actor(actor), level=level, reason=reason)
+        self.trigger_event(Case.Rejected, actor=_actor(actor), level=level, reason=_text("reason", reason))
 
     # -- review ---------------------------------------------------------------
 
@@ -388,7 +404,7 @@ class Case(Aggregate):
     def decline_shortlist(self, *, actor: dict, reason: str) -> None:
         self._require(Case.NotShortlisted)
         self._require_program(Case.NotShortlisted, Program.OPEN_COMPETITION)
-        self.trigger_event(Case.NotShortlisted, actor=_actor(actor), reason=reason)
+        self.trigger_event(Case.NotShortlisted, actor=_actor(actor), reason=_text("reason", reason))
 
     def sign_task_book(self, *, actor: dict, task_book: dict) -> None:
         self._require(Case.TaskBookSigned)
@@ -451,7 +467,7 @@ class Case(Aggregate):
 
     def decline_selection(self, *, actor: dict, reason: str) -> None:
         self._require(Case.NotSelected, allowed=self._selection_sources())
-        self.trigger_event(Case.NotSelected, actor=_actor(actor), reason=reason)
+        self.trigger_event(Case.NotSelected, actor=_actor(actor), reason=_text("reason", reason))
 
     # -- publication ----------------------------------------------------------
 
@@ -468,8 +484,13 @@ class Case(Aggregate):
 
     def raise_objection(self, *, actor: dict, objection_id: str, reasons: str, today: date) -> None:
         self._require(Case.ObjectionRaised)
-        if self.notice_ends_on is not None and today > self.notice_ends_on:
+        assert self.notice_starts_on is not None and self.notice_ends_on is not None
+        if today < self.notice_starts_on:
+            raise DomainRuleViolation("objection", f"the public notice starts on {self.notice_starts_on.isoformat()}")
+        if today > self.notice_ends_on:
             raise DomainRuleViolation("objection", f"the public notice ended on {self.notice_ends_on.isoformat()}")
+        if objection_id in self.open_objections:
+            raise DomainRuleViolation("objection_id", f"objection {objection_id} is already open")
         self.trigger_event(Case.ObjectionRaised, actor=_actor(actor), objection_id=objection_id, reasons=reasons)
 
     def resolve_objection(self, *, actor: dict, objection_id: str, upheld: bool, resolution: str) -> None:
@@ -510,9 +531,10 @@ class Case(Aggregate):
 _S = State
 Case.ALLOWED_FROM = {
     Case.Resubmitted: (_S.RETURNED,),
+    # Until a decision on selection: a unit may give up its application or its task.
     Case.Withdrawn: (
         _S.SUBMITTED, _S.RETURNED, _S.CITY_RECOMMENDED, _S.PROVINCE_ENDORSED,
-        _S.SHORTLISTED, _S.IN_IMPLEMENTATION,
+        _S.SHORTLISTED, _S.IN_IMPLEMENTATION, _S.EVALUATED,
     ),
     Case.VerificationRecorded: _S.AWAITING_VERIFICATION,
     Case.CityRecommended: _S.AWAITING_VERIFICATION,

@@ -49,10 +49,10 @@ def _run(args) -> int:
     settings = Settings.from_env()
     try:
         ensure_rabbitmq(settings.amqp_uri)
+        s3 = ensure_s3(settings)
     except RuntimeError as exc:
         print(f"caseplatform: {exc}", file=sys.stderr)
         return 2
-    s3 = ensure_s3(settings)
     env = {**os.environ, "CASEPLATFORM_DATA_DIR": settings.data_dir, "JWT_SECRET": settings.jwt_secret}
     procs = {
         name: subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", name], env=env)

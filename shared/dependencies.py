@@ -104,7 +104,10 @@ class RelayRunner(DependencyProvider):
     def setup(self) -> None:
         self.settings = Settings.from_nameko(self.container.config)
         self.running = False
-        self.ledger = CaseLedger(self.settings.ledger_url, owner=None)
+        # The relay reads the log one batch at a time: one connection is enough.
+        self.ledger = CaseLedger(
+            self.settings.ledger_url, owner=None, env={"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}
+        )
         self.relay = Relay(
             self.ledger, self.settings.ledger_url, self.settings.amqp_uri, self.settings.exchange
         )

@@ -19,6 +19,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -69,7 +70,28 @@ def load(schema: Schema, data: Any) -> Any:
         raise ValidationFailed(flatten_messages(exc.messages)) from None
 
 
+class _JsonWsgiApp(WsgiApp):
+    """nameko's WSGI app, with unknown routes and wrong methods answered in the API's JSON shape."""
+
+    def __call__(self, environ, start_response):
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            adapter.match()
+        except HTTPException as exc:
+            code = "not_found" if exc.code == 404 else "method_not_allowed" if exc.code == 405 else "http_error"
+            response = json_response(error_payload(code, exc.description or str(exc)), exc.code or 500)
+            return response(environ, start_response)
+        return super().__call__(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return _JsonWsgiApp(self)
+
+
 class Api(HttpRequestHandler):
+    server = JsonWebServer()
+
     def __init__(
         self, method: str, url: str, *, roles: tuple[str, ...] = (), public: bool = False,
         body: Schema | None = None, response: Schema | None = None, status: int = 200,

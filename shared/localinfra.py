@@ -428,17 +428,23 @@ class S3Server:
             return
         with contextlib.suppress(Exception):
             atexit.unregister(self.stop)
-        if proc.poll() is None:
+        if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # stragglers left in the group
+            # Wait for the exit without reaping it: while the leader is a zombie its
+            # process group id cannot be reused, so the SIGKILL below can only reach
+            # what it left behind.
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                        break
+                except ChildProcessError:
+                    break
+                time.sleep(0.1)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         for port in self.ports.values():
             for stale in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
                 with contextlib.suppress(OSError):

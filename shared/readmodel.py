@@ -33,10 +33,12 @@ class ReadModelStore:
         if "processed_events" not in metadata.tables:
             processed_events_table(metadata)
         self.processed = metadata.tables["processed_events"]
-        kwargs = {"pool_pre_ping": True}
+        kwargs: dict = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             ensure_sqlite_parent(url)
             kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=2, max_overflow=8)
         self.engine = sa.create_engine(sqlalchemy_url(url), **kwargs)
         metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

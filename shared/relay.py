@@ -161,7 +161,8 @@ class Relay:
         batch_size: int = 500,
     ):
         self.ledger = ledger
-        self.engine = sa.create_engine(sqlalchemy_url(ledger_url), pool_pre_ping=True)
+        pool = {} if ledger_url.startswith("sqlite") else {"pool_size": 1, "max_overflow": 2}
+        self.engine = sa.create_engine(sqlalchemy_url(ledger_url), pool_pre_ping=True, **pool)
         self.positions = PositionStore(self.engine, ledger_url)
         self.leadership = leadership_for(ledger_url, self.engine)
         self.amqp_uri = amqp_uri

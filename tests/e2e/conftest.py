@@ -34,8 +34,8 @@ def _wait_ready(platform: Platform, procs: dict, logs: dict, timeout: float = 60
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def system(postgres_url, make_database, amqp_uri, s3_settings, tmp_path_factory):
+@pytest.fixture(scope="module")
+def system(make_database, amqp_uri, s3_settings, tmp_path_factory):
     """Starts every service as its own process; yields (Platform, {service: read-model URL})."""
     data_dir = tmp_path_factory.mktemp("platform")
     ports = {service: free_port() for service in SERVICES}
@@ -43,7 +43,7 @@ def system(postgres_url, make_database, amqp_uri, s3_settings, tmp_path_factory)
     base_env = {
         **os.environ,
         "CASEPLATFORM_DATA_DIR": str(data_dir),
-        "LEDGER_URL": postgres_url,
+        "LEDGER_URL": make_database("ledger"),
         "AMQP_URI": amqp_uri,
         "S3_ENDPOINT": s3_settings["endpoint"],
         "S3_ACCESS_KEY": s3_settings["access_key"],

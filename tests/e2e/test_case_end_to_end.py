@@ -186,6 +186,34 @@ def test_callers_reach_only_what_their_role_and_organisation_allow(system, walke
     assert status("GET", "publication", "/lists") == 200
 
 
+def test_unknown_routes_and_methods_answer_in_the_api_error_shape(system):
+    platform = system[0]
+    missing = requests.get(f"{platform.base['intake']}/intake/no-such-route", timeout=10)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "not_found"
+    wrong_method = requests.delete(f"{platform.base['intake']}/intake/cases", timeout=10)
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "method_not_allowed"
+    no_case = requests.get(f"{platform.base['intake']}/intake/cases/00000000-0000-0000-0000-000000000000",
+                           headers={"Authorization": f"Bearer {platform.tokens['ministry']}"}, timeout=10)
+    assert no_case.status_code == 404
+    assert no_case.json() == {"error": "not_found", "message": "no case 00000000-0000-0000-0000-000000000000",
+                              "fields": {}}
+
+
+def test_bad_input_is_400_naming_every_failing_field(system):
+    platform = system[0]
+    response = requests.post(
+        f"{platform.base['verification']}/verification/cases/00000000-0000-0000-0000-000000000000/endorse",
+        json={"reason": "", "rank": 0},
+        headers={"Authorization": f"Bearer {platform.tokens['province']}"}, timeout=10,
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "validation_failed"
+    assert set(body["fields"]) == {"reason", "rank"}
+
+
 def test_each_service_serves_an_openapi_document_that_matches_its_routes(system):
     platform = system[0]
     for service in SERVICES:

@@ -1,0 +1,11 @@
+-- Run once by the postgres image on an empty data directory
+-- (mounted at /docker-entrypoint-initdb.d/ by docker-compose.yml).
+-- The ledger: one database shared by every service (the eventsourcing tables).
+CREATE DATABASE caseplatform;
+-- The read models: one database per service (READMODEL_URL=.../caseplatform_{service}).
+CREATE DATABASE caseplatform_intake;
+CREATE DATABASE caseplatform_verification;
+CREATE DATABASE caseplatform_review;
+CREATE DATABASE caseplatform_publication;
+CREATE DATABASE caseplatform_documents;
+CREATE DATABASE caseplatform_audit;
