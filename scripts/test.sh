@@ -6,28 +6,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# --- the virtualenv (same block as scripts/run.sh) ----------------------------------
-if [ ! -x .venv/bin/python ]; then
-    PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}
-    if [ -z "$PYTHON" ]; then
-        echo "scripts/test.sh: Python 3.11 is required (python3.11 not found)" >&2
-        exit 2
-    fi
-    echo "creating .venv with $PYTHON" >&2
-    "$PYTHON" -m venv .venv
-fi
-stamp=.venv/.caseplatform-install-stamp
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "installing the project into .venv (pyproject.toml changed)" >&2
-    if ! .venv/bin/python -m pip install --disable-pip-version-check -e '.[test]' \
-            > .venv/pip-install.log 2>&1; then
-        cat .venv/pip-install.log >&2
-        echo "pip install failed (log: .venv/pip-install.log)" >&2
-        exit 1
-    fi
-    echo "$want" > "$stamp"
-fi
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 
 # --- the services the tests need ------------------------------------------------------
 .venv/bin/python - <<'PY'

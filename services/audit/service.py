@@ -3,21 +3,21 @@
 It opens the ledger without an owner, so it can append nothing.
 """
 
-from shared.dependencies import Ledger, ReadModels, RelayRunner, subscribe
-from shared.http import OpenApi, api, openapi_route
+from shared.dependencies import Ledger, ReadModels
+from shared.http import api, openapi_route
+from shared.service_base import CaseService
 
 from . import readmodels
 from .application import Audit
 
 
-class AuditService:
+class AuditService(CaseService):
     name = "audit"
 
     ledger = Ledger(owner=None)
     store = ReadModels(readmodels.metadata)
-    relay = RelayRunner()
-    openapi_document = OpenApi()
     openapi = openapi_route("/audit")
+    project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Audit:
@@ -31,7 +31,3 @@ class AuditService:
     @api("GET", "/audit/actors/<org>/events", roles=("auditor",), summary="every case event one organisation made")
     def touched_by(self, request, caller, org):
         return self.app.touched_by(caller, org)
-
-    @subscribe()
-    def on_case_event(self, event):
-        self.store.apply_once(event, readmodels.project)

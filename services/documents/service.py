@@ -4,9 +4,10 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 
 from shared.config import Settings
-from shared.dependencies import Ledger, ReadModels, RelayRunner, subscribe
-from shared.http import OpenApi, api, openapi_route
+from shared.dependencies import Ledger, ReadModels
+from shared.http import api, openapi_route
 from shared.objectstore import EvidenceStore
+from shared.service_base import CaseService
 
 from . import readmodels
 from .application import READERS, UPLOADERS, Documents
@@ -24,16 +25,15 @@ class Evidence(DependencyProvider):
         return self.store
 
 
-class DocumentsService:
+class DocumentsService(CaseService):
     name = "documents"
 
     ledger = Ledger(owner="documents")
     store = ReadModels(readmodels.metadata)
     evidence = Evidence()
     config = Config()
-    relay = RelayRunner()
-    openapi_document = OpenApi()
     openapi = openapi_route("/documents")
+    project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Documents:
@@ -57,7 +57,3 @@ class DocumentsService:
          summary="a short-lived presigned download URL")
     def download_url(self, request, caller, case_id, sha256):
         return self.app.download_url(caller, case_id, sha256)
-
-    @subscribe()
-    def on_case_event(self, event):
-        self.store.apply_once(event, readmodels.project)

@@ -1,7 +1,8 @@
 """The intake nameko service: HTTP entrypoints and its event subscription, a few lines each."""
 
-from shared.dependencies import Ledger, ReadModels, RelayRunner, subscribe
-from shared.http import OpenApi, api, openapi_route
+from shared.dependencies import Ledger, ReadModels
+from shared.http import api, openapi_route
+from shared.service_base import CaseService
 from shared.views import case_view
 
 from . import readmodels
@@ -9,14 +10,13 @@ from .application import Intake
 from .schemas import CallSchema, CaseRowSchema, ResubmitSchema, SubmitSchema, WithdrawSchema
 
 
-class IntakeService:
+class IntakeService(CaseService):
     name = "intake"
 
     ledger = Ledger(owner="intake")
     store = ReadModels(readmodels.metadata)
-    relay = RelayRunner()
-    openapi_document = OpenApi()
     openapi = openapi_route("/intake")
+    project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Intake:
@@ -49,7 +49,3 @@ class IntakeService:
     @api("POST", "/intake/cases/<case_id>/withdraw", roles=("applicant",), body=WithdrawSchema())
     def withdraw(self, request, caller, case_id, body):
         return case_view(self.app.withdraw(caller, case_id, body["reason"]))
-
-    @subscribe()
-    def on_case_event(self, event):
-        self.store.apply_once(event, readmodels.project)

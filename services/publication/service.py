@@ -1,8 +1,9 @@
 """The publication nameko service: the only one that answers without a token (public lists)."""
 
 from shared.auth import ROLES
-from shared.dependencies import Clock, Ledger, ReadModels, RelayRunner, subscribe
-from shared.http import OpenApi, api, openapi_route
+from shared.dependencies import Clock, Ledger, ReadModels
+from shared.http import api, openapi_route
+from shared.service_base import CaseService
 from shared.views import case_view
 
 from . import readmodels
@@ -10,15 +11,14 @@ from .application import Publication
 from .schemas import NoticeEntrySchema, ObjectionSchema, PublicEntrySchema, PublishSchema, ResolutionSchema
 
 
-class PublicationService:
+class PublicationService(CaseService):
     name = "publication"
 
     ledger = Ledger(owner="publication")
     store = ReadModels(readmodels.metadata)
-    relay = RelayRunner()
     clock = Clock()
-    openapi_document = OpenApi()
     openapi = openapi_route("/publication")
+    project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Publication:
@@ -51,7 +51,3 @@ class PublicationService:
     @api("POST", "/publication/cases/<case_id>/publish", roles=("ministry",), body=PublishSchema())
     def publish(self, request, caller, case_id, body):
         return case_view(self.app.publish(caller, case_id))
-
-    @subscribe()
-    def on_case_event(self, event):
-        self.store.apply_once(event, readmodels.project)

@@ -1,7 +1,8 @@
 """The review nameko service: the ministry's desk from endorsement to selection."""
 
-from shared.dependencies import Ledger, ReadModels, RelayRunner, subscribe
-from shared.http import OpenApi, api, openapi_route
+from shared.dependencies import Ledger, ReadModels
+from shared.http import api, openapi_route
+from shared.service_base import CaseService
 from shared.views import case_view
 
 from . import readmodels
@@ -12,14 +13,13 @@ from .schemas import (
 )
 
 
-class ReviewService:
+class ReviewService(CaseService):
     name = "review"
 
     ledger = Ledger(owner="review")
     store = ReadModels(readmodels.metadata)
-    relay = RelayRunner()
-    openapi_document = OpenApi()
     openapi = openapi_route("/review")
+    project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Review:
@@ -53,7 +53,3 @@ class ReviewService:
     @api("POST", "/review/cases/<case_id>/selection", roles=("ministry",), body=SelectionSchema())
     def select(self, request, caller, case_id, body):
         return case_view(self.app.select(caller, case_id, body["selected"], body["reason"]))
-
-    @subscribe()
-    def on_case_event(self, event):
-        self.store.apply_once(event, readmodels.project)

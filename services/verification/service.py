@@ -1,7 +1,8 @@
 """The verification nameko service: the city and province authorities' desk."""
 
-from shared.dependencies import Ledger, ReadModels, RelayRunner, subscribe
-from shared.http import OpenApi, api, openapi_route
+from shared.dependencies import Ledger, ReadModels
+from shared.http import api, openapi_route
+from shared.service_base import CaseService
 from shared.views import case_view
 
 from . import readmodels
@@ -9,14 +10,13 @@ from .application import AUTHORITIES, Verification
 from .schemas import ChecksSchema, RecommendSchema, RejectSchema, ReturnSchema
 
 
-class VerificationService:
+class VerificationService(CaseService):
     name = "verification"
 
     ledger = Ledger(owner="verification")
     store = ReadModels(readmodels.metadata)
-    relay = RelayRunner()
-    openapi_document = OpenApi()
     openapi = openapi_route("/verification")
+    project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Verification:
@@ -45,7 +45,3 @@ class VerificationService:
     @api("POST", "/verification/cases/<case_id>/reject", roles=AUTHORITIES, body=RejectSchema())
     def reject(self, request, caller, case_id, body):
         return case_view(self.app.reject(caller, case_id, body["reason"]))
-
-    @subscribe()
-    def on_case_event(self, event):
-        self.store.apply_once(event, readmodels.project)
