@@ -15,7 +15,7 @@ def _serve(args) -> int:
     # eventlet must patch the standard library before kombu, psycopg or sqlalchemy load.
     import warnings
 
-    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()

@@ -194,12 +194,16 @@ def test_s3_server_reports_why_it_could_not_start(tmp_path):
         busy.stop()
 
 
-def test_ensure_services_return_when_the_ports_answer(postgres_url, amqp_uri, infra_backend):
+def test_ensure_services_start_nothing_when_the_ports_answer(postgres_url, amqp_uri, infra_backend, monkeypatch):
     if infra_backend.name != "local":
         pytest.skip("checks the local services")
-    localinfra.ensure_postgres(postgres_url)
-    localinfra.ensure_rabbitmq(amqp_uri)
-    localinfra.ensure_postgres("sqlite:///nowhere.db")  # nothing to do for SQLite
+    started = []
+    monkeypatch.setattr(localinfra.subprocess, "Popen", lambda *a, **k: started.append(a) or None)
+    monkeypatch.setattr(localinfra.subprocess, "run", lambda *a, **k: started.append(a) or None)
+    assert localinfra.ensure_postgres(postgres_url) is None
+    assert localinfra.ensure_rabbitmq(amqp_uri) is None
+    assert localinfra.ensure_postgres("sqlite:///nowhere.db") is None  # nothing to do for SQLite
+    assert started == []
 
 
 
