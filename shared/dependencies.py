@@ -33,6 +33,7 @@ from shared.relay import Relay
 log = logging.getLogger(__name__)
 
 CHINA = ZoneInfo("Asia/Shanghai")
+STANDBY_INTERVAL = 1.0  # seconds between a standby relay's attempts to take the lead
 
 
 def check_psycopg_is_cooperative() -> None:
@@ -130,7 +131,8 @@ class RelayRunner(DependencyProvider):
                 backoff = min(backoff * 2, 5.0)
                 continue
             if not sent:
-                eventlet.sleep(self.settings.relay_poll_interval)
+                # A standby only needs to notice that the leader has gone.
+                eventlet.sleep(self.settings.relay_poll_interval if self.relay.leads else STANDBY_INTERVAL)
 
     def stop(self) -> None:
         self.running = False

@@ -190,6 +190,10 @@ class Relay:
         self.connection = None
         self.producer = None
 
+    @property
+    def leads(self) -> bool:
+        return self.leadership.holds()
+
     def run_once(self) -> int:
         """Publishes the next batch if this relay leads; returns how many events went out."""
         if not self.leadership.acquire():

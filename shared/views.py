@@ -1,4 +1,4 @@
-"""How a case is shown over HTTP to those allowed to see it."""
+"""How a case is shown over HTTP to those allowed to see it (never to the public)."""
 
 from shared.case import Case
 
@@ -23,4 +23,5 @@ def case_view(case: Case) -> dict:
         "notice_ends_on": case.notice_ends_on.isoformat() if case.notice_ends_on else None,
         "open_objections": list(case.open_objections),
         "evidence": list(case.evidence),
+        "application": case.application,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from shared.access import require_case
 from shared.auth import Caller
 from shared.case import Case, State
 from shared.commands import change_case
@@ -42,6 +43,9 @@ class Review:
             query = query.where(rm.review_cases.c.evaluator == caller.org)
         with self.store.session() as session:
             return [dict(r._mapping) for r in session.execute(query.order_by(rm.review_cases.c.updated_at))]
+
+    def get(self, caller: Caller, case_id: str) -> Case:
+        return require_case(caller, self.ledger.get_case(case_id), "ministry", "evaluator")
 
     def shortlist(self, caller: Caller, case_id: str, shortlisted: bool, reason: str) -> Case:
         def command(case: Case) -> None:

@@ -29,6 +29,11 @@ class ReviewService(CaseService):
     def cases(self, request, caller):
         return self.app.cases(caller)
 
+    @api("GET", "/review/cases/<case_id>", roles=("ministry", "evaluator"),
+         summary="a case with the ministry (an evaluator: only those commissioned to it)")
+    def get_case(self, request, caller, case_id):
+        return case_view(self.app.get(caller, case_id))
+
     @api("POST", "/review/cases/<case_id>/shortlist", roles=("ministry",), body=ShortlistSchema())
     def shortlist(self, request, caller, case_id, body):
         return case_view(self.app.shortlist(caller, case_id, body["shortlisted"], body["reason"]))

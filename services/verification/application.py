@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from shared.access import require_case
 from shared.auth import Caller
 from shared.case import Case
 from shared.commands import change_case
@@ -30,6 +31,9 @@ class Verification:
         )
         with self.store.session() as session:
             return [dict(r._mapping) for r in session.execute(query)]
+
+    def get(self, caller: Caller, case_id: str) -> Case:
+        return require_case(caller, self.ledger.get_case(case_id), *AUTHORITIES)
 
     def record_checks(self, caller: Caller, case_id: str, checks: dict) -> Case:
         return change_case(self.ledger, caller, case_id, AUTHORITIES, lambda case: case.record_verification(

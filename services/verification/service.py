@@ -26,6 +26,10 @@ class VerificationService(CaseService):
     def inbox(self, request, caller):
         return self.app.inbox(caller)
 
+    @api("GET", "/verification/cases/<case_id>", roles=AUTHORITIES, summary="a case in my region, with its application")
+    def get_case(self, request, caller, case_id):
+        return case_view(self.app.get(caller, case_id))
+
     @api("POST", "/verification/cases/<case_id>/checks", roles=AUTHORITIES, body=ChecksSchema())
     def record_checks(self, request, caller, case_id, body):
         return case_view(self.app.record_checks(caller, case_id, body))

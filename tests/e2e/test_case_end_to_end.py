@@ -180,6 +180,11 @@ def test_callers_reach_only_what_their_role_and_organisation_allow(system, walke
     assert status("GET", "intake", f"/cases/{case_id}", other_unit) == 403
     assert status("GET", "intake", f"/cases/{case_id}", platform.tokens["applicant"]) == 200
     assert status("POST", "verification", f"/cases/{case_id}/reject", hunan, {"reason": "x"}) == 403
+    assert status("GET", "verification", f"/cases/{case_id}", hunan) == 403
+    assert status("GET", "verification", f"/cases/{case_id}", platform.tokens["province"]) == 200
+    assert status("GET", "review", f"/cases/{case_id}", platform.tokens["evaluator"]) == 200
+    other_evaluator = mint_token(secret, sub="e2", role="evaluator", org="12100000SAMPLE0002")
+    assert status("GET", "review", f"/cases/{case_id}", other_evaluator) == 403
     assert status("GET", "audit", f"/cases/{case_id}/history", platform.tokens["ministry"]) == 403
     assert status("GET", "documents", f"/cases/{case_id}/evidence", other_unit) == 403
     assert case_id not in [c["case_id"] for c in platform.call("province", "GET", "verification", "/inbox")]
