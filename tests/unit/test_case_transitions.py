@@ -21,15 +21,10 @@ import pytest
 from shared.case import Case, Level, Program, State
 from shared.errors import DomainRuleViolation, IllegalTransition
 from shared.ledger import CaseLedger
+from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 # -- the parties ----------------------------------------------------------------
 
-APPLICANT = {"sub": "u-applicant", "role": "applicant", "org": "91420100MA4K2XJ55T"}
-CITY = {"sub": "u-wuhan", "role": "city", "org": "420100"}
-PROVINCE = {"sub": "u-hubei", "role": "province", "org": "420000"}
-MINISTRY = {"sub": "u-miit", "role": "ministry", "org": "MIIT"}
-EXPERT = {"sub": "u-expert", "role": "expert", "org": "12100000400000624D"}
-EVALUATOR = {"sub": "u-evaluator", "role": "evaluator", "org": "91110108MA01XXXX0K"}
 OTHER_EVALUATOR = {"sub": "u-other", "role": "evaluator", "org": "91310000MA1FL0000X"}
 DOCUMENTS = {"sub": "u-applicant", "role": "applicant", "org": APPLICANT["org"]}
 AUTHORITY = {Level.CITY: CITY, Level.PROVINCE: PROVINCE}

@@ -16,13 +16,8 @@ from eventsourcing.domain import DomainEvent
 from shared.case import OWNERS, Case, Level, Program, State, owner_of
 from shared.errors import ConcurrentUpdate, EventNotOwned, IllegalTransition, NotFound
 from shared.ledger import CaseLedger
+from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
-APPLICANT = {"sub": "u-applicant", "role": "applicant", "org": "91420100MA4K2XJ55T"}
-CITY = {"sub": "u-wuhan", "role": "city", "org": "420100"}
-PROVINCE = {"sub": "u-hubei", "role": "province", "org": "420000"}
-MINISTRY = {"sub": "u-miit", "role": "ministry", "org": "MIIT"}
-EXPERT = {"sub": "u-expert", "role": "expert", "org": "12100000400000624D"}
-EVALUATOR = {"sub": "u-evaluator", "role": "evaluator", "org": "91110108MA01XXXX0K"}
 CHECKS = {"authenticity": {"passed": True, "note": ""}}
 
 # Which service appends which event, as the services divide the procedure:
