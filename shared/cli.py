@@ -114,6 +114,19 @@ def _replay(args) -> int:
     return 0
 
 
+def _parked(args) -> int:
+    from shared.config import Settings
+    from shared.parked import list_parked, replay_parked
+
+    settings = Settings.from_env()
+    if args.action == "list":
+        for item in list_parked(settings.amqp_uri, args.service, settings.exchange):
+            print(json.dumps(item, ensure_ascii=False))
+    else:
+        print(f"{replay_parked(settings.amqp_uri, args.service, settings.exchange)} message(s) back in ledger.{args.service}")
+    return 0
+
+
 def _demo(args) -> int:
     from shared.demo import run_demo
 
@@ -145,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("replay", help="print a case's full history from the ledger, one JSON event a line")
     p.add_argument("case_id")
     p.set_defaults(func=_replay)
+
+    p = sub.add_parser("parked", help="list or replay the events a service could not process")
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit"])
+    p.set_defaults(func=_parked)
 
     p = sub.add_parser("demo", help="drive one case from submitted to published over HTTP and replay it")
     p.set_defaults(func=_demo)

@@ -16,6 +16,7 @@ from services.intake.service import IntakeService
 from shared import topology
 from shared.config import Settings, sqlalchemy_url
 from shared.contracts import message_id
+from shared.parked import list_parked, replay_parked
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +144,20 @@ def test_a_message_that_cannot_be_processed_is_parked_with_its_reason_after_boun
     with entrypoint_waiter(container, "on_case_event", timeout=10):
         publish(amqp, submitted(good))
     assert rows(engine, good)[1] == [f"{good}:1"]
+
+
+def test_a_parked_event_replayed_by_the_operator_after_its_cause_is_mended_is_applied(intake):
+    container, amqp, engine = intake
+    case_id = str(uuid.uuid4())
+    publish(amqp, withdrawn(case_id))  # its predecessor never came: parked after 3 attempts
+    parked = wait_for(lambda: list_parked(amqp, "intake", EXCHANGE), timeout=20)
+    assert [p["message_id"] for p in parked] == [f"{case_id}:2"]
+    assert "expected 1" in parked[0]["error"]
+    assert list_parked(amqp, "intake", EXCHANGE) == parked, "listing leaves the messages parked"
+
+    with entrypoint_waiter(container, "on_case_event", timeout=10):
+        publish(amqp, submitted(case_id))  # the cause is mended
+    assert replay_parked(amqp, "intake", EXCHANGE) == 1
+    cases = wait_for(lambda: [c for c in rows(engine, case_id)[0] if c.version == 2])
+    assert cases and cases[0].state == "withdrawn"
+    assert list_parked(amqp, "intake", EXCHANGE) == []
