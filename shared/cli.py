@@ -127,6 +127,27 @@ def _parked(args) -> int:
     return 0
 
 
+def _load_calls(args) -> int:
+    """Posts the shipped call definitions to intake as the ministry (local use)."""
+    from importlib import resources
+
+    import requests
+
+    from shared.config import Settings
+    from shared.demo import Platform
+
+    platform = Platform.local(Settings.from_env())
+    folder = resources.files("shared").joinpath("calls")
+    for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".json")), key=lambda e: e.name):
+        response = requests.post(
+            f"{platform.base['intake']}/intake/calls", data=entry.read_bytes(),
+            headers={"Authorization": f"Bearer {platform.tokens['ministry']}", "Content-Type": "application/json"},
+            timeout=30,
+        )
+        print(f"{entry.name}: {response.status_code} {response.text}")
+    return 0
+
+
 def _demo(args) -> int:
     from shared.demo import run_demo
 
@@ -163,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit"])
     p.set_defaults(func=_parked)
+
+    p = sub.add_parser("load-calls", help="define the shipped calls (220, 382) in intake, as the ministry")
+    p.set_defaults(func=_load_calls)
 
     p = sub.add_parser("demo", help="drive one case from submitted to published over HTTP and replay it")
     p.set_defaults(func=_demo)

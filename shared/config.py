@@ -53,6 +53,7 @@ class Settings:
     relay_poll_interval: float = 0.05
     max_delivery_attempts: int = 5
     max_upload_bytes: int = 512 * 1024 * 1024
+    clock_offset_days: int = 0  # tests and rehearsals only: moves the services' 'now'
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -80,6 +81,7 @@ class Settings:
             relay_poll_interval=float(env.get("RELAY_POLL_INTERVAL", "0.05")),
             max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
+            clock_offset_days=int(env.get("CLOCK_OFFSET_DAYS", "0")),
         )
 
     def readmodel_url_for(self, service: str) -> str:

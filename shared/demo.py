@@ -7,34 +7,46 @@ direction, units and people are invented for the walk and say so.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from importlib import resources
 from typing import Any
 
 import requests
 
+from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.auth import mint_token
 from shared.config import Settings
 
-SAMPLE_CALL = {
-    "call_id": "sample-bioreactor-demo",
-    "program": "open_competition",
-    "year": 2025,
-    "title": "SAMPLE — 高性能生物反应器创新任务揭榜挂帅 (demo data, not the real call)",
-    "notice_number": "SAMPLE (modelled on 工信厅联消费函〔2025〕220号)",
-    "directions": [
-        {"code": "sample-reactor-1", "name": "SAMPLE direction (not from the notice)", "category": "反应器系统"}
-    ],
-    "directions_note": "SAMPLE: the notice's nine directions are in its Attachment 1, which we do not have",
-    "chains": {"default": ["province"], "420000": ["city", "province"]},
-    "public_notice_required": False,
-    "sample": True,
-}
+def sample_call(call_id: str, today: date) -> dict:
+    """A SAMPLE call modelled on 工信厅联消费函〔2025〕220号 as shipped, with one invented
+    direction (the real nine are in an attachment we do not have), deadlines ahead of
+    `today`, and Hubei's city-then-province chain so the walk meets both levels."""
+    shipped = json.loads(resources.files("shared").joinpath("calls/open_competition_2025_220.json").read_text("utf-8"))
+    call = copy.deepcopy(shipped)
+    call.update(call_id=call_id, title=f"SAMPLE — {shipped['title']}", sample=True,
+                note="SAMPLE call for the demo: not a real call; one invented direction, invented deadlines")
+    section = call["open_competition"]
+    section.update(directions=list(SAMPLE_DIRECTIONS_DATA), directions_status="defined", announced_direction_count=1)
+    for level, days in (("applicant", 200), ("province", 215)):
+        call["deadlines"][level] = {"due": (today + timedelta(days=days)).isoformat(), "source": "SAMPLE",
+                                    "note": "SAMPLE deadline, invented for the demo"}
+    call["chains"] = {"default": ["province"], "420000": ["city", "province"]}
+    return call
 
-SAMPLE_UNIT = {"credit_code": "91420100MA4K0000X0", "name": "SAMPLE 武汉示例生物装备有限公司"}  # invented
+
+SAMPLE_DIRECTIONS_DATA = (
+    {"code": "SAMPLE-R1", "name": "SAMPLE 反应器系统方向（示例）", "category": "reactor_system"},
+)
+
+SAMPLE_UNIT = {  # invented, with a credit code whose check character is right
+    "credit_code": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["credit_code"],
+    "name": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["name"],
+}
 SAMPLE_EVALUATOR = "12100000SAMPLE0001"  # an invented third-party institution code
 
 # The smallest file that sniffs as a PDF: enough for the demo's evidence.
@@ -98,12 +110,11 @@ def walk_open_competition(p: Platform, log=print) -> dict:
         log(f"  {name:<34} state={result.get('state', '-')} version={result.get('version', '-')}")
         return result
 
-    p.call("ministry", "POST", "intake", "/calls", json_body=SAMPLE_CALL, expect=201)
-    case = step("submitted by the applicant", p.call("applicant", "POST", "intake", "/cases", expect=201, json_body={
-        "call_id": SAMPLE_CALL["call_id"], "direction": "sample-reactor-1",
-        "title": "SAMPLE 2000 L single-use bioreactor system", "applicant_name": SAMPLE_UNIT["name"],
-        "application": {"sample": True, "summary": "SAMPLE application body"},
-    }))
+    call_id = f"sample-bioreactor-{time.strftime('%Y%m%d%H%M%S')}-{int(time.monotonic() * 1000) % 1000:03d}"
+    p.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
+    case = step("submitted by the applicant", p.call(
+        "applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
+        json_body=SAMPLE_OPEN_COMPETITION_APPLICATION))
     case_id = case["case_id"]
     evidence = step("evidence attached (application)", p.call(
         "applicant", "POST", "documents", f"/cases/{case_id}/evidence", expect=201, data=SAMPLE_PDF,
@@ -138,7 +149,7 @@ def walk_open_competition(p: Platform, log=print) -> dict:
         "score": 88.5, "conclusion": "SAMPLE: targets met", "report": [report["sha256"]]}))
     step("selected", p.call("ministry", "POST", "review", f"/cases/{case_id}/selection", json_body={"selected": True}))
     published = step("published", p.call("ministry", "POST", "publication", f"/cases/{case_id}/publish", json_body={}))
-    return {"case_id": case_id, "version": published["version"], "steps": steps,
+    return {"case_id": case_id, "call_id": call_id, "version": published["version"], "steps": steps,
             "evidence": [evidence["sha256"], report["sha256"]]}
 
 

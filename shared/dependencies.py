@@ -79,10 +79,10 @@ class ReadModels(DependencyProvider):
 
 
 class Clock(DependencyProvider):
-    """Today's date in China. Tests move it through config (CLOCK_OFFSET_DAYS)."""
+    """Now, and today's date in China. Tests move it with CLOCK_OFFSET_DAYS."""
 
     def setup(self) -> None:
-        self.offset = timedelta(days=int(self.container.config.get("CLOCK_OFFSET_DAYS", 0)))
+        self.offset = timedelta(days=Settings.from_nameko(self.container.config).clock_offset_days)
 
     def get_dependency(self, worker_ctx):
         offset = self.offset

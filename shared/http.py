@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -26,8 +26,11 @@ from werkzeug.wrappers import Response
 from shared.auth import Caller, caller_from_header
 from shared.config import Settings
 from shared.errors import Forbidden, PlatformError, ValidationFailed
+from shared.validation import flatten_messages, load  # noqa: F401 - the API's loading of bodies
 
 log = logging.getLogger(__name__)
+
+MAX_JSON_BYTES = 2 * 1024 * 1024  # the largest form (申请表 with its lists) is far below this
 
 
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -41,33 +44,6 @@ def json_response(payload: Any, status: int = 200, headers: dict | None = None) 
 
 def error_payload(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": code, "message": message, "fields": fields or {}}
-
-
-def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as one level of paths: `product.ip_items[2].granted_on`."""
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix or "_body": list(messages)}
-    if isinstance(messages, str):
-        return {prefix or "_body": [messages]}
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix or "_body"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            for p, msgs in flatten_messages(value, path).items():
-                flat.setdefault(p, []).extend(msgs)
-    return flat
-
-
-def load(schema: Schema, data: Any) -> Any:
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise ValidationFailed(flatten_messages(exc.messages)) from None
 
 
 class _JsonWsgiApp(WsgiApp):
@@ -95,7 +71,7 @@ class Api(HttpRequestHandler):
     def __init__(
         self, method: str, url: str, *, roles: tuple[str, ...] = (), public: bool = False,
         body: Schema | None = None, response: Schema | None = None, status: int = 200,
-        summary: str = "", raw_body: bool = False, **kwargs: Any,
+        summary: str = "", raw_body: bool = False, json_body: bool = False, **kwargs: Any,
     ):
         if not public and not roles:
             raise ValueError(f"{method} {url}: a route names the roles it admits or is public")
@@ -106,6 +82,9 @@ class Api(HttpRequestHandler):
         self.status = status
         self.summary = summary
         self.raw_body = raw_body
+        # json_body: the body is parsed but validated by the application, because its
+        # schema depends on data (a call's form), not on the route.
+        self.json_body = json_body or body is not None
         super().__init__(method, url, **kwargs)
 
     def setup(self) -> None:
@@ -123,15 +102,17 @@ class Api(HttpRequestHandler):
         kwargs = dict(kwargs)
         if not self.public:
             kwargs["caller"] = self.authenticate(request)
-        if self.body_schema is not None:
+        if self.json_body:
+            if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+                raise ValidationFailed({"_body": [f"the JSON body is larger than {MAX_JSON_BYTES} bytes"]})
             raw = request.get_data(cache=False)
             try:
                 data = json.loads(raw or b"null")
             except ValueError:
                 raise ValidationFailed({"_body": ["the body must be a JSON document"]}) from None
-            if data is None:
-                raise ValidationFailed({"_body": ["a JSON body is required"]})
-            kwargs["body"] = load(self.body_schema, data)
+            if not isinstance(data, dict):
+                raise ValidationFailed({"_body": ["the body must be a JSON object"]})
+            kwargs["body"] = load(self.body_schema, data) if self.body_schema is not None else data
         return args, kwargs
 
     def response_from_result(self, result: Any) -> Response:
@@ -196,6 +177,11 @@ def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
                 op["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": type(ep.body_schema)}},
+                }
+            elif ep.json_body:
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
                 }
             elif ep.raw_body:
                 op["requestBody"] = {

@@ -1,89 +1,286 @@
-"""Intake commands: define calls, submit, resubmit, withdraw. No nameko, no HTTP."""
+"""Intake commands and queries: calls, drafts, submission, resubmission, withdrawal.
+
+No nameko, no HTTP. The rules of the forms live in `forms`, the rules of a call in
+`calls`; this module applies the right ones to one applicant's request.
+"""
 
 from __future__ import annotations
 
 import json
+import unicodedata
+from datetime import datetime
+from uuid import uuid4
 
 import sqlalchemy as sa
 
 from shared.access import require_case
 from shared.auth import Caller
-from shared.case import Case
-from shared.errors import DomainRuleViolation, NotFound, ValidationFailed
+from shared.case import Case, Program
+from shared.errors import Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from shared.validation import load
 from shared.ledger import CaseLedger
 from shared.readmodel import ReadModelStore
 
+from . import calls as call_rules
 from . import readmodels as rm
+from .forms import signature_product_schema
+from .forms.open_competition import canonical_category, open_competition_schema
 
 
-def chain_for(call: dict, province: str) -> list[str]:
-    chains = call["chains"]
-    return list(chains.get(province) or chains["default"])
+def _plain(data):
+    """A loaded form (dates, decimals) as the JSON the ledger stores."""
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))
+
+
+class Submission:
+    """What one validated form contributes to a case, by program kind."""
+
+    def __init__(self, call: dict, form: dict):
+        self.call = call
+        if call["program"] == Program.OPEN_COMPETITION:
+            self.application = self._open_competition(call, form)
+            self.direction = self.application["direction"]
+            self.title = self.application["title"]
+            lead = self.application["lead"]
+            self.applicant = {"credit_code": lead["credit_code"], "name": lead["name"]}
+            self.applicant_field = "lead.credit_code"
+            self.subject = f"direction:{self.direction}"
+        else:
+            self.application = self._signature_product(call, form)
+            product, unit = self.application["product"], self.application["applicant"]
+            self.direction = product["domain"]
+            self.title = product["name"]
+            self.applicant = {"credit_code": unit["credit_code"], "name": unit["full_name"]}
+            self.applicant_field = "applicant.credit_code"
+            normalised = unicodedata.normalize("NFKC", product["name"]).replace(" ", "").casefold()
+            self.subject = f"product:{normalised}"[:300]
+
+    @staticmethod
+    def _open_competition(call: dict, form: dict) -> dict:
+        code = form.get("direction")
+        if not isinstance(code, str) or not code:
+            raise DomainRuleViolation("direction", "必填：揭榜方向 / required: the task direction")
+        direction = call_rules.require_direction(call, code)
+        section = call["open_competition"]
+        names = {c["code"]: canonical_category(c["name"]) for c in section["categories"]}
+        directions = [{"code": d["code"], "category": names[d["category"]]} for d in section["directions"]]
+        schema = open_competition_schema(names[direction["category"]], directions)
+        return _plain(load(schema, form))
+
+    @staticmethod
+    def _signature_product(call: dict, form: dict) -> dict:
+        section = call["signature_product"]
+        schema = signature_product_schema(
+            [d["name"] for d in section["domains"]], [t["name"] for t in section["types"]],
+            free_text_domains=[d["name"] for d in section["domains"] if d.get("free_text")],
+        )
+        return _plain(load(schema, form))
 
 
 class Intake:
-    def __init__(self, ledger: CaseLedger, store: ReadModelStore):
+    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime):
         self.ledger = ledger
         self.store = store
+        self.now = now
 
     # -- calls ----------------------------------------------------------------
 
-    def define_call(self, caller: Caller, definition: dict) -> dict:
+    def define_call(self, caller: Caller, raw: dict) -> dict:
         caller.require("ministry")
-        if "default" not in definition["chains"]:
-            raise ValidationFailed({"chains": ["a 'default' chain is required for regions not listed"]})
+        call = call_rules.load_call(raw)
+        if call["version"] != 1 or call.get("amended_from"):
+            raise DomainRuleViolation("version", "a new call starts at version 1; later versions are amendments")
+        return self._store_call(caller, call)
+
+    def amend_call(self, caller: Caller, call_id: str, changes: dict) -> dict:
+        caller.require("ministry")
+        previous = self._call(call_id)
+        return self._store_call(caller, call_rules.amend(call_rules.load_call(previous), changes))
+
+    def _store_call(self, caller: Caller, call: dict) -> dict:
+        stored = call_rules.to_json(call)
+        try:
+            with self.store.session() as session:
+                session.execute(rm.calls.insert().values(
+                    call_id=stored["call_id"], version=stored["version"],
+                    definition=json.dumps(stored, ensure_ascii=False), defined_by=caller.org,
+                ))
+        except sa.exc.IntegrityError:
+            raise Conflict(
+                f"call {stored['call_id']} version {stored['version']} exists; change it by an amendment",
+                {"call_id": [stored["call_id"]]},
+            ) from None
+        return {"call_id": stored["call_id"], "version": stored["version"]}
+
+    def _call(self, call_id: str, version: int | None = None) -> dict:
         with self.store.session() as session:
-            latest = rm.latest_call(session, definition["call_id"])
-            version = 1 if latest is None else latest[0] + 1
-            # A new version never rewrites an old one: cases keep the version they were judged under.
-            session.execute(rm.calls.insert().values(
-                call_id=definition["call_id"], version=version,
-                definition=json.dumps(definition, ensure_ascii=False), defined_by=caller.org,
-            ))
-        return {"call_id": definition["call_id"], "version": version}
+            call = rm.call_version(session, call_id, version)
+        if call is None:
+            raise NotFound(f"no call {call_id}" + (f" version {version}" if version else ""))
+        return call
+
+    def get_call(self, call_id: str, version: int | None = None) -> dict:
+        return self._call(call_id, version)
 
     def list_calls(self) -> list[dict]:
         with self.store.session() as session:
-            rows = session.execute(sa.select(rm.calls.c.call_id, rm.calls.c.version, rm.calls.c.definition)
-                                   .order_by(rm.calls.c.call_id, rm.calls.c.version)).all()
-        latest: dict[str, dict] = {}
-        for row in rows:
-            latest[row.call_id] = {**json.loads(row.definition), "version": row.version}
-        return list(latest.values())
+            ids = session.execute(sa.select(rm.calls.c.call_id).distinct().order_by(rm.calls.c.call_id)).scalars()
+            return [rm.call_version(session, call_id) for call_id in ids]
+
+    def counts(self, caller: Caller, call_id: str) -> dict:
+        caller.require("ministry")
+        self._call(call_id)
+        table = rm.applicant_cases
+        with self.store.session() as session:
+            def by(column):
+                rows = session.execute(
+                    sa.select(column, sa.func.count()).where(table.c.call_id == call_id).group_by(column)
+                )
+                return {key: n for key, n in rows}
+
+            return {"call_id": call_id, "by_direction": by(table.c.direction),
+                    "by_province": by(table.c.province), "by_state": by(table.c.state)}
+
+    # -- drafts (not part of any case's history) --------------------------------
+
+    def save_draft(self, caller: Caller, call_id: str, form: dict, draft_id: str | None = None) -> dict:
+        caller.require("applicant")
+        self._call(call_id)
+        with self.store.session() as session:
+            values = {"form": json.dumps(form, ensure_ascii=False), "updated_at": self.now}
+            if draft_id is None:
+                draft_id = uuid4().hex
+                session.execute(rm.drafts.insert().values(
+                    draft_id=draft_id, applicant=caller.org, call_id=call_id, **values))
+            else:
+                self._own_draft(session, caller, draft_id)
+                session.execute(rm.drafts.update().where(rm.drafts.c.draft_id == draft_id).values(**values))
+        return {"draft_id": draft_id, "call_id": call_id, "updated_at": self.now.isoformat()}
+
+    def update_draft(self, caller: Caller, draft_id: str, form: dict) -> dict:
+        caller.require("applicant")
+        with self.store.session() as session:
+            row = self._own_draft(session, caller, draft_id)
+        return self.save_draft(caller, row.call_id, form, draft_id)
+
+    def drafts(self, caller: Caller) -> list[dict]:
+        caller.require("applicant")
+        with self.store.session() as session:
+            rows = session.execute(sa.select(rm.drafts).where(rm.drafts.c.applicant == caller.org)
+                                   .order_by(rm.drafts.c.updated_at))
+            return [self._draft_view(r) for r in rows]
+
+    def draft(self, caller: Caller, draft_id: str) -> dict:
+        caller.require("applicant")
+        with self.store.session() as session:
+            return self._draft_view(self._own_draft(session, caller, draft_id))
+
+    def submit_draft(self, caller: Caller, draft_id: str) -> Case:
+        draft = self.draft(caller, draft_id)
+        case = self.submit(caller, draft["call_id"], draft["form"])
+        with self.store.session() as session:
+            session.execute(rm.drafts.delete().where(rm.drafts.c.draft_id == draft_id))
+        return case
+
+    @staticmethod
+    def _own_draft(session, caller: Caller, draft_id: str):
+        row = session.execute(sa.select(rm.drafts).where(rm.drafts.c.draft_id == draft_id)).first()
+        if row is None or row.applicant != caller.org:
+            raise NotFound(f"no draft {draft_id} of yours")
+        return row
+
+    @staticmethod
+    def _draft_view(row) -> dict:
+        return {"draft_id": row.draft_id, "call_id": row.call_id, "form": json.loads(row.form),
+                "updated_at": row.updated_at.isoformat() if hasattr(row.updated_at, "isoformat") else row.updated_at}
 
     # -- cases ----------------------------------------------------------------
 
-    def submit(self, caller: Caller, form: dict) -> Case:
+    def submit(self, caller: Caller, call_id: str, form: dict) -> Case:
         caller.require("applicant")
-        with self.store.session() as session:
-            found = rm.latest_call(session, form["call_id"])
-        if found is None:
-            raise NotFound(f"no call {form['call_id']}")
-        call_version, call = found
-        codes = [d["code"] for d in call.get("directions", [])]
-        if form["direction"] not in codes:
-            raise DomainRuleViolation(
-                "direction", f"call {form['call_id']} has no direction {form['direction']!r} (has: {', '.join(codes) or 'none yet'})"
-            )
+        call = self._call(call_id)
         province = caller.region.get("province")
         if not province:
             raise DomainRuleViolation("region", "the applicant's token carries no registered province")
+        # Every refusal at once: a late filing also learns what else is wrong with it.
+        errors: dict[str, list[str]] = {}
+        try:
+            self._before_deadline(call, province)
+        except DomainRuleViolation as exc:
+            errors.update(exc.fields)
+        try:
+            submission = Submission(call, form)
+        except (DomainRuleViolation, ValidationFailed) as exc:
+            errors.update(exc.fields)
+        else:
+            if submission.applicant["credit_code"] != caller.org:
+                errors[submission.applicant_field] = [
+                    f"须为本单位的统一社会信用代码 {caller.org} / must be your own unit's credit code ({caller.org})"
+                ]
+        if errors:
+            raise ValidationFailed(errors, "the application cannot be filed")
         case = Case.submit(
-            actor=caller.as_actor(), call_id=form["call_id"], call_version=call_version,
-            program=call["program"], direction=form["direction"],
-            applicant={"credit_code": caller.org, "name": form["applicant_name"]},
-            province=province, city=caller.region.get("city"), chain=chain_for(call, province),
-            public_notice_required=call["public_notice_required"], title=form["title"],
-            application=form["application"],
+            actor=caller.as_actor(), call_id=call_id, call_version=call["version"],
+            program=call["program"], direction=submission.direction, applicant=submission.applicant,
+            province=province, city=caller.region.get("city"), chain=call_rules.chain_for(call, province),
+            public_notice_required=bool(call["public_notice"]["required"]), title=submission.title,
+            application=submission.application,
         )
+        self._claim(call_id, caller.org, submission, str(case.id))
+        try:
+            self.ledger.save_case(case)
+        except Exception:
+            self._release(str(case.id))
+            raise
+        return case
+
+    def _before_deadline(self, call: dict, province: str) -> None:
+        due = call_rules.deadline_for(call_rules.load_call(call), "applicant", province)
+        if due is not None and self.now > due:
+            raise DomainRuleViolation(
+                "deadline",
+                f"申请截止时间 {due.isoformat()} 已过 / the applicants' deadline {due.isoformat()} has passed",
+            )
+
+    def _claim(self, call_id: str, applicant: str, submission: Submission, case_id: str) -> None:
+        try:
+            with self.store.session() as session:
+                session.execute(rm.claims.insert().values(
+                    call_id=call_id, applicant=applicant, subject=submission.subject, case_id=case_id))
+        except sa.exc.IntegrityError:
+            with self.store.session() as session:
+                existing = session.execute(sa.select(rm.claims.c.case_id).where(
+                    rm.claims.c.call_id == call_id, rm.claims.c.applicant == applicant,
+                    rm.claims.c.subject == submission.subject)).scalar()
+            if submission.subject.startswith("direction:"):
+                field, rule = "direction", (f"本单位已申报该揭榜方向（案件 {existing}） / your unit already "
+                                            f"applied to this direction in this call (case {existing})")
+            else:
+                field, rule = "product.name", (f"本单位已申报该产品（案件 {existing}） / your unit already "
+                                               f"applied with this product in this call (case {existing})")
+            raise DomainRuleViolation(field, rule) from None
+
+    def _release(self, case_id: str) -> None:
+        with self.store.session() as session:
+            session.execute(rm.claims.delete().where(rm.claims.c.case_id == case_id))
+
+    def resubmit(self, caller: Caller, case_id: str, form: dict, changes: str) -> Case:
+        case = require_case(caller, self.ledger.get_case(case_id), "applicant")
+        # The case stays under the call version it was filed under.
+        submission = Submission(self._call(case.call_id, case.call_version), form)
+        if submission.subject != self._subject_of(case):
+            raise DomainRuleViolation(
+                "direction" if case.program == Program.OPEN_COMPETITION else "product.name",
+                "更正不得改变申报方向或产品 / a correction may not change the direction or the product",
+            )
+        case.resubmit(actor=caller.as_actor(), application=submission.application, changes=changes)
         self.ledger.save_case(case)
         return case
 
-    def resubmit(self, caller: Caller, case_id: str, body: dict) -> Case:
-        case = require_case(caller, self.ledger.get_case(case_id), "applicant")
-        case.resubmit(actor=caller.as_actor(), application=body["application"], changes=body["changes"])
-        self.ledger.save_case(case)
-        return case
+    def _subject_of(self, case: Case) -> str:
+        with self.store.session() as session:
+            return session.execute(sa.select(rm.claims.c.subject).where(
+                rm.claims.c.case_id == str(case.id))).scalar()
 
     def withdraw(self, caller: Caller, case_id: str, reason: str) -> Case:
         case = require_case(caller, self.ledger.get_case(case_id), "applicant")

@@ -78,7 +78,7 @@ def test_the_auditor_replays_the_whole_history_event_by_event(system, walked):
     assert evidence["filename"] == "申请材料-SAMPLE.pdf"
     assert events[8]["payload"]["evidence"] == [evidence["sha256"]]
     assert events[2]["payload"]["checks"]["authenticity"] == {"passed": True, "note": "SAMPLE check"}
-    assert events[-1]["payload"]["list_id"] == "sample-bioreactor-demo:published"
+    assert events[-1]["payload"]["list_id"] == f"{walked['call_id']}:published"
 
 
 def _processed(url: str, case_id: str) -> list[str]:
@@ -123,7 +123,7 @@ def test_each_service_shows_the_case_from_its_own_read_model(system, walked):
 
     public = platform.call(None, "GET", "publication", "/lists")
     entry = next(e for e in public if e["case_id"] == case_id)
-    assert entry["list_id"] == "sample-bioreactor-demo:published"
+    assert entry["list_id"] == f"{walked['call_id']}:published"
     assert "application" not in entry and "applicant" not in entry  # public fields only
 
     evidence = platform.wait_until("documents' view", lambda: (lambda rows: rows if len(rows) == 2 else None)(

@@ -1,0 +1,164 @@
+"""The two shipped calls, loaded by the ministry over HTTP and applied to by applicants.
+
+工信厅联消费函〔2025〕220号 ships without its nine directions (they are in an
+attachment we do not have), so nothing can be filed against it until the ministry
+amends it; 工信厅消费函〔2024〕382号 as forwarded by Hubei has its domains and types,
+and Hubei's city-then-province chain.
+"""
+
+import copy
+import json
+from importlib import resources
+
+import pytest
+import requests
+
+from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from shared.auth import mint_token
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE_PRODUCT_UNIT = SAMPLE_SIGNATURE_PRODUCT_APPLICATION["applicant"]["credit_code"]
+
+
+def shipped(name: str) -> dict:
+    return json.loads(resources.files("shared").joinpath(f"calls/{name}").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def platform(system):
+    return system[0]
+
+
+@pytest.fixture(scope="module")
+def loaded(platform):
+    for name in ("open_competition_2025_220.json", "signature_product_2024_382.json"):
+        platform.call("ministry", "POST", "intake", "/calls", json_body=shipped(name), expect=201)
+    return {c["call_id"]: c for c in platform.call("ministry", "GET", "intake", "/calls")}
+
+
+def post(platform, token: str, path: str, body: dict) -> requests.Response:
+    return requests.post(f"{platform.base['intake']}/intake{path}", json=body,
+                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def hubei_unit(platform, org: str = SAMPLE_PRODUCT_UNIT) -> str:
+    return mint_token(platform.settings.jwt_secret, sub=f"u-{org}", role="applicant", org=org,
+                      region={"province": "420000", "city": "420100"})
+
+
+def test_the_ministry_loads_both_shipped_calls_as_version_1(loaded):
+    oc, sp = _oc(loaded), _sp(loaded)
+    assert "工信厅联消费函〔2025〕220号" in oc["notice_number"]
+    assert "工信厅消费函〔2024〕382号" in sp["notice_number"]
+    assert oc["version"] == 1 and sp["version"] == 1
+    assert oc["open_competition"]["directions"] == []
+    assert oc["open_competition"]["directions_status"] == "not_in_notice"
+    assert sp["chains"]["420000"] == ["city", "province"]
+    assert sp["public_notice"] == {**sp["public_notice"], "required": True, "working_days": 10}
+
+
+def _oc(loaded):
+    return next(c for c in loaded.values() if c["program"] == "open_competition")
+
+
+def _sp(loaded):
+    return next(c for c in loaded.values() if c["program"] == "signature_product")
+
+
+def test_defining_the_same_call_again_is_refused_and_changes_go_through_amendments(platform, loaded):
+    response = requests.post(f"{platform.base['intake']}/intake/calls", json=shipped("open_competition_2025_220.json"),
+                             headers={"Authorization": f"Bearer {platform.tokens['ministry']}"}, timeout=10)
+    assert response.status_code == 409
+    assert "amendment" in response.json()["message"]
+
+
+def test_nothing_can_be_filed_against_the_220_call_until_the_ministry_defines_its_directions(platform, loaded):
+    call = _oc(loaded)
+    from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION as form
+
+    token = mint_token(platform.settings.jwt_secret, sub="lead", role="applicant", org=form["lead"]["credit_code"],
+                       region={"province": "110000"})
+    refused = post(platform, token, f"/calls/{call['call_id']}/cases", form)
+    assert refused.status_code == 400
+    assert refused.json()["fields"]["direction"][0].count("not_in_notice") == 1
+
+
+def test_an_amendment_makes_a_new_version_and_the_old_deadline_still_refuses_late_filings(platform, loaded):
+    call = _oc(loaded)
+    from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION as form
+
+    amended = platform.call("ministry", "POST", "intake", f"/calls/{call['call_id']}/amendments", expect=201,
+                            json_body={"open_competition": {
+                                "directions": [{"code": "SAMPLE-R1", "name": "SAMPLE direction (not from the notice)",
+                                                "category": "reactor_system"}],
+                                "directions_status": "defined", "announced_direction_count": 1}})
+    assert amended == {"call_id": call["call_id"], "version": 2}
+    assert platform.call("ministry", "GET", "intake", f"/calls/{call['call_id']}")["version"] == 2
+    first = requests.get(f"{platform.base['intake']}/intake/calls/{call['call_id']}", params={"version": 1},
+                         headers={"Authorization": f"Bearer {platform.tokens['ministry']}"}, timeout=10).json()
+    assert first["open_competition"]["directions"] == []
+
+    token = mint_token(platform.settings.jwt_secret, sub="lead", role="applicant", org=form["lead"]["credit_code"],
+                       region={"province": "110000"})
+    late = post(platform, token, f"/calls/{call['call_id']}/cases", form)
+    assert late.status_code == 400
+    assert "2025-06-30T23:59:59+08:00" in late.json()["fields"]["deadline"][0]
+
+
+def test_a_hubei_unit_files_a_signature_product_and_its_case_follows_the_city_then_province_chain(platform, loaded):
+    call = _sp(loaded)
+    created = post(platform, hubei_unit(platform), f"/calls/{call['call_id']}/cases", SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    assert created.status_code == 201, created.text
+    case = created.json()
+    assert case["state"] == "submitted" and case["awaiting_level"] == "city"
+    assert case["call_version"] == 1
+    assert case["applicant"]["credit_code"] == SAMPLE_PRODUCT_UNIT
+    assert case["title"] == SAMPLE_SIGNATURE_PRODUCT_APPLICATION["product"]["name"]
+
+    again = post(platform, hubei_unit(platform), f"/calls/{call['call_id']}/cases", SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    assert again.status_code == 400
+    assert case["case_id"] in again.json()["fields"]["product.name"][0]
+
+    counts = platform.wait_until("the ministry's counts", lambda: (lambda c: c if c["by_province"] else None)(
+        platform.call("ministry", "GET", "intake", f"/calls/{call['call_id']}/counts")))
+    assert counts["by_province"] == {"420000": 1}
+
+
+def test_a_form_with_several_errors_is_refused_naming_every_field_in_chinese_and_english(platform, loaded):
+    call = _sp(loaded)
+    form = copy.deepcopy(SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    form["product"]["innovation_highlights"] = "创" * 101
+    form["product"]["ip_items"][0]["granted_on"] = "not a date"
+    form["applicant"]["profile"] = ""
+    refused = post(platform, hubei_unit(platform), f"/calls/{call['call_id']}/cases", form)
+    assert refused.status_code == 400
+    fields = refused.json()["fields"]
+    assert {"product.innovation_highlights", "product.ip_items[0].granted_on", "applicant.profile"} <= set(fields)
+    assert "100" in fields["product.innovation_highlights"][0] and " / " in fields["product.innovation_highlights"][0]
+
+
+def test_an_applicant_can_file_only_for_its_own_unit(platform, loaded):
+    call = _sp(loaded)
+    other = mint_token(platform.settings.jwt_secret, sub="x", role="applicant", org="91420100MA4K0000X0",
+                       region={"province": "420000"})
+    refused = post(platform, other, f"/calls/{call['call_id']}/cases", SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    assert refused.status_code == 400
+    assert "applicant.credit_code" in refused.json()["fields"]
+
+
+def test_a_draft_is_saved_without_a_case_and_submitted_later(platform, loaded):
+    call = _sp(loaded)
+    org = "91420100MA4K0000X0"
+    form = copy.deepcopy(SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    token = hubei_unit(platform, org)
+    draft = post(platform, token, "/drafts", {"call_id": call["call_id"], "form": {"half": "done"}})
+    assert draft.status_code == 201
+    draft_id = draft.json()["draft_id"]
+    listed = requests.get(f"{platform.base['intake']}/intake/drafts", headers={"Authorization": f"Bearer {token}"},
+                          timeout=10).json()
+    assert [d["draft_id"] for d in listed] == [draft_id]
+    incomplete = post(platform, token, f"/drafts/{draft_id}/submit", {})
+    assert incomplete.status_code == 400  # the draft is not a valid form yet: nothing filed
+    assert requests.get(f"{platform.base['intake']}/intake/drafts/{draft_id}",
+                        headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
