@@ -305,8 +305,8 @@ def test_the_summary_has_at_most_our_limit_of_characters():
     app["summary"] = "长" * SUMMARY_MAX
     assert loads(app)
     app["summary"] = "长" * (SUMMARY_MAX + 1)
-    assert errors(app) == {"summary": [f"项目简介不得超过{SUMMARY_MAX}字 / the project summary has at most "
-                                       f"{SUMMARY_MAX} characters"]}
+    assert errors(app) == {"summary": [f"不得超过{SUMMARY_MAX}字（现为{SUMMARY_MAX + 1}字） / at most "
+                                       f"{SUMMARY_MAX} characters ({SUMMARY_MAX + 1} given)"]}
 
 
 def test_the_project_has_a_title_and_at_least_one_target():
@@ -334,7 +334,8 @@ def test_unknown_fields_are_refused():
     app = application()
     app["budget"] = 100
     app["members"][0]["shares"] = 5
-    assert errors(app) == {"budget": ["未知字段 / unknown field"], "members[0].shares": ["未知字段 / unknown field"]}
+    unknown = "申请表中无此栏目 / unknown field: not on the application form"
+    assert errors(app) == {"budget": [unknown], "members[0].shares": [unknown]}
 
 
 # -- how errors leave ----------------------------------------------------------------
@@ -386,10 +387,20 @@ def test_an_error_path_reaches_the_api_through_shared_http_load():
         load(schema, app)
     assert excinfo.value.status == 400
     assert excinfo.value.fields == {
-        "members[3].credit_code": ["统一社会信用代码格式错误 / the unified social credit code has characters "
-                                   "not allowed at their place"],
+        "members[3].credit_code": ["统一社会信用代码含非法字符（前8位为数字，其余为数字或除I、O、S、V、Z外的大写字母） / "
+                                   "unified social credit code has invalid characters (8 digits, then digits or "
+                                   "capitals except I, O, S, V, Z)"],
     }
 
 
 def test_a_body_that_is_not_an_object_is_one_error():
-    assert errors([SAMPLE_OPEN_COMPETITION_APPLICATION]) == {"_body": ["应为对象 / must be an object"]}
+    assert errors([SAMPLE_OPEN_COMPETITION_APPLICATION]) == {"_body": ["须为对象 / must be an object"]}
+
+
+@pytest.mark.parametrize("kind", [["enterprise"], {"x": 1}, 7])
+def test_a_unit_kind_that_is_not_text_is_a_field_error_not_a_crash(kind):
+    form = copy.deepcopy(SAMPLE_OPEN_COMPETITION_APPLICATION)
+    form["members"][0]["kind"] = kind
+    with pytest.raises(ValidationFailed) as refused:
+        load(open_competition_schema(SAMPLE_CATEGORY, SAMPLE_DIRECTIONS), form)
+    assert "members[0].kind" in refused.value.fields

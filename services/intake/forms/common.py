@@ -76,6 +76,14 @@ def at_most_field_message(other_zh: str, other_en: str) -> str:
     return bilingual(f"不得超过{other_zh}", f"must not exceed {other_en}")
 
 
+def at_most_entries_message(limit: int) -> str:
+    return bilingual(f"不得超过{limit}项", f"at most {limit} entries")
+
+
+def evidence_max_message(limit: int) -> str:
+    return bilingual(f"证明材料不得超过{limit}份", f"at most {limit} evidence documents")
+
+
 def one_of_message(choices: Iterable[str]) -> str:
     listed = ", ".join(choices)
     return bilingual(f"须为以下之一：{listed}", f"must be one of: {listed}")
@@ -142,11 +150,14 @@ class Text(fields.String):
 
     Required by default. `required=False` makes it optional: missing, null or blank
     loads as `None` (a conditional rule of the schema may then demand it).
+    `strip=False` loads the text as sent (a blank one is still missing), for codes that
+    a schema rule compares with the raw input.
     """
 
     default_error_messages = {**_FIELD_MESSAGES, "invalid": MUST_BE_TEXT, "invalid_utf8": MUST_BE_TEXT}
 
-    def __init__(self, max_chars: int | None = SHORT_TEXT_MAX, *, required: bool = True, **kwargs: Any):
+    def __init__(self, max_chars: int | None = SHORT_TEXT_MAX, *, required: bool = True, strip: bool = True,
+                 **kwargs: Any):
         validators = _validators(kwargs.pop("validate", None))
         if max_chars is not None:
             validators.append(MaxChars(max_chars))
@@ -154,19 +165,20 @@ class Text(fields.String):
             kwargs.setdefault("load_default", None)
             kwargs.setdefault("allow_none", True)
         self.max_chars = max_chars
+        self.strip = strip
         super().__init__(required=required, validate=validators, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not text:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
             if self.required:
                 raise self.make_error("required")
             return None
-        return text
+        return text.strip() if self.strip else text
 
 
 class Code(Text):
-    """One of a fixed set of codes (a checkbox group on the form)."""
+    """One of a fixed set of codes (a checkbox group on the form); `strip` as for `Text`."""
 
     def __init__(self, choices: Iterable[str], *, required: bool = True, **kwargs: Any):
         self.choices = tuple(choices)
@@ -186,10 +198,18 @@ class YesNo(fields.Boolean):
 
 
 class Confirmed(YesNo):
-    """A statement the applicant must confirm: only `true` passes."""
+    """A statement the applicant must confirm: only `true` passes.
 
-    def __init__(self, **kwargs: Any):
-        validators = [*_validators(kwargs.pop("validate", None)), validate.Equal(True, error=MUST_BE_TRUE)]
+    `message`, when given, is the one error for every way of not confirming (missing,
+    null, not a boolean, false): a message that names the statement.
+    """
+
+    def __init__(self, *, message: str | None = None, **kwargs: Any):
+        validators = [*_validators(kwargs.pop("validate", None)),
+                      validate.Equal(True, error=message or MUST_BE_TRUE)]
+        if message is not None:
+            kwargs["error_messages"] = {"required": message, "null": message, "invalid": message,
+                                        **kwargs.get("error_messages", {})}
         super().__init__(required=True, validate=validators, **kwargs)
 
 
@@ -290,30 +310,37 @@ class DocumentRef(fields.String):
 
 
 class Listing(fields.List):
-    """A list on the form, `minimum` entries at least (with `minimum_message`)."""
+    """A list on the form, `minimum` entries at least (with `minimum_message`) and, when
+    `maximum` is given, at most `maximum` (with `maximum_message`)."""
 
     default_error_messages = {**_FIELD_MESSAGES, "invalid": MUST_BE_LIST}
 
     def __init__(self, item: fields.Field | type[fields.Field], *, minimum: int = 0,
-                 minimum_message: str = AT_LEAST_ONE_ENTRY, **kwargs: Any):
+                 minimum_message: str = AT_LEAST_ONE_ENTRY, maximum: int | None = None,
+                 maximum_message: str | None = None, **kwargs: Any):
         validators = _validators(kwargs.pop("validate", None))
         if minimum:
             validators.append(validate.Length(min=minimum, error=minimum_message))
+        if maximum is not None:
+            validators.append(validate.Length(max=maximum, error=maximum_message or at_most_entries_message(maximum)))
         kwargs.setdefault("required", True)
         if not kwargs["required"]:
             kwargs.setdefault("load_default", list)
         super().__init__(item, validate=validators, **kwargs)
 
 
-def evidence(*, required: bool = True) -> Listing:
-    """证明材料: document references; when required, at least one.
+def evidence(*, required: bool = True, maximum: int | None = None) -> Listing:
+    """证明材料: document references; when required, at least one; at most `maximum` if given.
 
-    `required=False` (for evidence a conditional rule demands): may be missing,
-    loads as `[]`, and the schema checks it when the condition holds.
+    `required=False` (for evidence a conditional rule demands, or that is optional):
+    may be missing, loads as `[]`, and the schema checks it when the condition holds.
     """
+    limits: dict[str, Any] = {}
+    if maximum is not None:
+        limits = {"maximum": maximum, "maximum_message": evidence_max_message(maximum)}
     if required:
-        return Listing(DocumentRef(), minimum=1, minimum_message=EVIDENCE_REQUIRED)
-    return Listing(DocumentRef(), required=False)
+        return Listing(DocumentRef(), minimum=1, minimum_message=EVIDENCE_REQUIRED, **limits)
+    return Listing(DocumentRef(), required=False, **limits)
 
 
 def entries(schema: type[Schema], *, minimum: int = 0) -> Listing:
@@ -387,14 +414,30 @@ class CreditCode(Text):
         text = super()._deserialize(value, attr, data, **kwargs)
         if text is None:
             return None
-        try:
-            return uscc.validate(text)
-        except stdnum_exceptions.InvalidLength:
-            raise ValidationError(CREDIT_CODE_LENGTH) from None
-        except stdnum_exceptions.InvalidChecksum:
-            raise ValidationError(CREDIT_CODE_CHECKSUM) from None
-        except stdnum_exceptions.ValidationError:
-            raise ValidationError(CREDIT_CODE_FORMAT) from None
+        return checked_credit_code(text)
+
+
+def checked_credit_code(text: str) -> str:
+    """The compact form of a valid 统一社会信用代码; `ValidationError` naming what is wrong."""
+    try:
+        return uscc.validate(text)
+    except stdnum_exceptions.InvalidLength:
+        raise ValidationError(CREDIT_CODE_LENGTH) from None
+    except stdnum_exceptions.InvalidChecksum:
+        raise ValidationError(CREDIT_CODE_CHECKSUM) from None
+    except stdnum_exceptions.ValidationError:
+        raise ValidationError(CREDIT_CODE_FORMAT) from None
+
+
+def valid_credit_code(value: Any) -> str | None:
+    """The compact form of a valid credit code, else `None` (for rules that read the raw input:
+    a code that is not valid has its own field error)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return checked_credit_code(value)
+    except ValidationError:
+        return None
 
 
 # -- schemas ----------------------------------------------------------------------
@@ -411,6 +454,8 @@ class RuleErrors:
 
     `add("unit_nature_other", REQUIRED)`, or a nested path as a tuple:
     `add(("ip_items", 2, "granted_on"), ...)` gives `{"ip_items": {2: {"granted_on": [...]}}}`.
+    Messages of a list or section itself and of its entries go together as marshmallow
+    nests them: `{"members": {"_schema": [...], 3: {...}}}`.
     """
 
     def __init__(self) -> None:
@@ -420,8 +465,14 @@ class RuleErrors:
         keys = path if isinstance(path, tuple) else (path,)
         node = self.messages
         for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node.setdefault(keys[-1], []).append(message)
+            child = node.setdefault(key, {})
+            if isinstance(child, list):
+                child = node[key] = {"_schema": child}
+            node = child
+        leaf = node.setdefault(keys[-1], [])
+        if isinstance(leaf, dict):
+            leaf = leaf.setdefault("_schema", [])
+        leaf.append(message)
 
     def raise_if_any(self) -> None:
         if self.messages:

@@ -45,9 +45,23 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from stdnum import exceptions as stdnum_exceptions
+from marshmallow import Schema, validates_schema
 from stdnum.cn import uscc
+
+from services.intake.forms.common import (
+    Code,
+    Confirmed,
+    CreditCode,
+    FormSection,
+    Listing,
+    RuleErrors,
+    Section,
+    Text,
+    YesNo,
+    bilingual,
+    valid_credit_code,
+)
+from services.intake.forms.common import evidence as evidence_list
 
 __all__ = [
     "REACTOR_SYSTEMS",
@@ -106,14 +120,17 @@ REQUIRED_USER_KINDS = {
     OPERATING_SYSTEMS: frozenset({"component", "system"}),
 }
 _USER_RULE_MESSAGES = {
-    REACTOR_SYSTEMS: "反应器系统类揭榜任务的联合体中至少须有1家反应器用户企业 / "
-    "a consortium for a reactor-system task needs at least one reactor user enterprise",
-    COMPONENTS_AND_CONSUMABLES: "关键部件与耗材类揭榜任务的联合体至少须有1家部件或系统用户企业 / "
-    "a consortium for a key-components-and-consumables task needs at least one component "
-    "or system user enterprise",
-    OPERATING_SYSTEMS: "工业操作系统类揭榜任务的联合体至少须有1家部件或系统用户企业 / "
-    "a consortium for an industrial-operating-system task needs at least one component "
-    "or system user enterprise",
+    REACTOR_SYSTEMS: bilingual(
+        "反应器系统类揭榜任务的联合体中至少须有1家反应器用户企业",
+        "a consortium for a reactor-system task needs at least one reactor user enterprise"),
+    COMPONENTS_AND_CONSUMABLES: bilingual(
+        "关键部件与耗材类揭榜任务的联合体至少须有1家部件或系统用户企业",
+        "a consortium for a key-components-and-consumables task needs at least one component "
+        "or system user enterprise"),
+    OPERATING_SYSTEMS: bilingual(
+        "工业操作系统类揭榜任务的联合体至少须有1家部件或系统用户企业",
+        "a consortium for an industrial-operating-system task needs at least one component "
+        "or system user enterprise"),
 }
 
 # 二(二) 申请要求: "申请单位或联合体应具有高性能生物反应器创新工作基础和攻关能力，各项管理运行制度
@@ -155,148 +172,30 @@ UNIT_NAME_MAX = 200  # ours
 ROLE_MAX = 200  # ours: the unit's division of labour in the consortium (任务分工)
 EVIDENCE_MAX = 200  # ours: number of evidence documents
 
-# -- messages -------------------------------------------------------------------
-
-_REQUIRED = "必填 / required"
-_NULL = "不得为空值 / may not be null"
-_NOT_STRING = "应为字符串 / must be a string"
-_NOT_LIST = "应为列表 / must be a list"
-_NOT_BOOLEAN = "应为 true 或 false / must be true or false"
-_BLANK = "不得为空白 / may not be blank"
-
-
-def _messages(**extra: str) -> dict[str, str]:
-    return {"required": _REQUIRED, "null": _NULL, **extra}
-
-
-# -- fields ---------------------------------------------------------------------
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError(_BLANK)
-
-
-def _text(max_len: int, zh: str, en: str, **kwargs: Any) -> fields.String:
-    kwargs.setdefault("required", True)
-    return fields.String(
-        validate=[
-            _not_blank,
-            validate.Length(max=max_len, error=f"{zh}不得超过{max_len}字 / {en} has at most {max_len} characters"),
-        ],
-        error_messages=_messages(invalid=_NOT_STRING),
-        **kwargs,
-    )
-
-
-def _list(inner: fields.Field, **kwargs: Any) -> fields.List:
-    return fields.List(inner, error_messages=_messages(invalid=_NOT_LIST), **kwargs)
-
-
-class StrictBoolean(fields.Field):
-    """JSON ``true`` or ``false`` and nothing else (no "yes", 1 or "true")."""
-
-    default_error_messages = _messages(invalid=_NOT_BOOLEAN)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value is True or value is False:
-            return value
-        raise self.make_error("invalid")
-
-
-class Declared(fields.Field):
-    """A declaration of 二(二): required, and exactly JSON ``true``."""
-
-    def __init__(self, zh: str, en: str, **kwargs: Any):
-        message = f"申请单位须声明：{zh} / the applicant must declare {en}"
-        super().__init__(required=True, error_messages={"required": message, "null": message, "false": message},
-                         **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value is True:
-            return True
-        raise self.make_error("false")
-
-
-class CreditCode(fields.String):
-    """统一社会信用代码 (GB 32100-2015), checked by python-stdnum; loads as its compact form."""
-
-    default_error_messages = {
-        **_messages(invalid=_NOT_STRING),
-        "length": "统一社会信用代码应为18位 / the unified social credit code has 18 characters",
-        "format": "统一社会信用代码格式错误 / the unified social credit code has characters not allowed "
-        "at their place",
-        "checksum": "统一社会信用代码校验位错误 / the unified social credit code's check character is wrong",
-        "bad": "统一社会信用代码无效 / not a valid unified social credit code",
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return uscc.validate(text)
-        except stdnum_exceptions.InvalidLength:
-            raise self.make_error("length") from None
-        except stdnum_exceptions.InvalidFormat:
-            raise self.make_error("format") from None
-        except stdnum_exceptions.InvalidChecksum:
-            raise self.make_error("checksum") from None
-        except stdnum_exceptions.ValidationError:
-            raise self.make_error("bad") from None
-
-
-SHA256_PATTERN = r"^[0-9a-f]{64}\Z"
-_EVIDENCE_MESSAGE = (
-    "证明材料须为文件的SHA-256摘要（64位小写十六进制） / evidence is a document's SHA-256 digest: "
-    "64 lowercase hexadecimal characters"
-)
-
-
-def _sha256() -> fields.String:
-    return fields.String(
-        validate=validate.Regexp(SHA256_PATTERN, error=_EVIDENCE_MESSAGE),
-        error_messages=_messages(invalid=_NOT_STRING),
-    )
-
-
 # -- schemas --------------------------------------------------------------------
 
+_ONLY_ENTERPRISES_USE = bilingual("只有企业可以是用户企业", "only an enterprise can be a user enterprise")
+_ONE_LEAD = bilingual("联合体应明确1家牵头单位", "exactly one lead unit (牵头单位), given as one object")
 
-class _FormSchema(Schema):
-    error_messages = {
-        "unknown": "未知字段 / unknown field",
-        "type": "应为对象 / must be an object",
-    }
 
+class _Part(FormSection):
     class Meta:
-        register = False
+        register = False  # the factory makes a schema class per call: keep them out of marshmallow's registry
 
 
-class UnitSchema(_FormSchema):
-    """One unit of the application: the lead unit (牵头单位) or a member (联合申请单位)."""
+class UnitSchema(_Part):
+    """One unit of the application: the lead unit (牵头单位) or a member (联合申请单位).
 
-    name = _text(UNIT_NAME_MAX, "单位名称", "the unit's name")
-    credit_code = CreditCode(required=True)
-    kind = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            list(UNIT_KINDS),
-            error="单位类型须为企业、高校、科研院所或其他 / the unit kind is one of: {choices}",
-        ),
-        error_messages=_messages(invalid=_NOT_STRING),
-    )
-    role = _text(ROLE_MAX, "联合体分工", "the unit's role in the consortium")
-    cas_institute = StrictBoolean(load_default=False)
-    user_enterprise = StrictBoolean()
-    user_of = _list(
-        fields.String(
-            validate=validate.OneOf(
-                list(USER_KINDS),
-                error="用户类型须为反应器、部件或系统 / the user kind is one of: {choices}",
-            ),
-            error_messages=_messages(invalid=_NOT_STRING),
-        ),
-        load_default=list,
-    )
+    The codes (``kind``, ``user_of``) load exactly as sent: the rules read the raw input.
+    """
+
+    name = Text(UNIT_NAME_MAX)
+    credit_code = CreditCode()
+    kind = Code(UNIT_KINDS, strip=False)
+    role = Text(ROLE_MAX)
+    cas_institute = YesNo(load_default=False)
+    user_enterprise = YesNo()
+    user_of = Listing(Code(USER_KINDS, strip=False), required=False)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _kind_rules(self, data, original, **kwargs):
@@ -304,61 +203,55 @@ class UnitSchema(_FormSchema):
         if not isinstance(original, Mapping):
             return
         kind = original.get("kind")
-        if kind not in UNIT_KINDS:
+        if not isinstance(kind, str) or kind not in UNIT_KINDS:
             return  # the kind's own error says it; nothing conditional can be judged
-        errors: dict[str, list[str]] = {}
+        errors = RuleErrors()
         user_enterprise = original.get("user_enterprise")
         user_of = original.get("user_of")
         if kind == "enterprise":
             if "user_enterprise" not in original:
-                errors["user_enterprise"] = [
-                    "企业须说明是否为用户企业 / an enterprise states whether it is a user enterprise"
-                ]
+                errors.add("user_enterprise", bilingual(
+                    "企业须说明是否为用户企业", "an enterprise states whether it is a user enterprise"))
             elif user_enterprise is True and not user_of:
-                errors["user_of"] = [
-                    "用户企业须说明是反应器、部件还是系统用户 / a user enterprise states what it uses: "
-                    "reactor, component or system"
-                ]
+                errors.add("user_of", bilingual(
+                    "用户企业须说明是反应器、部件还是系统用户",
+                    "a user enterprise states what it uses: reactor, component or system"))
             elif user_enterprise is False and user_of:
-                errors["user_of"] = [
-                    "非用户企业不填写用户类型 / only a user enterprise names what it uses"
-                ]
+                errors.add("user_of", bilingual(
+                    "非用户企业不填写用户类型", "only a user enterprise names what it uses"))
         else:
             if user_enterprise is True:
-                errors["user_enterprise"] = [
-                    "只有企业可以是用户企业 / only an enterprise can be a user enterprise"
-                ]
+                errors.add("user_enterprise", _ONLY_ENTERPRISES_USE)
             if user_of:
-                errors.setdefault("user_of", []).append(
-                    "只有企业可以是用户企业 / only an enterprise can be a user enterprise"
-                )
+                errors.add("user_of", _ONLY_ENTERPRISES_USE)
         if original.get("cas_institute") is True and kind != "research_institute":
-            errors["cas_institute"] = [
-                "中国科学院院属研究单位的单位类型为科研院所 / a CAS institute has the unit kind research_institute"
-            ]
-        if errors:
-            raise ValidationError(errors)
+            errors.add("cas_institute", bilingual(
+                "中国科学院院属研究单位的单位类型为科研院所",
+                "a CAS institute has the unit kind research_institute"))
+        errors.raise_if_any()
 
 
-class DeclarationsSchema(_FormSchema):
+def _declared(name: str) -> Confirmed:
+    """A declaration of 二(二): required, and exactly JSON ``true``; every error names it."""
+    zh, en = DECLARATIONS[name]
+    return Confirmed(message=bilingual(f"申请单位须声明：{zh}", f"the applicant must declare {en}"))
+
+
+class DeclarationsSchema(_Part):
     """二(二) 申请要求, each declared by the applicant (the lead unit for a consortium)."""
 
-    innovation_base_and_capability = Declared(*DECLARATIONS["innovation_base_and_capability"])
-    sound_management_systems = Declared(*DECLARATIONS["sound_management_systems"])
-    no_major_accident_in_3_years = Declared(*DECLARATIONS["no_major_accident_in_3_years"])
-    pre_industrialisation_verified = Declared(*DECLARATIONS["pre_industrialisation_verified"])
-    finalised_product_with_own_ip = Declared(*DECLARATIONS["finalised_product_with_own_ip"])
-    completes_within_task_deadline = Declared(*DECLARATIONS["completes_within_task_deadline"])
+    innovation_base_and_capability = _declared("innovation_base_and_capability")
+    sound_management_systems = _declared("sound_management_systems")
+    no_major_accident_in_3_years = _declared("no_major_accident_in_3_years")
+    pre_industrialisation_verified = _declared("pre_industrialisation_verified")
+    finalised_product_with_own_ip = _declared("finalised_product_with_own_ip")
+    completes_within_task_deadline = _declared("completes_within_task_deadline")
 
 
-_ONE_LEAD = "联合体应明确1家牵头单位 / exactly one lead unit (牵头单位), given as one object"
-
-
-class LeadUnit(fields.Nested):
+class LeadUnit(Section):
     """二(一) "联合体中应明确1家牵头单位": one unit, not a list of them."""
 
-    def __init__(self, nested: Any, **kwargs: Any):
-        super().__init__(nested, error_messages=_messages(required=_ONE_LEAD, list=_ONE_LEAD), **kwargs)
+    default_error_messages = {"required": _ONE_LEAD, "list": _ONE_LEAD}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, (list, tuple)):
@@ -366,7 +259,7 @@ class LeadUnit(fields.Nested):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class OpenCompetitionApplicationBase(_FormSchema):
+class OpenCompetitionApplicationBase(_Part):
     """The application without its call: ``open_competition_schema`` adds the direction.
 
     The consortium's user-enterprise rule (二(一)): "申请关键部件和耗材、工业操作系统类揭榜任务
@@ -390,26 +283,13 @@ class OpenCompetitionApplicationBase(_FormSchema):
 
     category: str = ""  # set by the factory
 
-    title = _text(TITLE_MAX, "项目名称", "the project title")
-    summary = _text(SUMMARY_MAX, "项目简介", "the project summary")
-    targets = _list(
-        _text(TARGET_MAX, "目标指标", "a target"),
-        required=True,
-        validate=validate.Length(
-            min=1, max=TARGETS_MAX,
-            error=f"目标指标须为1至{TARGETS_MAX}项 / between 1 and {TARGETS_MAX} targets",
-        ),
-    )
-    lead = LeadUnit(UnitSchema, required=True)
-    members = _list(fields.Nested(UnitSchema), load_default=list)
-    declarations = fields.Nested(DeclarationsSchema, required=True, error_messages=_messages())
-    evidence = _list(
-        _sha256(),
-        load_default=list,
-        validate=validate.Length(
-            max=EVIDENCE_MAX, error=f"证明材料不得超过{EVIDENCE_MAX}份 / at most {EVIDENCE_MAX} documents"
-        ),
-    )
+    title = Text(TITLE_MAX)
+    summary = Text(SUMMARY_MAX)
+    targets = Listing(Text(TARGET_MAX), minimum=1, maximum=TARGETS_MAX)
+    lead = LeadUnit(UnitSchema)
+    members = Listing(Section(UnitSchema), required=False)
+    declarations = Section(DeclarationsSchema)
+    evidence = evidence_list(required=False, maximum=EVIDENCE_MAX)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _consortium_rules(self, data, original, **kwargs):
@@ -420,7 +300,7 @@ class OpenCompetitionApplicationBase(_FormSchema):
         """
         if not isinstance(original, Mapping):
             return
-        errors: dict[Any, Any] = {}
+        errors = RuleErrors()
         lead = original.get("lead")
         members = original.get("members")
         members = members if isinstance(members, list) else []
@@ -428,37 +308,35 @@ class OpenCompetitionApplicationBase(_FormSchema):
         units += [(("members", i), m) for i, m in enumerate(members) if isinstance(m, Mapping)]
 
         if len(members) > MAX_MEMBERS:
-            _put(errors, ("members",), f"联合体成员不得超过{MAX_MEMBERS}家 / at most {MAX_MEMBERS} members "
-                                       "besides the lead unit")
+            errors.add("members", bilingual(f"联合体成员不得超过{MAX_MEMBERS}家",
+                                            f"at most {MAX_MEMBERS} members besides the lead unit"))
 
         seen: dict[str, str] = {}
         for path, unit in units:
-            code = unit.get("credit_code")
-            if not isinstance(code, str) or not uscc.is_valid(code):
+            code = valid_credit_code(unit.get("credit_code"))
+            if code is None:
                 continue  # its own error says what is wrong
-            code = uscc.compact(code)
             if code in seen:
-                _put(errors, (*path, "credit_code"),
-                     f"统一社会信用代码与{seen[code]}重复 / the same credit code as {seen[code]}")
+                errors.add((*path, "credit_code"),
+                           bilingual(f"统一社会信用代码与{seen[code]}重复", f"the same credit code as {seen[code]}"))
             else:
                 seen[code] = _path_text(path)
 
         if members:  # a consortium; a single applicant is not one (see the class docstring)
             wanted = REQUIRED_USER_KINDS[self.category]
             if not any(_uses(unit, wanted) for _, unit in units):
-                _put(errors, ("members",), _USER_RULE_MESSAGES[self.category])
+                errors.add("members", _USER_RULE_MESSAGES[self.category])
 
         evidence = original.get("evidence")
         if isinstance(evidence, list):
             first: dict[str, int] = {}
             for i, digest in enumerate(evidence):
                 if isinstance(digest, str) and digest in first:
-                    _put(errors, ("evidence", i),
-                         f"证明材料与第{first[digest] + 1}份重复 / the same document as evidence[{first[digest]}]")
+                    errors.add(("evidence", i), bilingual(f"证明材料与第{first[digest] + 1}份重复",
+                                                          f"the same document as evidence[{first[digest]}]"))
                 elif isinstance(digest, str):
                     first[digest] = i
-        if errors:
-            raise ValidationError(errors)
+        errors.raise_if_any()
 
 
 def _uses(unit: Mapping, wanted: frozenset[str]) -> bool:
@@ -469,20 +347,6 @@ def _uses(unit: Mapping, wanted: frozenset[str]) -> bool:
         and isinstance(user_of, list)
         and any(kind in wanted for kind in user_of if isinstance(kind, str))
     )
-
-
-def _put(errors: dict, path: tuple[Any, ...], message: str) -> None:
-    """Add a message at a nested path the way marshmallow nests its own (int keys for items)."""
-    node = errors
-    for key in path[:-1]:
-        child = node.setdefault(key, {})
-        if isinstance(child, list):  # messages of the container itself and now of an item too
-            child = node[key] = {"_schema": child}
-        node = child
-    leaf = node.setdefault(path[-1], [])
-    if isinstance(leaf, dict):
-        leaf = leaf.setdefault("_schema", [])
-    leaf.append(message)
 
 
 def _path_text(path: tuple[Any, ...]) -> str:
@@ -533,20 +397,10 @@ def open_competition_schema(category: str, directions: Iterable[str | Mapping[st
 
 @lru_cache(maxsize=256)
 def _schema_class(category: str, codes: tuple[str, ...]) -> type[Schema]:
-    en = CATEGORY_NAMES_EN[category]
-    direction = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            codes,
-            error=f"揭榜方向须为本批榜单{category}类方向之一：{{choices}} / the direction is one of this "
-            f"call's {en} directions: {{choices}}",
-        ),
-        error_messages=_messages(invalid=_NOT_STRING),
-    )
     return type(
         "OpenCompetitionApplicationSchema",
         (OpenCompetitionApplicationBase,),
-        {"category": category, "direction": direction, "__module__": __name__},
+        {"category": category, "direction": Code(codes, strip=False), "__module__": __name__},
     )
 
 
