@@ -32,7 +32,7 @@ def require_case(caller: Caller, case: Case, *roles: str) -> Case:
     """The caller's role is one of `roles` and the case is within its reach."""
     caller.require(*roles)
     if not may_see(caller, case):
-        # Same answer whether the case exists elsewhere or not, for non-ministry
-        # callers, would hide existence; we say forbidden and name the rule.
+        # Forbidden rather than not-found: the caller learns the case exists but
+        # nothing of it, and an official can tell a wrong case id from a wrong token.
         raise Forbidden(f"{caller.role} {caller.org} has no access to case {case.id}")
     return case

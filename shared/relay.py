@@ -69,6 +69,12 @@ class Leadership:
         raise NotImplementedError
 
     def holds(self) -> bool:
+        """Checks that the lock is still held (may ask the database)."""
+        raise NotImplementedError
+
+    @property
+    def held(self) -> bool:
+        """Whether the lock was held at the last acquire or check; costs nothing."""
         raise NotImplementedError
 
     def release(self) -> None:
@@ -94,6 +100,10 @@ class PostgresLeadership(Leadership):
             return True
         conn.close()
         return False
+
+    @property
+    def held(self) -> bool:
+        return self.conn is not None
 
     def holds(self) -> bool:
         if self.conn is None:
@@ -136,6 +146,10 @@ class FileLeadership(Leadership):
             return False
         self.fd = fd
         return True
+
+    @property
+    def held(self) -> bool:
+        return self.fd is not None
 
     def holds(self) -> bool:
         return self.fd is not None
@@ -192,7 +206,8 @@ class Relay:
 
     @property
     def leads(self) -> bool:
-        return self.leadership.holds()
+        """As of the last `run_once`: the loop asks this after every pass, so no query here."""
+        return self.leadership.held
 
     def run_once(self) -> int:
         """Publishes the next batch if this relay leads; returns how many events went out."""

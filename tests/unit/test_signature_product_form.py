@@ -248,42 +248,42 @@ LIMITS = [
 ]
 
 
-def _check_limit(path: str, limit: int) -> None:
+def _assert_limit(path: str, limit: int) -> None:
     assert errors(form(**{path: han(limit)})) == {}
     assert errors(form(**{path: han(limit + 1)})) == {
         path: [f"不得超过{limit}字（现为{limit + 1}字） / at most {limit} characters ({limit + 1} given)"]}
 
 
 def test_profile_is_at_most_500_characters_counting_chinese():
-    _check_limit("applicant.profile", 500)
+    _assert_limit("applicant.profile", 500)
 
 
 def test_innovation_highlights_are_at_most_100_characters_counting_chinese():
-    _check_limit("product.innovation_highlights", 100)
+    _assert_limit("product.innovation_highlights", 100)
 
 
 def test_technical_process_is_at_most_1000_characters_counting_chinese():
-    _check_limit("product.technical_process", 1000)
+    _assert_limit("product.technical_process", 1000)
 
 
 def test_advancement_and_competitiveness_is_at_most_500_characters_counting_chinese():
-    _check_limit("product.advancement_and_competitiveness", 500)
+    _assert_limit("product.advancement_and_competitiveness", 500)
 
 
 def test_market_and_sales_is_at_most_300_characters_counting_chinese():
-    _check_limit("product.market_and_sales", 300)
+    _assert_limit("product.market_and_sales", 300)
 
 
 def test_application_prospects_are_at_most_300_characters_counting_chinese():
-    _check_limit("product.application_prospects", 300)
+    _assert_limit("product.application_prospects", 300)
 
 
 def test_ip_note_is_at_most_300_characters_counting_chinese():
-    _check_limit("product.ip_note", 300)
+    _assert_limit("product.ip_note", 300)
 
 
 def test_standards_note_is_at_most_300_characters_counting_chinese():
-    _check_limit("product.standards_note", 300)
+    _assert_limit("product.standards_note", 300)
 
 
 _CHARS = st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), st.characters())
