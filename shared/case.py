@@ -11,7 +11,7 @@ edited in place: a change of shape is a new `class_version` with an upcaster.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -68,6 +68,15 @@ def _text(field: str, value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DomainRuleViolation(field, "must not be blank")
     return value
+
+
+def _check_milestones(task_book: dict) -> None:
+    milestones = task_book.get("milestones") or []
+    if not milestones:
+        raise DomainRuleViolation("task_book.milestones", "a task book states at least one milestone (时间节点)")
+    ids = [m.get("id") for m in milestones]
+    if any(not i for i in ids) or len(set(ids)) != len(ids):
+        raise DomainRuleViolation("task_book.milestones", "every milestone needs a unique id")
 
 
 def awaiting_level(state: str, chain: list[str]) -> str | None:
@@ -141,6 +150,13 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.state = State.PROVINCE_ENDORSED
 
+    class EndorsementWithdrawn(Event):
+        reason: str
+        back_to: str  # the state that waits for the province again
+
+        def apply(self, case: Case) -> None:
+            case.state = self.back_to
+
     class ReturnedForCorrection(Event):
         level: str
         reasons: list
@@ -162,6 +178,7 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.expert_reviews += 1
+            case.scored_by.append(self.expert)
 
     class Shortlisted(Event):
         def apply(self, case: Case) -> None:
@@ -179,6 +196,7 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.state = State.IN_IMPLEMENTATION
             case.milestones = {m["id"]: "pending" for m in self.task_book["milestones"]}
+            case.task_book = self.task_book
 
     class MilestoneReported(Event):
         milestone_id: str
@@ -194,6 +212,52 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.milestones[self.milestone_id] = "overdue"
+
+    class MilestoneReportAccepted(Event):
+        milestone_id: str
+        note: str
+
+        def apply(self, case: Case) -> None:
+            case.milestones[self.milestone_id] = "accepted"
+
+    class MilestoneReportReturned(Event):
+        milestone_id: str
+        reasons: list
+
+        def apply(self, case: Case) -> None:
+            case.milestones[self.milestone_id] = "returned"
+
+    class TaskBookAmended(Event):
+        """A signed task book changes only by an amendment every party of the book signs."""
+
+        amendment_id: str
+        reason: str
+        task_book: dict  # the whole task book as amended
+        signatories: list  # [{"party", "name", "signed_on"}], every party of the signed book
+
+        def apply(self, case: Case) -> None:
+            case.milestones = {
+                m["id"]: case.milestones.get(m["id"], "pending") for m in self.task_book["milestones"]
+            }
+            case.task_book = self.task_book
+            case.amendments.append(self.amendment_id)
+
+    class AnnualWorkPlanRecorded(Event):
+        """A year's work plan under the task book, as the province guided it (年度工作计划)."""
+
+        year: int
+        plan: str
+        evidence: list
+
+        def apply(self, case: Case) -> None:
+            case.work_plans.append(self.year)
+
+    class CompletionDeclared(Event):
+        summary: str
+        evidence: list
+
+        def apply(self, case: Case) -> None:
+            case.completion_declared = True
 
     class EvaluatorCommissioned(Event):
         evaluator: str  # the third-party institution's organisation code
@@ -262,6 +326,24 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.evidence.append(self.sha256)
 
+    class EvidenceSuperseded(Event):
+        """A correction: a new document takes the place of an earlier one on the case.
+
+        The earlier one is not removed from anything but the list of current evidence:
+        its EvidenceAttached stays in the stream and its bytes stay in the store."""
+
+        sha256: str  # the correction
+        supersedes: str  # the document it replaces
+        size: int
+        content_type: str
+        filename: str
+        step: str
+        reason: str
+
+        def apply(self, case: Case) -> None:
+            # In place, so the list keeps the order in which the documents were filed.
+            case.evidence[case.evidence.index(self.supersedes)] = self.sha256
+
     # Which state each event may follow. Events absent from a state's row are
     # illegal there; guards below add the rules that depend on more than state.
     ALLOWED_FROM: ClassVar[dict[type, tuple[str, ...]]] = {}
@@ -286,7 +368,12 @@ class Case(Aggregate):
         self.round = 1
         self.verifications: list[dict] = []
         self.expert_reviews = 0
+        self.scored_by: list[str] = []
         self.milestones: dict[str, str] = {}
+        self.task_book: dict | None = None
+        self.amendments: list[str] = []
+        self.work_plans: list[int] = []
+        self.completion_declared = False
         self.evaluator: str | None = None
         self.notice_starts_on: date | None = None
         self.notice_ends_on: date | None = None
@@ -380,6 +467,19 @@ class Case(Aggregate):
         self._require_level(Case.ProvinceEndorsed, Level.PROVINCE)
         self.trigger_event(Case.ProvinceEndorsed, actor=_actor(actor), reason=reason, rank=rank)
 
+    def withdraw_endorsement(self, *, actor: dict, reason: str) -> None:
+        """The province takes back its endorsement (freeing its place) before the ministry acts."""
+        self._require(Case.EndorsementWithdrawn)
+        if self.expert_reviews:
+            raise IllegalTransition(
+                event="EndorsementWithdrawn", state=self.state, allowed=self.ALLOWED_FROM[Case.EndorsementWithdrawn],
+                detail="the ministry's experts have already reviewed the case",
+            )
+        back_to = State.CITY_RECOMMENDED if Level.CITY in self.chain else State.SUBMITTED
+        self.trigger_event(
+            Case.EndorsementWithdrawn, actor=_actor(actor), reason=_text("reason", reason), back_to=back_to,
+        )
+
     def return_for_correction(self, *, actor: dict, level: str, reasons: list[str]) -> None:
         self._require_level(Case.ReturnedForCorrection, level)
         if not reasons or any(not isinstance(r, str) or not r.strip() for r in reasons):
@@ -394,6 +494,8 @@ class Case(Aggregate):
 
     def record_expert_review(self, *, actor: dict, expert: str, scores: dict, comment: str) -> None:
         self._require(Case.ExpertReviewed)
+        if expert in self.scored_by:
+            raise DomainRuleViolation("expert", f"{expert} has already scored this case; a score is final")
         self.trigger_event(Case.ExpertReviewed, actor=_actor(actor), expert=expert, scores=scores, comment=comment)
 
     def shortlist(self, *, actor: dict) -> None:
@@ -408,17 +510,16 @@ class Case(Aggregate):
 
     def sign_task_book(self, *, actor: dict, task_book: dict) -> None:
         self._require(Case.TaskBookSigned)
-        milestones = task_book.get("milestones") or []
-        if not milestones:
-            raise DomainRuleViolation("task_book.milestones", "a task book states at least one milestone (时间节点)")
-        ids = [m.get("id") for m in milestones]
-        if any(not i for i in ids) or len(set(ids)) != len(ids):
-            raise DomainRuleViolation("task_book.milestones", "every milestone needs a unique id")
+        _check_milestones(task_book)
         self.trigger_event(Case.TaskBookSigned, actor=_actor(actor), task_book=task_book)
 
     def report_milestone(self, *, actor: dict, milestone_id: str, summary: str, evidence: list[str]) -> None:
         self._require(Case.MilestoneReported)
         self._require_milestone(milestone_id)
+        if self.milestones[milestone_id] in ("reported", "accepted"):
+            raise DomainRuleViolation(
+                "milestone_id", f"milestone {milestone_id} is {self.milestones[milestone_id]}: "
+                "a new report follows only a report sent back")
         self.trigger_event(
             Case.MilestoneReported, actor=_actor(actor), milestone_id=milestone_id,
             summary=summary, evidence=list(evidence),
@@ -427,11 +528,68 @@ class Case(Aggregate):
     def mark_milestone_overdue(self, *, actor: dict, milestone_id: str, due_on: date) -> None:
         self._require(Case.MilestoneOverdue)
         self._require_milestone(milestone_id)
-        if self.milestones[milestone_id] != "pending":
+        # Overdue: no report at all, or only one the ministry sent back. A report awaiting
+        # the ministry's decision is the unit's part done; an accepted one is done.
+        if self.milestones[milestone_id] not in ("pending", "returned"):
             raise DomainRuleViolation(
                 "milestone_id", f"milestone {milestone_id} is {self.milestones[milestone_id]}, not pending"
             )
         self.trigger_event(Case.MilestoneOverdue, actor=_actor(actor), milestone_id=milestone_id, due_on=due_on)
+
+    def accept_milestone_report(self, *, actor: dict, milestone_id: str, note: str = "") -> None:
+        self._require(Case.MilestoneReportAccepted)
+        self._require_reported(milestone_id)
+        self.trigger_event(Case.MilestoneReportAccepted, actor=_actor(actor), milestone_id=milestone_id, note=note)
+
+    def return_milestone_report(self, *, actor: dict, milestone_id: str, reasons: list[str]) -> None:
+        self._require(Case.MilestoneReportReturned)
+        self._require_reported(milestone_id)
+        if not reasons or any(not isinstance(r, str) or not r.strip() for r in reasons):
+            raise DomainRuleViolation("reasons", "a report sent back states at least one reason, none blank")
+        self.trigger_event(
+            Case.MilestoneReportReturned, actor=_actor(actor), milestone_id=milestone_id, reasons=list(reasons))
+
+    def _require_reported(self, milestone_id: str) -> None:
+        self._require_milestone(milestone_id)
+        if self.milestones[milestone_id] != "reported":
+            raise DomainRuleViolation(
+                "milestone_id", f"milestone {milestone_id} is {self.milestones[milestone_id]}: "
+                "no report awaits the ministry's decision")
+
+    def amend_task_book(
+        self, *, actor: dict, amendment_id: str, reason: str, task_book: dict, signatories: list[dict],
+    ) -> None:
+        self._require(Case.TaskBookAmended)
+        _text("reason", reason)
+        if amendment_id in self.amendments:
+            raise DomainRuleViolation("amendment_id", f"amendment {amendment_id} is already recorded")
+        _check_milestones(task_book)
+        parties = {s.get("party") for s in (self.task_book or {}).get("signatories", [])}
+        signed = {s.get("party") for s in signatories}
+        missing = sorted(p for p in parties - signed if p)
+        if missing or not signed:
+            raise DomainRuleViolation(
+                "signatories", "an amendment is signed by every party of the task book"
+                + (f"; missing {', '.join(missing)}" if missing else ""))
+        self.trigger_event(
+            Case.TaskBookAmended, actor=_actor(actor), amendment_id=amendment_id, reason=reason,
+            task_book=task_book, signatories=list(signatories),
+        )
+
+    def record_work_plan(self, *, actor: dict, year: int, plan: str, evidence: list[str]) -> None:
+        self._require(Case.AnnualWorkPlanRecorded)
+        if year in self.work_plans:
+            raise DomainRuleViolation("year", f"the work plan for {year} is already recorded")
+        self.trigger_event(
+            Case.AnnualWorkPlanRecorded, actor=_actor(actor), year=year, plan=_text("plan", plan),
+            evidence=list(evidence))
+
+    def declare_completion(self, *, actor: dict, summary: str, evidence: list[str]) -> None:
+        self._require(Case.CompletionDeclared)
+        if self.completion_declared:
+            raise DomainRuleViolation("completion", "completion is already declared")
+        self.trigger_event(
+            Case.CompletionDeclared, actor=_actor(actor), summary=_text("summary", summary), evidence=list(evidence))
 
     def _require_milestone(self, milestone_id: str) -> None:
         if milestone_id not in self.milestones:
@@ -527,6 +685,21 @@ class Case(Aggregate):
             content_type=content_type, filename=filename, step=step,
         )
 
+    def supersede_evidence(
+        self, *, actor: dict, sha256: str, supersedes: str, size: int, content_type: str,
+        filename: str, step: str, reason: str,
+    ) -> None:
+        self._require(Case.EvidenceSuperseded)
+        if supersedes not in self.evidence:
+            raise DomainRuleViolation("supersedes", f"{supersedes} is not current evidence of this case")
+        if sha256 == supersedes:
+            raise DomainRuleViolation("sha256", "a correction must differ from the document it supersedes")
+        self.trigger_event(
+            Case.EvidenceSuperseded, actor=_actor(actor), sha256=sha256, supersedes=supersedes,
+            size=size, content_type=content_type, filename=filename, step=step,
+            reason=_text("reason", reason),
+        )
+
 
 _S = State
 Case.ALLOWED_FROM = {
@@ -539,6 +712,7 @@ Case.ALLOWED_FROM = {
     Case.VerificationRecorded: _S.AWAITING_VERIFICATION,
     Case.CityRecommended: _S.AWAITING_VERIFICATION,
     Case.ProvinceEndorsed: _S.AWAITING_VERIFICATION,
+    Case.EndorsementWithdrawn: (_S.PROVINCE_ENDORSED,),
     Case.ReturnedForCorrection: _S.AWAITING_VERIFICATION,
     Case.Rejected: _S.AWAITING_VERIFICATION,
     Case.ExpertReviewed: (_S.PROVINCE_ENDORSED,),
@@ -547,6 +721,11 @@ Case.ALLOWED_FROM = {
     Case.TaskBookSigned: (_S.SHORTLISTED,),
     Case.MilestoneReported: (_S.IN_IMPLEMENTATION,),
     Case.MilestoneOverdue: (_S.IN_IMPLEMENTATION,),
+    Case.MilestoneReportAccepted: (_S.IN_IMPLEMENTATION,),
+    Case.MilestoneReportReturned: (_S.IN_IMPLEMENTATION,),
+    Case.TaskBookAmended: (_S.IN_IMPLEMENTATION,),
+    Case.AnnualWorkPlanRecorded: (_S.IN_IMPLEMENTATION,),
+    Case.CompletionDeclared: (_S.IN_IMPLEMENTATION,),
     Case.EvaluatorCommissioned: (_S.IN_IMPLEMENTATION,),
     Case.ThirdPartyEvaluated: (_S.IN_IMPLEMENTATION,),
     Case.Selected: (_S.EVALUATED, _S.PROVINCE_ENDORSED),
@@ -556,6 +735,7 @@ Case.ALLOWED_FROM = {
     Case.ObjectionResolved: (_S.NOTICE_OPEN,),
     Case.Published: (_S.NOTICE_OPEN, _S.SELECTED),
     Case.EvidenceAttached: _S.ALL,
+    Case.EvidenceSuperseded: _S.ALL,
 }
 
 # Which service may append which event. The ledger refuses a save that carries
@@ -564,17 +744,19 @@ OWNERS: dict[str, frozenset[type]] = {
     "intake": frozenset({Case.Submitted, Case.Resubmitted, Case.Withdrawn}),
     "verification": frozenset({
         Case.VerificationRecorded, Case.CityRecommended, Case.ProvinceEndorsed,
-        Case.ReturnedForCorrection, Case.Rejected,
+        Case.EndorsementWithdrawn, Case.ReturnedForCorrection, Case.Rejected,
     }),
     "review": frozenset({
         Case.ExpertReviewed, Case.Shortlisted, Case.NotShortlisted, Case.TaskBookSigned,
         Case.MilestoneReported, Case.MilestoneOverdue, Case.EvaluatorCommissioned,
         Case.ThirdPartyEvaluated, Case.Selected, Case.NotSelected,
+        Case.MilestoneReportAccepted, Case.MilestoneReportReturned, Case.TaskBookAmended,
+        Case.AnnualWorkPlanRecorded, Case.CompletionDeclared,
     }),
     "publication": frozenset({
         Case.PublicNoticeOpened, Case.ObjectionRaised, Case.ObjectionResolved, Case.Published,
     }),
-    "documents": frozenset({Case.EvidenceAttached}),
+    "documents": frozenset({Case.EvidenceAttached, Case.EvidenceSuperseded}),
 }
 
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for owned in OWNERS.values() for cls in owned}
@@ -612,6 +794,8 @@ _STATE_AFTER: dict[str, str | None] = {
 def state_after(event_type: str, payload: dict, previous: str | None) -> str:
     if event_type == "ObjectionResolved":
         return State.DELISTED if payload.get("upheld") else (previous or State.NOTICE_OPEN)
+    if event_type == "EndorsementWithdrawn":
+        return payload["back_to"]
     after = _STATE_AFTER.get(event_type)
     if after is not None:
         return after

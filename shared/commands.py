@@ -7,6 +7,7 @@ from typing import Callable
 from shared.access import require_case
 from shared.auth import Caller
 from shared.case import Case
+from shared.decisions import decide_together
 from shared.ledger import CaseLedger
 
 
@@ -14,7 +15,9 @@ def change_case(
     ledger: CaseLedger, caller: Caller, case_id: str, roles: tuple[str, ...],
     command: Callable[[Case], None],
 ) -> Case:
-    case = require_case(caller, ledger.get_case(case_id), *roles)
-    command(case)
-    ledger.save_case(case)
-    return case
+    def attempt() -> tuple[Case, list]:
+        case = require_case(caller, ledger.get_case(case_id), *roles)
+        command(case)
+        return case, []
+
+    return decide_together(ledger, attempt)

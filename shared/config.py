@@ -54,6 +54,8 @@ class Settings:
     max_delivery_attempts: int = 5
     max_upload_bytes: int = 512 * 1024 * 1024
     clock_offset_days: int = 0  # tests and rehearsals only: moves the services' 'now'
+    checkpoint_interval: float = 60.0  # seconds between the audit service's checkpoint passes
+    checkpoint_key_path: str = ""  # Ed25519 signing key (PEM); generated there if absent
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -82,6 +84,10 @@ class Settings:
             max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
             clock_offset_days=int(env.get("CLOCK_OFFSET_DAYS", "0")),
+            checkpoint_interval=float(env.get("CHECKPOINT_INTERVAL", "60")),
+            # Generated on first use by the audit service, like the JWT secret; deployments
+            # mount a key of their own and publish its fingerprint.
+            checkpoint_key_path=env.get("CHECKPOINT_KEY_PATH") or str(data_dir / "checkpoint-ed25519.pem"),
         )
 
     def readmodel_url_for(self, service: str) -> str:

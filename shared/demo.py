@@ -18,9 +18,11 @@ from typing import Any
 
 import requests
 
+from services.intake.forms.common import SAMPLE_EVIDENCE
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.auth import mint_token
 from shared.config import Settings
+from shared.dossier import document_references
 
 def sample_call(call_id: str, today: date) -> dict:
     """A SAMPLE call modelled on 工信厅联消费函〔2025〕220号 as shipped, with one invented
@@ -48,6 +50,11 @@ SAMPLE_UNIT = {  # invented, with a credit code whose check character is right
     "name": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["name"],
 }
 SAMPLE_EVALUATOR = "12100000SAMPLE0001"  # an invented third-party institution code
+SAMPLE_EXPERT = {"id": "sample-expert", "name": "SAMPLE 专家", "unit": "12100000SAMPLE0002"}  # invented
+SAMPLE_CRITERIA = [  # invented: the notice names no scoring criteria; the ministry sets them on the panel
+    {"id": "innovation", "name": "SAMPLE 技术先进性", "max_score": 40},
+    {"id": "feasibility", "name": "SAMPLE 实施可行性", "max_score": 60},
+]
 
 # The smallest file that sniffs as a PDF: enough for the demo's evidence.
 SAMPLE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -77,6 +84,7 @@ class Platform:
             "province": mint_token(secret, sub="sample-hubei-official", role="province", org="420000"),
             "ministry": mint_token(secret, sub="sample-miit-official", role="ministry", org="MIIT"),
             "evaluator": mint_token(secret, sub="sample-evaluator", role="evaluator", org=SAMPLE_EVALUATOR),
+            "expert": mint_token(secret, sub=SAMPLE_EXPERT["id"], role="expert", org=SAMPLE_EXPERT["unit"]),
             "auditor": mint_token(secret, sub="sample-auditor", role="auditor", org="AUDIT"),
         }
         return platform
@@ -101,6 +109,19 @@ class Platform:
             time.sleep(0.1)
 
 
+def upload_sample_evidence(p: Platform, token: str, application: dict) -> list[dict]:
+    """Uploads the SAMPLE files an application names, as its unit does before filing it."""
+    uploaded = []
+    for digest in dict.fromkeys(d for _, d in document_references(application)):
+        response = requests.post(f"{p.base['documents']}/documents/uploads", data=SAMPLE_EVIDENCE[digest],
+                                 params={"filename": "SAMPLE证明材料.pdf"},
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        if response.status_code != 201:
+            raise StepFailed(f"upload of SAMPLE evidence {digest[:12]}: {response.status_code} {response.text}")
+        uploaded.append(response.json())
+    return uploaded
+
+
 def walk_open_competition(p: Platform, log=print) -> dict:
     """Submitted → city → province → shortlisted → task book → milestone → evaluated → selected → published."""
     steps: list[tuple[str, dict]] = []
@@ -112,10 +133,14 @@ def walk_open_competition(p: Platform, log=print) -> dict:
 
     call_id = f"sample-bioreactor-{time.strftime('%Y%m%d%H%M%S')}-{int(time.monotonic() * 1000) % 1000:03d}"
     p.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
+    named = upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
     case = step("submitted by the applicant", p.call(
         "applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
         json_body=SAMPLE_OPEN_COMPETITION_APPLICATION))
     case_id = case["case_id"]
+    # Documents attaches the files the form names when it hears of the submission.
+    p.wait_until("the application's documents attached to the case", lambda: len(p.call(
+        "applicant", "GET", "documents", f"/cases/{case_id}/evidence")) >= len(named))
     evidence = step("evidence attached (application)", p.call(
         "applicant", "POST", "documents", f"/cases/{case_id}/evidence", expect=201, data=SAMPLE_PDF,
         params={"filename": "申请材料-SAMPLE.pdf", "step": "submission"}))
@@ -127,6 +152,15 @@ def walk_open_competition(p: Platform, log=print) -> dict:
                                      json_body=checks))
     step("province endorsed", p.call("province", "POST", "verification", f"/cases/{case_id}/endorse",
                                      json_body={"reason": "SAMPLE 推荐理由", "rank": 1}))
+    p.call("ministry", "POST", "review", "/panels", expect=201, json_body={
+        "call_id": call_id, "direction": SAMPLE_DIRECTIONS_DATA[0]["code"], "criteria": SAMPLE_CRITERIA,
+        "experts": [SAMPLE_EXPERT]})
+    step("expert assigned", p.call("ministry", "POST", "review", f"/cases/{case_id}/experts",
+                                   json_body={"expert": SAMPLE_EXPERT["id"]}))
+    step("expert declared no conflict", p.call("expert", "POST", "review", f"/cases/{case_id}/declaration",
+                                               json_body={"conflict": False}))
+    step("expert scored", p.call("expert", "POST", "review", f"/cases/{case_id}/scores", expect=201,
+                                 json_body={"scores": {"innovation": 35, "feasibility": 50}, "comment": "SAMPLE"}))
     step("shortlisted (入围)", p.call("ministry", "POST", "review", f"/cases/{case_id}/shortlist",
                                      json_body={"shortlisted": True}))
     today = date.today()

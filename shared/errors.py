@@ -84,3 +84,23 @@ class EventNotOwned(PlatformError):
     """A service tried to append an event type it does not own: a programming error."""
 
     code = "event_not_owned"
+
+
+class PlacesExhausted(Conflict):
+    """A limited number of places (a quota, a shortlist) is used up; says by which cases."""
+
+    code = "places_exhausted"
+
+    def __init__(self, what: str, capacity: int, holders: list[str]):
+        super().__init__(
+            f"{what}: {len(holders)} of {capacity} places are used, by {', '.join(holders)}",
+            {"places": [f"{len(holders)} of {capacity} used"], "held_by": list(holders)},
+        )
+        self.capacity = capacity
+        self.holders = list(holders)
+
+
+class DeadlinePassed(DomainRuleViolation):
+    """A level acts after its deadline."""
+
+    code = "deadline_passed"

@@ -17,7 +17,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
+from shared.allocation import KINDS as ALLOCATION_KINDS
+from shared.allocation import Allocation, allocation_id
+from shared.call import CALL_OWNER, Call, call_stream_id
 from shared.case import OWNERS, Case
+from shared.dossier import DOSSIER_OWNER, Dossier, dossier_id
+from shared.panel import PANEL_OWNER, Panel
 from shared.config import eventsourcing_env, sqlalchemy_url
 from shared.errors import ConcurrentUpdate, EventNotOwned, NotFound
 
@@ -44,9 +49,11 @@ class RecordedEvent:
     actor: dict
     payload: dict
     notification_id: int | None = None
+    stream: str = "case"  # the kind of stream: case, call or allocation
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "stream": self.stream,
             "case_id": self.case_id,
             "version": self.version,
             "type": self.type,
@@ -70,7 +77,13 @@ def to_recorded(event: Any, notification_id: int | None = None) -> RecordedEvent
         actor=dict(event.actor),
         payload=payload,
         notification_id=notification_id,
+        stream=stream_kind(event),
     )
+
+
+def stream_kind(event: Any) -> str:
+    """"case", "call" or "allocation": the aggregate class an event belongs to."""
+    return type(event).__qualname__.split(".")[0].lower()
 
 
 def _plain(value: Any) -> Any:
@@ -139,20 +152,70 @@ class CaseLedger(Application[UUID]):
 
     def save_case(self, case: Case) -> int:
         """Appends the case's pending events; returns the case's new version."""
-        owned = OWNERS.get(self.owner or "", frozenset())
-        foreign = [type(e).__name__ for e in case.pending_events if type(e) not in owned]
+        self.save_together(case)
+        return case.version
+
+    def save_together(self, *aggregates: Any) -> None:
+        """Appends the pending events of every aggregate in one transaction, or none of them.
+
+        Each aggregate's version is checked: if any was changed since it was loaded,
+        nothing is written and `ConcurrentUpdate` names them all.
+        """
+        foreign = [type(e).__name__ for a in aggregates for e in a.pending_events if not self._owns(a, e)]
         if foreign:
             raise EventNotOwned(
                 f"the {self.owner or 'read-only'} service may not append {', '.join(foreign)}"
             )
         try:
-            self.save(case)
+            self.save(*aggregates)
         except IntegrityError:
+            names = ", ".join(f"{type(a).__name__.lower()} {a.id}" for a in aggregates)
             raise ConcurrentUpdate(
-                f"case {case.id} was changed by another command at the same time; reload and retry",
-                {"version": [str(case.version)]},
+                f"{names}: changed by another command at the same time; reload and retry",
+                {"version": [str(a.version) for a in aggregates]},
             ) from None
-        return case.version
+
+    def _owns(self, aggregate: Any, event: Any) -> bool:
+        if self.owner is None:
+            return False
+        if isinstance(aggregate, Case):
+            return type(event) in OWNERS[self.owner]
+        if isinstance(aggregate, Call):
+            return self.owner == CALL_OWNER
+        if isinstance(aggregate, Allocation):
+            return ALLOCATION_KINDS.get(aggregate.kind) == self.owner
+        if isinstance(aggregate, Panel):
+            return self.owner == PANEL_OWNER
+        if isinstance(aggregate, Dossier):
+            return self.owner == DOSSIER_OWNER
+        return False
+
+    def get_call(self, call_id: str) -> Call:
+        try:
+            call = self.repository.get(call_stream_id(call_id))
+        except AggregateNotFoundError:
+            raise NotFound(f"no call {call_id}") from None
+        if not isinstance(call, Call):
+            raise NotFound(f"no call {call_id}")
+        return call
+
+    def find_dossier(self, credit_code: str) -> Dossier | None:
+        """The documents a unit deposited, or None if it has deposited none."""
+        try:
+            return self.repository.get(dossier_id(credit_code))
+        except AggregateNotFoundError:
+            return None
+
+    def find_allocation(self, call_id: str, kind: str, scope: str) -> Allocation | None:
+        """The places of `kind` for `scope` in the call, or None if nobody has taken one yet."""
+        try:
+            return self.repository.get(allocation_id(call_id, kind, scope))
+        except AggregateNotFoundError:
+            return None
+
+    def event_types_since(self, aggregate_id: UUID, version: int) -> list[str]:
+        """The types of the events stored for the aggregate after `version`."""
+        return [type(e).__name__ for e in self.events.get(aggregate_id, gt=version)]
 
     def history(self, case_id: UUID | str) -> list[RecordedEvent]:
         case = self.get_case(case_id)  # raises NotFound

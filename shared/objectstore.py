@@ -19,6 +19,7 @@ No nameko and no HTTP framework here: a service's DependencyProvider builds one
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -76,6 +77,19 @@ class EmptyFile(PlatformError):
         super().__init__(rule, {"file": [rule]})
 
 
+class IncompleteUpload(PlatformError):
+    """The body ended before the length it declared, or its chunked framing broke off.
+
+    Without this check a client that disconnects half-way would leave a truncated
+    file stored and attached as if it were the whole document."""
+
+    status = 400
+    code = "incomplete_upload"
+
+    def __init__(self, rule: str):
+        super().__init__(rule, {"file": [rule]})
+
+
 class EvidenceNotFound(NotFound):
     code = "evidence_not_found"
 
@@ -127,6 +141,17 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True)
+class ObjectVersion:
+    """One stored version of a key (versioning keeps every write and delete)."""
+
+    version_id: str | None
+    size: int | None
+    last_modified: datetime | None
+    is_latest: bool
+    is_delete_marker: bool
+
+
+@dataclass(frozen=True)
 class BucketStatus:
     """What the server says about the bucket, not what was asked for."""
 
@@ -166,11 +191,14 @@ def spool_stream(
     chunk_size: int = CHUNK_SIZE,
     spool_max_size: int = SPOOL_MAX_SIZE,
     head_size: int = HEAD_SIZE,
+    expected_size: int | None = None,
 ) -> Spooled:
     """Read `stream` to its end in chunks, hashing it into a spooled temporary file.
 
     Never reads more than `max_bytes + 1` bytes: the byte past the limit raises
-    `TooLarge`. An empty stream raises `EmptyFile`. The caller closes the result.
+    `TooLarge`. An empty stream raises `EmptyFile`; a stream that breaks off, or
+    ends short of `expected_size` (a declared Content-Length), raises
+    `IncompleteUpload`. The caller closes the result.
     """
     if max_bytes < 1:
         raise ValueError("max_bytes must be at least 1")
@@ -182,7 +210,10 @@ def spool_stream(
     spool = tempfile.SpooledTemporaryFile(max_size=spool_max_size, prefix="evidence-")
     try:
         while True:
-            chunk = stream.read(min(chunk_size, max_bytes + 1 - size))
+            try:
+                chunk = stream.read(min(chunk_size, max_bytes + 1 - size))
+            except (OSError, ValueError) as exc:  # the client's side: a broken chunked body, a reset
+                raise IncompleteUpload(f"the upload broke off after {size} bytes ({exc})") from exc
             if not chunk:
                 break
             size += len(chunk)
@@ -194,6 +225,10 @@ def spool_stream(
             spool.write(chunk)
         if size == 0:
             raise EmptyFile()
+        if expected_size is not None and size != expected_size:
+            raise IncompleteUpload(
+                f"the body ended after {size} of the {expected_size} bytes its Content-Length declared"
+            )
         spool.seek(0)
     except BaseException:
         spool.close()
@@ -506,24 +541,41 @@ class EvidenceStore:
     def exists(self, sha256: str) -> bool:
         return self.stat(sha256) is not None
 
-    def open(self, sha256: str) -> ObjectReader:
-        """The stored file as a stream; the caller closes it."""
+    def versions(self, sha256: str) -> list[ObjectVersion]:
+        """Every version the server keeps under the key, oldest first (delete markers included)."""
+        key = key_for(sha256)
+        with self._translate(f"listing the versions of {key}"):
+            found = [
+                ObjectVersion(
+                    version_id=obj.version_id,
+                    size=obj.size,
+                    last_modified=obj.last_modified,
+                    is_latest=str(obj.is_latest).lower() == "true",
+                    is_delete_marker=bool(obj.is_delete_marker),
+                )
+                for obj in self.client.list_objects(self.bucket, prefix=key, include_version=True)
+                if obj.object_name == key
+            ]
+        return sorted(found, key=lambda v: v.last_modified.timestamp() if v.last_modified else 0.0)
+
+    def open(self, sha256: str, version_id: str | None = None) -> ObjectReader:
+        """The stored file (its latest version, or `version_id`) as a stream; the caller closes it."""
         key = key_for(sha256)
         with self._translate(f"reading {key}"):
             try:
-                response = self.client.get_object(self.bucket, key)
+                response = self.client.get_object(self.bucket, key, version_id=version_id)
             except S3Error as exc:
                 if exc.code in _MISSING_CODES:
                     raise EvidenceNotFound(key[len(KEY_PREFIX):]) from exc
                 raise
         return ObjectReader(response, self, key[len(KEY_PREFIX):])
 
-    def sha256_of_stored(self, sha256: str) -> str:
+    def sha256_of_stored(self, sha256: str, version_id: str | None = None) -> str:
         """Re-read the stored file in chunks and hash it (the integrity audit).
 
         A result different from `sha256` means the bytes under that key changed."""
         digest = hashlib.sha256()
-        with self.open(sha256) as reader:
+        with self.open(sha256, version_id) as reader:
             for chunk in reader.stream():
                 digest.update(chunk)
         return digest.hexdigest()
@@ -542,3 +594,53 @@ class EvidenceStore:
             return self._presigner.presigned_get_object(
                 self.bucket, key, expires=expires, response_headers=response_headers
             )
+
+    # -- signed checkpoints of the ledger (issue #8): small write-once JSON objects
+
+    def put_checkpoint(self, seq: int, data: bytes) -> str:
+        """Store checkpoint `seq` under `checkpoints/`; an existing one is never overwritten
+        (the same bytes again is a no-op, different bytes are refused)."""
+        key = checkpoint_key(seq)
+        existing = self.get_checkpoint(seq)
+        if existing is not None:
+            if existing != data:
+                raise StoreError(f"checkpoint {seq} is already stored at {key} with other content; "
+                                 "checkpoints are never overwritten")
+            return key
+        with self._translate(f"uploading {key}"):
+            self.client.put_object(self.bucket, key, io.BytesIO(data), length=len(data),
+                                   content_type="application/json")
+        return key
+
+    def get_checkpoint(self, seq: int) -> bytes | None:
+        key = checkpoint_key(seq)
+        with self._translate(f"reading {key}"):
+            try:
+                response = self.client.get_object(self.bucket, key)
+            except S3Error as exc:
+                if exc.code in _MISSING_CODES:
+                    return None
+                raise
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+    def list_checkpoints(self) -> list[int]:
+        """The sequence numbers of the checkpoints stored, in order."""
+        with self._translate(f"listing {CHECKPOINT_PREFIX}"):
+            names = [o.object_name for o in self.client.list_objects(self.bucket, prefix=CHECKPOINT_PREFIX)]
+        seqs = []
+        for name in names:
+            stem = name[len(CHECKPOINT_PREFIX):].removesuffix(".json")
+            if stem.isdigit():
+                seqs.append(int(stem))
+        return sorted(seqs)
+
+
+CHECKPOINT_PREFIX = "checkpoints/"
+
+
+def checkpoint_key(seq: int) -> str:
+    return f"{CHECKPOINT_PREFIX}{int(seq):012d}.json"

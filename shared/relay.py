@@ -224,7 +224,7 @@ class Relay:
             body["message_id"] = message_id(recorded.case_id, recorded.version)
             producer.publish(
                 json.dumps(body, ensure_ascii=False),
-                routing_key=routing_key(recorded.type),
+                routing_key=routing_key(recorded.stream, recorded.type),
                 content_type="application/json",
                 content_encoding="utf-8",
                 message_id=body["message_id"],

@@ -4,8 +4,13 @@ Each service declares its own ledger (with its owner), read-model store, routes 
 `project` (its read models' projection); nameko finds the inherited extensions too.
 """
 
+import eventlet
+
 from shared.dependencies import RelayRunner, subscribe
 from shared.http import OpenApi
+from shared.projection import OutOfOrder
+
+ORDER_WAIT_ROUNDS = 10  # about 1 s in all
 
 
 class CaseService:
@@ -16,6 +21,24 @@ class CaseService:
     def project(session, event: dict) -> None:
         raise NotImplementedError("each service names its projection")
 
+    def react(self, event: dict) -> None:
+        """What a service does about an event beyond its read models (default: nothing).
+
+        Runs on every delivery, before the once-only projection: it must be idempotent.
+        """
+
     @subscribe()
     def on_case_event(self, event):
-        self.store.apply_once(event, self.project)
+        self.react(event)
+        # A burst of one stream's events (e.g. eight documents attached in one save) is
+        # handled by several workers at once; an event whose predecessor is still being
+        # applied next door waits a moment here instead of a round trip through the
+        # retry queue (1 s each), which would serialise the burst at one event a second.
+        for attempt in range(ORDER_WAIT_ROUNDS):
+            try:
+                self.store.apply_once(event, self.project)
+                return
+            except OutOfOrder:
+                if attempt == ORDER_WAIT_ROUNDS - 1:
+                    raise  # the predecessor is not near: the retry queue brings it back later
+                eventlet.sleep(0.02 * (attempt + 1))

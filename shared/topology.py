@@ -16,8 +16,13 @@ from shared.config import SERVICES
 RETRY_DELAY_MS = 1000
 
 # What each service's read models need. Every service keeps the case's stage,
-# so each takes every case event; narrowing a service is one line here.
-SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {service: ("case.#",) for service in SERVICES}
+# so each takes every case event; intake also lists the calls. Allocation
+# streams (quotas, shortlist places) are read from the ledger where they are
+# enforced, so no queue takes them. Narrowing a service is one line here.
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    **{service: ("case.#",) for service in SERVICES},
+    "intake": ("case.#", "call.#"),
+}
 
 
 def ledger_exchange(name: str) -> Exchange:

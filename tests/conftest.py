@@ -127,3 +127,25 @@ def web_session(web_config_port):
 
     with WebSession() as session:
         yield session
+
+
+# ------------------------------------------------------------------------- ledgers
+
+
+@pytest.fixture
+def ledgers(make_database):
+    """Factory: ledgers(owner) -> a CaseLedger on one fresh PostgreSQL ledger of this test, as each
+    service process opens its own; all closed at the end."""
+    from shared.ledger import CaseLedger
+
+    url = make_database("ledger")
+    opened = []
+
+    def open_ledger(owner):
+        app = CaseLedger(url, owner=owner)
+        opened.append(app)
+        return app
+
+    yield open_ledger
+    for app in opened:
+        app.close()

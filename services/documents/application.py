@@ -1,4 +1,8 @@
-"""Evidence: stream a file into the content-addressed store, then record it on the case."""
+"""Evidence: stream a file into the content-addressed store, then record it on the case.
+
+A correction is a new document that supersedes an earlier one on the case stream; the
+earlier one stays stored and listed. The integrity audit is in `integrity.py`.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,22 @@ import sqlalchemy as sa
 from shared.access import require_case
 from shared.auth import Caller
 from shared.case import Case
-from shared.errors import DomainRuleViolation, NotFound
+from shared.errors import Conflict, DomainRuleViolation, NotFound
 from shared.ledger import CaseLedger
-from shared.objectstore import EvidenceStore, TooLarge, spool_stream
+from shared.objectstore import EvidenceStore, StoredObject, TooLarge, spool_stream
 from shared.readmodel import ReadModelStore
 
 from . import readmodels as rm
 from .evidence_types import sniff
+from .integrity import Progress, audit_evidence
 
 UPLOADERS = ("applicant", "city", "province", "ministry", "evaluator")
 READERS = UPLOADERS + ("auditor",)
+AUDITORS = ("auditor", "ministry")
 PRESIGNED_TTL = timedelta(minutes=5)
+MAX_REASON = 1000
 _STEP = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def clean_filename(name: str) -> str:
@@ -44,38 +52,98 @@ class Documents:
     def attach(self, caller: Caller, case_id: str, stream, *, filename: str, step: str,
                declared_length: int | None) -> tuple[Case, dict]:
         case = require_case(caller, self.ledger.get_case(case_id), *UPLOADERS)
-        if not _STEP.match(step or ""):
-            raise DomainRuleViolation("step", "step names the case step the evidence is for, e.g. 'submission'")
-        filename = clean_filename(filename)
-        if declared_length is not None and declared_length > self.max_bytes:
-            raise TooLarge(self.max_bytes)  # refused before the body is read
-        with spool_stream(stream, max_bytes=self.max_bytes) as spooled:
-            content_type = sniff(spooled.head)
-            stored = self.evidence.put_spooled(spooled, content_type=content_type)
+        step, filename = _check_step(step), clean_filename(filename)
+        stored, content_type = self._store(stream, declared_length)
         case.attach_evidence(
             actor=caller.as_actor(), sha256=stored.sha256, size=stored.size,
             content_type=content_type, filename=filename, step=step,
         )
         self.ledger.save_case(case)
-        return case, {
-            "case_id": str(case.id), "version": case.version, "sha256": stored.sha256,
-            "size": stored.size, "content_type": content_type, "filename": filename, "step": step,
-            "stored_now": stored.created,
-        }
+        return case, _filed(case, stored, content_type, filename, step)
+
+    def supersede(self, caller: Caller, case_id: str, supersedes: str, stream, *, filename: str, step: str,
+                  reason: str, declared_length: int | None) -> tuple[Case, dict]:
+        """File a correction in place of current evidence `supersedes`, which stays stored."""
+        case = require_case(caller, self.ledger.get_case(case_id), *UPLOADERS)
+        # Everything that can be refused without the body is refused before reading it.
+        self._require_current(case, supersedes)
+        step, filename, reason = _check_step(step), clean_filename(filename), _check_reason(reason)
+        stored, content_type = self._store(stream, declared_length)
+        if stored.sha256 == supersedes:
+            raise DomainRuleViolation("file", "the correction has the same bytes as the document it supersedes")
+        case.supersede_evidence(
+            actor=caller.as_actor(), sha256=stored.sha256, supersedes=supersedes, size=stored.size,
+            content_type=content_type, filename=filename, step=step, reason=reason,
+        )
+        self.ledger.save_case(case)
+        filed = _filed(case, stored, content_type, filename, step)
+        return case, {**filed, "supersedes": supersedes, "reason": reason}
+
+    def _require_current(self, case: Case, sha256: str) -> None:
+        if not _SHA256.match(sha256 or ""):
+            raise DomainRuleViolation(
+                "sha256", "the document to supersede is named by its SHA-256 (64 lower-case hex digits)")
+        if sha256 in case.evidence:
+            return
+        replaced_by = _superseded(self.ledger, case.id).get(sha256)
+        if replaced_by:
+            raise Conflict(f"evidence {sha256} was already superseded by {replaced_by}",
+                           {"sha256": [f"already superseded by {replaced_by}"]})
+        raise NotFound(f"case {case.id} has no evidence {sha256}", {"sha256": ["not evidence of this case"]})
+
+    def _store(self, stream, declared_length: int | None) -> tuple[StoredObject, str]:
+        if declared_length is not None and declared_length > self.max_bytes:
+            raise TooLarge(self.max_bytes)  # refused before the body is read
+        with spool_stream(stream, max_bytes=self.max_bytes, expected_size=declared_length) as spooled:
+            content_type = sniff(spooled.head)
+            return self.evidence.put_spooled(spooled, content_type=content_type), content_type
 
     def list_for_case(self, caller: Caller, case_id: str) -> list[dict]:
         require_case(caller, self.ledger.get_case(case_id), *READERS)
         with self.store.session() as session:
-            rows = session.execute(sa.select(rm.evidence).where(rm.evidence.c.case_id == str(case_id))
-                                   .order_by(rm.evidence.c.version))
-            return [dict(r._mapping) for r in rows]
+            return rm.evidence_of_case(session, case_id)
 
     def download_url(self, caller: Caller, case_id: str, sha256: str) -> dict:
         case = require_case(caller, self.ledger.get_case(case_id), *READERS)
-        if sha256 not in case.evidence:
-            raise NotFound(f"case {case_id} has no evidence {sha256}")
+        # Superseded documents stay downloadable: the history refers to them.
+        if sha256 not in case.evidence and sha256 not in _superseded(self.ledger, case_id):
+            raise NotFound(f"case {case_id} has no evidence {sha256}",
+                           {"sha256": ["not evidence of this case"]})
         with self.store.session() as session:
             row = session.execute(sa.select(rm.evidence.c.filename).where(
                 rm.evidence.c.case_id == str(case_id), rm.evidence.c.sha256 == sha256)).first()
         url = self.evidence.presigned_get(sha256, PRESIGNED_TTL, row.filename if row else None)
         return {"url": url, "expires_in": int(PRESIGNED_TTL.total_seconds()), "sha256": sha256}
+
+    def integrity(self, caller: Caller, progress: Progress | None = None) -> dict:
+        caller.require(*AUDITORS)
+        return audit_evidence(self.ledger, self.evidence, progress)
+
+
+def _check_step(step: str) -> str:
+    if not _STEP.match(step or ""):
+        raise DomainRuleViolation("step", "step names the case step the evidence is for, e.g. 'submission' "
+                                          "(a lower-case letter, then up to 63 of a-z 0-9 _ . -)")
+    return step
+
+
+def _check_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise DomainRuleViolation(
+            "reason", f"a correction says why it replaces the earlier document (1-{MAX_REASON} characters)")
+    return reason
+
+
+def _superseded(ledger: CaseLedger, case_id) -> dict[str, str]:
+    """{superseded sha256: its correction's sha256}, from the case's stream (not the read model)."""
+    return {e.payload["supersedes"]: e.payload["sha256"]
+            for e in ledger.history(case_id) if e.type == "EvidenceSuperseded"}
+
+
+def _filed(case: Case, stored: StoredObject, content_type: str, filename: str, step: str) -> dict:
+    return {
+        "case_id": str(case.id), "version": case.version, "sha256": stored.sha256,
+        "size": stored.size, "content_type": content_type, "filename": filename, "step": step,
+        "stored_now": stored.created,
+    }

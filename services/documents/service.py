@@ -9,8 +9,20 @@ from shared.http import api, openapi_route
 from shared.objectstore import EvidenceStore
 from shared.service_base import CaseService
 
-from . import readmodels
-from .application import READERS, UPLOADERS, Documents
+from . import readmodels, uploads
+from .application import AUDITORS, READERS, UPLOADERS, Documents
+
+
+def upload_stream(request):
+    """The request body as the server delivers it, with a Content-Length or chunked.
+
+    eventlet's `wsgi.input` ends where the body ends (at its Content-Length, at the
+    last chunk, or at once when there is neither), and a body cut short reads short or,
+    chunked, raises OSError: `spool_stream` turns both into IncompleteUpload. werkzeug's
+    `request.stream` is no use here: eventlet does not set `wsgi.input_terminated`, so
+    werkzeug would hand a chunked upload over as an empty body.
+    """
+    return request.environ["wsgi.input"]
 
 
 class Evidence(DependencyProvider):
@@ -44,10 +56,20 @@ class DocumentsService(CaseService):
          summary="stream a file (?filename=&step=) and attach it to the case")
     def attach(self, request, caller, case_id):
         _, attached = self.app.attach(
-            caller, case_id, request.stream, filename=request.args.get("filename", ""),
+            caller, case_id, upload_stream(request), filename=request.args.get("filename", ""),
             step=request.args.get("step", ""), declared_length=request.content_length,
         )
         return attached
+
+    @api("POST", "/documents/cases/<case_id>/evidence/<sha256>/supersede", roles=UPLOADERS, raw_body=True,
+         status=201, summary="stream a correction (?filename=&step=&reason=) that supersedes this evidence")
+    def supersede(self, request, caller, case_id, sha256):
+        _, filed = self.app.supersede(
+            caller, case_id, sha256, upload_stream(request), filename=request.args.get("filename", ""),
+            step=request.args.get("step", ""), reason=request.args.get("reason", ""),
+            declared_length=request.content_length,
+        )
+        return filed
 
     @api("GET", "/documents/cases/<case_id>/evidence", roles=READERS)
     def list_for_case(self, request, caller, case_id):
@@ -57,3 +79,23 @@ class DocumentsService(CaseService):
          summary="a short-lived presigned download URL")
     def download_url(self, request, caller, case_id, sha256):
         return self.app.download_url(caller, case_id, sha256)
+
+    @api("GET", "/documents/integrity", roles=AUDITORS,
+         summary="re-hash every stored file the ledger names; report the missing and the altered")
+    def integrity(self, request, caller):
+        return self.app.integrity(caller)
+
+    @api("POST", "/documents/uploads", roles=("applicant",), raw_body=True, status=201,
+         summary="stream a file (?filename=) into my unit's documents, to name it in an application by its SHA-256")
+    def deposit(self, request, caller):
+        return uploads.deposit(self.app, caller, upload_stream(request), filename=request.args.get("filename", ""),
+                               declared_length=request.content_length)
+
+    @api("GET", "/documents/uploads", roles=("applicant",), summary="the documents my unit has uploaded")
+    def deposits(self, request, caller):
+        return uploads.deposits(self.app, caller)
+
+    def react(self, event):
+        # A filed (or corrected) application's named documents become the case's evidence.
+        if event["type"] in ("Submitted", "Resubmitted"):
+            uploads.attach_named_documents(self.app, event["case_id"])

@@ -15,13 +15,17 @@ import sqlalchemy as sa
 
 from shared.access import require_case
 from shared.auth import Caller
+from shared.call import Call
+from shared.commands import change_case
+from shared.dossier import document_references
 from shared.case import Case, Program
-from shared.errors import Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from shared.errors import Conflict, ConcurrentUpdate, DomainRuleViolation, NotFound, ValidationFailed
 from shared.validation import load
 from shared.ledger import CaseLedger
 from shared.readmodel import ReadModelStore
 
-from . import calls as call_rules
+from shared import call_definition as call_rules
+from shared import regions
 from . import readmodels as rm
 from .forms import signature_product_schema
 from .forms.open_competition import canonical_category, open_competition_schema
@@ -87,45 +91,40 @@ class Intake:
 
     def define_call(self, caller: Caller, raw: dict) -> dict:
         caller.require("ministry")
-        call = call_rules.load_call(raw)
-        if call["version"] != 1 or call.get("amended_from"):
-            raise DomainRuleViolation("version", "a new call starts at version 1; later versions are amendments")
-        return self._store_call(caller, call)
+        stored = call_rules.to_json(call_rules.load_call(raw))
+        exists = Conflict(f"call {stored['call_id']} exists; change it by an amendment",
+                          {"call_id": [stored["call_id"]]})
+        try:
+            self.ledger.get_call(stored["call_id"])
+        except NotFound:
+            pass
+        else:
+            raise exists
+        call = Call.define(actor=caller.as_actor(), definition=stored)
+        try:
+            self.ledger.save_together(call)
+        except ConcurrentUpdate:
+            raise exists from None
+        return {"call_id": stored["call_id"], "version": stored["version"]}
 
     def amend_call(self, caller: Caller, call_id: str, changes: dict) -> dict:
         caller.require("ministry")
-        previous = self._call(call_id)
-        return self._store_call(caller, call_rules.amend(call_rules.load_call(previous), changes))
-
-    def _store_call(self, caller: Caller, call: dict) -> dict:
-        stored = call_rules.to_json(call)
-        try:
-            with self.store.session() as session:
-                session.execute(rm.calls.insert().values(
-                    call_id=stored["call_id"], version=stored["version"],
-                    definition=json.dumps(stored, ensure_ascii=False), defined_by=caller.org,
-                ))
-        except sa.exc.IntegrityError:
-            raise Conflict(
-                f"call {stored['call_id']} version {stored['version']} exists; change it by an amendment",
-                {"call_id": [stored["call_id"]]},
-            ) from None
-        return {"call_id": stored["call_id"], "version": stored["version"]}
+        call = self.ledger.get_call(call_id)
+        amended = call_rules.to_json(call_rules.amend(call_rules.load_call(call.current), changes))
+        call.amend(actor=caller.as_actor(), changes=changes, definition=amended)
+        self.ledger.save_together(call)
+        return {"call_id": call_id, "version": amended["version"]}
 
     def _call(self, call_id: str, version: int | None = None) -> dict:
-        with self.store.session() as session:
-            call = rm.call_version(session, call_id, version)
-        if call is None:
-            raise NotFound(f"no call {call_id}" + (f" version {version}" if version else ""))
-        return call
+        return self.ledger.get_call(call_id).at(version)
 
     def get_call(self, call_id: str, version: int | None = None) -> dict:
         return self._call(call_id, version)
 
     def list_calls(self) -> list[dict]:
+        """Every call's latest version, as intake has heard of them (eventually consistent)."""
         with self.store.session() as session:
-            ids = session.execute(sa.select(rm.calls.c.call_id).distinct().order_by(rm.calls.c.call_id)).scalars()
-            return [rm.call_version(session, call_id) for call_id in ids]
+            return rm.latest_calls(session)
 
     def counts(self, caller: Caller, call_id: str) -> dict:
         caller.require("ministry")
@@ -199,13 +198,17 @@ class Intake:
     def submit(self, caller: Caller, call_id: str, form: dict) -> Case:
         caller.require("applicant")
         call = self._call(call_id)
-        province = caller.region.get("province")
-        if not province:
-            raise DomainRuleViolation("region", "the applicant's token carries no registered province")
+        province, city = caller.region.get("province"), caller.region.get("city")
+        wrong_region = regions.region_errors(province, city)
+        if wrong_region:
+            raise ValidationFailed(wrong_region, "the applicant's token carries no valid registered region")
+        # A 计划单列市 recommends its units itself, at the province level, with its own quota.
+        authority = regions.recommending_authority(province, city)
+        chain = call_rules.chain_for(call, authority)
         # Every refusal at once: a late filing also learns what else is wrong with it.
         errors: dict[str, list[str]] = {}
         try:
-            self._before_deadline(call, province)
+            self._before_deadline(call, authority)
         except DomainRuleViolation as exc:
             errors.update(exc.fields)
         try:
@@ -217,12 +220,13 @@ class Intake:
                 errors[submission.applicant_field] = [
                     f"须为本单位的统一社会信用代码 {caller.org} / must be your own unit's credit code ({caller.org})"
                 ]
+            errors.update(self._undeposited_evidence(caller.org, submission.application))
         if errors:
             raise ValidationFailed(errors, "the application cannot be filed")
         case = Case.submit(
             actor=caller.as_actor(), call_id=call_id, call_version=call["version"],
             program=call["program"], direction=submission.direction, applicant=submission.applicant,
-            province=province, city=caller.region.get("city"), chain=call_rules.chain_for(call, province),
+            province=authority, city=city, chain=chain,
             public_notice_required=bool(call["public_notice"]["required"]), title=submission.title,
             application=submission.application,
         )
@@ -233,6 +237,16 @@ class Intake:
             self._release(str(case.id))
             raise
         return case
+
+    def _undeposited_evidence(self, unit: str, application: dict) -> dict[str, list[str]]:
+        """Each document reference the unit has not deposited with the documents service, by field path."""
+        dossier = self.ledger.find_dossier(unit)
+        return {
+            path: [f"本单位未上传该证明材料（SHA-256 {digest[:12]}…），请先上传（POST /documents/uploads） / "
+                   f"your unit has uploaded no document with this SHA-256: upload it first (POST /documents/uploads)"]
+            for path, digest in document_references(application)
+            if dossier is None or not dossier.holds(digest)
+        }
 
     def _before_deadline(self, call: dict, province: str) -> None:
         due = call_rules.deadline_for(call_rules.load_call(call), "applicant", province)
@@ -265,17 +279,20 @@ class Intake:
             session.execute(rm.claims.delete().where(rm.claims.c.case_id == case_id))
 
     def resubmit(self, caller: Caller, case_id: str, form: dict, changes: str) -> Case:
-        case = require_case(caller, self.ledger.get_case(case_id), "applicant")
-        # The case stays under the call version it was filed under.
-        submission = Submission(self._call(case.call_id, case.call_version), form)
-        if submission.subject != self._subject_of(case):
-            raise DomainRuleViolation(
-                "direction" if case.program == Program.OPEN_COMPETITION else "product.name",
-                "更正不得改变申报方向或产品 / a correction may not change the direction or the product",
-            )
-        case.resubmit(actor=caller.as_actor(), application=submission.application, changes=changes)
-        self.ledger.save_case(case)
-        return case
+        def correct(case: Case) -> None:
+            # The case stays under the call version it was filed under.
+            submission = Submission(self._call(case.call_id, case.call_version), form)
+            if submission.subject != self._subject_of(case):
+                raise DomainRuleViolation(
+                    "direction" if case.program == Program.OPEN_COMPETITION else "product.name",
+                    "更正不得改变申报方向或产品 / a correction may not change the direction or the product",
+                )
+            undeposited = self._undeposited_evidence(caller.org, submission.application)
+            if undeposited:
+                raise ValidationFailed(undeposited, "the correction names documents your unit has not uploaded")
+            case.resubmit(actor=caller.as_actor(), application=submission.application, changes=changes)
+
+        return change_case(self.ledger, caller, case_id, ("applicant",), correct)
 
     def _subject_of(self, case: Case) -> str:
         with self.store.session() as session:
@@ -283,10 +300,8 @@ class Intake:
                 rm.claims.c.case_id == str(case.id))).scalar()
 
     def withdraw(self, caller: Caller, case_id: str, reason: str) -> Case:
-        case = require_case(caller, self.ledger.get_case(case_id), "applicant")
-        case.withdraw(actor=caller.as_actor(), reason=reason)
-        self.ledger.save_case(case)
-        return case
+        return change_case(self.ledger, caller, case_id, ("applicant",), lambda case: case.withdraw(
+            actor=caller.as_actor(), reason=reason))
 
     def get(self, caller: Caller, case_id: str) -> Case:
         return require_case(caller, self.ledger.get_case(case_id), "applicant", "ministry")

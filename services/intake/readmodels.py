@@ -1,4 +1,4 @@
-"""Intake's own tables: call versions, each applicant's cases, drafts, and application claims."""
+"""Intake's own tables: the calls it has heard of, each applicant's cases, drafts, and application claims."""
 
 import json
 
@@ -8,15 +8,16 @@ from shared.projection import case_summary_table, project_case_summary
 
 metadata = sa.MetaData()
 
-# One row per call version; a version is never changed once stored.
+# One row per call version, projected from the call's stream in the ledger (the
+# ledger is where a call is read for a decision; this table only lists them).
 calls = sa.Table(
-    "calls",
+    "call_versions",
     metadata,
     sa.Column("call_id", sa.String(64), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("defined_by", sa.String(200), nullable=False),
-    sa.Column("defined_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    sa.Column("defined_at", sa.String(40), nullable=False),
 )
 
 applicant_cases = case_summary_table("applicant_cases", metadata)
@@ -45,13 +46,32 @@ claims = sa.Table(
 
 
 def project(session, event: dict) -> None:
+    if event.get("stream") == "call":
+        project_call(session, event)
+        return
     if project_case_summary(applicant_cases, session, event) and event["type"] == "Withdrawn":
         # A withdrawn application frees its direction (or product) for a new one.
         session.execute(claims.delete().where(claims.c.case_id == event["case_id"]))
 
 
-def call_version(session, call_id: str, version: int | None = None) -> dict | None:
-    query = sa.select(calls.c.definition).where(calls.c.call_id == call_id)
-    query = query.where(calls.c.version == version) if version else query.order_by(calls.c.version.desc())
-    row = session.execute(query.limit(1)).first()
-    return json.loads(row.definition) if row else None
+def project_call(session, event: dict) -> None:
+    # Versions are keyed rows: order between versions does not matter for a list,
+    # and the primary key absorbs a redelivery.
+    definition = event["payload"]["definition"]
+    exists = session.execute(sa.select(calls.c.version).where(
+        calls.c.call_id == definition["call_id"], calls.c.version == definition["version"])).first()
+    if exists is None:
+        session.execute(calls.insert().values(
+            call_id=definition["call_id"], version=definition["version"],
+            definition=json.dumps(definition, ensure_ascii=False), defined_by=event["actor"]["org"],
+            defined_at=event["timestamp"],
+        ))
+
+
+def latest_calls(session) -> list[dict]:
+    latest = sa.select(calls.c.call_id, sa.func.max(calls.c.version).label("version")).group_by(
+        calls.c.call_id).subquery()
+    rows = session.execute(sa.select(calls.c.definition).join(
+        latest, sa.and_(calls.c.call_id == latest.c.call_id, calls.c.version == latest.c.version))
+        .order_by(calls.c.call_id))
+    return [json.loads(r.definition) for r in rows]

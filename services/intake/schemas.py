@@ -1,6 +1,6 @@
 """Request and response shapes of the intake API.
 
-The call definition is `services.intake.calls.CallDefinitionSchema`; the application
+The call definition is `shared.call_definition.CallDefinitionSchema`; the application
 forms are in `services.intake.forms` and depend on the call, so they are applied
 by the application layer rather than by the route.
 """

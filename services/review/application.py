@@ -1,40 +1,95 @@
-"""The ministry's review desk: shortlist, task book, milestones, third party, selection. No nameko, no HTTP."""
+"""The ministry's review desk: panels, experts' scores, ranking, shortlist, task book, milestones,
+third party, selection. No nameko, no HTTP.
+
+Limited places (入围 per direction, the successful list per direction) are
+`Allocation` streams taken in the same ledger transaction as the case's event
+(`shared.decisions.decide_together`); panels are `Panel` streams (shared/panel.py).
+Calls are read from the ledger at the moment of the decision.
+"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from shared.access import require_case
+import sqlalchemy as sa
+from eventsourcing.application import AggregateNotFoundError
+
+from shared.access import may_see, require_case
+from shared.allocation import Allocation
 from shared.auth import Caller
-from shared.case import Case, State
+from shared.case import Case, Program, State
 from shared.commands import change_case
+from shared.decisions import decide_together
+from shared.errors import ConcurrentUpdate, DomainRuleViolation, Forbidden, IllegalTransition, NotFound
 from shared.ledger import CaseLedger
+from shared.panel import Panel, panel_id
 from shared.readmodel import ReadModelStore
 
 from . import readmodels as rm
+from .ranking import rank
+
+CHINA = ZoneInfo("Asia/Shanghai")
+SHORTLIST, SUCCESS = "shortlist", "success"
+# The overdue timer acts as the platform itself, on the ministry's behalf.
+TIMER_ACTOR = {"sub": "review-overdue-timer", "role": "system", "org": "MIIT"}
+OVERDUE_CANDIDATES = ("pending", "returned")
+DUE_SOON_DAYS = 30
 
 WITH_THE_MINISTRY = (
     State.PROVINCE_ENDORSED, State.SHORTLISTED, State.IN_IMPLEMENTATION, State.EVALUATED,
     State.SELECTED, State.NOTICE_OPEN, State.PUBLISHED,
 )
+RANKED = (State.PROVINCE_ENDORSED, State.SHORTLISTED, State.NOT_SHORTLISTED)
+
+
+def _plain(v):
+    return v.isoformat() if hasattr(v, "isoformat") else v
 
 
 def _jsonable_task_book(book: dict) -> dict:
-    def plain(v):
-        return v.isoformat() if hasattr(v, "isoformat") else v
-
     return {
         "targets": book["targets"],
         "deadline": book["deadline"].isoformat(),
-        "milestones": [{k: plain(v) for k, v in m.items()} for m in book["milestones"]],
-        "signatories": [{k: plain(v) for k, v in s.items()} for s in book["signatories"]],
+        "milestones": [{k: _plain(v) for k, v in m.items()} for m in book["milestones"]],
+        "signatories": [{k: _plain(v) for k, v in s.items()} for s in book["signatories"]],
     }
 
 
+def case_units(case: Case) -> dict[str, str]:
+    """Credit code -> role of every unit of the application: the applicant (lead) and consortium members."""
+    units = {case.applicant["credit_code"]: "applicant"}
+    app = case.application or {}
+    lead = (app.get("lead") or {}).get("credit_code")
+    if lead:
+        units.setdefault(lead, "lead unit")
+    for member in app.get("members") or []:
+        if member.get("credit_code"):
+            units.setdefault(member["credit_code"], "consortium member")
+    return units
+
+
+def panel_view(panel: Panel) -> dict:
+    return {
+        "panel_id": str(panel.id), "call_id": panel.call_id, "direction": panel.direction,
+        "version": panel.version, "criteria": panel.criteria, "experts": list(panel.experts.values()),
+        "assignments": panel.assignments, "refusals": panel.refusals,
+    }
+
+
+def _limit(call: dict, kind: str) -> int | None:
+    section = call.get("open_competition") or {}
+    limit = section.get("shortlist_limit" if kind == SHORTLIST else "success_limit")
+    return limit["per_direction_max"] if limit else None
+
+
 class Review:
-    def __init__(self, ledger: CaseLedger, store: ReadModelStore):
+    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime | None = None):
         self.ledger = ledger
         self.store = store
+        self.now = now
+
+    # -- reading --------------------------------------------------------------
 
     def cases(self, caller: Caller) -> list[dict]:
         caller.require("ministry", "evaluator")
@@ -45,25 +100,229 @@ class Review:
             return [dict(r._mapping) for r in session.execute(query.order_by(rm.review_cases.c.updated_at))]
 
     def get(self, caller: Caller, case_id: str) -> Case:
-        return require_case(caller, self.ledger.get_case(case_id), "ministry", "evaluator")
+        caller.require("ministry", "evaluator", "expert")
+        case = self.ledger.get_case(case_id)
+        if caller.role == "expert":
+            return self._as_expert(caller, case)
+        return require_case(caller, case, "ministry", "evaluator")
+
+    # -- panels -----------------------------------------------------------------
+
+    def form_panel(self, caller: Caller, body: dict) -> dict:
+        caller.require("ministry")
+        call = self.ledger.get_call(body["call_id"]).current
+        codes = [d["code"] for d in (call.get("open_competition") or {}).get("directions") or []]
+        codes += [d["code"] for d in (call.get("signature_product") or {}).get("domains") or [] if "code" in d]
+        if codes and body["direction"] not in codes:
+            raise DomainRuleViolation("direction", f"the call {body['call_id']} has no direction {body['direction']!r}")
+        if self._find_panel(body["call_id"], body["direction"]) is not None:
+            raise DomainRuleViolation("direction", f"a panel for {body['direction']} in {body['call_id']} exists")
+        panel = Panel.form(actor=caller.as_actor(), call_id=body["call_id"], direction=body["direction"],
+                           criteria=body["criteria"], experts=body["experts"])
+        self.ledger.save_together(panel)  # two forming at once: the second collides on version 1
+        return panel_view(panel)
+
+    def get_panel(self, caller: Caller, call_id: str, direction: str) -> dict:
+        caller.require("ministry")
+        return panel_view(self._panel(call_id, direction))
+
+    def assign_expert(self, caller: Caller, case_id: str, expert: str) -> dict:
+        """Assigns an expert; a conflict of interest is recorded on the panel and refused."""
+        caller.require("ministry")
+        case = require_case(caller, self.ledger.get_case(case_id), "ministry")
+        if case.state != State.PROVINCE_ENDORSED:
+            raise IllegalTransition(event="ExpertAssigned", state=case.state, allowed=(State.PROVINCE_ENDORSED,))
+        panel = self._panel(case.call_id, case.direction)
+        reason = panel.assign(actor=caller.as_actor(), case_id=str(case.id), expert=expert, units=case_units(case))
+        self.ledger.save_together(panel)
+        if reason:
+            raise DomainRuleViolation("expert", f"conflict of interest: {reason}")
+        return panel_view(panel)
+
+    def declare(self, caller: Caller, case_id: str, conflict: bool, relation: str) -> dict:
+        caller.require("expert")
+        case = self.ledger.get_case(case_id)
+        panel = self._panel(case.call_id, case.direction)
+        panel.declare(actor=caller.as_actor(), case_id=str(case.id), expert=caller.sub, conflict=conflict,
+                      relation=relation)
+        self.ledger.save_together(panel)
+        return {"case_id": str(case.id), "expert": caller.sub, "status": panel.status(str(case.id), caller.sub)}
+
+    # -- scores -------------------------------------------------------------------
+
+    def score(self, caller: Caller, case_id: str, scores: dict, comment: str) -> dict:
+        caller.require("expert")
+
+        def command(case: Case) -> None:
+            panel = self._panel(case.call_id, case.direction)
+            checked = panel.check_scores(scores)
+            case.record_expert_review(actor=caller.as_actor(), expert=caller.sub, scores=checked, comment=comment)
+
+        case = self.ledger.get_case(case_id)
+        self._as_expert(caller, case)
+        command(case)
+        self.ledger.save_case(case)
+        return self.scores(caller, case_id)
+
+    def scores(self, caller: Caller, case_id: str) -> dict:
+        """The experts' scores: the ministry sees all; an expert sees others' only after submitting its own."""
+        caller.require("ministry", "expert")
+        case = self.ledger.get_case(case_id)
+        if caller.role == "expert":
+            self._as_expert(caller, case)
+        reviews = [
+            {"expert": e.payload["expert"], "scores": e.payload["scores"], "comment": e.payload["comment"],
+             "total": sum(e.payload["scores"].values()), "recorded_at": e.timestamp}
+            for e in self.ledger.history(case.id) if e.type == "ExpertReviewed"
+        ]
+        if caller.role == "expert" and caller.sub not in case.scored_by:
+            mine = [r for r in reviews if r["expert"] == caller.sub]
+            return {"case_id": str(case.id), "reviews": mine, "hidden": len(reviews) - len(mine),
+                    "note": "other experts' scores are shown once you have submitted your own"}
+        return {"case_id": str(case.id), "reviews": reviews, "hidden": 0}
+
+    def ranking(self, caller: Caller, call_id: str, direction: str) -> dict:
+        caller.require("ministry")
+        cases = rm.review_cases
+        with self.store.session() as session:
+            ids = session.execute(sa.select(cases.c.case_id, cases.c.state).where(
+                cases.c.call_id == call_id, cases.c.direction == direction, cases.c.state.in_(RANKED))).all()
+            scores = session.execute(sa.select(rm.expert_scores.c.case_id, rm.expert_scores.c.total).where(
+                rm.expert_scores.c.case_id.in_([i.case_id for i in ids]))).all()
+        totals: dict[str, list[float]] = {i.case_id: [] for i in ids}
+        for row in scores:
+            totals[row.case_id].append(row.total)
+        state = {i.case_id: i.state for i in ids}
+        rows = [{**r, "state": state[r["case_id"]]} for r in rank(totals)]
+        places = self.ledger.find_allocation(call_id, SHORTLIST, direction)
+        return {"call_id": call_id, "direction": direction, "ranking": rows,
+                "shortlisted": list(places.holders) if places else []}
+
+    # -- shortlist and selection: limited places ---------------------------------------
 
     def shortlist(self, caller: Caller, case_id: str, shortlisted: bool, reason: str) -> Case:
         def command(case: Case) -> None:
             if shortlisted:
+                if not case.expert_reviews:
+                    raise DomainRuleViolation("scores", "a case is shortlisted on its experts' scores: none recorded")
                 case.shortlist(actor=caller.as_actor())
             else:
                 case.decline_shortlist(actor=caller.as_actor(), reason=reason)
 
-        return change_case(self.ledger, caller, case_id, ("ministry",), command)
+        return self._with_place(caller, case_id, SHORTLIST, command, take=shortlisted)
+
+    def select(self, caller: Caller, case_id: str, selected: bool, reason: str) -> Case:
+        def command(case: Case) -> None:
+            if selected:
+                case.select(actor=caller.as_actor())
+            else:
+                case.decline_selection(actor=caller.as_actor(), reason=reason)
+
+        return self._with_place(caller, case_id, SUCCESS, command, take=selected)
+
+    def _with_place(self, caller: Caller, case_id: str, kind: str, command, take: bool) -> Case:
+        def attempt():
+            case = require_case(caller, self.ledger.get_case(case_id), "ministry")
+            command(case)
+            if not take or case.program != Program.OPEN_COMPETITION:
+                return case, []
+            capacity = _limit(self.ledger.get_call(case.call_id).current, kind)
+            if capacity is None:
+                return case, []
+            places = self.ledger.find_allocation(case.call_id, kind, case.direction) or Allocation.open(
+                actor=caller.as_actor(), call_id=case.call_id, kind=kind, scope=case.direction)
+            places.take(actor=caller.as_actor(), case_id=str(case.id), capacity=capacity)
+            return case, [places]
+
+        return decide_together(self.ledger, attempt)
+
+    # -- task book and milestones ---------------------------------------------------------
 
     def sign_task_book(self, caller: Caller, case_id: str, book: dict) -> Case:
         return change_case(self.ledger, caller, case_id, ("ministry",), lambda case: case.sign_task_book(
             actor=caller.as_actor(), task_book=_jsonable_task_book(book)))
 
+    def amend_task_book(self, caller: Caller, case_id: str, body: dict) -> Case:
+        book = {**_jsonable_task_book({**body, "signatories": body["signatories"]})}
+        return change_case(self.ledger, caller, case_id, ("ministry",), lambda case: case.amend_task_book(
+            actor=caller.as_actor(), amendment_id=body["amendment_id"], reason=body["reason"],
+            task_book=book, signatories=book["signatories"]))
+
     def report_milestone(self, caller: Caller, case_id: str, milestone_id: str, body: dict) -> Case:
         return change_case(self.ledger, caller, case_id, ("applicant",), lambda case: case.report_milestone(
             actor=caller.as_actor(), milestone_id=milestone_id, summary=body["summary"],
             evidence=body["evidence"]))
+
+    def decide_report(self, caller: Caller, case_id: str, milestone_id: str, body: dict) -> Case:
+        def command(case: Case) -> None:
+            if body["accepted"]:
+                case.accept_milestone_report(actor=caller.as_actor(), milestone_id=milestone_id, note=body["note"])
+            else:
+                case.return_milestone_report(actor=caller.as_actor(), milestone_id=milestone_id,
+                                             reasons=body["reasons"])
+
+        return change_case(self.ledger, caller, case_id, ("ministry",), command)
+
+    def record_work_plan(self, caller: Caller, case_id: str, body: dict) -> Case:
+        return change_case(self.ledger, caller, case_id, ("province",), lambda case: case.record_work_plan(
+            actor=caller.as_actor(), year=body["year"], plan=body["plan"], evidence=body["evidence"]))
+
+    def declare_completion(self, caller: Caller, case_id: str, body: dict) -> Case:
+        return change_case(self.ledger, caller, case_id, ("applicant",), lambda case: case.declare_completion(
+            actor=caller.as_actor(), summary=body["summary"], evidence=body["evidence"]))
+
+    def mark_overdue(self, now: datetime) -> list[tuple[str, str]]:
+        """Every milestone due before today (China) with no report, or only one sent back, becomes overdue once.
+
+        Reads review's read model for candidates and decides on the case as the
+        ledger holds it: a milestone reported or already overdue in the meantime is
+        left alone (the aggregate refuses it twice), so running twice, or in two
+        processes, records one event. Returns the (case, milestone) pairs marked.
+        """
+        today = now.astimezone(CHINA).date()
+        t = rm.milestones
+        with self.store.session() as session:
+            due = session.execute(sa.select(t.c.case_id, t.c.milestone_id, t.c.due_on).where(
+                t.c.due_on < today.isoformat(), t.c.status.in_(OVERDUE_CANDIDATES),
+            ).order_by(t.c.due_on, t.c.case_id)).all()
+        marked = []
+        for row in due:
+            case = self.ledger.get_case(row.case_id)
+            if case.state != State.IN_IMPLEMENTATION or case.milestones.get(row.milestone_id) not in OVERDUE_CANDIDATES:
+                continue
+            due_on = self._due_on(case, row.milestone_id)
+            if due_on is None or due_on >= today:  # an amendment moved it: the task book decides
+                continue
+            case.mark_milestone_overdue(actor=TIMER_ACTOR, milestone_id=row.milestone_id, due_on=due_on)
+            try:
+                self.ledger.save_case(case)
+            except ConcurrentUpdate:
+                continue  # changed meanwhile (a report, another timer): the next pass looks again
+            marked.append((row.case_id, row.milestone_id))
+        return marked
+
+    def milestone_board(self, caller: Caller, call_id: str, today: date, due_within: int = DUE_SOON_DAYS) -> dict:
+        """Per call: due soon, overdue, reported, accepted (and sent back); a province sees its own cases."""
+        caller.require("ministry", "province")
+        t = rm.milestones
+        query = sa.select(t).where(t.c.call_id == call_id).order_by(t.c.due_on, t.c.case_id, t.c.milestone_id)
+        if caller.role == "province":
+            query = query.where(t.c.province == caller.org)
+        with self.store.session() as session:
+            rows = [dict(r._mapping) for r in session.execute(query)]
+        today_iso, soon = today.isoformat(), (today + timedelta(days=due_within)).isoformat()
+        board: dict[str, list] = {"due_soon": [], "overdue": [], "reported": [], "accepted": [], "returned": []}
+        for row in rows:
+            status = row["status"]
+            if status in OVERDUE_CANDIDATES and row["due_on"] < today_iso:
+                board["overdue"].append(row)  # the timer's next pass records it
+            elif status in OVERDUE_CANDIDATES and row["due_on"] <= soon:
+                board["due_soon"].append(row)
+            if status in ("overdue", "reported", "accepted", "returned"):
+                board[status].append(row)
+        return {"call_id": call_id, "today": today.isoformat(), "due_within_days": due_within, **board}
+
+    # -- evaluation -------------------------------------------------------------------
 
     def commission_evaluator(self, caller: Caller, case_id: str, evaluator: str) -> Case:
         return change_case(self.ledger, caller, case_id, ("ministry",), lambda case: case.commission_evaluator(
@@ -73,11 +332,35 @@ class Review:
         return change_case(self.ledger, caller, case_id, ("evaluator",), lambda case: case.record_evaluation(
             actor=caller.as_actor(), score=body["score"], conclusion=body["conclusion"], report=body["report"]))
 
-    def select(self, caller: Caller, case_id: str, selected: bool, reason: str) -> Case:
-        def command(case: Case) -> None:
-            if selected:
-                case.select(actor=caller.as_actor())
-            else:
-                case.decline_selection(actor=caller.as_actor(), reason=reason)
+    # -- helpers ------------------------------------------------------------------------
 
-        return change_case(self.ledger, caller, case_id, ("ministry",), command)
+    def _find_panel(self, call_id: str, direction: str) -> Panel | None:
+        try:
+            panel = self.ledger.repository.get(panel_id(call_id, direction))
+        except AggregateNotFoundError:
+            return None
+        return panel if isinstance(panel, Panel) else None
+
+    def _panel(self, call_id: str, direction: str) -> Panel:
+        panel = self._find_panel(call_id, direction)
+        if panel is None:
+            raise NotFound(f"no expert panel for {direction} in call {call_id}")
+        return panel
+
+    def _as_expert(self, caller: Caller, case: Case) -> Case:
+        """An expert sees a case assigned to it, and only after declaring no conflict."""
+        panel = self._find_panel(case.call_id, case.direction)
+        cleared = frozenset(panel.cleared(str(case.id))) if panel else frozenset()
+        if not may_see(caller, case, assigned_experts=cleared) or caller.sub not in cleared:
+            status = panel.status(str(case.id), caller.sub) if panel else None
+            why = {None: "is not assigned to it", "assigned": "has not declared no conflict of interest",
+                   "recused": "declared a conflict of interest"}.get(status, "may not see it")
+            raise Forbidden(f"expert {caller.sub} {why}: case {case.id}")
+        return case
+
+    @staticmethod
+    def _due_on(case: Case, milestone_id: str) -> date | None:
+        for m in (case.task_book or {}).get("milestones", []):
+            if m["id"] == milestone_id and m.get("due_on"):
+                return date.fromisoformat(str(m["due_on"]))
+        return None

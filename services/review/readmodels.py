@@ -1,4 +1,6 @@
-"""Review's own table: the cases with the ministry, and who evaluates them."""
+"""Review's own tables: the cases with the ministry, who evaluates them, experts' scores, milestones."""
+
+import json
 
 import sqlalchemy as sa
 
@@ -11,6 +13,37 @@ review_cases = case_summary_table(
     sa.Column("evaluator", sa.String(32), nullable=True, index=True),
 )
 
+# One row per expert and case: the expert's total over the panel's criteria.
+expert_scores = sa.Table(
+    "expert_scores", metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("expert", sa.String(64), primary_key=True),
+    sa.Column("total", sa.Float, nullable=False),
+    sa.Column("scores", sa.Text, nullable=False),  # JSON {criterion: score}
+    sa.Column("recorded_at", sa.String(40), nullable=False),
+)
+
+# One row per milestone of a signed task book, with its latest status; the overdue
+# timer and the milestone board read it.
+milestones = sa.Table(
+    "milestones", metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("milestone_id", sa.String(32), primary_key=True),
+    sa.Column("call_id", sa.String(64), nullable=False, index=True),
+    sa.Column("province", sa.String(6), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("due_on", sa.String(10), nullable=False, index=True),  # ISO date, Asia/Shanghai
+    sa.Column("status", sa.String(16), nullable=False),  # pending reported accepted returned overdue
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+MILESTONE_STATUS = {
+    "MilestoneReported": "reported",
+    "MilestoneReportAccepted": "accepted",
+    "MilestoneReportReturned": "returned",
+    "MilestoneOverdue": "overdue",
+}
+
 
 def _evaluator(event: dict, row) -> dict:
     if event["type"] == "EvaluatorCommissioned":
@@ -18,5 +51,33 @@ def _evaluator(event: dict, row) -> dict:
     return {}
 
 
+def _task_book(session, event: dict) -> None:
+    case = session.execute(sa.select(review_cases).where(review_cases.c.case_id == event["case_id"])).first()
+    book = event["payload"]["task_book"]
+    known = {r.milestone_id: r for r in session.execute(
+        sa.select(milestones).where(milestones.c.case_id == event["case_id"]))}
+    session.execute(milestones.delete().where(milestones.c.case_id == event["case_id"]))
+    for m in book["milestones"]:
+        before = known.get(m["id"])
+        session.execute(milestones.insert().values(
+            case_id=event["case_id"], milestone_id=m["id"], call_id=case.call_id, province=case.province,
+            title=m.get("title", m["id"]), due_on=str(m.get("due_on", "9999-12-31")),
+            status=before.status if before else "pending", updated_at=event["timestamp"],
+        ))
+
+
 def project(session, event: dict) -> None:
-    project_case_summary(review_cases, session, event, _evaluator)
+    if not project_case_summary(review_cases, session, event, _evaluator):
+        return
+    kind, payload = event["type"], event["payload"]
+    if kind == "ExpertReviewed":
+        session.execute(expert_scores.insert().values(
+            case_id=event["case_id"], expert=payload["expert"], total=float(sum(payload["scores"].values())),
+            scores=json.dumps(payload["scores"], ensure_ascii=False), recorded_at=event["timestamp"],
+        ))
+    elif kind in ("TaskBookSigned", "TaskBookAmended"):
+        _task_book(session, event)
+    elif kind in MILESTONE_STATUS:
+        session.execute(milestones.update().where(
+            milestones.c.case_id == event["case_id"], milestones.c.milestone_id == payload["milestone_id"],
+        ).values(status=MILESTONE_STATUS[kind], updated_at=event["timestamp"]))

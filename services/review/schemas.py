@@ -65,3 +65,69 @@ class SelectionSchema(Schema):
     def reason_when_declined(self, data, **kwargs):
         if not data["selected"] and not data.get("reason"):
             raise ValidationError("a case not selected needs a reason", "reason")
+
+
+class CriterionSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    max_score = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
+
+
+class PanelExpertSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))  # the expert's token subject
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=32))  # credit code of the expert's unit
+    relations = fields.List(fields.String(validate=validate.Length(min=1, max=32)), load_default=list)
+
+
+class PanelSchema(Schema):
+    call_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    direction = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True, validate=validate.Length(min=1))
+    experts = fields.List(fields.Nested(PanelExpertSchema), required=True, validate=validate.Length(min=1))
+
+
+class AssignmentSchema(Schema):
+    expert = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class DeclarationSchema(Schema):
+    conflict = fields.Boolean(required=True)
+    relation = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @validates_schema
+    def relation_when_conflict(self, data, **kwargs):
+        if data["conflict"] and not data.get("relation"):
+            raise ValidationError("a declared conflict of interest names the relation", "relation")
+
+
+class ScoreSchema(Schema):
+    scores = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class AmendmentSchema(TaskBookSchema):
+    amendment_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ReportDecisionSchema(Schema):
+    accepted = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    reasons = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
+
+    @validates_schema
+    def reasons_when_sent_back(self, data, **kwargs):
+        if not data["accepted"] and not data.get("reasons"):
+            raise ValidationError("a report sent back states at least one reason", "reasons")
+
+
+class WorkPlanSchema(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    plan = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list)
+
+
+class CompletionSchema(Schema):
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list)

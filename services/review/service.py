@@ -1,6 +1,11 @@
 """The review nameko service: the ministry's desk from endorsement to selection."""
 
-from shared.dependencies import Ledger, ReadModels
+import logging
+
+from nameko.timer import timer
+
+from shared.dependencies import Clock, Ledger, ReadModels
+from shared.errors import ValidationFailed
 from shared.http import api, openapi_route
 from shared.service_base import CaseService
 from shared.views import case_view
@@ -8,9 +13,23 @@ from shared.views import case_view
 from . import readmodels
 from .application import Review
 from .schemas import (
-    CommissionSchema, EvaluationSchema, MilestoneReportSchema, SelectionSchema, ShortlistSchema,
-    TaskBookSchema,
+    AmendmentSchema, AssignmentSchema, CommissionSchema, CompletionSchema, DeclarationSchema,
+    EvaluationSchema, MilestoneReportSchema, PanelSchema, ReportDecisionSchema, ScoreSchema,
+    SelectionSchema, ShortlistSchema, TaskBookSchema, WorkPlanSchema,
 )
+
+log = logging.getLogger(__name__)
+
+OVERDUE_SCAN_SECONDS = 60  # how often the timer looks for milestones past their due date
+
+
+def _int_arg(request, name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 3660:
+        raise ValidationFailed({name: ["a whole number of days from 0 to 3660"]})
+    return int(raw)
 
 
 class ReviewService(CaseService):
@@ -18,34 +37,108 @@ class ReviewService(CaseService):
 
     ledger = Ledger(owner="review")
     store = ReadModels(readmodels.metadata)
+    clock = Clock()
     openapi = openapi_route("/review")
     project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Review:
-        return Review(self.ledger, self.store)
+        return Review(self.ledger, self.store, self.clock.now())
+
+    @timer(interval=OVERDUE_SCAN_SECONDS)
+    def mark_overdue(self):
+        marked = self.app.mark_overdue(self.clock.now())
+        if marked:
+            log.info("milestones overdue: %s", marked)
 
     @api("GET", "/review/cases", roles=("ministry", "evaluator"), summary="cases with the ministry")
     def cases(self, request, caller):
         return self.app.cases(caller)
 
-    @api("GET", "/review/cases/<case_id>", roles=("ministry", "evaluator"),
-         summary="a case with the ministry (an evaluator: only those commissioned to it)")
+    @api("GET", "/review/cases/<case_id>", roles=("ministry", "evaluator", "expert"),
+         summary="a case with the ministry (an evaluator: only those commissioned to it; an expert: only "
+                 "those assigned to it, after declaring no conflict)")
     def get_case(self, request, caller, case_id):
         return case_view(self.app.get(caller, case_id))
 
-    @api("POST", "/review/cases/<case_id>/shortlist", roles=("ministry",), body=ShortlistSchema())
+    # -- panels and scores --
+
+    @api("POST", "/review/panels", roles=("ministry",), body=PanelSchema(), status=201,
+         summary="form the expert panel of a call's direction, with its scoring criteria")
+    def form_panel(self, request, caller, body):
+        return self.app.form_panel(caller, body)
+
+    @api("GET", "/review/panels/<call_id>/<direction>", roles=("ministry",), summary="a panel, with refusals")
+    def get_panel(self, request, caller, call_id, direction):
+        return self.app.get_panel(caller, call_id, direction)
+
+    @api("POST", "/review/cases/<case_id>/experts", roles=("ministry",), body=AssignmentSchema(),
+         summary="assign an expert of the panel (a conflict of interest is refused and recorded)")
+    def assign_expert(self, request, caller, case_id, body):
+        return self.app.assign_expert(caller, case_id, body["expert"])
+
+    @api("POST", "/review/cases/<case_id>/declaration", roles=("expert",), body=DeclarationSchema(),
+         summary="the assigned expert declares no conflict of interest (or one, and is recused)")
+    def declare(self, request, caller, case_id, body):
+        return self.app.declare(caller, case_id, body["conflict"], body["relation"])
+
+    @api("POST", "/review/cases/<case_id>/scores", roles=("expert",), body=ScoreSchema(), status=201,
+         summary="the expert's scores, one per criterion of the panel; final once submitted")
+    def score(self, request, caller, case_id, body):
+        return self.app.score(caller, case_id, body["scores"], body["comment"])
+
+    @api("GET", "/review/cases/<case_id>/scores", roles=("ministry", "expert"),
+         summary="experts' scores (an expert sees others' only after submitting its own)")
+    def scores(self, request, caller, case_id):
+        return self.app.scores(caller, case_id)
+
+    @api("GET", "/review/calls/<call_id>/directions/<direction>/ranking", roles=("ministry",),
+         summary="the direction's cases by mean score, ties shown as ties")
+    def ranking(self, request, caller, call_id, direction):
+        return self.app.ranking(caller, call_id, direction)
+
+    @api("POST", "/review/cases/<case_id>/shortlist", roles=("ministry",), body=ShortlistSchema(),
+         summary="入围 (at most the call's limit per direction) or not shortlisted")
     def shortlist(self, request, caller, case_id, body):
         return case_view(self.app.shortlist(caller, case_id, body["shortlisted"], body["reason"]))
+
+    # -- task book and milestones --
 
     @api("POST", "/review/cases/<case_id>/task-book", roles=("ministry",), body=TaskBookSchema())
     def sign_task_book(self, request, caller, case_id, body):
         return case_view(self.app.sign_task_book(caller, case_id, body))
 
+    @api("POST", "/review/cases/<case_id>/task-book/amendments", roles=("ministry",), body=AmendmentSchema(),
+         summary="amend a signed task book: the whole amended book, signed by every party of the book")
+    def amend_task_book(self, request, caller, case_id, body):
+        return case_view(self.app.amend_task_book(caller, case_id, body))
+
     @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/report", roles=("applicant",),
          body=MilestoneReportSchema())
     def report_milestone(self, request, caller, case_id, milestone_id, body):
         return case_view(self.app.report_milestone(caller, case_id, milestone_id, body))
+
+    @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/decision", roles=("ministry",),
+         body=ReportDecisionSchema(), summary="accept a milestone report, or send it back with reasons")
+    def decide_report(self, request, caller, case_id, milestone_id, body):
+        return case_view(self.app.decide_report(caller, case_id, milestone_id, body))
+
+    @api("GET", "/review/calls/<call_id>/milestones", roles=("ministry", "province"),
+         summary="milestone board: due soon (?due_within=30 days), overdue, reported, accepted, sent back")
+    def milestone_board(self, request, caller, call_id):
+        return self.app.milestone_board(caller, call_id, self.clock.today(), _int_arg(request, "due_within", 30))
+
+    @api("POST", "/review/cases/<case_id>/work-plans", roles=("province",), body=WorkPlanSchema(), status=201,
+         summary="an annual work plan the province guided, recorded against the task book")
+    def record_work_plan(self, request, caller, case_id, body):
+        return case_view(self.app.record_work_plan(caller, case_id, body))
+
+    @api("POST", "/review/cases/<case_id>/completion", roles=("applicant",), body=CompletionSchema(),
+         summary="the unit declares the task completed")
+    def declare_completion(self, request, caller, case_id, body):
+        return case_view(self.app.declare_completion(caller, case_id, body))
+
+    # -- evaluation and selection --
 
     @api("POST", "/review/cases/<case_id>/evaluator", roles=("ministry",), body=CommissionSchema())
     def commission_evaluator(self, request, caller, case_id, body):
@@ -55,6 +148,7 @@ class ReviewService(CaseService):
     def record_evaluation(self, request, caller, case_id, body):
         return case_view(self.app.record_evaluation(caller, case_id, body))
 
-    @api("POST", "/review/cases/<case_id>/selection", roles=("ministry",), body=SelectionSchema())
+    @api("POST", "/review/cases/<case_id>/selection", roles=("ministry",), body=SelectionSchema(),
+         summary="selected (at most the call's success limit per direction) or not selected")
     def select(self, request, caller, case_id, body):
         return case_view(self.app.select(caller, case_id, body["selected"], body["reason"]))

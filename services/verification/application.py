@@ -1,25 +1,44 @@
-"""The authorities' desk: checks, recommendation, endorsement, return, rejection. No nameko, no HTTP."""
+"""The authorities' desk: checks, recommendation, endorsement under quota, return, rejection. No nameko, no HTTP.
+
+Deadlines and quotas are read from the call's stream in the ledger at the moment
+of the decision, so an amendment that extends a deadline or changes a quota
+applies to decisions still to be made; the decision's events record what was
+decided, and the allocation stream records the limit in force when a place was
+taken. The form rules a case was filed under stay those of its call version.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Callable
+
 import sqlalchemy as sa
 
+from shared import call_definition as call_rules
 from shared.access import require_case
+from shared.allocation import Allocation
 from shared.auth import Caller
-from shared.case import Case
-from shared.commands import change_case
+from shared.case import Case, State
+from shared.decisions import decide_together
+from shared.errors import DeadlinePassed, NotFound
 from shared.ledger import CaseLedger
 from shared.readmodel import ReadModelStore
 
 from . import readmodels as rm
+from . import summary
 
 AUTHORITIES = ("city", "province")
+RECOMMENDATION = "recommendation"
 
 
 class Verification:
-    def __init__(self, ledger: CaseLedger, store: ReadModelStore):
+    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime):
         self.ledger = ledger
         self.store = store
+        self.now = now
+
+    # -- reading --------------------------------------------------------------
 
     def inbox(self, caller: Caller) -> list[dict]:
         caller.require(*AUTHORITIES)
@@ -30,27 +49,146 @@ class Verification:
             .order_by(rm.inbox.c.updated_at)
         )
         with self.store.session() as session:
-            return [dict(r._mapping) for r in session.execute(query)]
+            rows = [dict(r._mapping) for r in session.execute(query)]
+        calls: dict[str, dict | None] = {}
+        for row in rows:
+            row["listing"] = json.loads(row["listing"])
+            if row["call_id"] not in calls:
+                calls[row["call_id"]] = self._current_call(row["call_id"])
+            call = calls[row["call_id"]]
+            due = call_rules.deadline_for(call, caller.role, row["province"]) if call else None
+            row["deadline"] = due.isoformat() if due else None
+        return rows
 
     def get(self, caller: Caller, case_id: str) -> Case:
         return require_case(caller, self.ledger.get_case(case_id), *AUTHORITIES)
 
+    # -- decisions ------------------------------------------------------------
+
     def record_checks(self, caller: Caller, case_id: str, checks: dict) -> Case:
-        return change_case(self.ledger, caller, case_id, AUTHORITIES, lambda case: case.record_verification(
-            actor=caller.as_actor(), level=caller.role, checks=checks))
+        return self._decide(caller, case_id, AUTHORITIES, lambda case, call: case.record_verification(
+            actor=caller.as_actor(), level=caller.role, checks=checks), deadline=False)
 
     def recommend(self, caller: Caller, case_id: str, reason: str, rank: int) -> Case:
-        return change_case(self.ledger, caller, case_id, ("city",), lambda case: case.recommend_by_city(
+        return self._decide(caller, case_id, ("city",), lambda case, call: case.recommend_by_city(
             actor=caller.as_actor(), reason=reason, rank=rank))
 
     def endorse(self, caller: Caller, case_id: str, reason: str, rank: int) -> Case:
-        return change_case(self.ledger, caller, case_id, ("province",), lambda case: case.endorse_by_province(
-            actor=caller.as_actor(), reason=reason, rank=rank))
+        def endorse(case: Case, call: dict) -> list:
+            case.endorse_by_province(actor=caller.as_actor(), reason=reason, rank=rank)
+            capacity = call_rules.quota_for(call, case.province)
+            if capacity is None:
+                return []
+            places = self._places(case, caller)
+            places.take(actor=caller.as_actor(), case_id=str(case.id), capacity=capacity)
+            return [places]
+
+        return self._decide(caller, case_id, ("province",), endorse)
+
+    def withdraw_endorsement(self, caller: Caller, case_id: str, reason: str) -> Case:
+        """Takes back an endorsement before the province's deadline; frees its place."""
+        def withdraw(case: Case, call: dict) -> list:
+            case.withdraw_endorsement(actor=caller.as_actor(), reason=reason)
+            places = self.ledger.find_allocation(case.call_id, RECOMMENDATION, case.province)
+            if places is None or str(case.id) not in places.holders:
+                return []
+            places.release(actor=caller.as_actor(), case_id=str(case.id), reason=reason)
+            return [places]
+
+        return self._decide(caller, case_id, ("province",), withdraw)
 
     def return_for_correction(self, caller: Caller, case_id: str, reasons: list[str]) -> Case:
-        return change_case(self.ledger, caller, case_id, AUTHORITIES, lambda case: case.return_for_correction(
+        return self._decide(caller, case_id, AUTHORITIES, lambda case, call: case.return_for_correction(
             actor=caller.as_actor(), level=caller.role, reasons=reasons))
 
     def reject(self, caller: Caller, case_id: str, reason: str) -> Case:
-        return change_case(self.ledger, caller, case_id, AUTHORITIES, lambda case: case.reject(
+        return self._decide(caller, case_id, AUTHORITIES, lambda case, call: case.reject(
             actor=caller.as_actor(), level=caller.role, reason=reason))
+
+    def free_place_of_withdrawn(self, case_id: str) -> bool:
+        """An applicant withdrew an endorsed application: its place goes back to the authority.
+
+        Called for every `Withdrawn` event the service hears (at least once): it
+        does nothing when the case holds no place, so a redelivery is harmless.
+        """
+        case = self.ledger.get_case(case_id)
+        if case.state != State.WITHDRAWN:
+            return False
+
+        def attempt() -> tuple[Allocation | None, list]:
+            places = self.ledger.find_allocation(case.call_id, RECOMMENDATION, case.province)
+            if places is None or str(case.id) not in places.holders:
+                return None, []
+            places.release(actor=case.submitted_by, case_id=str(case.id), reason="the applicant withdrew")
+            return places, []
+
+        return decide_together(self.ledger, attempt, retry_alone=True) is not None
+
+    # -- the recommendation summary table (推荐汇总表) ----------------------------
+
+    def set_contact(self, caller: Caller, contact: dict) -> dict:
+        caller.require(*AUTHORITIES)
+        values = {**contact, "updated_at": self.now.isoformat()}
+        with self.store.session() as session:
+            table = rm.authority_contacts
+            if session.execute(sa.select(table.c.authority).where(table.c.authority == caller.org)).first():
+                session.execute(table.update().where(table.c.authority == caller.org).values(**values))
+            else:
+                session.execute(table.insert().values(authority=caller.org, **values))
+        return {"authority": caller.org, **values}
+
+    def summary_table(self, caller: Caller, call_id: str) -> summary.Table:
+        caller.require(*AUTHORITIES)
+        call = self._current_call(call_id)
+        if call is None:
+            raise NotFound(f"no call {call_id}")
+        table = rm.recommendations
+        with self.store.session() as session:
+            rows = session.execute(sa.select(table).where(
+                table.c.call_id == call_id, table.c.authority == caller.org, table.c.level == caller.role,
+            ).order_by(table.c.direction, table.c.rank, table.c.recorded_at)).all()
+            contact = session.execute(sa.select(rm.authority_contacts).where(
+                rm.authority_contacts.c.authority == caller.org)).first()
+        return summary.Table(
+            call=call, authority=caller.org, level=caller.role,
+            contact=dict(contact._mapping) if contact else None,
+            rows=[{**dict(r._mapping), "listing": json.loads(r.listing)} for r in rows],
+        )
+
+    # -- the shape of every decision --------------------------------------------
+
+    def _decide(
+        self, caller: Caller, case_id: str, roles: tuple[str, ...],
+        command: Callable[[Case, dict], list | None], deadline: bool = True,
+    ) -> Case:
+        """Load the case and its call, check who acts and the level's deadline, change, save together."""
+        def attempt() -> tuple[Case, list]:
+            case = require_case(caller, self.ledger.get_case(case_id), *roles)
+            call = self.ledger.get_call(case.call_id).current
+            if deadline:
+                self._before_deadline(call, caller.role, case.province)
+            return case, command(case, call) or []
+
+        return decide_together(self.ledger, attempt)
+
+    def _before_deadline(self, call: dict, level: str, province: str) -> None:
+        due = call_rules.deadline_for(call, level, province)
+        if due is not None and self.now > due:
+            raise DeadlinePassed(
+                "deadline",
+                f"{'市级' if level == 'city' else '省级'}推荐截止时间 {due.isoformat()} 已过 / "
+                f"the {level} level's deadline {due.isoformat()} has passed",
+            )
+
+    def _places(self, case: Case, caller: Caller) -> Allocation:
+        places = self.ledger.find_allocation(case.call_id, RECOMMENDATION, case.province)
+        if places is None:
+            places = Allocation.open(actor=caller.as_actor(), call_id=case.call_id, kind=RECOMMENDATION,
+                                     scope=case.province)
+        return places
+
+    def _current_call(self, call_id: str) -> dict | None:
+        try:
+            return self.ledger.get_call(call_id).current
+        except NotFound:
+            return None

@@ -1,13 +1,19 @@
 """The verification nameko service: the city and province authorities' desk."""
 
-from shared.dependencies import Ledger, ReadModels
+from werkzeug.wrappers import Response
+
+from shared.dependencies import Clock, Ledger, ReadModels
 from shared.http import api, openapi_route
 from shared.service_base import CaseService
 from shared.views import case_view
 
 from . import readmodels
 from .application import AUTHORITIES, Verification
-from .schemas import ChecksSchema, RecommendSchema, RejectSchema, ReturnSchema
+from .schemas import (
+    ChecksSchema, ContactSchema, RecommendSchema, RejectSchema, ReturnSchema, WithdrawEndorsementSchema,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class VerificationService(CaseService):
@@ -15,14 +21,21 @@ class VerificationService(CaseService):
 
     ledger = Ledger(owner="verification")
     store = ReadModels(readmodels.metadata)
+    clock = Clock()
     openapi = openapi_route("/verification")
     project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Verification:
-        return Verification(self.ledger, self.store)
+        return Verification(self.ledger, self.store, self.clock.now())
 
-    @api("GET", "/verification/inbox", roles=AUTHORITIES, summary="cases in my region waiting for my level")
+    def react(self, event):
+        # An applicant who withdraws an endorsed application gives its place back.
+        if event["type"] == "Withdrawn":
+            self.app.free_place_of_withdrawn(event["case_id"])
+
+    @api("GET", "/verification/inbox", roles=AUTHORITIES,
+         summary="cases in my region waiting for my level, with my level's deadline")
     def inbox(self, request, caller):
         return self.app.inbox(caller)
 
@@ -42,6 +55,11 @@ class VerificationService(CaseService):
     def endorse(self, request, caller, case_id, body):
         return case_view(self.app.endorse(caller, case_id, body["reason"], body["rank"]))
 
+    @api("POST", "/verification/cases/<case_id>/endorsement/withdraw", roles=("province",),
+         body=WithdrawEndorsementSchema(), summary="take an endorsement back before the deadline; frees its place")
+    def withdraw_endorsement(self, request, caller, case_id, body):
+        return case_view(self.app.withdraw_endorsement(caller, case_id, body["reason"]))
+
     @api("POST", "/verification/cases/<case_id>/return", roles=AUTHORITIES, body=ReturnSchema())
     def return_for_correction(self, request, caller, case_id, body):
         return case_view(self.app.return_for_correction(caller, case_id, body["reasons"]))
@@ -49,3 +67,22 @@ class VerificationService(CaseService):
     @api("POST", "/verification/cases/<case_id>/reject", roles=AUTHORITIES, body=RejectSchema())
     def reject(self, request, caller, case_id, body):
         return case_view(self.app.reject(caller, case_id, body["reason"]))
+
+    @api("PUT", "/verification/contact", roles=AUTHORITIES, body=ContactSchema(),
+         summary="my authority's contact, as the recommendation table prints it")
+    def set_contact(self, request, caller, body):
+        return self.app.set_contact(caller, body)
+
+    @api("GET", "/verification/calls/<call_id>/recommendations.xlsx", roles=AUTHORITIES,
+         summary="my recommendation summary table (推荐汇总表) for the call, as an Excel workbook")
+    def summary_xlsx(self, request, caller, call_id):
+        table = self.app.summary_table(caller, call_id)
+        return Response(table.to_xlsx(), mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{table.filename}.xlsx"'})
+
+    @api("GET", "/verification/calls/<call_id>/recommendations.csv", roles=AUTHORITIES,
+         summary="my recommendation summary table (推荐汇总表) for the call, as CSV (UTF-8 with BOM)")
+    def summary_csv(self, request, caller, call_id):
+        table = self.app.summary_table(caller, call_id)
+        return Response(table.to_csv(), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{table.filename}.csv"'})

@@ -15,6 +15,9 @@ import requests
 
 from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.auth import mint_token
+from shared.demo import upload_sample_evidence
+from shared.dossier import document_references
+from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e
 
@@ -32,9 +35,17 @@ def platform(system):
 
 @pytest.fixture(scope="module")
 def loaded(platform):
+    ids = []
     for name in ("open_competition_2025_220.json", "signature_product_2024_382.json"):
-        platform.call("ministry", "POST", "intake", "/calls", json_body=shipped(name), expect=201)
-    return {c["call_id"]: c for c in platform.call("ministry", "GET", "intake", "/calls")}
+        ids.append(platform.call("ministry", "POST", "intake", "/calls", json_body=shipped(name), expect=201)["call_id"])
+    # The call's stream in the ledger answers at once; the list is intake's projection of it.
+    return {call_id: platform.call("ministry", "GET", "intake", f"/calls/{call_id}") for call_id in ids}
+
+
+def test_every_defined_call_is_listed_once_the_ledger_s_event_reaches_intake(platform, loaded):
+    listed = platform.wait_until("both calls listed", lambda: (lambda calls: calls if set(loaded) <= set(calls) else None)(
+        {c["call_id"]: c for c in platform.call("applicant", "GET", "intake", "/calls")}))
+    assert {k: listed[k] for k in loaded} == loaded
 
 
 def post(platform, token: str, path: str, body: dict) -> requests.Response:
@@ -108,6 +119,7 @@ def test_an_amendment_makes_a_new_version_and_the_old_deadline_still_refuses_lat
 
 def test_a_hubei_unit_files_a_signature_product_and_its_case_follows_the_city_then_province_chain(platform, loaded):
     call = _sp(loaded)
+    upload_sample_evidence(platform, hubei_unit(platform), SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
     created = post(platform, hubei_unit(platform), f"/calls/{call['call_id']}/cases", SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
     assert created.status_code == 201, created.text
     case = created.json()
@@ -123,6 +135,33 @@ def test_a_hubei_unit_files_a_signature_product_and_its_case_follows_the_city_th
     counts = platform.wait_until("the ministry's counts", lambda: (lambda c: c if c["by_province"] else None)(
         platform.call("ministry", "GET", "intake", f"/calls/{call['call_id']}/counts")))
     assert counts["by_province"] == {"420000": 1}
+
+    # Documents attaches the eight documents the form names to the case, where the authorities reach them.
+    named = {d for _, d in document_references(SAMPLE_SIGNATURE_PRODUCT_APPLICATION)}
+    attached = platform.wait_until("the named documents attached", lambda: (lambda rows: rows if len(rows) == len(named)
+                                   else None)(requests.get(
+        f"{platform.base['documents']}/documents/cases/{case['case_id']}/evidence",
+        headers={"Authorization": f"Bearer {hubei_unit(platform)}"}, timeout=10).json()))
+    assert {row["sha256"] for row in attached} == named
+
+
+def test_a_form_naming_documents_the_unit_never_uploaded_is_refused_at_each_such_field(platform, loaded):
+    call = _sp(loaded)
+    org, other = credit_code(7001, "420100"), credit_code(7002, "420100")
+    form = copy.deepcopy(SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    form["applicant"]["credit_code"] = org
+    form["product"]["name"] = "SAMPLE 未上传证明材料的产品"
+    form["product"]["ip_evidence"] = ["0" * 64]
+    token = hubei_unit(platform, org)
+    upload_sample_evidence(platform, token, SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    refused = post(platform, token, f"/calls/{call['call_id']}/cases", form)
+    assert refused.status_code == 400
+    assert list(refused.json()["fields"]) == ["product.ip_evidence[0]"]
+    assert "POST /documents/uploads" in refused.json()["fields"]["product.ip_evidence[0]"][0]
+    # Another unit's uploads do not count for this one.
+    assert post(platform, hubei_unit(platform, other), f"/calls/{call['call_id']}/cases",
+                {**form, "applicant": {**form["applicant"], "credit_code": other}}).json()["fields"].keys() >= {
+        "cover.seal", "applicant.profile_evidence[0]"}
 
 
 def test_a_form_with_several_errors_is_refused_naming_every_field_in_chinese_and_english(platform, loaded):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from shared.auth import mint_token
 from shared.config import SERVICES, sqlalchemy_url
+from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.demo import SAMPLE_PDF, SAMPLE_UNIT, walk_open_competition
 from shared.http import Api, openapi_path
 from shared.registry import service_class
@@ -21,11 +22,14 @@ pytestmark = pytest.mark.e2e
 
 EXPECTED_HISTORY = [
     ("Submitted", "applicant"),
+    ("EvidenceAttached", "applicant"),  # the two documents the form names, attached by documents
+    ("EvidenceAttached", "applicant"),
     ("EvidenceAttached", "applicant"),
     ("VerificationRecorded", "city"),
     ("CityRecommended", "city"),
     ("VerificationRecorded", "province"),
     ("ProvinceEndorsed", "province"),
+    ("ExpertReviewed", "expert"),
     ("Shortlisted", "ministry"),
     ("TaskBookSigned", "ministry"),
     ("MilestoneReported", "applicant"),
@@ -72,12 +76,16 @@ def test_the_auditor_replays_the_whole_history_event_by_event(system, walked):
     assert submitted["applicant"]["credit_code"] == SAMPLE_UNIT["credit_code"]
     assert events[0]["actor"]["org"] == SAMPLE_UNIT["credit_code"]
 
-    evidence = events[1]["payload"]
+    named = [e["payload"] for e in events[1:3]]
+    assert [n["sha256"] for n in named] == SAMPLE_OPEN_COMPETITION_APPLICATION["evidence"]
+    assert {n["step"] for n in named} == {"application"}
+    evidence = events[3]["payload"]
     assert evidence["sha256"] == hashlib.sha256(SAMPLE_PDF).hexdigest()
     assert evidence["content_type"] == "application/pdf"
     assert evidence["filename"] == "申请材料-SAMPLE.pdf"
-    assert events[8]["payload"]["evidence"] == [evidence["sha256"]]
-    assert events[2]["payload"]["checks"]["authenticity"] == {"passed": True, "note": "SAMPLE check"}
+    assert events[11]["payload"]["evidence"] == [evidence["sha256"]]
+    assert events[8]["payload"]["scores"] == {"innovation": 35.0, "feasibility": 50.0}
+    assert events[4]["payload"]["checks"]["authenticity"] == {"passed": True, "note": "SAMPLE check"}
     assert events[-1]["payload"]["list_id"] == f"{walked['call_id']}:published"
 
 
@@ -126,10 +134,10 @@ def test_each_service_shows_the_case_from_its_own_read_model(system, walked):
     assert entry["list_id"] == f"{walked['call_id']}:published"
     assert "application" not in entry and "applicant" not in entry  # public fields only
 
-    evidence = platform.wait_until("documents' view", lambda: (lambda rows: rows if len(rows) == 2 else None)(
+    evidence = platform.wait_until("documents' view", lambda: (lambda rows: rows if len(rows) == 4 else None)(
         platform.call("ministry", "GET", "documents", f"/cases/{case_id}/evidence")))
-    assert [e["step"] for e in evidence] == ["submission", "evaluation"]
-    assert [e["sha256"] for e in evidence] == walked["evidence"]
+    assert [e["step"] for e in evidence] == ["application", "application", "submission", "evaluation"]
+    assert [e["sha256"] for e in evidence[2:]] == walked["evidence"]
 
     touches = platform.call("auditor", "GET", "audit", "/actors/420100/events")
     assert [t["event_type"] for t in touches if t["case_id"] == case_id] == ["VerificationRecorded", "CityRecommended"]

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from services.intake import calls as c
+from shared import call_definition as c
 from shared.errors import DomainRuleViolation, ValidationFailed
 
 OPEN = "miit-cas-2025-220-bioreactor"
 SIGNATURE = "miit-2024-382-signature-products"
 HUBEI, GUANGDONG, WUHAN = "420000", "440000", "420100"
-CALLS_DIR = Path(c.__file__).resolve().parents[2] / "shared" / "calls"
+CALLS_DIR = Path(c.__file__).resolve().parent / "calls"
 SEEDS = Path(os.environ.get("CASEPLATFORM_SEEDS", "/work/shared/seeds"))
 
 

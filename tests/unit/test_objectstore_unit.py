@@ -24,6 +24,7 @@ from shared.objectstore import (
     HEAD_SIZE,
     EmptyFile,
     EvidenceStore,
+    IncompleteUpload,
     StoreUnavailable,
     TooLarge,
     content_disposition,
@@ -141,6 +142,37 @@ def test_a_refused_stream_leaves_no_temporary_file_open(monkeypatch):
     with pytest.raises(TooLarge):
         spool_stream(io.BytesIO(b"x" * 50), max_bytes=10)
     assert opened and opened[0].closed
+
+
+class BrokenStream:
+    """Delivers `data`, then fails as eventlet's chunked reader does when the client goes away."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, n: int) -> bytes:
+        if self.data:
+            chunk, self.data = self.data[:n], self.data[n:]
+            return chunk
+        raise OSError("unexpected end of file while parsing chunked data")
+
+
+def test_a_body_shorter_than_its_declared_length_is_refused_not_stored_truncated():
+    with pytest.raises(IncompleteUpload) as refused:
+        spool_stream(io.BytesIO(b"%PDF-1.7 half"), max_bytes=MiB, expected_size=1000)
+    assert refused.value.status == 400
+    assert refused.value.code == "incomplete_upload"
+    assert refused.value.fields == {"file": ["the body ended after 13 of the 1000 bytes its Content-Length declared"]}
+    with spool_stream(io.BytesIO(b"x" * 1000), max_bytes=MiB, expected_size=1000) as whole:
+        assert whole.size == 1000
+
+
+def test_a_stream_that_breaks_off_is_an_incomplete_upload_naming_the_bytes_received():
+    with pytest.raises(IncompleteUpload) as refused:
+        spool_stream(BrokenStream(b"y" * 3000), max_bytes=MiB, chunk_size=1024)
+    assert "after 3000 bytes" in refused.value.message
+    assert "unexpected end of file" in refused.value.message
+    assert list(refused.value.fields) == ["file"]
 
 
 # --- keys and download names ------------------------------------------------------------

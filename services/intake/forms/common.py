@@ -6,11 +6,15 @@ else; a blank string counts as missing. Character limits count characters
 (`len` of the Python str, so one Chinese character is one character).
 
 Evidence (证明材料) is a list of document references: the SHA-256 hex digest
-(64 lowercase hex characters) of a file held by the documents service.
+(64 lowercase hex characters) of a file held by the documents service. Which
+fields hold references is one rule (`evidence_references`): lists named
+`evidence` or `*_evidence`, and `seal` (the scan of a sealed page); see
+`shared.dossier.document_references`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -486,3 +490,19 @@ def is_blank(data: Mapping, key: str) -> bool:
     error already names it, and a conditional rule must not report it a second time.
     """
     return key in data and data[key] in (None, [], "")
+
+
+# -- document references ------------------------------------------------------------------------
+
+
+#: SAMPLE evidence files by digest: what the sample forms reference, for demos and tests to upload.
+SAMPLE_EVIDENCE: dict[str, bytes] = {}
+
+
+def sample_evidence(label: str) -> str:
+    """The digest of a SAMPLE evidence file (the smallest PDF that sniffs as one, naming what it stands for)."""
+    content = (f"%PDF-1.4\n% SAMPLE evidence document: {label}\n"
+               "1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").encode()
+    digest = hashlib.sha256(content).hexdigest()
+    SAMPLE_EVIDENCE[digest] = content
+    return digest

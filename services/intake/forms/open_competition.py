@@ -40,7 +40,6 @@ others); paths flatten through ``shared.validation.flatten_messages`` to e.g.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -62,6 +61,7 @@ from services.intake.forms.common import (
     valid_credit_code,
 )
 from services.intake.forms.common import evidence as evidence_list
+from services.intake.forms.common import sample_evidence
 
 __all__ = [
     "REACTOR_SYSTEMS",
@@ -460,8 +460,8 @@ SAMPLE_OPEN_COMPETITION_APPLICATION: dict[str, Any] = {
     ],
     "declarations": {name: True for name in DECLARATIONS},
     "evidence": [
-        # SAMPLE digests: the SHA-256 of the bytes b"SAMPLE evidence 1" and b"SAMPLE evidence 2"
-        hashlib.sha256(b"SAMPLE evidence 1").hexdigest(),
-        hashlib.sha256(b"SAMPLE evidence 2").hexdigest(),
+        # SAMPLE files (services.intake.forms.common.SAMPLE_EVIDENCE), uploaded by demos and tests
+        sample_evidence("consortium evidence 1"),
+        sample_evidence("consortium evidence 2"),
     ],
 }

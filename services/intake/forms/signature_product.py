@@ -25,7 +25,6 @@ Loading gives `str`, `int`, `bool`, `decimal.Decimal` and `datetime.date` values
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -53,6 +52,7 @@ from services.intake.forms.common import (
     at_most_field_message,
     bilingual,
     entries,
+    sample_evidence,
     evidence,
     is_blank,
     one_of_message,
@@ -409,7 +409,7 @@ def signature_product_schema(domains: Iterable[str], types: Iterable[str], *,
 
 
 def _sample_digest(label: str) -> str:
-    return hashlib.sha256(f"SAMPLE evidence document: {label}".encode()).hexdigest()
+    return sample_evidence(label)
 
 
 _SAMPLE_CREDIT_CODE_BASE = "91420100MA4K12345"  # registration authority 9, enterprise 1, Wuhan 420100

@@ -20,10 +20,8 @@ Two readings of the notices are fixed here, once:
   the first authority, the city bureau to the province, the province to the
   ministry. `ministry` is the ministry's own step (its list); neither notice dates it.
 
-Reference data that is not in the notices (and says so): the GB/T 2260 codes of the
-31 province-level divisions, the five cities specifically designated in the state
-plan (计划单列市), and a symbolic code for the Xinjiang Production and Construction
-Corps, which has no GB/T 2260 code.
+Reference data that is not in the notices (region codes, the 计划单列市) is in
+`shared.regions`.
 """
 
 from __future__ import annotations
@@ -38,6 +36,10 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.case import VALID_CHAINS, Program
+from shared.regions import (  # noqa: F401 - re-exported: a call's rules are read with them
+    PLANNED_CITIES, PROVINCE_LEVEL_AUTHORITIES, PROVINCES, XPCC, authority_kind, is_planned_city,
+    is_province_level_authority,
+)
 from shared.errors import DomainRuleViolation, ValidationFailed
 from shared.validation import flatten_messages
 
@@ -48,40 +50,8 @@ try:
 except ZoneInfoNotFoundError:  # no tz database on the host: China has kept UTC+8 without DST since 1991
     SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-# -- reference data (not from the notices) -------------------------------------
-
 #: Levels of a call, in order. `city` and `province` are the verification levels of a chain.
 LEVELS = ("applicant", "city", "province", "ministry")
-
-#: GB/T 2260 codes of the 31 province-level divisions of the mainland (省、自治区、直辖市).
-PROVINCES = {
-    "110000": "北京市", "120000": "天津市", "130000": "河北省", "140000": "山西省", "150000": "内蒙古自治区",
-    "210000": "辽宁省", "220000": "吉林省", "230000": "黑龙江省",
-    "310000": "上海市", "320000": "江苏省", "330000": "浙江省", "340000": "安徽省", "350000": "福建省",
-    "360000": "江西省", "370000": "山东省",
-    "410000": "河南省", "420000": "湖北省", "430000": "湖南省", "440000": "广东省", "450000": "广西壮族自治区",
-    "460000": "海南省",
-    "500000": "重庆市", "510000": "四川省", "520000": "贵州省", "530000": "云南省", "540000": "西藏自治区",
-    "610000": "陕西省", "620000": "甘肃省", "630000": "青海省", "640000": "宁夏回族自治区",
-    "650000": "新疆维吾尔自治区",
-}
-
-#: 新疆生产建设兵团 recommends like a province but has no GB/T 2260 code; this symbolic
-#: code stands for it until the platform adopts another.
-XPCC = "XPCC"
-
-#: Province-level recommending authorities (各省、自治区、直辖市及新疆生产建设兵团).
-PROVINCE_LEVEL_AUTHORITIES = {**PROVINCES, XPCC: "新疆生产建设兵团"}
-
-#: 计划单列市 (cities specifically designated in the state plan), by GB/T 2260 code.
-#: The notices say "计划单列市" without naming them; this is the standing list.
-PLANNED_CITIES = {
-    "210200": "大连市",
-    "370200": "青岛市",
-    "330200": "宁波市",
-    "350200": "厦门市",
-    "440300": "深圳市",
-}
 
 DEFAULT_CHAIN_KEY = "default"
 USER_ENTERPRISE_RULES = ("reactor_user", "component_or_system_user")
@@ -629,16 +599,6 @@ def load_shipped() -> list[dict]:
 # -- questions a call answers ---------------------------------------------------
 
 
-def is_planned_city(code: str) -> bool:
-    """Is `code` one of the five 计划单列市 (大连, 青岛, 宁波, 厦门, 深圳)?"""
-    return code in PLANNED_CITIES
-
-
-def is_province_level_authority(code: str) -> bool:
-    """A province, autonomous region, municipality or the XPCC."""
-    return code in PROVINCE_LEVEL_AUTHORITIES
-
-
 def chain_for(call: dict, province_code: str) -> list[str]:
     """The levels an application from `province_code` passes, in order (a fresh list)."""
     chains = call["chains"]
@@ -660,15 +620,6 @@ def deadline_for(call: dict, level: str, province_code: str | None = None) -> da
         entry = call["deadlines"][level]
     due = entry.get("due")
     return None if due is None else _parse_deadline(due)
-
-
-def authority_kind(code: str) -> str | None:
-    """"planned_city", "province_level", or None (e.g. an ordinary city bureau)."""
-    if is_planned_city(code):
-        return "planned_city"
-    if is_province_level_authority(code):
-        return "province_level"
-    return None
 
 
 def quota_for(call: dict, authority_code: str) -> int | None:

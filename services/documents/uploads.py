@@ -1,0 +1,66 @@
+"""A unit's uploads before any case, and the application's documents attached once it is filed. No nameko.
+
+An applicant uploads its evidence first (`deposit`): the bytes go to the store like
+any evidence, and the upload is a `DocumentDeposited` on the unit's dossier in the
+ledger, which intake reads at submission. When the application is filed (or
+corrected), documents hears `Submitted` / `Resubmitted` and attaches each document
+the form names to the case (`attach_named_documents`), so the authorities reach
+them through the case's access rules. That step runs on every delivery and skips
+what is attached or superseded already: a redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+from shared.auth import Caller
+from shared.case import Case
+from shared.decisions import decide_together
+from shared.dossier import Dossier, document_references
+
+from .application import Documents, _superseded, clean_filename
+
+APPLICATION_STEP = "application"
+
+
+def deposit(app: Documents, caller: Caller, stream, *, filename: str, declared_length: int | None) -> dict:
+    caller.require("applicant")
+    filename = clean_filename(filename)
+    stored, content_type = app._store(stream, declared_length)
+
+    def attempt() -> tuple[Dossier | None, list]:
+        dossier = app.ledger.find_dossier(caller.org) or Dossier.open(actor=caller.as_actor(), credit_code=caller.org)
+        recorded = dossier.deposit(actor=caller.as_actor(), sha256=stored.sha256, size=stored.size,
+                                   content_type=content_type, filename=filename)
+        return (dossier if recorded else None), []
+
+    decide_together(app.ledger, attempt, retry_alone=True)
+    return {"sha256": stored.sha256, "size": stored.size, "content_type": content_type, "filename": filename}
+
+
+def deposits(app: Documents, caller: Caller) -> list[dict]:
+    caller.require("applicant")
+    dossier = app.ledger.find_dossier(caller.org)
+    return list(dossier.documents.values()) if dossier else []
+
+
+def attach_named_documents(app: Documents, case_id: str) -> int:
+    """Attaches to the case every document its current application names and it lacks; returns how many."""
+    added: list[str] = []
+
+    def attempt() -> tuple[Case | None, list]:
+        added.clear()
+        case = app.ledger.get_case(case_id)
+        dossier = app.ledger.find_dossier(case.applicant["credit_code"])
+        done = set(case.evidence) | set(_superseded(app.ledger, case.id))
+        for _, digest in document_references(case.application):
+            if digest in done or dossier is None or not dossier.holds(digest):
+                continue
+            document = dossier.documents[digest]
+            case.attach_evidence(actor=case.submitted_by, sha256=digest, size=document["size"],
+                                 content_type=document["content_type"], filename=document["filename"],
+                                 step=APPLICATION_STEP)
+            done.add(digest)
+            added.append(digest)
+        return (case if added else None), []
+
+    decide_together(app.ledger, attempt, retry_alone=True)
+    return len(added)

@@ -1,0 +1,55 @@
+"""Sample units and applications for tests: invented identities with valid check characters, labelled SAMPLE."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, timedelta
+from importlib import resources
+
+from stdnum.cn import uscc
+
+from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from services.intake.forms.common import SAMPLE_EVIDENCE
+from shared.dossier import Dossier
+
+
+def credit_code(seed: int, area: str = "440300") -> str:
+    """A unified social credit code that passes python-stdnum: 91 (enterprise) + area + MA + seed + check."""
+    body = f"91{area}MA{seed:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def signature_form(code: str, product: str) -> dict:
+    form = copy.deepcopy(SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    form["applicant"]["credit_code"] = code
+    form["applicant"]["full_name"] = f"SAMPLE 单位 {code[-6:]}"
+    form["product"]["name"] = product
+    return form
+
+
+def shipped_call(name: str) -> dict:
+    return json.loads(resources.files("shared").joinpath(f"calls/{name}").read_text("utf-8"))
+
+
+def sample_382(call_id: str, today: date, *, city_days: int = 10, province_days: int = 20) -> dict:
+    """工信厅消费函〔2024〕382号 as shipped (Hubei's city level, quotas 5 / 2), under a SAMPLE id
+    with deadlines moved after `today`: the real ones passed in November 2024."""
+    call = shipped_call("signature_product_2024_382.json")
+    call.update(call_id=call_id, sample=True,
+                note="SAMPLE copy of 382号 for tests: the deadlines are moved, everything else as shipped")
+    sample = {"source": "SAMPLE", "note": "SAMPLE deadline, moved for tests"}
+    call["regions"]["420000"]["deadlines"]["city"] = {"due": (today + timedelta(days=city_days)).isoformat(), **sample}
+    call["deadlines"]["province"] = {"due": (today + timedelta(days=province_days)).isoformat(), **sample}
+    return call
+
+
+def deposit_sample_evidence(documents_ledger, credit_code_: str) -> None:
+    """What an upload of every SAMPLE evidence file by the unit records (straight into the ledger,
+    as the documents service does after storing the bytes), for tests without the services."""
+    actor = {"sub": f"u-{credit_code_}", "role": "applicant", "org": credit_code_}
+    dossier = documents_ledger.find_dossier(credit_code_) or Dossier.open(actor=actor, credit_code=credit_code_)
+    for digest, content in SAMPLE_EVIDENCE.items():
+        dossier.deposit(actor=actor, sha256=digest, size=len(content), content_type="application/pdf",
+                        filename="SAMPLE.pdf")
+    documents_ledger.save_together(dossier)
