@@ -12,11 +12,11 @@ which place and who gave it back.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from shared.actors import actor_record
 from shared.errors import DomainRuleViolation, PlacesExhausted
 
 ALLOCATION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:allocation")
@@ -34,9 +34,6 @@ def allocation_id(call_id: str, kind: str, scope: str) -> UUID:
         raise ValueError(f"unknown allocation kind {kind!r}")
     return uuid5(ALLOCATION_NAMESPACE, f"{call_id}/{kind}/{scope}")
 
-
-def _actor(actor: dict[str, Any]) -> dict[str, Any]:
-    return {"sub": actor["sub"], "role": actor["role"], "org": actor["org"]}
 
 
 class Allocation(Aggregate):
@@ -72,7 +69,7 @@ class Allocation(Aggregate):
     @classmethod
     def open(cls, *, actor: dict, call_id: str, kind: str, scope: str) -> Allocation:
         return cls._create(
-            cls.AllocationOpened, id=allocation_id(call_id, kind, scope), actor=_actor(actor),
+            cls.AllocationOpened, id=allocation_id(call_id, kind, scope), actor=actor_record(actor),
             call_id=call_id, kind=kind, scope=scope,
         )
 
@@ -85,9 +82,9 @@ class Allocation(Aggregate):
             raise DomainRuleViolation("case_id", f"case {case_id} already holds one of the {self.description}")
         if len(self.holders) >= capacity:
             raise PlacesExhausted(self.description, capacity, self.holders)
-        self.trigger_event(Allocation.PlaceTaken, actor=_actor(actor), case_id=case_id, capacity=capacity)
+        self.trigger_event(Allocation.PlaceTaken, actor=actor_record(actor), case_id=case_id, capacity=capacity)
 
     def release(self, *, actor: dict, case_id: str, reason: str) -> None:
         if case_id not in self.holders:
             raise DomainRuleViolation("case_id", f"case {case_id} holds none of the {self.description}")
-        self.trigger_event(Allocation.PlaceReleased, actor=_actor(actor), case_id=case_id, reason=reason)
+        self.trigger_event(Allocation.PlaceReleased, actor=actor_record(actor), case_id=case_id, reason=reason)

@@ -8,11 +8,11 @@ who changed a call and when beside the cases judged under it.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from shared.actors import actor_record
 from shared.errors import DomainRuleViolation, NotFound
 
 CALL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:call")
@@ -22,9 +22,6 @@ def call_stream_id(call_id: str) -> UUID:
     """One stream per call id: defining the same call twice collides on its first version."""
     return uuid5(CALL_NAMESPACE, call_id)
 
-
-def _actor(actor: dict[str, Any]) -> dict[str, Any]:
-    return {"sub": actor["sub"], "role": actor["role"], "org": actor["org"]}
 
 
 class Call(Aggregate):
@@ -53,7 +50,7 @@ class Call(Aggregate):
         if definition.get("version") != 1 or definition.get("amended_from") is not None:
             raise DomainRuleViolation("version", "a new call starts at version 1; later versions are amendments")
         return cls._create(
-            cls.CallDefined, id=call_stream_id(definition["call_id"]), actor=_actor(actor),
+            cls.CallDefined, id=call_stream_id(definition["call_id"]), actor=actor_record(actor),
             call_id=definition["call_id"], definition=definition,
         )
 
@@ -62,7 +59,7 @@ class Call(Aggregate):
         if definition.get("version") != expected or definition.get("call_id") != self.call_id:
             raise DomainRuleViolation("version", f"the next version of {self.call_id} is {expected}")
         self.trigger_event(
-            Call.CallAmended, actor=_actor(actor), version=expected, changes=changes, definition=definition,
+            Call.CallAmended, actor=actor_record(actor), version=expected, changes=changes, definition=definition,
         )
 
     @property

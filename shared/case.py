@@ -12,11 +12,12 @@ edited in place: a change of shape is a new `class_version` with an upcaster.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from shared.actors import actor_record
 from shared.errors import DomainRuleViolation, IllegalTransition
 
 
@@ -86,12 +87,6 @@ def awaiting_level(state: str, chain: list[str]) -> str | None:
         return Level.PROVINCE
     return None
 
-
-def _actor(actor: dict[str, Any]) -> dict[str, Any]:
-    missing = [k for k in ("sub", "role", "org") if not actor.get(k)]
-    if missing:
-        raise DomainRuleViolation("actor", f"actor lacks {', '.join(missing)}")
-    return {"sub": actor["sub"], "role": actor["role"], "org": actor["org"]}
 
 
 class Case(Aggregate):
@@ -401,7 +396,7 @@ class Case(Aggregate):
         return cls._create(
             cls.Submitted,
             id=case_id or uuid4(),
-            actor=_actor(actor), call_id=call_id, call_version=call_version,
+            actor=actor_record(actor), call_id=call_id, call_version=call_version,
             program=program, direction=direction, applicant=applicant,
             province=province, city=city if Level.CITY in chain else None,
             chain=list(chain), public_notice_required=public_notice_required,
@@ -446,26 +441,26 @@ class Case(Aggregate):
     def resubmit(self, *, actor: dict, application: dict, changes: str) -> None:
         self._require(Case.Resubmitted)
         self.trigger_event(
-            Case.Resubmitted, actor=_actor(actor), application=application, changes=_text("changes", changes)
+            Case.Resubmitted, actor=actor_record(actor), application=application, changes=_text("changes", changes)
         )
 
     def withdraw(self, *, actor: dict, reason: str) -> None:
         self._require(Case.Withdrawn)
-        self.trigger_event(Case.Withdrawn, actor=_actor(actor), reason=_text("reason", reason))
+        self.trigger_event(Case.Withdrawn, actor=actor_record(actor), reason=_text("reason", reason))
 
     # -- verification ---------------------------------------------------------
 
     def record_verification(self, *, actor: dict, level: str, checks: dict) -> None:
         self._require_level(Case.VerificationRecorded, level)
-        self.trigger_event(Case.VerificationRecorded, actor=_actor(actor), level=level, checks=checks)
+        self.trigger_event(Case.VerificationRecorded, actor=actor_record(actor), level=level, checks=checks)
 
     def recommend_by_city(self, *, actor: dict, reason: str, rank: int) -> None:
         self._require_level(Case.CityRecommended, Level.CITY)
-        self.trigger_event(Case.CityRecommended, actor=_actor(actor), reason=reason, rank=rank)
+        self.trigger_event(Case.CityRecommended, actor=actor_record(actor), reason=reason, rank=rank)
 
     def endorse_by_province(self, *, actor: dict, reason: str, rank: int) -> None:
         self._require_level(Case.ProvinceEndorsed, Level.PROVINCE)
-        self.trigger_event(Case.ProvinceEndorsed, actor=_actor(actor), reason=reason, rank=rank)
+        self.trigger_event(Case.ProvinceEndorsed, actor=actor_record(actor), reason=reason, rank=rank)
 
     def withdraw_endorsement(self, *, actor: dict, reason: str) -> None:
         """The province takes back its endorsement (freeing its place) before the ministry acts."""
@@ -477,18 +472,18 @@ class Case(Aggregate):
             )
         back_to = State.CITY_RECOMMENDED if Level.CITY in self.chain else State.SUBMITTED
         self.trigger_event(
-            Case.EndorsementWithdrawn, actor=_actor(actor), reason=_text("reason", reason), back_to=back_to,
+            Case.EndorsementWithdrawn, actor=actor_record(actor), reason=_text("reason", reason), back_to=back_to,
         )
 
     def return_for_correction(self, *, actor: dict, level: str, reasons: list[str]) -> None:
         self._require_level(Case.ReturnedForCorrection, level)
         if not reasons or any(not isinstance(r, str) or not r.strip() for r in reasons):
             raise DomainRuleViolation("reasons", "a return for correction states at least one reason, none blank")
-        self.trigger_event(Case.ReturnedForCorrection, actor=_actor(actor), level=level, reasons=list(reasons))
+        self.trigger_event(Case.ReturnedForCorrection, actor=actor_record(actor), level=level, reasons=list(reasons))
 
     def reject(self, *, actor: dict, level: str, reason: str) -> None:
         self._require_level(Case.Rejected, level)
-        self.trigger_event(Case.Rejected, actor=_actor(actor), level=level, reason=_text("reason", reason))
+        self.trigger_event(Case.Rejected, actor=actor_record(actor), level=level, reason=_text("reason", reason))
 
     # -- review ---------------------------------------------------------------
 
@@ -496,22 +491,22 @@ class Case(Aggregate):
         self._require(Case.ExpertReviewed)
         if expert in self.scored_by:
             raise DomainRuleViolation("expert", f"{expert} has already scored this case; a score is final")
-        self.trigger_event(Case.ExpertReviewed, actor=_actor(actor), expert=expert, scores=scores, comment=comment)
+        self.trigger_event(Case.ExpertReviewed, actor=actor_record(actor), expert=expert, scores=scores, comment=comment)
 
     def shortlist(self, *, actor: dict) -> None:
         self._require(Case.Shortlisted)
         self._require_program(Case.Shortlisted, Program.OPEN_COMPETITION)
-        self.trigger_event(Case.Shortlisted, actor=_actor(actor))
+        self.trigger_event(Case.Shortlisted, actor=actor_record(actor))
 
     def decline_shortlist(self, *, actor: dict, reason: str) -> None:
         self._require(Case.NotShortlisted)
         self._require_program(Case.NotShortlisted, Program.OPEN_COMPETITION)
-        self.trigger_event(Case.NotShortlisted, actor=_actor(actor), reason=_text("reason", reason))
+        self.trigger_event(Case.NotShortlisted, actor=actor_record(actor), reason=_text("reason", reason))
 
     def sign_task_book(self, *, actor: dict, task_book: dict) -> None:
         self._require(Case.TaskBookSigned)
         _check_milestones(task_book)
-        self.trigger_event(Case.TaskBookSigned, actor=_actor(actor), task_book=task_book)
+        self.trigger_event(Case.TaskBookSigned, actor=actor_record(actor), task_book=task_book)
 
     def report_milestone(self, *, actor: dict, milestone_id: str, summary: str, evidence: list[str]) -> None:
         self._require(Case.MilestoneReported)
@@ -521,7 +516,7 @@ class Case(Aggregate):
                 "milestone_id", f"milestone {milestone_id} is {self.milestones[milestone_id]}: "
                 "a new report follows only a report sent back")
         self.trigger_event(
-            Case.MilestoneReported, actor=_actor(actor), milestone_id=milestone_id,
+            Case.MilestoneReported, actor=actor_record(actor), milestone_id=milestone_id,
             summary=summary, evidence=list(evidence),
         )
 
@@ -534,12 +529,12 @@ class Case(Aggregate):
             raise DomainRuleViolation(
                 "milestone_id", f"milestone {milestone_id} is {self.milestones[milestone_id]}, not pending"
             )
-        self.trigger_event(Case.MilestoneOverdue, actor=_actor(actor), milestone_id=milestone_id, due_on=due_on)
+        self.trigger_event(Case.MilestoneOverdue, actor=actor_record(actor), milestone_id=milestone_id, due_on=due_on)
 
     def accept_milestone_report(self, *, actor: dict, milestone_id: str, note: str = "") -> None:
         self._require(Case.MilestoneReportAccepted)
         self._require_reported(milestone_id)
-        self.trigger_event(Case.MilestoneReportAccepted, actor=_actor(actor), milestone_id=milestone_id, note=note)
+        self.trigger_event(Case.MilestoneReportAccepted, actor=actor_record(actor), milestone_id=milestone_id, note=note)
 
     def return_milestone_report(self, *, actor: dict, milestone_id: str, reasons: list[str]) -> None:
         self._require(Case.MilestoneReportReturned)
@@ -547,7 +542,7 @@ class Case(Aggregate):
         if not reasons or any(not isinstance(r, str) or not r.strip() for r in reasons):
             raise DomainRuleViolation("reasons", "a report sent back states at least one reason, none blank")
         self.trigger_event(
-            Case.MilestoneReportReturned, actor=_actor(actor), milestone_id=milestone_id, reasons=list(reasons))
+            Case.MilestoneReportReturned, actor=actor_record(actor), milestone_id=milestone_id, reasons=list(reasons))
 
     def _require_reported(self, milestone_id: str) -> None:
         self._require_milestone(milestone_id)
@@ -572,7 +567,7 @@ class Case(Aggregate):
                 "signatories", "an amendment is signed by every party of the task book"
                 + (f"; missing {', '.join(missing)}" if missing else ""))
         self.trigger_event(
-            Case.TaskBookAmended, actor=_actor(actor), amendment_id=amendment_id, reason=reason,
+            Case.TaskBookAmended, actor=actor_record(actor), amendment_id=amendment_id, reason=reason,
             task_book=task_book, signatories=list(signatories),
         )
 
@@ -581,7 +576,7 @@ class Case(Aggregate):
         if year in self.work_plans:
             raise DomainRuleViolation("year", f"the work plan for {year} is already recorded")
         self.trigger_event(
-            Case.AnnualWorkPlanRecorded, actor=_actor(actor), year=year, plan=_text("plan", plan),
+            Case.AnnualWorkPlanRecorded, actor=actor_record(actor), year=year, plan=_text("plan", plan),
             evidence=list(evidence))
 
     def declare_completion(self, *, actor: dict, summary: str, evidence: list[str]) -> None:
@@ -589,7 +584,7 @@ class Case(Aggregate):
         if self.completion_declared:
             raise DomainRuleViolation("completion", "completion is already declared")
         self.trigger_event(
-            Case.CompletionDeclared, actor=_actor(actor), summary=_text("summary", summary), evidence=list(evidence))
+            Case.CompletionDeclared, actor=actor_record(actor), summary=_text("summary", summary), evidence=list(evidence))
 
     def _require_milestone(self, milestone_id: str) -> None:
         if milestone_id not in self.milestones:
@@ -597,7 +592,7 @@ class Case(Aggregate):
 
     def commission_evaluator(self, *, actor: dict, evaluator: str) -> None:
         self._require(Case.EvaluatorCommissioned)
-        self.trigger_event(Case.EvaluatorCommissioned, actor=_actor(actor), evaluator=evaluator)
+        self.trigger_event(Case.EvaluatorCommissioned, actor=actor_record(actor), evaluator=evaluator)
 
     def record_evaluation(self, *, actor: dict, score: float, conclusion: str, report: list[str]) -> None:
         self._require(Case.ThirdPartyEvaluated)
@@ -608,7 +603,7 @@ class Case(Aggregate):
                 "evaluator", f"the case was commissioned to {self.evaluator}, not to {actor.get('org')}"
             )
         self.trigger_event(
-            Case.ThirdPartyEvaluated, actor=_actor(actor), score=float(score),
+            Case.ThirdPartyEvaluated, actor=actor_record(actor), score=float(score),
             conclusion=conclusion, report=list(report),
         )
 
@@ -621,11 +616,11 @@ class Case(Aggregate):
 
     def select(self, *, actor: dict) -> None:
         self._require(Case.Selected, allowed=self._selection_sources())
-        self.trigger_event(Case.Selected, actor=_actor(actor))
+        self.trigger_event(Case.Selected, actor=actor_record(actor))
 
     def decline_selection(self, *, actor: dict, reason: str) -> None:
         self._require(Case.NotSelected, allowed=self._selection_sources())
-        self.trigger_event(Case.NotSelected, actor=_actor(actor), reason=_text("reason", reason))
+        self.trigger_event(Case.NotSelected, actor=actor_record(actor), reason=_text("reason", reason))
 
     # -- publication ----------------------------------------------------------
 
@@ -636,7 +631,7 @@ class Case(Aggregate):
         if ends_on < starts_on:
             raise DomainRuleViolation("ends_on", "a notice cannot end before it starts")
         self.trigger_event(
-            Case.PublicNoticeOpened, actor=_actor(actor), notice_id=notice_id,
+            Case.PublicNoticeOpened, actor=actor_record(actor), notice_id=notice_id,
             starts_on=starts_on, ends_on=ends_on,
         )
 
@@ -649,14 +644,14 @@ class Case(Aggregate):
             raise DomainRuleViolation("objection", f"the public notice ended on {self.notice_ends_on.isoformat()}")
         if objection_id in self.open_objections:
             raise DomainRuleViolation("objection_id", f"objection {objection_id} is already open")
-        self.trigger_event(Case.ObjectionRaised, actor=_actor(actor), objection_id=objection_id, reasons=reasons)
+        self.trigger_event(Case.ObjectionRaised, actor=actor_record(actor), objection_id=objection_id, reasons=reasons)
 
     def resolve_objection(self, *, actor: dict, objection_id: str, upheld: bool, resolution: str) -> None:
         self._require(Case.ObjectionResolved)
         if objection_id not in self.open_objections:
             raise DomainRuleViolation("objection_id", f"no open objection {objection_id!r} on this case")
         self.trigger_event(
-            Case.ObjectionResolved, actor=_actor(actor), objection_id=objection_id,
+            Case.ObjectionResolved, actor=actor_record(actor), objection_id=objection_id,
             upheld=upheld, resolution=resolution,
         )
 
@@ -673,7 +668,7 @@ class Case(Aggregate):
                 raise DomainRuleViolation(
                     "objections", f"objections still open: {', '.join(self.open_objections)}"
                 )
-        self.trigger_event(Case.Published, actor=_actor(actor), list_id=list_id)
+        self.trigger_event(Case.Published, actor=actor_record(actor), list_id=list_id)
 
     # -- documents --------------------------------------------------------------
 
@@ -681,7 +676,7 @@ class Case(Aggregate):
         self, *, actor: dict, sha256: str, size: int, content_type: str, filename: str, step: str
     ) -> None:
         self.trigger_event(
-            Case.EvidenceAttached, actor=_actor(actor), sha256=sha256, size=size,
+            Case.EvidenceAttached, actor=actor_record(actor), sha256=sha256, size=size,
             content_type=content_type, filename=filename, step=step,
         )
 
@@ -695,7 +690,7 @@ class Case(Aggregate):
         if sha256 == supersedes:
             raise DomainRuleViolation("sha256", "a correction must differ from the document it supersedes")
         self.trigger_event(
-            Case.EvidenceSuperseded, actor=_actor(actor), sha256=sha256, supersedes=supersedes,
+            Case.EvidenceSuperseded, actor=actor_record(actor), sha256=sha256, supersedes=supersedes,
             size=size, content_type=content_type, filename=filename, step=step,
             reason=_text("reason", reason),
         )

@@ -17,6 +17,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from shared.actors import actor_record
+
 DOSSIER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:dossier")
 DOSSIER_OWNER = "documents"
 
@@ -24,9 +26,6 @@ DOSSIER_OWNER = "documents"
 def dossier_id(credit_code: str) -> UUID:
     return uuid5(DOSSIER_NAMESPACE, credit_code)
 
-
-def _actor(actor: dict[str, Any]) -> dict[str, Any]:
-    return {"sub": actor["sub"], "role": actor["role"], "org": actor["org"]}
 
 
 class Dossier(Aggregate):
@@ -55,14 +54,14 @@ class Dossier(Aggregate):
 
     @classmethod
     def open(cls, *, actor: dict, credit_code: str) -> Dossier:
-        return cls._create(cls.DossierOpened, id=dossier_id(credit_code), actor=_actor(actor), credit_code=credit_code)
+        return cls._create(cls.DossierOpened, id=dossier_id(credit_code), actor=actor_record(actor), credit_code=credit_code)
 
     def deposit(self, *, actor: dict, sha256: str, size: int, content_type: str, filename: str) -> bool:
         """Records the document unless the unit already deposited the same bytes; True if recorded."""
         if sha256 in self.documents:
             return False
         self.trigger_event(
-            Dossier.DocumentDeposited, actor=_actor(actor), sha256=sha256, size=size,
+            Dossier.DocumentDeposited, actor=actor_record(actor), sha256=sha256, size=size,
             content_type=content_type, filename=filename,
         )
         return True

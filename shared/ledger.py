@@ -22,7 +22,7 @@ from shared.allocation import Allocation, allocation_id
 from shared.call import CALL_OWNER, Call, call_stream_id
 from shared.case import OWNERS, Case
 from shared.dossier import DOSSIER_OWNER, Dossier, dossier_id
-from shared.panel import PANEL_OWNER, Panel
+from shared.panel import PANEL_OWNER, Panel, panel_id
 from shared.config import eventsourcing_env, sqlalchemy_url
 from shared.errors import ConcurrentUpdate, EventNotOwned, NotFound
 
@@ -137,16 +137,21 @@ class CaseLedger(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
+    def _find(self, aggregate_id: UUID, kind: type) -> Any:
+        """The stream `aggregate_id` as a `kind`, or None if there is none of that kind."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
     def get_case(self, case_id: UUID | str) -> Case:
         try:
             case_uuid = case_id if isinstance(case_id, UUID) else UUID(str(case_id))
         except ValueError:
             raise NotFound(f"no case {case_id}") from None
-        try:
-            case = self.repository.get(case_uuid)
-        except AggregateNotFoundError:
-            raise NotFound(f"no case {case_id}") from None
-        if not isinstance(case, Case):
+        case = self._find(case_uuid, Case)
+        if case is None:
             raise NotFound(f"no case {case_id}")
         return case
 
@@ -191,27 +196,22 @@ class CaseLedger(Application[UUID]):
         return False
 
     def get_call(self, call_id: str) -> Call:
-        try:
-            call = self.repository.get(call_stream_id(call_id))
-        except AggregateNotFoundError:
-            raise NotFound(f"no call {call_id}") from None
-        if not isinstance(call, Call):
+        call = self._find(call_stream_id(call_id), Call)
+        if call is None:
             raise NotFound(f"no call {call_id}")
         return call
 
     def find_dossier(self, credit_code: str) -> Dossier | None:
         """The documents a unit deposited, or None if it has deposited none."""
-        try:
-            return self.repository.get(dossier_id(credit_code))
-        except AggregateNotFoundError:
-            return None
+        return self._find(dossier_id(credit_code), Dossier)
 
     def find_allocation(self, call_id: str, kind: str, scope: str) -> Allocation | None:
         """The places of `kind` for `scope` in the call, or None if nobody has taken one yet."""
-        try:
-            return self.repository.get(allocation_id(call_id, kind, scope))
-        except AggregateNotFoundError:
-            return None
+        return self._find(allocation_id(call_id, kind, scope), Allocation)
+
+    def find_panel(self, call_id: str, direction: str) -> Panel | None:
+        """The expert panel of a call's direction, or None if the ministry has formed none."""
+        return self._find(panel_id(call_id, direction), Panel)
 
     def event_types_since(self, aggregate_id: UUID, version: int) -> list[str]:
         """The types of the events stored for the aggregate after `version`."""

@@ -15,11 +15,11 @@ the ledger where it decides).
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from shared.actors import actor_record
 from shared.errors import DomainRuleViolation
 
 PANEL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:panel")
@@ -33,9 +33,6 @@ RECUSED = "recused"  # declared a conflict: off this case
 def panel_id(call_id: str, direction: str) -> UUID:
     return uuid5(PANEL_NAMESPACE, f"{call_id}/{direction}")
 
-
-def _actor(actor: dict[str, Any]) -> dict[str, Any]:
-    return {"sub": actor["sub"], "role": actor["role"], "org": actor["org"]}
 
 
 def _check_criteria(criteria: list[dict]) -> list[dict]:
@@ -128,7 +125,7 @@ class Panel(Aggregate):
     def form(cls, *, actor: dict, call_id: str, direction: str, criteria: list, experts: list) -> Panel:
         checked = _check_experts(experts)
         return cls._create(
-            cls.PanelFormed, id=panel_id(call_id, direction), actor=_actor(actor), call_id=call_id,
+            cls.PanelFormed, id=panel_id(call_id, direction), actor=actor_record(actor), call_id=call_id,
             direction=direction, criteria=_check_criteria(criteria), experts=list(checked.values()),
         )
 
@@ -143,10 +140,10 @@ class Panel(Aggregate):
                 "expert", f"{expert} is already assigned to case {case_id} ({self.status(case_id, expert)})")
         reason = conflict_of_interest(self.experts[expert], units)
         if reason:
-            self.trigger_event(Panel.AssignmentRefused, actor=_actor(actor), case_id=case_id, expert=expert,
+            self.trigger_event(Panel.AssignmentRefused, actor=actor_record(actor), case_id=case_id, expert=expert,
                                reason=reason)
             return reason
-        self.trigger_event(Panel.ExpertAssigned, actor=_actor(actor), case_id=case_id, expert=expert)
+        self.trigger_event(Panel.ExpertAssigned, actor=actor_record(actor), case_id=case_id, expert=expert)
         return None
 
     def declare(self, *, actor: dict, case_id: str, expert: str, conflict: bool, relation: str = "") -> None:
@@ -158,10 +155,10 @@ class Panel(Aggregate):
         if conflict:
             if not relation.strip():
                 raise DomainRuleViolation("relation", "a declared conflict names the relation")
-            self.trigger_event(Panel.ConflictDeclared, actor=_actor(actor), case_id=case_id, expert=expert,
+            self.trigger_event(Panel.ConflictDeclared, actor=actor_record(actor), case_id=case_id, expert=expert,
                                relation=relation)
         else:
-            self.trigger_event(Panel.NoConflictDeclared, actor=_actor(actor), case_id=case_id, expert=expert)
+            self.trigger_event(Panel.NoConflictDeclared, actor=actor_record(actor), case_id=case_id, expert=expert)
 
     def status(self, case_id: str, expert: str) -> str | None:
         return self.assignments.get(case_id, {}).get(expert)

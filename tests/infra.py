@@ -280,3 +280,14 @@ class DockerInfra:
 
 def make_infra():
     return DockerInfra() if backend() == "docker" else LocalInfra()
+
+
+def wait_for(probe, timeout: float = 30.0):
+    """`probe()`'s first truthy answer within `timeout` seconds, else its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.1)
+    return probe()

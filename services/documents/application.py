@@ -53,7 +53,7 @@ class Documents:
                declared_length: int | None) -> tuple[Case, dict]:
         case = require_case(caller, self.ledger.get_case(case_id), *UPLOADERS)
         step, filename = _check_step(step), clean_filename(filename)
-        stored, content_type = self._store(stream, declared_length)
+        stored, content_type = self.store_upload(stream, declared_length)
         case.attach_evidence(
             actor=caller.as_actor(), sha256=stored.sha256, size=stored.size,
             content_type=content_type, filename=filename, step=step,
@@ -68,7 +68,7 @@ class Documents:
         # Everything that can be refused without the body is refused before reading it.
         self._require_current(case, supersedes)
         step, filename, reason = _check_step(step), clean_filename(filename), _check_reason(reason)
-        stored, content_type = self._store(stream, declared_length)
+        stored, content_type = self.store_upload(stream, declared_length)
         if stored.sha256 == supersedes:
             raise DomainRuleViolation("file", "the correction has the same bytes as the document it supersedes")
         case.supersede_evidence(
@@ -85,13 +85,13 @@ class Documents:
                 "sha256", "the document to supersede is named by its SHA-256 (64 lower-case hex digits)")
         if sha256 in case.evidence:
             return
-        replaced_by = _superseded(self.ledger, case.id).get(sha256)
+        replaced_by = superseded_in(self.ledger, case.id).get(sha256)
         if replaced_by:
             raise Conflict(f"evidence {sha256} was already superseded by {replaced_by}",
                            {"sha256": [f"already superseded by {replaced_by}"]})
         raise NotFound(f"case {case.id} has no evidence {sha256}", {"sha256": ["not evidence of this case"]})
 
-    def _store(self, stream, declared_length: int | None) -> tuple[StoredObject, str]:
+    def store_upload(self, stream, declared_length: int | None) -> tuple[StoredObject, str]:
         if declared_length is not None and declared_length > self.max_bytes:
             raise TooLarge(self.max_bytes)  # refused before the body is read
         with spool_stream(stream, max_bytes=self.max_bytes, expected_size=declared_length) as spooled:
@@ -106,7 +106,7 @@ class Documents:
     def download_url(self, caller: Caller, case_id: str, sha256: str) -> dict:
         case = require_case(caller, self.ledger.get_case(case_id), *READERS)
         # Superseded documents stay downloadable: the history refers to them.
-        if sha256 not in case.evidence and sha256 not in _superseded(self.ledger, case_id):
+        if sha256 not in case.evidence and sha256 not in superseded_in(self.ledger, case_id):
             raise NotFound(f"case {case_id} has no evidence {sha256}",
                            {"sha256": ["not evidence of this case"]})
         with self.store.session() as session:
@@ -135,7 +135,7 @@ def _check_reason(reason: str) -> str:
     return reason
 
 
-def _superseded(ledger: CaseLedger, case_id) -> dict[str, str]:
+def superseded_in(ledger: CaseLedger, case_id) -> dict[str, str]:
     """{superseded sha256: its correction's sha256}, from the case's stream (not the read model)."""
     return {e.payload["supersedes"]: e.payload["sha256"]
             for e in ledger.history(case_id) if e.type == "EvidenceSuperseded"}

@@ -16,7 +16,7 @@ from shared.case import Case
 from shared.decisions import decide_together
 from shared.dossier import Dossier, document_references
 
-from .application import Documents, _superseded, clean_filename
+from .application import Documents, clean_filename, superseded_in
 
 APPLICATION_STEP = "application"
 
@@ -24,7 +24,7 @@ APPLICATION_STEP = "application"
 def deposit(app: Documents, caller: Caller, stream, *, filename: str, declared_length: int | None) -> dict:
     caller.require("applicant")
     filename = clean_filename(filename)
-    stored, content_type = app._store(stream, declared_length)
+    stored, content_type = app.store_upload(stream, declared_length)
 
     def attempt() -> tuple[Dossier | None, list]:
         dossier = app.ledger.find_dossier(caller.org) or Dossier.open(actor=caller.as_actor(), credit_code=caller.org)
@@ -50,7 +50,7 @@ def attach_named_documents(app: Documents, case_id: str) -> int:
         added.clear()
         case = app.ledger.get_case(case_id)
         dossier = app.ledger.find_dossier(case.applicant["credit_code"])
-        done = set(case.evidence) | set(_superseded(app.ledger, case.id))
+        done = set(case.evidence) | set(superseded_in(app.ledger, case.id))
         for _, digest in document_references(case.application):
             if digest in done or dossier is None or not dossier.holds(digest):
                 continue

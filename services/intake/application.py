@@ -249,7 +249,7 @@ class Intake:
         }
 
     def _before_deadline(self, call: dict, province: str) -> None:
-        due = call_rules.deadline_for(call_rules.load_call(call), "applicant", province)
+        due = call_rules.deadline_for(call, "applicant", province)
         if due is not None and self.now > due:
             raise DomainRuleViolation(
                 "deadline",

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from eventsourcing.application import AggregateNotFoundError
 
 from shared.access import may_see, require_case
 from shared.allocation import Allocation
@@ -23,7 +22,7 @@ from shared.commands import change_case
 from shared.decisions import decide_together
 from shared.errors import ConcurrentUpdate, DomainRuleViolation, Forbidden, IllegalTransition, NotFound
 from shared.ledger import CaseLedger
-from shared.panel import Panel, panel_id
+from shared.panel import Panel
 from shared.readmodel import ReadModelStore
 
 from . import readmodels as rm
@@ -115,7 +114,7 @@ class Review:
         codes += [d["code"] for d in (call.get("signature_product") or {}).get("domains") or [] if "code" in d]
         if codes and body["direction"] not in codes:
             raise DomainRuleViolation("direction", f"the call {body['call_id']} has no direction {body['direction']!r}")
-        if self._find_panel(body["call_id"], body["direction"]) is not None:
+        if self.ledger.find_panel(body["call_id"], body["direction"]) is not None:
             raise DomainRuleViolation("direction", f"a panel for {body['direction']} in {body['call_id']} exists")
         panel = Panel.form(actor=caller.as_actor(), call_id=body["call_id"], direction=body["direction"],
                            criteria=body["criteria"], experts=body["experts"])
@@ -334,22 +333,15 @@ class Review:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _find_panel(self, call_id: str, direction: str) -> Panel | None:
-        try:
-            panel = self.ledger.repository.get(panel_id(call_id, direction))
-        except AggregateNotFoundError:
-            return None
-        return panel if isinstance(panel, Panel) else None
-
     def _panel(self, call_id: str, direction: str) -> Panel:
-        panel = self._find_panel(call_id, direction)
+        panel = self.ledger.find_panel(call_id, direction)
         if panel is None:
             raise NotFound(f"no expert panel for {direction} in call {call_id}")
         return panel
 
     def _as_expert(self, caller: Caller, case: Case) -> Case:
         """An expert sees a case assigned to it, and only after declaring no conflict."""
-        panel = self._find_panel(case.call_id, case.direction)
+        panel = self.ledger.find_panel(case.call_id, case.direction)
         cleared = frozenset(panel.cleared(str(case.id))) if panel else frozenset()
         if not may_see(caller, case, assigned_experts=cleared) or caller.sub not in cleared:
             status = panel.status(str(case.id), caller.sub) if panel else None

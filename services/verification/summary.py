@@ -76,13 +76,14 @@ class Table:
     def records(self) -> list[tuple]:
         """The data rows, numbered 1.. in order (rank; for 揭榜挂帅 by direction, then rank)."""
         who, phone = self._contact_cells()
+        directions = self._direction_names()
         out = []
         for n, row in enumerate(self.rows, start=1):
             item = row["listing"]
             if self.program == Program.SIGNATURE_PRODUCT:
                 out.append((n, item["unit"], item["product"], item["type"], item["domain"], row["reason"], who, phone))
             else:
-                direction = self._direction_names().get(row["direction"], row["direction"])
+                direction = directions.get(row["direction"], row["direction"])
                 out.append((n, direction, item["unit"], "、".join(item.get("members", [])), item.get("title", ""),
                             row["reason"], who, phone))
         return out

@@ -1,8 +1,6 @@
 """The audit service over HTTP in a nameko container: its checkpoint follower signs and
 publishes the ledger's head on its own, and an auditor replays, diffs, verifies and exports."""
 
-import socket
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -17,29 +15,15 @@ from shared.integrity.bundle import verify_bundle
 from shared.integrity.checkpoints import SignedCheckpoint, key_id, load_or_create_key, public_bytes
 from shared.integrity.store import IntegrityStore
 from shared.ledger import CaseLedger
+from shared.localinfra import free_port
 from shared.objectstore import EvidenceStore, StoreError
+from tests.infra import wait_for
 
 from .test_audit_integrity import attach, submit
 
 pytestmark = pytest.mark.integration
 
 SECRET = "s" * 48
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(probe, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.1)
-    return probe()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from shared import topology
 from shared.config import Settings, sqlalchemy_url
 from shared.contracts import message_id
 from shared.parked import list_parked, replay_parked
+from tests.infra import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -98,23 +99,13 @@ def test_the_same_event_delivered_twice_changes_the_read_model_once(intake):
     assert processed == [f"{case_id}:1", f"{case_id}:2"]
 
 
-def wait_for(probe, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.1)
-    return probe()
-
-
 def test_an_event_that_arrives_before_its_predecessor_is_applied_after_it(intake):
     container, amqp, engine = intake
     case_id = str(uuid.uuid4())
     publish(amqp, withdrawn(case_id))  # version 2 first: it goes to the retry queue
     time.sleep(0.3)
     publish(amqp, submitted(case_id))
-    cases = wait_for(lambda: [c for c in rows(engine, case_id)[0] if c.version == 2])
+    cases = wait_for(lambda: [c for c in rows(engine, case_id)[0] if c.version == 2], timeout=15)
     assert cases and cases[0].state == "withdrawn"
     assert rows(engine, case_id)[1] == [f"{case_id}:1", f"{case_id}:2"]
 
@@ -158,6 +149,6 @@ def test_a_parked_event_replayed_by_the_operator_after_its_cause_is_mended_is_ap
     with entrypoint_waiter(container, "on_case_event", timeout=10):
         publish(amqp, submitted(case_id))  # the cause is mended
     assert replay_parked(amqp, "intake", EXCHANGE) == 1
-    cases = wait_for(lambda: [c for c in rows(engine, case_id)[0] if c.version == 2])
+    cases = wait_for(lambda: [c for c in rows(engine, case_id)[0] if c.version == 2], timeout=15)
     assert cases and cases[0].state == "withdrawn"
     assert list_parked(amqp, "intake", EXCHANGE) == []
