@@ -53,6 +53,21 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def _why(exc: jwt.InvalidTokenError) -> str:
+    """What is wrong with a refused token, in words an integrator can act on."""
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return f"it is not signed with {ALGORITHM}, the only algorithm accepted ({exc})"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "its signature does not match its content (another key signed it, or it was altered)"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"it lacks the required {exc.claim!r} claim"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return f"it was not issued by {ISSUER}"
+    if isinstance(exc, jwt.DecodeError):
+        return f"it is not a well-formed JWT ({exc})"
+    return str(exc)
+
+
 def caller_from_header(secret: str, authorization: str | None) -> Caller:
     if not authorization:
         raise Unauthenticated("this endpoint needs a bearer token (Authorization: Bearer <token>)")
@@ -68,11 +83,14 @@ def caller_from_header(secret: str, authorization: str | None) -> Caller:
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired") from None
     except jwt.InvalidTokenError as exc:
-        raise Unauthenticated(f"the token is invalid: {exc}") from None
+        raise Unauthenticated(f"the token is invalid: {_why(exc)}") from None
     role, org = claims.get("role"), claims.get("org")
-    if role not in ROLES or not org:
-        raise Unauthenticated("the token lacks a known role or an organisation")
-    return Caller(
-        sub=claims["sub"], role=role, org=str(org), name=claims.get("name", ""),
-        region=claims.get("region") or {},
-    )
+    if not isinstance(role, str) or role not in ROLES or not isinstance(org, str) or not org.strip():
+        raise Unauthenticated(f"the token lacks a known role (one of {', '.join(ROLES)}) or an organisation")
+    # Signed claims are still input: a shape the code does not expect must not reach it.
+    name, region = claims.get("name", ""), claims.get("region") or {}
+    if not isinstance(name, str):
+        raise Unauthenticated("the token's name claim is not text")
+    if not isinstance(region, dict) or not all(isinstance(v, (str, type(None))) for v in region.values()):
+        raise Unauthenticated("the token's region claim is not {\"province\": code, \"city\": code}")
+    return Caller(sub=claims["sub"], role=role, org=org, name=name, region=region)

@@ -300,12 +300,28 @@ class ProductTypeSchema(_Strict):
     text = _text(required=False)
 
 
+SELECTION_SCOPES = ("call", "domain")
+
+
+class ProductListLimitSchema(_Strict):
+    """How many products the year's list may hold, as the ministry sets it: on the whole list or per domain."""
+
+    max = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    per = fields.String(required=True, validate=validate.OneOf(SELECTION_SCOPES))
+    source = _text(required=False)  # the sentence (of the notice or the ministry's decision) that sets it
+    note = _text(required=False)
+
+
 class SignatureProductSchema(_Strict):
     domains_open_ended = fields.Boolean(required=True)  # 包括但不限于
     domains_source = _text(required=False)
     domains = fields.List(fields.Nested(DomainSchema), required=True, validate=validate.Length(min=1))
     types = fields.List(fields.Nested(ProductTypeSchema), required=True, validate=validate.Length(min=1))
     types_source = _text(required=False)
+    # The number of products selected (入选). 382号 sets none: the field stays empty unless the
+    # ministry defines one (by amending the call), and then review enforces it.
+    success_limit = fields.Nested(ProductListLimitSchema, load_default=None, allow_none=True)
+    success_limit_note = _text(required=False)
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -316,6 +332,8 @@ class SignatureProductSchema(_Strict):
                 errors[name] = [f"{name} codes must be unique"]
         if data["domains_open_ended"] and not any(d["free_text"] for d in data["domains"]):
             errors.setdefault("domains", []).append("an open-ended list needs a free-text domain (其他)")
+        if data["success_limit"] is None and not data["success_limit_note"]:
+            errors["success_limit_note"] = ["no limit on the products selected: say whether the notice sets none"]
         if errors:
             raise ValidationError(errors)
 
@@ -433,6 +451,7 @@ class CallDefinitionSchema(_Strict):
         domains_open_ended (包括但不限于), domains_source
         domains[]: {code, name, free_text (其他), source, note}
         types[]: {code, name, text}; types_source
+        success_limit: {max, per: call | domain, source, note} | null (null needs success_limit_note)
     eligibility[]: {code, applies_to: applicant | applicant_or_consortium | consortium | product, text, note}
     chains: {"default": levels, "<GB/T 2260 province code>": levels};
             levels is ['province'] or ['city', 'province']; chains_source, chains_note

@@ -80,6 +80,27 @@ def _check_milestones(task_book: dict) -> None:
         raise DomainRuleViolation("task_book.milestones", "every milestone needs a unique id")
 
 
+def _check_assessment(assessment: list[dict], targets: list[str]) -> list[dict]:
+    """An evaluation assesses every target of the task book, once each: met or not, with its finding."""
+    named = [a.get("target") for a in assessment]
+    unknown = [t for t in named if t not in targets]
+    twice = sorted({t for t in named if named.count(t) > 1})
+    missing = [t for t in targets if t not in named]
+    if unknown or twice or missing:
+        parts = ([f"not a target of the task book: {'; '.join(map(str, unknown))}"] if unknown else []) + (
+            [f"assessed twice: {'; '.join(twice)}"] if twice else []) + (
+            [f"not assessed: {'; '.join(missing)}"] if missing else [])
+        raise DomainRuleViolation("assessment", "one finding per target of the task book (" + " | ".join(parts) + ")")
+    checked = []
+    for a in assessment:
+        if not isinstance(a.get("met"), bool):
+            raise DomainRuleViolation("assessment", f"target {a['target']}: met is true or false")
+        if not isinstance(a.get("finding"), str) or not a["finding"].strip():
+            raise DomainRuleViolation("assessment", f"target {a['target']}: the finding must not be blank")
+        checked.append({"target": a["target"], "met": a["met"], "finding": a["finding"]})
+    return checked
+
+
 def awaiting_level(state: str, chain: list[str]) -> str | None:
     if state == State.SUBMITTED:
         return chain[0]
@@ -261,9 +282,18 @@ class Case(Aggregate):
             case.evaluator = self.evaluator
 
     class ThirdPartyEvaluated(Event):
+        """The commissioned institution's evaluation against the task book's targets."""
+
+        class_version = 2  # v2 added `assessment`
+
         score: float
         conclusion: str
         report: list  # evidence sha256 digests
+        assessment: list  # [{"target", "met", "finding"}], one per target of the task book
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["assessment"] = []  # recorded before targets were assessed one by one
 
         def apply(self, case: Case) -> None:
             case.state = State.EVALUATED
@@ -289,8 +319,16 @@ class Case(Aggregate):
             case.notice_ends_on = self.ends_on
 
     class ObjectionRaised(Event):
+        """Anyone identified objects to the case's entry during its notice (公示), with reasons and evidence."""
+
+        class_version = 2  # v1 had no evidence
         objection_id: str
         reasons: str
+        evidence: list  # SHA-256 digests the objector deposited with the documents service
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["evidence"] = []
 
         def apply(self, case: Case) -> None:
             case.open_objections.append(self.objection_id)
@@ -303,6 +341,8 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.open_objections.remove(self.objection_id)
             if self.upheld:
+                # The entry leaves the list: other objections against it have nothing left to decide.
+                case.open_objections.clear()
                 case.state = State.DELISTED
 
     class Published(Event):
@@ -592,9 +632,18 @@ class Case(Aggregate):
 
     def commission_evaluator(self, *, actor: dict, evaluator: str) -> None:
         self._require(Case.EvaluatorCommissioned)
+        # 220号 三(四): the third party evaluates once the unit has completed its task
+        # ("完成揭榜任务后……委托第三方专业机构和专家开展评价工作").
+        if not self.completion_declared:
+            raise IllegalTransition(
+                event="EvaluatorCommissioned", state=self.state, allowed=self.ALLOWED_FROM[Case.EvaluatorCommissioned],
+                detail="the unit has not declared completion: a third party evaluates a completed task",
+            )
         self.trigger_event(Case.EvaluatorCommissioned, actor=actor_record(actor), evaluator=evaluator)
 
-    def record_evaluation(self, *, actor: dict, score: float, conclusion: str, report: list[str]) -> None:
+    def record_evaluation(
+        self, *, actor: dict, score: float, conclusion: str, report: list[str], assessment: list[dict],
+    ) -> None:
         self._require(Case.ThirdPartyEvaluated)
         if self.evaluator is None:
             raise DomainRuleViolation("evaluator", "no third-party institution has been commissioned for this case")
@@ -602,9 +651,12 @@ class Case(Aggregate):
             raise DomainRuleViolation(
                 "evaluator", f"the case was commissioned to {self.evaluator}, not to {actor.get('org')}"
             )
+        if not report:
+            raise DomainRuleViolation("report", "an evaluation is recorded with its report (at least one document)")
         self.trigger_event(
             Case.ThirdPartyEvaluated, actor=actor_record(actor), score=float(score),
-            conclusion=conclusion, report=list(report),
+            conclusion=_text("conclusion", conclusion), report=list(report),
+            assessment=_check_assessment(assessment, (self.task_book or {}).get("targets") or []),
         )
 
     def _selection_sources(self) -> tuple[str, ...]:
@@ -635,8 +687,11 @@ class Case(Aggregate):
             starts_on=starts_on, ends_on=ends_on,
         )
 
-    def raise_objection(self, *, actor: dict, objection_id: str, reasons: str, today: date) -> None:
+    def raise_objection(
+        self, *, actor: dict, objection_id: str, reasons: str, today: date, evidence: list[str] | None = None,
+    ) -> None:
         self._require(Case.ObjectionRaised)
+        _text("reasons", reasons)
         assert self.notice_starts_on is not None and self.notice_ends_on is not None
         if today < self.notice_starts_on:
             raise DomainRuleViolation("objection", f"the public notice starts on {self.notice_starts_on.isoformat()}")
@@ -644,12 +699,14 @@ class Case(Aggregate):
             raise DomainRuleViolation("objection", f"the public notice ended on {self.notice_ends_on.isoformat()}")
         if objection_id in self.open_objections:
             raise DomainRuleViolation("objection_id", f"objection {objection_id} is already open")
-        self.trigger_event(Case.ObjectionRaised, actor=actor_record(actor), objection_id=objection_id, reasons=reasons)
+        self.trigger_event(Case.ObjectionRaised, actor=actor_record(actor), objection_id=objection_id, reasons=reasons,
+                           evidence=list(evidence or []))
 
     def resolve_objection(self, *, actor: dict, objection_id: str, upheld: bool, resolution: str) -> None:
         self._require(Case.ObjectionResolved)
         if objection_id not in self.open_objections:
             raise DomainRuleViolation("objection_id", f"no open objection {objection_id!r} on this case")
+        _text("resolution", resolution)  # the case records why
         self.trigger_event(
             Case.ObjectionResolved, actor=actor_record(actor), objection_id=objection_id,
             upheld=upheld, resolution=resolution,

@@ -55,7 +55,22 @@ class Settings:
     max_upload_bytes: int = 512 * 1024 * 1024
     clock_offset_days: int = 0  # tests and rehearsals only: moves the services' 'now'
     checkpoint_interval: float = 60.0  # seconds between the audit service's checkpoint passes
+    overdue_scan_interval: float = 60.0  # seconds between the review service's passes over due milestones
+    notice_scan_interval: float = 60.0  # seconds between publication's passes closing ended notices
     checkpoint_key_path: str = ""  # Ed25519 signing key (PEM); generated there if absent
+    # PostgreSQL connections per process (shared/pools.py): each pool keeps `size` open when
+    # idle and opens up to `max_overflow` more under load; a request finding it full waits.
+    # Six processes share one server: the defaults hold a system to about 30 connections at
+    # rest and 80 at most, and a command holds a connection for milliseconds.
+    ledger_pool_size: int = 1
+    ledger_pool_max_overflow: int = 4
+    readmodel_pool_size: int = 1
+    readmodel_pool_max_overflow: int = 4
+    # Seconds a ledger operation waits for a pooled connection (or for the database to give
+    # one). eventsourcing retries a failed operation 10 times 0.2 s apart, so with 1 s a
+    # command meets a database outage with a 503 after about 12 s instead of hanging for
+    # minutes (30 s, its default, times 10); under load a short wait is retried the same way.
+    ledger_pool_timeout: int = 1
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -85,9 +100,16 @@ class Settings:
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
             clock_offset_days=int(env.get("CLOCK_OFFSET_DAYS", "0")),
             checkpoint_interval=float(env.get("CHECKPOINT_INTERVAL", "60")),
+            overdue_scan_interval=float(env.get("OVERDUE_SCAN_INTERVAL", "60")),
+            notice_scan_interval=float(env.get("NOTICE_SCAN_INTERVAL", "60")),
             # Generated on first use by the audit service, like the JWT secret; deployments
             # mount a key of their own and publish its fingerprint.
             checkpoint_key_path=env.get("CHECKPOINT_KEY_PATH") or str(data_dir / "checkpoint-ed25519.pem"),
+            ledger_pool_size=int(env.get("LEDGER_POOL_SIZE", "1")),
+            ledger_pool_max_overflow=int(env.get("LEDGER_POOL_MAX_OVERFLOW", "4")),
+            readmodel_pool_size=int(env.get("READMODEL_POOL_SIZE", "1")),
+            readmodel_pool_max_overflow=int(env.get("READMODEL_POOL_MAX_OVERFLOW", "4")),
+            ledger_pool_timeout=int(env.get("LEDGER_POOL_TIMEOUT", "1")),
         )
 
     def readmodel_url_for(self, service: str) -> str:
@@ -131,15 +153,18 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path or ":memory:"}
     if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # eventsourcing's own PostgreSQL persistence, naming its connections (shared/pools.py).
+            "PERSISTENCE_MODULE": "shared.pools:NamedPostgresFactory",
             "POSTGRES_DBNAME": parts.path.lstrip("/"),
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            # Six processes share one server: keep few idle connections, grow under load.
-            "POSTGRES_POOL_SIZE": "2",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            # One idle connection, a few more under load: services pass their settings'
+            # sizes (Settings.ledger_pool_size, ...); a CLI command needs no more.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_CONNECT_TIMEOUT": "1",  # the pool's wait: see Settings.ledger_pool_timeout
         }
     if parts.scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-STREAMS = ("case", "call", "allocation", "panel", "dossier")
+STREAMS = ("case", "call", "allocation", "panel", "dossier", "publiclist")
 
 
 class IntegrationEventSchema(Schema):

@@ -26,12 +26,19 @@ ATTEMPTS = 50
 # or an official may already be acting on the case.
 COMMUTING = frozenset({"EvidenceAttached", "EvidenceSuperseded"})
 
+# What an expert's score commutes with besides: the other experts' scores. Scores are
+# independent (an expert sees no other score before submitting its own) and change no
+# state, so two experts scoring one case at the same instant are both recorded. The
+# same expert twice is not a commuting pair, but needs no exception: the retry reloads
+# the case, which refuses a second score by that expert ("a score is final").
+SCORES_COMMUTE = COMMUTING | {"ExpertReviewed"}
+
 T = TypeVar("T")
 
 
 def decide_together(
     ledger: CaseLedger, attempt: Callable[[], tuple[T | None, list]], *, attempts: int = ATTEMPTS,
-    retry_alone: bool = False,
+    retry_alone: bool = False, commuting: frozenset[str] = COMMUTING,
 ) -> T | None:
     """Runs `attempt()` -> (main aggregate, other aggregates) and saves them in one transaction.
 
@@ -40,7 +47,8 @@ def decide_together(
     main one changed) is not retried: someone else changed that very record, and
     the caller should see it, unless `retry_alone` (the main aggregate is itself the
     contended one, e.g. an allocation) or the record only gained events that commute
-    with any decision (`COMMUTING`). `attempt` returning None means nothing to do.
+    with this decision (`commuting`: by default those that commute with any decision,
+    `COMMUTING`). `attempt` returning None means nothing to do.
     """
     for n in range(attempts):
         main, others = attempt()
@@ -51,7 +59,7 @@ def decide_together(
             ledger.save_together(main, *others)
             return main
         except ConcurrentUpdate:
-            retry = others or retry_alone or set(ledger.event_types_since(main.id, loaded)) <= COMMUTING
+            retry = others or retry_alone or set(ledger.event_types_since(main.id, loaded)) <= commuting
             if not retry or n == attempts - 1:
                 raise
             time.sleep(random.uniform(0, 0.005 * (n + 1)))  # spreads the retries of a crowd

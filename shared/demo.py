@@ -22,7 +22,7 @@ from services.intake.forms.common import SAMPLE_EVIDENCE
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.auth import mint_token
 from shared.config import Settings
-from shared.dossier import document_references
+from shared.named_documents import document_references
 
 def sample_call(call_id: str, today: date) -> dict:
     """A SAMPLE call modelled on 工信厅联消费函〔2025〕220号 as shipped, with one invented
@@ -174,17 +174,34 @@ def walk_open_competition(p: Platform, log=print) -> dict:
     }))
     step("milestone reported", p.call("applicant", "POST", "review", f"/cases/{case_id}/milestones/m1/report",
                                       json_body={"summary": "SAMPLE prototype done", "evidence": [evidence["sha256"]]}))
+    # The third party evaluates a completed task (220号 三(四)): the unit declares completion first.
+    step("completion declared", p.call("applicant", "POST", "review", f"/cases/{case_id}/completion",
+                                       json_body={"summary": "SAMPLE: the task is completed"}))
     step("evaluator commissioned", p.call("ministry", "POST", "review", f"/cases/{case_id}/evaluator",
                                           json_body={"evaluator": SAMPLE_EVALUATOR}))
     report = step("evidence attached (evaluation)", p.call(
         "evaluator", "POST", "documents", f"/cases/{case_id}/evidence", expect=201,
         data=SAMPLE_PDF + b"%evaluation\n", params={"filename": "第三方评价报告-SAMPLE.pdf", "step": "evaluation"}))
     step("third-party evaluated", p.call("evaluator", "POST", "review", f"/cases/{case_id}/evaluation", json_body={
-        "score": 88.5, "conclusion": "SAMPLE: targets met", "report": [report["sha256"]]}))
+        "score": 88.5, "conclusion": "SAMPLE: targets met", "report": [report["sha256"]],
+        "assessment": [{"target": "SAMPLE target: 2000 L working volume", "met": True,
+                        "finding": "SAMPLE: 2000 L reached in the acceptance test"}]}))
     step("selected", p.call("ministry", "POST", "review", f"/cases/{case_id}/selection", json_body={"selected": True}))
-    published = step("published", p.call("ministry", "POST", "publication", f"/cases/{case_id}/publish", json_body={}))
+    # 220号 sets no public notice: the ministry publishes the list of successful units straight away.
+    successful = f"{call_id}:successful"
+    p.call("ministry", "POST", "publication", f"/lists/{successful}/publish", json_body={"case_ids": [case_id]})
+    published = step("published", p.call("ministry", "GET", "review", f"/cases/{case_id}"))
     return {"case_id": case_id, "call_id": call_id, "version": published["version"], "steps": steps,
             "evidence": [evidence["sha256"], report["sha256"]]}
+
+
+def public_entries(p: Platform, list_id: str, case_id: str) -> list[dict]:
+    """The case's entry on a public list, read without a token; empty until the list shows it."""
+    response = requests.get(f"{p.base['publication']}/publication/lists/{list_id}", timeout=30)
+    if response.status_code == 404:
+        return []
+    response.raise_for_status()
+    return [e for e in response.json()["entries"] if e["case_id"] == case_id]
 
 
 def run_demo() -> int:
@@ -200,8 +217,8 @@ def run_demo() -> int:
     try:
         result = walk_open_competition(p)
         case_id = result["case_id"]
-        listed = p.wait_until("the public list to show the case", lambda: [
-            e for e in p.call(None, "GET", "publication", "/lists") if e["case_id"] == case_id])
+        listed = p.wait_until("the public list to show the case", lambda: public_entries(
+            p, f"{result['call_id']}:successful", case_id))
         print(f"\nPublic list entry (no token): {json.dumps(listed[0], ensure_ascii=False)}")
         history = p.call("auditor", "GET", "audit", f"/cases/{case_id}/history")
     except StepFailed as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,8 @@ import eventlet
 # parallel greenthreads, and two of them importing psycopg lazily at once meet
 # a partially initialised module.
 import eventsourcing.postgres  # noqa: F401
+import amqp.exceptions
+import kombu.exceptions
 import psycopg
 import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 from kombu import Connection, Producer
@@ -27,6 +30,8 @@ from shared import topology
 from shared.config import Settings
 from shared.contracts import IntegrationEventSchema
 from shared.ledger import CaseLedger
+from shared.outages import is_outage
+from shared.pools import APPLICATION_NAME, application_name, name_this_process
 from shared.readmodel import ReadModelStore
 from shared.relay import Relay
 
@@ -34,6 +39,10 @@ log = logging.getLogger(__name__)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 STANDBY_INTERVAL = 1.0  # seconds between a standby relay's attempts to take the lead
+OUTAGE_PAUSE = 1.0  # seconds an event waits before going back to its queue when a database is down
+# What acknowledging, rejecting or parking a message raises when the broker's connection has
+# gone: the socket's errors, py-amqp's and kombu's.
+BROKER_GONE = (OSError, amqp.exceptions.ConnectionError, kombu.exceptions.OperationalError)
 
 
 def check_psycopg_is_cooperative() -> None:
@@ -54,7 +63,14 @@ class Ledger(DependencyProvider):
     def setup(self) -> None:
         check_psycopg_is_cooperative()
         settings = Settings.from_nameko(self.container.config)
-        self.ledger = CaseLedger(settings.ledger_url, owner=self.owner)
+        service = self.container.service_name
+        name_this_process(service)
+        self.ledger = CaseLedger(settings.ledger_url, owner=self.owner, env={
+            "POSTGRES_POOL_SIZE": str(settings.ledger_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.ledger_pool_max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": str(settings.ledger_pool_timeout),
+            APPLICATION_NAME: application_name(service, "ledger"),
+        })
 
     def stop(self) -> None:
         self.ledger.close()
@@ -69,7 +85,11 @@ class ReadModels(DependencyProvider):
 
     def setup(self) -> None:
         settings = Settings.from_nameko(self.container.config)
-        self.store = ReadModelStore(settings.readmodel_url_for(self.container.service_name), self.metadata)
+        service = self.container.service_name
+        self.store = ReadModelStore(
+            settings.readmodel_url_for(service), self.metadata, pool_size=settings.readmodel_pool_size,
+            max_overflow=settings.readmodel_pool_max_overflow, application_name=application_name(service, "readmodel"),
+        )
 
     def stop(self) -> None:
         self.store.dispose()
@@ -105,12 +125,16 @@ class RelayRunner(DependencyProvider):
     def setup(self) -> None:
         self.settings = Settings.from_nameko(self.container.config)
         self.running = False
-        # The relay reads the log one batch at a time: one connection is enough.
-        self.ledger = CaseLedger(
-            self.settings.ledger_url, owner=None, env={"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}
-        )
+        service = self.container.service_name
+        name_this_process(service)
+        # The relay reads the log one batch at a time, from one loop: one connection, never more.
+        self.ledger = CaseLedger(self.settings.ledger_url, owner=None, env={
+            "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0",
+            APPLICATION_NAME: application_name(service, "relay-log"),
+        })
         self.relay = Relay(
-            self.ledger, self.settings.ledger_url, self.settings.amqp_uri, self.settings.exchange
+            self.ledger, self.settings.ledger_url, self.settings.amqp_uri, self.settings.exchange,
+            application_name=application_name(service, "relay"),
         )
 
     def start(self) -> None:
@@ -150,7 +174,10 @@ class LedgerSubscriber(Consumer):
     """Consumes this service's ledger queue; the method gets the integration event as a dict.
 
     A failing handler's message goes to the retry queue and returns after a
-    delay; after `max_delivery_attempts` it is parked with the error.
+    delay; after `max_delivery_attempts` it is parked with the error. A handler
+    that failed because a database is unreachable (shared.outages) did not fail
+    because of its event: the event goes back to the queue after a pause without
+    using an attempt, so an outage parks nothing, however long it lasts.
     """
 
     def __init__(self, **kwargs):
@@ -172,23 +199,55 @@ class LedgerSubscriber(Consumer):
             body = json.loads(body)
         errors = self.schema.validate(body)
         if errors:
-            self._park(message, body, f"not an integration event: {errors}")
+            with self._broker_may_be_gone(message):
+                self._park(message, body, f"not an integration event: {errors}")
             return
         super().handle_message(body, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        with self._broker_may_be_gone(message):
+            self._settle(message, exc_info)
+
+    @contextmanager
+    def _broker_may_be_gone(self, message):
+        """Keeps the service alive when the broker goes away while a message is being settled.
+
+        nameko kills the whole container when a worker's result handling raises, and its
+        own ack only expects py-amqp's ConnectionError, not the socket's: a broker outage at
+        the moment of an ack stopped a service for good (tests/faults/test_broker_outage.py).
+        The message is still the broker's, unacknowledged: it is delivered again once the
+        connection is back, and absorbed if it had been applied.
+        """
+        try:
+            yield
+        except BROKER_GONE as exc:
+            log.warning("%s not settled, the broker connection went away (%s: %s); it will be delivered again",
+                        message.properties.get("message_id"), type(exc).__name__, exc)
+
+    def _settle(self, message, exc_info) -> None:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
+            return
+        message_id = message.properties.get("message_id")
+        if is_outage(exc_info[1]):
+            log.warning("%s not applied, an outage: %s: %s; back to the queue in %.0f s", message_id,
+                        exc_info[0].__name__, str(exc_info[1]).splitlines()[0][:300], OUTAGE_PAUSE)
+            eventlet.sleep(OUTAGE_PAUSE)
+            self.queue_consumer.requeue_message(message)
             return
         attempts = 1 + sum(
             d.get("count", 0)
             for d in (message.headers or {}).get("x-death", [])
             if d.get("queue") == self.queue.name
         )
+        reason = f"{exc_info[0].__name__}: {exc_info[1]}"
         if attempts >= self.max_attempts:
-            self._park(message, message.payload, f"{exc_info[0].__name__}: {exc_info[1]}", attempts)
+            self._park(message, message.payload, reason, attempts)
         else:
-            message.reject(requeue=False)  # dead-letters to the retry queue
+            log.warning("%s failed, attempt %d of %d: %s; retried in %d ms", message_id, attempts,
+                        self.max_attempts, reason, topology.RETRY_DELAY_MS)
+            if message.channel.connection:  # else it is back with the broker already
+                message.reject(requeue=False)  # dead-letters to the retry queue
 
     def _park(self, message, body, reason: str, attempts: int = 1) -> None:
         log.error("parking %s after %d attempt(s): %s", message.properties.get("message_id"), attempts, reason)

@@ -11,8 +11,6 @@ service. Owned by documents; routed as `dossier.*`, which no queue binds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -70,19 +68,3 @@ class Dossier(Aggregate):
         return sha256 in self.documents
 
 
-def document_references(application: Mapping[str, Any], path: str = "") -> list[tuple[str, str]]:
-    """Every (field path, SHA-256) the application names as a document, e.g. ("product.ip_evidence[0]", "ab…")."""
-    found: list[tuple[str, str]] = []
-    for key, value in application.items():
-        here = f"{path}.{key}" if path else key
-        if isinstance(value, Mapping):
-            found.extend(document_references(value, here))
-        elif key == "seal" and isinstance(value, str):
-            found.append((here, value))
-        elif key == "evidence" or key.endswith("_evidence"):
-            found.extend((f"{here}[{i}]", d) for i, d in enumerate(value or []) if isinstance(d, str))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, Mapping):
-                    found.extend(document_references(item, f"{here}[{i}]"))
-    return found

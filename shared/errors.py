@@ -104,3 +104,15 @@ class DeadlinePassed(DomainRuleViolation):
     """A level acts after its deadline."""
 
     code = "deadline_passed"
+
+
+class PayloadTooLarge(PlatformError):
+    """A request body past the route's limit: refused before (or as soon as) it passes it."""
+
+    status = 413
+    code = "payload_too_large"
+
+    def __init__(self, field: str, limit: int):
+        rule = f"the body is larger than the limit of {limit} bytes"
+        super().__init__(rule, {field: [rule]})
+        self.limit = limit

@@ -16,16 +16,17 @@ from typing import Any, Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema
+from marshmallow import EXCLUDE, INCLUDE, Schema, fields, post_dump
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from shared.auth import Caller, caller_from_header
+from shared.auth import ROLES, Caller, caller_from_header
 from shared.config import Settings
-from shared.errors import Forbidden, PlatformError, ValidationFailed
+from shared.errors import Forbidden, PayloadTooLarge, PlatformError, ValidationFailed
+from shared.outages import is_outage
 from shared.validation import flatten_messages, load  # noqa: F401 - the API's loading of bodies
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,91 @@ def json_response(payload: Any, status: int = 200, headers: dict | None = None) 
 
 def error_payload(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": code, "message": message, "fields": fields or {}}
+
+
+class ErrorSchema(Schema):
+    """Every refusal: a code, a message, and each failing field with the rules it breaks."""
+
+    error = fields.String(required=True, metadata={"example": "validation_failed"})
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields", attribute="fields", required=True, keys=fields.String(),
+                          values=fields.List(fields.String()))
+
+
+class OpenSchema(Schema):
+    """A response shape that documents and types the fields it names and passes the others
+    through unchanged (dumping with a plain schema would drop them)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    @post_dump(pass_original=True)
+    def _keep_the_rest(self, data, original, **kwargs):
+        if not isinstance(original, dict):
+            return data
+        return {**{k: v for k, v in original.items() if k not in data}, **data}
+
+
+# Why each refusal happens; which ones a route lists follows from what it takes (see _error_statuses).
+ERROR_RESPONSES = {
+    400: "bad input: `fields` names each failing field (body, path or query) with the rule it breaks",
+    401: "no valid bearer token (missing, expired, wrongly signed, unknown role)",
+    403: "the caller's role, or its organisation, may not do this to this case",
+    404: "no such case, call, draft, document or checkpoint",
+    409: "the case's state, a concurrent change or a used-up quota refuses this step",
+    413: "the body is larger than the limit",
+    415: "the file's bytes (or its name) are not an allowed evidence type",
+    502: "the evidence store refused the request (its credentials or configuration): nothing was recorded",
+    503: "a database or the evidence store cannot be reached: nothing was recorded; retry (Retry-After)",
+}
+
+
+def _read_at_most(stream, limit: int) -> bytes:
+    """The whole body, refused once it passes `limit` bytes.
+
+    eventlet's `wsgi.input` ends where the body ends, chunked or not (werkzeug's
+    `request.stream` would hand a chunked body over as empty: see documents' uploads).
+    """
+    parts, size = [], 0
+    while True:
+        try:
+            chunk = stream.read(min(64 * 1024, limit + 1 - size))
+        except (OSError, ValueError):  # a chunked body whose framing broke off
+            raise ValidationFailed({"_body": ["the body broke off before its end"]}) from None
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge("_body", limit)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and halves of surrogate pairs with no other half
+
+
+def unstorable_text(value: Any, path: str = "") -> dict[str, list[str]]:
+    """Every string (key or value) in `value` that no database could store as text, by its path.
+
+    PostgreSQL text refuses NUL, and UTF-8 cannot encode a lone surrogate (JSON's
+    "\\ud800" parses into one): refused here as bad input rather than failing in the
+    database with a 500, or worse, in a subscriber with a parked event.
+    """
+    rule = "text may not contain NUL (\\u0000) or an unpaired surrogate (\\ud800-\\udfff)"
+    found: dict[str, list[str]] = {}
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            found[path or "_body"] = [rule]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _UNSTORABLE.search(key):
+                found[path or "_body"] = [rule]
+                continue
+            found.update(unstorable_text(item, where))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.update(unstorable_text(item, f"{path}[{index}]"))
+    return found
 
 
 class _JsonWsgiApp(WsgiApp):
@@ -71,10 +157,15 @@ class Api(HttpRequestHandler):
     def __init__(
         self, method: str, url: str, *, roles: tuple[str, ...] = (), public: bool = False,
         body: Schema | None = None, response: Schema | None = None, status: int = 200,
-        summary: str = "", raw_body: bool = False, json_body: bool = False, **kwargs: Any,
+        summary: str = "", raw_body: bool = False, json_body: bool = False,
+        query: dict[str, fields.Field] | None = None, produces: str = "application/json",
+        errors: tuple[int, ...] = (), **kwargs: Any,
     ):
         if not public and not roles:
             raise ValueError(f"{method} {url}: a route names the roles it admits or is public")
+        unknown_roles = set(roles) - set(ROLES)
+        if unknown_roles:
+            raise ValueError(f"{method} {url}: unknown roles {sorted(unknown_roles)}")
         self.roles = tuple(roles)
         self.public = public
         self.body_schema = body
@@ -85,6 +176,12 @@ class Api(HttpRequestHandler):
         # json_body: the body is parsed but validated by the application, because its
         # schema depends on data (a call's form), not on the route.
         self.json_body = json_body or body is not None
+        # query: the route's query parameters, checked before the method runs (400 naming the
+        # parameter) and documented; the method still reads them from request.args.
+        self.query_schema = Schema.from_dict(query, name=f"{_schema_name(url, method)}Query")(unknown=EXCLUDE) \
+            if query else None
+        self.produces = produces
+        self.extra_errors = tuple(errors)
         super().__init__(method, url, **kwargs)
 
     def setup(self) -> None:
@@ -102,16 +199,26 @@ class Api(HttpRequestHandler):
         kwargs = dict(kwargs)
         if not self.public:
             kwargs["caller"] = self.authenticate(request)
+        unstorable = {**unstorable_text(dict(request.path_values)), **unstorable_text(request.args.to_dict())}
+        if unstorable:
+            raise ValidationFailed(unstorable)
+        if self.query_schema is not None:
+            load(self.query_schema, request.args.to_dict(flat=True))
         if self.json_body:
             if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-                raise ValidationFailed({"_body": [f"the JSON body is larger than {MAX_JSON_BYTES} bytes"]})
-            raw = request.get_data(cache=False)
+                raise PayloadTooLarge("_body", MAX_JSON_BYTES)
+            raw = _read_at_most(request.environ["wsgi.input"], MAX_JSON_BYTES)
             try:
                 data = json.loads(raw or b"null")
-            except ValueError:
+            except ValueError:  # not JSON, or not UTF-8
                 raise ValidationFailed({"_body": ["the body must be a JSON document"]}) from None
+            except RecursionError:  # [[[[…]]]] a million deep: refused, not a crash
+                raise ValidationFailed({"_body": ["the JSON document nests too deeply"]}) from None
             if not isinstance(data, dict):
                 raise ValidationFailed({"_body": ["the body must be a JSON object"]})
+            unstorable = unstorable_text(data)
+            if unstorable:
+                raise ValidationFailed(unstorable)
             kwargs["body"] = load(self.body_schema, data) if self.body_schema is not None else data
         return args, kwargs
 
@@ -132,6 +239,13 @@ class Api(HttpRequestHandler):
             return json_response(error_payload(exc.code, exc.message, exc.fields), exc.status)
         if isinstance(exc, HTTPException):
             return json_response(error_payload("http_error", exc.description or str(exc)), exc.code or 500)
+        if is_outage(exc):
+            # A database unreachable (restart, lost connections): not a bug, and not half-done,
+            # since a transaction commits whole or not at all (tests/faults/test_database_outage.py).
+            log.warning("%s %s: a database is unreachable: %s", self.method, self.url, str(exc).splitlines()[0][:300])
+            return json_response(error_payload(
+                "service_unavailable", "a database this service needs is unreachable; the request was not "
+                "completed and nothing of it was half-saved: reload and retry in a moment"), 503, {"Retry-After": "5"})
         log.exception("%s %s failed", self.method, self.url, exc_info=exc)
         return json_response(
             error_payload("internal_error", "the request failed inside the service; it was logged"), 500
@@ -150,33 +264,75 @@ def openapi_path(url: str) -> str:
     return _PARAM.sub(r"{\1}", url)
 
 
+def _schema_name(url: str, method: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", openapi_path(url))
+    return method.split(",")[0].title() + "".join(w.title() for w in words)
+
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _error_statuses(ep: Api, method: str, path_params: list[str]) -> list[int]:
+    """The refusals a route can answer with, from what it takes (see ERROR_RESPONSES)."""
+    takes_input = bool(ep.json_body or ep.raw_body or path_params or ep.query_schema)
+    statuses = set(ep.extra_errors)
+    if takes_input:
+        statuses.add(400)
+    if path_params or (takes_input and not ep.public):  # what it names (in the path or the body) may not exist
+        statuses.add(404)
+    if not ep.public:
+        statuses |= {401, 403}
+    if method.upper() in MUTATING:
+        statuses.add(409)
+    if ep.json_body or ep.raw_body:
+        statuses.add(413)
+    if ep.raw_body:
+        statuses |= {415, 502}
+    if not ep.url.endswith("/openapi.json"):  # every route but the document reads a database
+        statuses.add(503)
+    return sorted(statuses)
+
+
 def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
+    plugin = MarshmallowPlugin()
     spec = APISpec(
         title=f"caseplatform {service_name}",
         version="1.0.0",
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[plugin],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Error", schema=ErrorSchema)
+    error_ref = {"$ref": "#/components/schemas/Error"}
     paths: dict[str, dict] = {}
     for ep in sorted(entrypoints, key=lambda e: (e.url, e.method)):
         path = openapi_path(ep.url)
         for method in ep.method.lower().split(","):
+            success: dict[str, Any] = {"description": "success"}
+            if ep.response_schema is not None:
+                success["content"] = {ep.produces: {"schema": ep.response_schema}}
+            elif ep.produces == "application/json":
+                success["content"] = {ep.produces: {"schema": {}}}  # any JSON; the route names no shape
+            else:
+                success["content"] = {ep.produces: {"schema": {"type": "string", "format": "binary"}}}
             op: dict[str, Any] = {
                 "operationId": f"{service_name}.{ep.method_name}",
                 "summary": ep.summary or ep.method_name.replace("_", " "),
-                "responses": {str(ep.status): {"description": "success"}},
+                "responses": {str(ep.status): success},
             }
             params = _PARAM.findall(ep.url)
-            if params:
-                op["parameters"] = [
-                    {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                    for p in params
-                ]
+            parameters = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+                for p in params
+            ]
+            if ep.query_schema is not None:
+                parameters += plugin.converter.schema2parameters(ep.query_schema, location="query")
+            if parameters:
+                op["parameters"] = parameters
             if ep.body_schema is not None:
                 op["requestBody"] = {
                     "required": True,
-                    "content": {"application/json": {"schema": type(ep.body_schema)}},
+                    "content": {"application/json": {"schema": ep.body_schema}},
                 }
             elif ep.json_body:
                 op["requestBody"] = {
@@ -188,15 +344,14 @@ def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
                     "required": True,
                     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
                 }
-            if ep.response_schema is not None:
-                op["responses"][str(ep.status)]["content"] = {
-                    "application/json": {"schema": type(ep.response_schema)}
-                }
             if not ep.public:
                 op["security"] = [{"bearer": []}]
                 op["x-roles"] = list(ep.roles)
-                op["responses"]["401"] = {"description": "no valid token"}
-                op["responses"]["403"] = {"description": "role or organisation not allowed"}
+            for status in _error_statuses(ep, method, params):
+                op["responses"][str(status)] = {
+                    "description": ERROR_RESPONSES[status],
+                    "content": {"application/json": {"schema": error_ref}},
+                }
             paths.setdefault(path, {})[method] = op
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
@@ -222,7 +377,8 @@ class OpenApi(DependencyProvider):
 def openapi_route(prefix: str):
     """The `GET <prefix>/openapi.json` method every service class carries."""
 
-    @api("GET", f"{prefix}/openapi.json", public=True, summary="this service's OpenAPI document")
+    @api("GET", f"{prefix}/openapi.json", public=True, response=OpenSchema(),
+         summary="this service's OpenAPI document")
     def openapi(self, request):
         return self.openapi_document()
 

@@ -23,6 +23,7 @@ from shared.call import CALL_OWNER, Call, call_stream_id
 from shared.case import OWNERS, Case
 from shared.dossier import DOSSIER_OWNER, Dossier, dossier_id
 from shared.panel import PANEL_OWNER, Panel, panel_id
+from shared.publication_list import LIST_OWNER, PublicList, list_stream_id
 from shared.config import eventsourcing_env, sqlalchemy_url
 from shared.errors import ConcurrentUpdate, EventNotOwned, NotFound
 
@@ -193,6 +194,8 @@ class CaseLedger(Application[UUID]):
             return self.owner == PANEL_OWNER
         if isinstance(aggregate, Dossier):
             return self.owner == DOSSIER_OWNER
+        if isinstance(aggregate, PublicList):
+            return self.owner == LIST_OWNER
         return False
 
     def get_call(self, call_id: str) -> Call:
@@ -212,6 +215,10 @@ class CaseLedger(Application[UUID]):
     def find_panel(self, call_id: str, direction: str) -> Panel | None:
         """The expert panel of a call's direction, or None if the ministry has formed none."""
         return self._find(panel_id(call_id, direction), Panel)
+
+    def find_public_list(self, list_id: str) -> PublicList | None:
+        """The public list `<call id>:<kind>`, or None if it was never put up."""
+        return self._find(list_stream_id(list_id), PublicList)
 
     def event_types_since(self, aggregate_id: UUID, version: int) -> list[str]:
         """The types of the events stored for the aggregate after `version`."""

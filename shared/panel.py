@@ -9,8 +9,8 @@ declared a relation to one of them. An assigned expert declares no conflict
 before seeing the case (or declares one and is recused). Scores themselves go
 on the case stream (`Case.ExpertReviewed`), with the expert and the criterion.
 
-Owned by review; routed as `panel.*` (no queue binds it: review reads it from
-the ledger where it decides).
+Owned by review; routed as `panel.*`. Review decides on the panel as the ledger
+holds it, and also projects its events (each expert's list of assigned cases).
 """
 
 from __future__ import annotations
@@ -58,6 +58,22 @@ def _check_experts(experts: list[dict]) -> dict[str, dict]:
                   "relations": list(e.get("relations", []))}
         for e in experts
     }
+
+
+def case_parties(applicant: dict, application: dict | None) -> list[dict]:
+    """Every unit of an application, once each: the applicant (the lead, for a consortium) and the
+    consortium members, as {"credit_code", "name", "role"}. What conflicts of interest are checked
+    against, and what an assigned expert is shown before declaring."""
+    found = {applicant["credit_code"]: {"credit_code": applicant["credit_code"], "name": applicant.get("name", ""),
+                                        "role": "applicant"}}
+    application = application or {}
+    lead = application.get("lead") or {}
+    units = ([(lead, "lead unit")] if lead.get("credit_code") else []) + [
+        (m, "consortium member") for m in application.get("members") or [] if m.get("credit_code")]
+    for unit, role in units:
+        found.setdefault(unit["credit_code"], {"credit_code": unit["credit_code"], "name": unit.get("name", ""),
+                                               "role": role})
+    return list(found.values())
 
 
 def conflict_of_interest(expert: dict, units: dict[str, str]) -> str | None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import ensure_sqlite_parent, sqlalchemy_url
+from shared.pools import engine_options
 
 
 def processed_events_table(metadata: sa.MetaData) -> sa.Table:
@@ -28,7 +29,8 @@ def processed_events_table(metadata: sa.MetaData) -> sa.Table:
 
 
 class ReadModelStore:
-    def __init__(self, url: str, metadata: sa.MetaData):
+    def __init__(self, url: str, metadata: sa.MetaData, *, pool_size: int = 1, max_overflow: int = 4,
+                 application_name: str | None = None):
         self.metadata = metadata
         if "processed_events" not in metadata.tables:
             processed_events_table(metadata)
@@ -38,7 +40,9 @@ class ReadModelStore:
             ensure_sqlite_parent(url)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=2, max_overflow=8)
+            # A consumer's workers and the HTTP requests share the pool; past its maximum they
+            # wait their turn (each holds a connection for one short transaction).
+            kwargs.update(engine_options(url, name=application_name, size=pool_size, max_overflow=max_overflow))
         self.engine = sa.create_engine(sqlalchemy_url(url), **kwargs)
         metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

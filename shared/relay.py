@@ -23,6 +23,7 @@ from shared import topology
 from shared.config import sqlalchemy_url
 from shared.contracts import message_id, routing_key
 from shared.ledger import CaseLedger, schema_lock, to_recorded
+from shared.pools import engine_options
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,12 @@ class PostgresLeadership(Leadership):
             return True
         self.release()
         conn = self.engine.connect()
-        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
-        conn.commit()
+        try:
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+            conn.commit()
+        except BaseException:
+            conn.close()  # back to the pool now: a database outage must not use the pool up
+            raise
         if got:
             self.conn = conn
             return True
@@ -112,9 +117,12 @@ class PostgresLeadership(Leadership):
             self.conn.execute(sa.text("SELECT 1"))
             self.conn.commit()
             return True
-        except sa.exc.DBAPIError:
-            # The session is gone, and the lock with it: another relay may lead now.
-            self.release()
+        except sa.exc.SQLAlchemyError:
+            # The session is gone, and the lock with it: another relay may lead now. Any
+            # SQLAlchemy error, not only the driver's: a connection that failed inside its
+            # transaction refuses everything after with PendingRollbackError, and a relay that
+            # kept it would never lead again (tests/faults/test_relay_leadership.py).
+            self._drop()
             return False
 
     def release(self) -> None:
@@ -122,10 +130,17 @@ class PostgresLeadership(Leadership):
             try:
                 self.conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
                 self.conn.commit()
-                self.conn.close()
-            except sa.exc.DBAPIError:
-                pass
-            self.conn = None
+            except sa.exc.SQLAlchemyError:
+                pass  # a broken session: closing it below ends it, and its lock with it
+            self._drop()
+
+    def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        try:
+            conn.invalidate()  # closed, not returned to the pool: the server ends the session
+            conn.close()
+        except sa.exc.SQLAlchemyError:
+            pass
 
 
 class FileLeadership(Leadership):
@@ -172,10 +187,12 @@ def leadership_for(ledger_url: str, engine: sa.Engine) -> Leadership:
 class Relay:
     def __init__(
         self, ledger: CaseLedger, ledger_url: str, amqp_uri: str, exchange: str,
-        batch_size: int = 500,
+        batch_size: int = 500, application_name: str | None = None,
     ):
         self.ledger = ledger
-        pool = {} if ledger_url.startswith("sqlite") else {"pool_size": 1, "max_overflow": 2}
+        # The leader holds one connection for its lock and borrows one more for its position;
+        # a standby only tries the lock now and then.
+        pool = engine_options(ledger_url, name=application_name, size=1, max_overflow=1)
         self.engine = sa.create_engine(sqlalchemy_url(ledger_url), pool_pre_ping=True, **pool)
         self.positions = PositionStore(self.engine, ledger_url)
         self.leadership = leadership_for(ledger_url, self.engine)

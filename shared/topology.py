@@ -22,6 +22,8 @@ RETRY_DELAY_MS = 1000
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     **{service: ("case.#",) for service in SERVICES},
     "intake": ("case.#", "call.#"),
+    "review": ("case.#", "panel.#"),  # the panels' assignments: each expert's list of cases
+    "publication": ("case.#", "publiclist.#"),  # its public lists are streams of their own
 }
 
 

@@ -24,6 +24,7 @@ from shared.views import case_view
 from . import readmodels as rm
 
 CHINA = ZoneInfo("Asia/Shanghai")
+MAX_NUMBER = 2**31 - 1  # versions and checkpoint numbers are PostgreSQL integers
 
 
 # -- replay, usable without nameko (the CLI calls these too) --------------------------------
@@ -50,6 +51,8 @@ def parse_version(text: str | None, field: str) -> int | None:
         raise ValidationFailed({field: ["a version number (1, 2, ...)"]}) from None
     if value < 1:
         raise ValidationFailed({field: ["versions start at 1"]})
+    if value > MAX_NUMBER:  # past what the ledger's integer columns hold: no such version, and no SQL error
+        raise ValidationFailed({field: [f"at most {MAX_NUMBER}"]})
     return value
 
 

@@ -15,13 +15,14 @@ import sqlalchemy as sa
 from shared.access import require_case
 from shared.auth import Caller
 from shared.case import Case
+from shared.decisions import decide_together
 from shared.errors import Conflict, DomainRuleViolation, NotFound
 from shared.ledger import CaseLedger
 from shared.objectstore import EvidenceStore, StoredObject, TooLarge, spool_stream
 from shared.readmodel import ReadModelStore
 
 from . import readmodels as rm
-from .evidence_types import sniff
+from .evidence_types import check_name, check_name_before_reading, sniff
 from .integrity import Progress, audit_evidence
 
 UPLOADERS = ("applicant", "city", "province", "ministry", "evaluator")
@@ -33,13 +34,25 @@ _STEP = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+MAX_FILENAME = 255
+
+
 def clean_filename(name: str) -> str:
-    """The uploader's file name, kept as metadata only: no path, no control characters."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    if not name or name in (".", ".."):
+    """The uploader's file name, kept as metadata only (files are stored under their SHA-256).
+
+    A name that looks like a path is refused rather than cut down to its last part: the
+    uploader learns that the name it gave is not the one that would be recorded.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    if not name.strip():
         raise DomainRuleViolation("filename", "a file name is required (it is kept as metadata only)")
-    return name[:255]
+    if "/" in name or "\\" in name or name.strip() in (".", ".."):
+        raise DomainRuleViolation("filename", "a file name, not a path: no '/', no '\\', not '.' or '..'")
+    if any(unicodedata.category(ch)[0] == "C" for ch in name):
+        raise DomainRuleViolation("filename", "a file name has no control characters (NUL, line breaks, tabs)")
+    if len(name) > MAX_FILENAME:
+        raise DomainRuleViolation("filename", f"a file name has at most {MAX_FILENAME} characters")
+    return name.strip()
 
 
 class Documents:
@@ -53,12 +66,20 @@ class Documents:
                declared_length: int | None) -> tuple[Case, dict]:
         case = require_case(caller, self.ledger.get_case(case_id), *UPLOADERS)
         step, filename = _check_step(step), clean_filename(filename)
-        stored, content_type = self.store_upload(stream, declared_length)
-        case.attach_evidence(
-            actor=caller.as_actor(), sha256=stored.sha256, size=stored.size,
-            content_type=content_type, filename=filename, step=step,
-        )
-        self.ledger.save_case(case)
+        stored, content_type = self.store_upload(stream, declared_length, filename)
+
+        def attempt() -> tuple[Case, list]:
+            # A document attached commutes with any other event of the case: when another
+            # command appended first, reload and attach again rather than refuse the upload
+            # (tests/faults/test_concurrent_writers.py). The bytes are stored once, before.
+            case = require_case(caller, self.ledger.get_case(case_id), *UPLOADERS)
+            case.attach_evidence(
+                actor=caller.as_actor(), sha256=stored.sha256, size=stored.size,
+                content_type=content_type, filename=filename, step=step,
+            )
+            return case, []
+
+        case = decide_together(self.ledger, attempt, retry_alone=True)
         return case, _filed(case, stored, content_type, filename, step)
 
     def supersede(self, caller: Caller, case_id: str, supersedes: str, stream, *, filename: str, step: str,
@@ -68,7 +89,7 @@ class Documents:
         # Everything that can be refused without the body is refused before reading it.
         self._require_current(case, supersedes)
         step, filename, reason = _check_step(step), clean_filename(filename), _check_reason(reason)
-        stored, content_type = self.store_upload(stream, declared_length)
+        stored, content_type = self.store_upload(stream, declared_length, filename)
         if stored.sha256 == supersedes:
             raise DomainRuleViolation("file", "the correction has the same bytes as the document it supersedes")
         case.supersede_evidence(
@@ -91,11 +112,14 @@ class Documents:
                            {"sha256": [f"already superseded by {replaced_by}"]})
         raise NotFound(f"case {case.id} has no evidence {sha256}", {"sha256": ["not evidence of this case"]})
 
-    def store_upload(self, stream, declared_length: int | None) -> tuple[StoredObject, str]:
+    def store_upload(self, stream, declared_length: int | None, filename: str) -> tuple[StoredObject, str]:
+        """Stores the body once every rule passed: nothing refused reaches the store."""
+        check_name_before_reading(filename)
         if declared_length is not None and declared_length > self.max_bytes:
             raise TooLarge(self.max_bytes)  # refused before the body is read
         with spool_stream(stream, max_bytes=self.max_bytes, expected_size=declared_length) as spooled:
             content_type = sniff(spooled.head)
+            check_name(filename, content_type)
             return self.evidence.put_spooled(spooled, content_type=content_type), content_type
 
     def list_for_case(self, caller: Caller, case_id: str) -> list[dict]:

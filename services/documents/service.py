@@ -11,6 +11,10 @@ from shared.service_base import CaseService
 
 from . import readmodels, uploads
 from .application import AUDITORS, READERS, UPLOADERS, Documents
+from .schemas import (
+    DEPOSIT_QUERY, DOCUMENT_ROW, FILED, FILED_CORRECTION, INTEGRITY_REPORT, SUPERSEDE_QUERY, UPLOAD_QUERY,
+    DepositSchema, DownloadSchema,
+)
 
 
 def upload_stream(request):
@@ -53,6 +57,7 @@ class DocumentsService(CaseService):
         return Documents(self.ledger, self.store, self.evidence, settings.max_upload_bytes)
 
     @api("POST", "/documents/cases/<case_id>/evidence", roles=UPLOADERS, raw_body=True, status=201,
+         query=UPLOAD_QUERY, response=FILED,
          summary="stream a file (?filename=&step=) and attach it to the case")
     def attach(self, request, caller, case_id):
         _, attached = self.app.attach(
@@ -62,7 +67,8 @@ class DocumentsService(CaseService):
         return attached
 
     @api("POST", "/documents/cases/<case_id>/evidence/<sha256>/supersede", roles=UPLOADERS, raw_body=True,
-         status=201, summary="stream a correction (?filename=&step=&reason=) that supersedes this evidence")
+         status=201, query=SUPERSEDE_QUERY, response=FILED_CORRECTION,
+         summary="stream a correction (?filename=&step=&reason=) that supersedes this evidence")
     def supersede(self, request, caller, case_id, sha256):
         _, filed = self.app.supersede(
             caller, case_id, sha256, upload_stream(request), filename=request.args.get("filename", ""),
@@ -71,27 +77,30 @@ class DocumentsService(CaseService):
         )
         return filed
 
-    @api("GET", "/documents/cases/<case_id>/evidence", roles=READERS)
+    @api("GET", "/documents/cases/<case_id>/evidence", roles=READERS, response=DOCUMENT_ROW(many=True),
+         summary="every document filed on the case, in filing order, each current or superseded")
     def list_for_case(self, request, caller, case_id):
         return self.app.list_for_case(caller, case_id)
 
-    @api("GET", "/documents/cases/<case_id>/evidence/<sha256>", roles=READERS,
+    @api("GET", "/documents/cases/<case_id>/evidence/<sha256>", roles=READERS, response=DownloadSchema(),
          summary="a short-lived presigned download URL")
     def download_url(self, request, caller, case_id, sha256):
         return self.app.download_url(caller, case_id, sha256)
 
-    @api("GET", "/documents/integrity", roles=AUDITORS,
+    @api("GET", "/documents/integrity", roles=AUDITORS, response=INTEGRITY_REPORT, errors=(502,),
          summary="re-hash every stored file the ledger names; report the missing and the altered")
     def integrity(self, request, caller):
         return self.app.integrity(caller)
 
     @api("POST", "/documents/uploads", roles=("applicant",), raw_body=True, status=201,
+         query=DEPOSIT_QUERY, response=DepositSchema(),
          summary="stream a file (?filename=) into my unit's documents, to name it in an application by its SHA-256")
     def deposit(self, request, caller):
         return uploads.deposit(self.app, caller, upload_stream(request), filename=request.args.get("filename", ""),
                                declared_length=request.content_length)
 
-    @api("GET", "/documents/uploads", roles=("applicant",), summary="the documents my unit has uploaded")
+    @api("GET", "/documents/uploads", roles=("applicant",), response=DepositSchema(many=True),
+         summary="the documents my unit has uploaded")
     def deposits(self, request, caller):
         return uploads.deposits(self.app, caller)
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from shared.auth import Caller
 from shared.case import Case
 from shared.decisions import decide_together
-from shared.dossier import Dossier, document_references
+from shared.dossier import Dossier
+from shared.named_documents import document_references
 
 from .application import Documents, clean_filename, superseded_in
 
@@ -24,7 +25,7 @@ APPLICATION_STEP = "application"
 def deposit(app: Documents, caller: Caller, stream, *, filename: str, declared_length: int | None) -> dict:
     caller.require("applicant")
     filename = clean_filename(filename)
-    stored, content_type = app.store_upload(stream, declared_length)
+    stored, content_type = app.store_upload(stream, declared_length, filename)
 
     def attempt() -> tuple[Dossier | None, list]:
         dossier = app.ledger.find_dossier(caller.org) or Dossier.open(actor=caller.as_actor(), credit_code=caller.org)

@@ -17,7 +17,7 @@ from shared.access import require_case
 from shared.auth import Caller
 from shared.call import Call
 from shared.commands import change_case
-from shared.dossier import document_references
+from shared.named_documents import document_references
 from shared.case import Case, Program
 from shared.errors import Conflict, ConcurrentUpdate, DomainRuleViolation, NotFound, ValidationFailed
 from shared.validation import load

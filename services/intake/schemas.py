@@ -7,6 +7,8 @@ by the application layer rather than by the route.
 
 from marshmallow import Schema, fields, validate
 
+from shared.http import OpenSchema
+
 
 class ResubmitSchema(Schema):
     application = fields.Dict(required=True)
@@ -27,14 +29,49 @@ class DraftUpdateSchema(Schema):
 
 
 class CaseRowSchema(Schema):
-    case_id = fields.String()
-    call_id = fields.String()
-    program = fields.String()
-    direction = fields.String()
-    title = fields.String()
-    applicant = fields.String()
-    applicant_name = fields.String()
-    province = fields.String()
-    state = fields.String()
-    version = fields.Integer()
-    updated_at = fields.String()
+    case_id = fields.String(required=True)
+    call_id = fields.String(required=True)
+    program = fields.String(required=True)
+    direction = fields.String(required=True)
+    title = fields.String(required=True)
+    applicant = fields.String(required=True)
+    applicant_name = fields.String(required=True)
+    province = fields.String(required=True)
+    state = fields.String(required=True)
+    version = fields.Integer(required=True)
+    updated_at = fields.String(required=True)
+
+
+CALL_QUERY = {"version": fields.Integer(strict=False, validate=validate.Range(min=1), metadata={
+    "description": "an earlier version of the call (default: the latest)"})}
+
+
+class CallVersionSchema(Schema):
+    call_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class CallSchema(OpenSchema):
+    """A call definition (shared.call_definition.CallDefinitionSchema), as stored."""
+
+    call_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    program = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+class CountsSchema(Schema):
+    call_id = fields.String(required=True)
+    by_direction = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
+    by_province = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
+    by_state = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())
+
+
+class DraftSavedSchema(Schema):
+    draft_id = fields.String(required=True)
+    call_id = fields.String(required=True)
+    updated_at = fields.String(required=True)
+
+
+class DraftViewSchema(DraftSavedSchema):
+    form = fields.Dict(required=True)

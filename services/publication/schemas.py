@@ -1,10 +1,38 @@
-"""Request and response shapes of the publication service."""
+"""Request and response shapes of the publication service.
+
+The response schemas of the public routes are also the last whitelist at the HTTP
+boundary: marshmallow dumps only the fields declared here, so a field that is not a
+public one cannot leave the service even if a query selected it by mistake.
+"""
 
 from marshmallow import Schema, fields, validate
+
+CASE_ID = validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                          error="a case id (UUID, lower-case hex)")
+SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a SHA-256 digest (64 lower-case hex characters)")
+
+
+# -- requests --------------------------------------------------------------------------
+
+
+class NoticeSchema(Schema):
+    """The cases the ministry puts up for public notice, in the list's order."""
+
+    case_ids = fields.List(fields.String(validate=CASE_ID), required=True,
+                           validate=validate.Length(min=1, max=2000))
+
+
+class PublishSchema(Schema):
+    """Without a notice: the cases on the list, in order. After a notice: optional, and then
+    exactly the entries that remain (a confirmation of what is published)."""
+
+    case_ids = fields.List(fields.String(validate=CASE_ID), load_default=None,
+                           validate=validate.Length(min=1, max=2000))
 
 
 class ObjectionSchema(Schema):
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    evidence = fields.List(fields.String(validate=SHA256), load_default=list, validate=validate.Length(max=20))
 
 
 class ResolutionSchema(Schema):
@@ -12,28 +40,99 @@ class ResolutionSchema(Schema):
     resolution = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
-class PublishSchema(Schema):
-    pass
+# -- responses: what the public may read ------------------------------------------------------
 
 
 class PublicEntrySchema(Schema):
-    """What the public may read of a published case: no contacts, no application form."""
+    """One entry of a list: `shared.publication_list.public_fields`, nothing else."""
 
+    position = fields.Integer()
     case_id = fields.String()
-    list_id = fields.String()
-    call_id = fields.String()
-    program = fields.String()
+    # 标志性产品
+    product = fields.String()
+    unit = fields.String()
+    domain = fields.String()
+    type = fields.String()
+    # 揭榜挂帅
     direction = fields.String()
-    title = fields.String()
-    applicant_name = fields.String()
+    direction_name = fields.String()
+    task = fields.String()
+    lead_unit = fields.String()
+    members = fields.List(fields.String())
+    # both
     province = fields.String()
-    published_at = fields.String()
+    province_name = fields.String()
 
 
-class NoticeEntrySchema(Schema):
-    case_id = fields.String()
+class NoticePeriodSchema(Schema):
+    starts_on = fields.String()
+    ends_on = fields.String()
+    working_days = fields.Integer()
+    closed_on = fields.String(allow_none=True)
+
+
+class ListDocumentSchema(Schema):
+    list_id = fields.String()
+    kind = fields.String()
     call_id = fields.String()
+    year = fields.Integer()
     title = fields.String()
-    applicant_name = fields.String()
-    notice_starts_on = fields.String()
-    notice_ends_on = fields.String()
+    status = fields.String()
+    notice = fields.Nested(NoticePeriodSchema, allow_none=True)
+    published_at = fields.String(allow_none=True)
+    entries = fields.List(fields.Nested(PublicEntrySchema))
+
+
+class ListSummarySchema(Schema):
+    list_id = fields.String()
+    kind = fields.String()
+    call_id = fields.String()
+    year = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    notice = fields.Nested(NoticePeriodSchema, allow_none=True)
+    published_at = fields.String(allow_none=True)
+    entry_count = fields.Integer()
+    href = fields.String()
+
+
+class ProductSchema(Schema):
+    """A product of the library (标志性产品库): its public fields and where it was published."""
+
+    case_id = fields.String()
+    product = fields.String()
+    unit = fields.String()
+    domain = fields.String()
+    type = fields.String()
+    province = fields.String()
+    province_name = fields.String()
+    year = fields.Integer()
+    list_id = fields.String()
+    position = fields.Integer()
+    published_at = fields.String()
+    href = fields.String()
+
+
+class ProductPageSchema(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    items = fields.List(fields.Nested(ProductSchema))
+
+
+# -- responses: the ministry and objectors ------------------------------------------------------
+
+
+class ObjectionViewSchema(Schema):
+    objection_id = fields.String()
+    list_id = fields.String(allow_none=True)
+    case_id = fields.String()
+    raised_by = fields.String()
+    raised_by_org = fields.String()
+    raised_by_role = fields.String()
+    reasons = fields.String()
+    evidence = fields.List(fields.String())
+    raised_at = fields.String()
+    status = fields.String()
+    resolution = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True)

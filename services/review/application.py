@@ -9,6 +9,7 @@ Calls are read from the ledger at the moment of the decision.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,11 +20,12 @@ from shared.allocation import Allocation
 from shared.auth import Caller
 from shared.case import Case, Program, State
 from shared.commands import change_case
-from shared.decisions import decide_together
+from shared.decisions import SCORES_COMMUTE, decide_together
 from shared.errors import ConcurrentUpdate, DomainRuleViolation, Forbidden, IllegalTransition, NotFound
 from shared.ledger import CaseLedger
-from shared.panel import Panel
+from shared.panel import Panel, case_parties
 from shared.readmodel import ReadModelStore
+from shared.views import case_view
 
 from . import readmodels as rm
 from .ranking import rank
@@ -57,15 +59,7 @@ def _jsonable_task_book(book: dict) -> dict:
 
 def case_units(case: Case) -> dict[str, str]:
     """Credit code -> role of every unit of the application: the applicant (lead) and consortium members."""
-    units = {case.applicant["credit_code"]: "applicant"}
-    app = case.application or {}
-    lead = (app.get("lead") or {}).get("credit_code")
-    if lead:
-        units.setdefault(lead, "lead unit")
-    for member in app.get("members") or []:
-        if member.get("credit_code"):
-            units.setdefault(member["credit_code"], "consortium member")
-    return units
+    return {u["credit_code"]: u["role"] for u in case_parties(case.applicant, case.application)}
 
 
 def panel_view(panel: Panel) -> dict:
@@ -76,10 +70,29 @@ def panel_view(panel: Panel) -> dict:
     }
 
 
-def _limit(call: dict, kind: str) -> int | None:
-    section = call.get("open_competition") or {}
-    limit = section.get("shortlist_limit" if kind == SHORTLIST else "success_limit")
-    return limit["per_direction_max"] if limit else None
+WHOLE_CALL = "*"  # the scope of a limit on a whole list rather than per direction or domain
+
+
+def places_of(call: dict, kind: str, case: Case) -> tuple[int, str] | None:
+    """(capacity, scope) of the limited places a decision of `kind` takes for `case`, or None if unlimited.
+
+    揭榜挂帅: the call's shortlist or success limit per direction (220号: 5 each).
+    标志性产品: no shortlist; the success limit is whatever the ministry set in the call
+    (382号 sets none), on the whole list or per domain.
+    """
+    if case.program == Program.OPEN_COMPETITION:
+        limit = (call.get("open_competition") or {}).get("shortlist_limit" if kind == SHORTLIST else "success_limit")
+        return (limit["per_direction_max"], case.direction) if limit else None
+    limit = (call.get("signature_product") or {}).get("success_limit") if kind == SUCCESS else None
+    if not limit:
+        return None
+    return limit["max"], case.direction if limit["per"] == "domain" else WHOLE_CALL
+
+
+def review_view(case: Case) -> dict:
+    """A case as the ministry, a commissioned evaluator or a cleared expert sees it on review's desk."""
+    return {**case_view(case), "task_book": case.task_book, "amendments": list(case.amendments),
+            "completion_declared": case.completion_declared, "expert_reviews": case.expert_reviews}
 
 
 class Review:
@@ -97,6 +110,27 @@ class Review:
             query = query.where(rm.review_cases.c.evaluator == caller.org)
         with self.store.session() as session:
             return [dict(r._mapping) for r in session.execute(query.order_by(rm.review_cases.c.updated_at))]
+
+    def assignments(self, caller: Caller) -> list[dict]:
+        """The cases assigned to the calling expert, with what it needs to declare on each.
+
+        Before declaring, an expert is shown the case's title, call and direction and
+        its units (to see a conflict of interest), never the application, the
+        authorities' opinions, the scores or the evidence: those come with the case
+        itself, once it has declared no conflict.
+        """
+        caller.require("expert")
+        a, c, u = rm.expert_assignments, rm.review_cases, rm.case_units
+        query = (sa.select(a.c.case_id, a.c.status, a.c.assigned_at, c.c.call_id, c.c.direction, c.c.program,
+                           c.c.title, c.c.state, u.c.units, rm.expert_scores.c.recorded_at.label("scored_at"))
+                 .join(c, c.c.case_id == a.c.case_id).join(u, u.c.case_id == a.c.case_id)
+                 .outerjoin(rm.expert_scores, sa.and_(rm.expert_scores.c.case_id == a.c.case_id,
+                                                      rm.expert_scores.c.expert == a.c.expert))
+                 .where(a.c.expert == caller.sub).order_by(a.c.assigned_at, a.c.case_id))
+        with self.store.session() as session:
+            rows = [dict(r._mapping) for r in session.execute(query)]
+        return [{**{k: v for k, v in r.items() if k != "scored_at"}, "units": json.loads(r["units"]),
+                 "scored": r["scored_at"] is not None} for r in rows]
 
     def get(self, caller: Caller, case_id: str) -> Case:
         caller.require("ministry", "evaluator", "expert")
@@ -141,7 +175,9 @@ class Review:
     def declare(self, caller: Caller, case_id: str, conflict: bool, relation: str) -> dict:
         caller.require("expert")
         case = self.ledger.get_case(case_id)
-        panel = self._panel(case.call_id, case.direction)
+        panel = self.ledger.find_panel(case.call_id, case.direction)
+        if panel is None or panel.status(str(case.id), caller.sub) is None:  # access, as for every case route
+            raise Forbidden(f"expert {caller.sub} is not assigned to case {case.id}")
         panel.declare(actor=caller.as_actor(), case_id=str(case.id), expert=caller.sub, conflict=conflict,
                       relation=relation)
         self.ledger.save_together(panel)
@@ -150,17 +186,16 @@ class Review:
     # -- scores -------------------------------------------------------------------
 
     def score(self, caller: Caller, case_id: str, scores: dict, comment: str) -> dict:
+        """Records the expert's scores; another expert's score saved at the same instant is no conflict."""
         caller.require("expert")
 
-        def command(case: Case) -> None:
-            panel = self._panel(case.call_id, case.direction)
-            checked = panel.check_scores(scores)
+        def attempt() -> tuple[Case, list]:
+            case = self._as_expert(caller, self.ledger.get_case(case_id))
+            checked = self._panel(case.call_id, case.direction).check_scores(scores)
             case.record_expert_review(actor=caller.as_actor(), expert=caller.sub, scores=checked, comment=comment)
+            return case, []
 
-        case = self.ledger.get_case(case_id)
-        self._as_expert(caller, case)
-        command(case)
-        self.ledger.save_case(case)
+        decide_together(self.ledger, attempt, commuting=SCORES_COMMUTE)
         return self.scores(caller, case_id)
 
     def scores(self, caller: Caller, case_id: str) -> dict:
@@ -223,13 +258,14 @@ class Review:
         def attempt():
             case = require_case(caller, self.ledger.get_case(case_id), "ministry")
             command(case)
-            if not take or case.program != Program.OPEN_COMPETITION:
+            if not take:
                 return case, []
-            capacity = _limit(self.ledger.get_call(case.call_id).current, kind)
-            if capacity is None:
+            limited = places_of(self.ledger.get_call(case.call_id).current, kind, case)
+            if limited is None:
                 return case, []
-            places = self.ledger.find_allocation(case.call_id, kind, case.direction) or Allocation.open(
-                actor=caller.as_actor(), call_id=case.call_id, kind=kind, scope=case.direction)
+            capacity, scope = limited
+            places = self.ledger.find_allocation(case.call_id, kind, scope) or Allocation.open(
+                actor=caller.as_actor(), call_id=case.call_id, kind=kind, scope=scope)
             places.take(actor=caller.as_actor(), case_id=str(case.id), capacity=capacity)
             return case, [places]
 
@@ -248,9 +284,12 @@ class Review:
             task_book=book, signatories=book["signatories"]))
 
     def report_milestone(self, caller: Caller, case_id: str, milestone_id: str, body: dict) -> Case:
-        return change_case(self.ledger, caller, case_id, ("applicant",), lambda case: case.report_milestone(
-            actor=caller.as_actor(), milestone_id=milestone_id, summary=body["summary"],
-            evidence=body["evidence"]))
+        def command(case: Case) -> None:
+            self._require_documents(caller, case, "evidence", body["evidence"])
+            case.report_milestone(actor=caller.as_actor(), milestone_id=milestone_id, summary=body["summary"],
+                                  evidence=body["evidence"])
+
+        return change_case(self.ledger, caller, case_id, ("applicant",), command)
 
     def decide_report(self, caller: Caller, case_id: str, milestone_id: str, body: dict) -> Case:
         def command(case: Case) -> None:
@@ -263,12 +302,19 @@ class Review:
         return change_case(self.ledger, caller, case_id, ("ministry",), command)
 
     def record_work_plan(self, caller: Caller, case_id: str, body: dict) -> Case:
-        return change_case(self.ledger, caller, case_id, ("province",), lambda case: case.record_work_plan(
-            actor=caller.as_actor(), year=body["year"], plan=body["plan"], evidence=body["evidence"]))
+        def command(case: Case) -> None:
+            self._require_documents(caller, case, "evidence", body["evidence"])
+            case.record_work_plan(actor=caller.as_actor(), year=body["year"], plan=body["plan"],
+                                  evidence=body["evidence"])
+
+        return change_case(self.ledger, caller, case_id, ("province",), command)
 
     def declare_completion(self, caller: Caller, case_id: str, body: dict) -> Case:
-        return change_case(self.ledger, caller, case_id, ("applicant",), lambda case: case.declare_completion(
-            actor=caller.as_actor(), summary=body["summary"], evidence=body["evidence"]))
+        def command(case: Case) -> None:
+            self._require_documents(caller, case, "evidence", body["evidence"])
+            case.declare_completion(actor=caller.as_actor(), summary=body["summary"], evidence=body["evidence"])
+
+        return change_case(self.ledger, caller, case_id, ("applicant",), command)
 
     def mark_overdue(self, now: datetime) -> list[tuple[str, str]]:
         """Every milestone due before today (China) with no report, or only one sent back, becomes overdue once.
@@ -328,8 +374,13 @@ class Review:
             actor=caller.as_actor(), evaluator=evaluator))
 
     def record_evaluation(self, caller: Caller, case_id: str, body: dict) -> Case:
-        return change_case(self.ledger, caller, case_id, ("evaluator",), lambda case: case.record_evaluation(
-            actor=caller.as_actor(), score=body["score"], conclusion=body["conclusion"], report=body["report"]))
+        """The commissioned institution's assessment of every target, score, conclusion and report."""
+        def command(case: Case) -> None:
+            self._require_documents(caller, case, "report", body["report"])
+            case.record_evaluation(actor=caller.as_actor(), score=body["score"], conclusion=body["conclusion"],
+                                   report=body["report"], assessment=body["assessment"])
+
+        return change_case(self.ledger, caller, case_id, ("evaluator",), command)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -349,6 +400,20 @@ class Review:
                    "recused": "declared a conflict of interest"}.get(status, "may not see it")
             raise Forbidden(f"expert {caller.sub} {why}: case {case.id}")
         return case
+
+    def _require_documents(self, caller: Caller, case: Case, field: str, digests: list[str]) -> None:
+        """Every document named is held: attached to the case, or deposited by the caller's organisation.
+
+        Checked on the ledger at the moment of the decision, as intake checks an
+        application's evidence: a digest nobody uploaded is refused, naming it.
+        """
+        unattached = [d for d in digests if d not in case.evidence]
+        dossier = self.ledger.find_dossier(caller.org) if unattached else None
+        missing = [d for d in unattached if not (dossier and dossier.holds(d))]
+        if missing:
+            raise DomainRuleViolation(field, (
+                f"{', '.join(missing)}: not attached to case {case.id} nor deposited by {caller.org}; upload "
+                "it first (POST /documents/cases/<case>/evidence or /documents/uploads)"))
 
     @staticmethod
     def _due_on(case: Case, milestone_id: str) -> date | None:

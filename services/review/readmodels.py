@@ -1,10 +1,12 @@
-"""Review's own tables: the cases with the ministry, who evaluates them, experts' scores, milestones."""
+"""Review's own tables: the cases with the ministry, who evaluates them, experts' scores, milestones,
+the units of each case and the experts' assignments (from the panels' streams)."""
 
 import json
 
 import sqlalchemy as sa
 
-from shared.projection import case_summary_table, project_case_summary
+from shared.panel import case_parties
+from shared.projection import case_summary_table, in_sequence, project_case_summary
 
 metadata = sa.MetaData()
 
@@ -37,6 +39,36 @@ milestones = sa.Table(
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
 
+# The units of each case (applicant or lead, consortium members): what an assigned expert
+# is shown to declare on, before it may see the case.
+case_units = sa.Table(
+    "case_units", metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("units", sa.Text, nullable=False),  # JSON [{"credit_code", "name", "role"}]
+)
+
+# Panels as far as this read model has followed their streams (events apply in version order).
+panels = sa.Table(
+    "panels", metadata,
+    sa.Column("panel_id", sa.String(36), primary_key=True),
+    sa.Column("call_id", sa.String(64), nullable=False),
+    sa.Column("direction", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# One row per expert and case assigned (a refused assignment assigns nothing): the expert's list.
+expert_assignments = sa.Table(
+    "expert_assignments", metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("expert", sa.String(64), primary_key=True),
+    sa.Column("panel_id", sa.String(36), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # assigned cleared recused (shared.panel)
+    sa.Column("assigned_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+DECLARED = {"NoConflictDeclared": "cleared", "ConflictDeclared": "recused"}
+
 MILESTONE_STATUS = {
     "MilestoneReported": "reported",
     "MilestoneReportAccepted": "accepted",
@@ -66,11 +98,50 @@ def _task_book(session, event: dict) -> None:
         ))
 
 
+def _units(session, event: dict) -> None:
+    payload = event["payload"]
+    if event["type"] == "Submitted":
+        applicant = payload["applicant"]
+    else:  # a correction may change the consortium, not the applicant
+        row = session.execute(sa.select(review_cases.c.applicant, review_cases.c.applicant_name).where(
+            review_cases.c.case_id == event["case_id"])).one()
+        applicant = {"credit_code": row.applicant, "name": row.applicant_name}
+    units = json.dumps(case_parties(applicant, payload["application"]), ensure_ascii=False)
+    session.execute(case_units.delete().where(case_units.c.case_id == event["case_id"]))
+    session.execute(case_units.insert().values(case_id=event["case_id"], units=units))
+
+
+def project_panel(session, event: dict) -> None:
+    """A panel's events: who is assigned to which case and what they declared."""
+    row = session.execute(sa.select(panels).where(panels.c.panel_id == event["case_id"])).first()
+    if not in_sequence(row.version if row else None, event):
+        return
+    kind, payload = event["type"], event["payload"]
+    if kind == "PanelFormed":
+        session.execute(panels.insert().values(panel_id=event["case_id"], call_id=payload["call_id"],
+                                               direction=payload["direction"], version=event["version"]))
+        return
+    session.execute(panels.update().where(panels.c.panel_id == event["case_id"]).values(version=event["version"]))
+    if kind == "ExpertAssigned":
+        session.execute(expert_assignments.insert().values(
+            case_id=payload["case_id"], expert=payload["expert"], panel_id=event["case_id"], status="assigned",
+            assigned_at=event["timestamp"], updated_at=event["timestamp"]))
+    elif kind in DECLARED:
+        session.execute(expert_assignments.update().where(
+            expert_assignments.c.case_id == payload["case_id"], expert_assignments.c.expert == payload["expert"],
+        ).values(status=DECLARED[kind], updated_at=event["timestamp"]))
+
+
 def project(session, event: dict) -> None:
+    if event.get("stream", "case") == "panel":
+        project_panel(session, event)
+        return
     if not project_case_summary(review_cases, session, event, _evaluator):
         return
     kind, payload = event["type"], event["payload"]
-    if kind == "ExpertReviewed":
+    if kind in ("Submitted", "Resubmitted"):
+        _units(session, event)
+    elif kind == "ExpertReviewed":
         session.execute(expert_scores.insert().values(
             case_id=event["case_id"], expert=payload["expert"], total=float(sum(payload["scores"].values())),
             scores=json.dumps(payload["scores"], ensure_ascii=False), recorded_at=event["timestamp"],

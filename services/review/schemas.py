@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.views import CaseViewSchema
+
 
 class ShortlistSchema(Schema):
     shortlisted = fields.Boolean(required=True)
@@ -50,7 +52,16 @@ class CommissionSchema(Schema):
     evaluator = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
+class TargetAssessmentSchema(Schema):
+    target = fields.String(required=True, validate=validate.Length(min=1, max=2000))  # as the task book states it
+    met = fields.Boolean(required=True)
+    finding = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
 class EvaluationSchema(Schema):
+    """The third party's evaluation: every target of the task book assessed, a score, a conclusion, the report."""
+
+    assessment = fields.List(fields.Nested(TargetAssessmentSchema), required=True, validate=validate.Length(min=1))
     score = fields.Float(required=True, validate=validate.Range(min=0, max=100))
     conclusion = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     report = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), required=True,
@@ -131,3 +142,36 @@ class WorkPlanSchema(Schema):
 class CompletionSchema(Schema):
     summary = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list)
+
+
+# -- responses ----------------------------------------------------------------------------------
+
+
+class ReviewCaseSchema(CaseViewSchema):
+    """A case on review's desk: the case as every service shows it, with its task book and progress."""
+
+    task_book = fields.Dict(required=True, allow_none=True)  # targets, deadline, milestones, signatories
+    amendments = fields.List(fields.String(), required=True)
+    completion_declared = fields.Boolean(required=True)
+    expert_reviews = fields.Integer(required=True)
+
+
+class UnitSchema(Schema):
+    credit_code = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)  # applicant, lead unit, consortium member
+
+
+class AssignedCaseSchema(Schema):
+    """One case assigned to the calling expert: what it declares on, not the case itself."""
+
+    case_id = fields.String(required=True)
+    status = fields.String(required=True)  # assigned, cleared, recused
+    assigned_at = fields.String(required=True)
+    call_id = fields.String(required=True)
+    direction = fields.String(required=True)
+    program = fields.String(required=True)
+    title = fields.String(required=True)
+    state = fields.String(required=True)
+    units = fields.List(fields.Nested(UnitSchema), required=True)
+    scored = fields.Boolean(required=True)

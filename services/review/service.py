@@ -2,25 +2,22 @@
 
 import logging
 
-from nameko.timer import timer
-
 from shared.dependencies import Clock, Ledger, ReadModels
 from shared.errors import ValidationFailed
 from shared.http import api, openapi_route
 from shared.service_base import CaseService
-from shared.views import case_view
+from shared.views import CASE_VIEW, case_view
 
 from . import readmodels
-from .application import Review
+from .application import Review, review_view
 from .schemas import (
-    AmendmentSchema, AssignmentSchema, CommissionSchema, CompletionSchema, DeclarationSchema,
-    EvaluationSchema, MilestoneReportSchema, PanelSchema, ReportDecisionSchema, ScoreSchema,
+    AmendmentSchema, AssignedCaseSchema, AssignmentSchema, CommissionSchema, CompletionSchema, DeclarationSchema,
+    EvaluationSchema, MilestoneReportSchema, PanelSchema, ReportDecisionSchema, ReviewCaseSchema, ScoreSchema,
     SelectionSchema, ShortlistSchema, TaskBookSchema, WorkPlanSchema,
 )
+from shared.timers import settings_timer
 
 log = logging.getLogger(__name__)
-
-OVERDUE_SCAN_SECONDS = 60  # how often the timer looks for milestones past their due date
 
 
 def _int_arg(request, name: str, default: int) -> int:
@@ -45,7 +42,7 @@ class ReviewService(CaseService):
     def app(self) -> Review:
         return Review(self.ledger, self.store, self.clock.now())
 
-    @timer(interval=OVERDUE_SCAN_SECONDS)
+    @settings_timer("overdue_scan_interval")  # OVERDUE_SCAN_INTERVAL seconds, 60 by default
     def mark_overdue(self):
         marked = self.app.mark_overdue(self.clock.now())
         if marked:
@@ -55,11 +52,16 @@ class ReviewService(CaseService):
     def cases(self, request, caller):
         return self.app.cases(caller)
 
-    @api("GET", "/review/cases/<case_id>", roles=("ministry", "evaluator", "expert"),
+    @api("GET", "/review/cases/<case_id>", response=ReviewCaseSchema(), roles=("ministry", "evaluator", "expert"),
          summary="a case with the ministry (an evaluator: only those commissioned to it; an expert: only "
                  "those assigned to it, after declaring no conflict)")
     def get_case(self, request, caller, case_id):
-        return case_view(self.app.get(caller, case_id))
+        return review_view(self.app.get(caller, case_id))
+
+    @api("GET", "/review/assignments", response=AssignedCaseSchema(many=True), roles=("expert",),
+         summary="the calling expert's assigned cases, with what it needs to declare on each (not the case itself)")
+    def assignments(self, request, caller):
+        return self.app.assignments(caller)
 
     # -- panels and scores --
 
@@ -97,28 +99,29 @@ class ReviewService(CaseService):
     def ranking(self, request, caller, call_id, direction):
         return self.app.ranking(caller, call_id, direction)
 
-    @api("POST", "/review/cases/<case_id>/shortlist", roles=("ministry",), body=ShortlistSchema(),
+    @api("POST", "/review/cases/<case_id>/shortlist", response=CASE_VIEW, roles=("ministry",), body=ShortlistSchema(),
          summary="入围 (at most the call's limit per direction) or not shortlisted")
     def shortlist(self, request, caller, case_id, body):
         return case_view(self.app.shortlist(caller, case_id, body["shortlisted"], body["reason"]))
 
     # -- task book and milestones --
 
-    @api("POST", "/review/cases/<case_id>/task-book", roles=("ministry",), body=TaskBookSchema())
+    @api("POST", "/review/cases/<case_id>/task-book", response=CASE_VIEW, roles=("ministry",), body=TaskBookSchema())
     def sign_task_book(self, request, caller, case_id, body):
         return case_view(self.app.sign_task_book(caller, case_id, body))
 
-    @api("POST", "/review/cases/<case_id>/task-book/amendments", roles=("ministry",), body=AmendmentSchema(),
+    @api("POST", "/review/cases/<case_id>/task-book/amendments", response=CASE_VIEW, roles=("ministry",),
+         body=AmendmentSchema(),
          summary="amend a signed task book: the whole amended book, signed by every party of the book")
     def amend_task_book(self, request, caller, case_id, body):
         return case_view(self.app.amend_task_book(caller, case_id, body))
 
-    @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/report", roles=("applicant",),
+    @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/report", response=CASE_VIEW, roles=("applicant",),
          body=MilestoneReportSchema())
     def report_milestone(self, request, caller, case_id, milestone_id, body):
         return case_view(self.app.report_milestone(caller, case_id, milestone_id, body))
 
-    @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/decision", roles=("ministry",),
+    @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/decision", response=CASE_VIEW, roles=("ministry",),
          body=ReportDecisionSchema(), summary="accept a milestone report, or send it back with reasons")
     def decide_report(self, request, caller, case_id, milestone_id, body):
         return case_view(self.app.decide_report(caller, case_id, milestone_id, body))
@@ -128,27 +131,30 @@ class ReviewService(CaseService):
     def milestone_board(self, request, caller, call_id):
         return self.app.milestone_board(caller, call_id, self.clock.today(), _int_arg(request, "due_within", 30))
 
-    @api("POST", "/review/cases/<case_id>/work-plans", roles=("province",), body=WorkPlanSchema(), status=201,
+    @api("POST", "/review/cases/<case_id>/work-plans", response=CASE_VIEW, roles=("province",),
+         body=WorkPlanSchema(), status=201,
          summary="an annual work plan the province guided, recorded against the task book")
     def record_work_plan(self, request, caller, case_id, body):
         return case_view(self.app.record_work_plan(caller, case_id, body))
 
-    @api("POST", "/review/cases/<case_id>/completion", roles=("applicant",), body=CompletionSchema(),
+    @api("POST", "/review/cases/<case_id>/completion", response=CASE_VIEW, roles=("applicant",),
+         body=CompletionSchema(),
          summary="the unit declares the task completed")
     def declare_completion(self, request, caller, case_id, body):
         return case_view(self.app.declare_completion(caller, case_id, body))
 
     # -- evaluation and selection --
 
-    @api("POST", "/review/cases/<case_id>/evaluator", roles=("ministry",), body=CommissionSchema())
+    @api("POST", "/review/cases/<case_id>/evaluator", response=CASE_VIEW, roles=("ministry",), body=CommissionSchema())
     def commission_evaluator(self, request, caller, case_id, body):
         return case_view(self.app.commission_evaluator(caller, case_id, body["evaluator"]))
 
-    @api("POST", "/review/cases/<case_id>/evaluation", roles=("evaluator",), body=EvaluationSchema())
+    @api("POST", "/review/cases/<case_id>/evaluation", response=CASE_VIEW, roles=("evaluator",),
+         body=EvaluationSchema())
     def record_evaluation(self, request, caller, case_id, body):
         return case_view(self.app.record_evaluation(caller, case_id, body))
 
-    @api("POST", "/review/cases/<case_id>/selection", roles=("ministry",), body=SelectionSchema(),
+    @api("POST", "/review/cases/<case_id>/selection", response=CASE_VIEW, roles=("ministry",), body=SelectionSchema(),
          summary="selected (at most the call's success limit per direction) or not selected")
     def select(self, request, caller, case_id, body):
         return case_view(self.app.select(caller, case_id, body["selected"], body["reason"]))

@@ -20,7 +20,7 @@ from shared.access import require_case
 from shared.allocation import Allocation
 from shared.auth import Caller
 from shared.case import Case, State
-from shared.decisions import decide_together
+from shared.decisions import COMMUTING, decide_together
 from shared.errors import DeadlinePassed, NotFound
 from shared.ledger import CaseLedger
 from shared.readmodel import ReadModelStore
@@ -30,6 +30,12 @@ from . import summary
 
 AUTHORITIES = ("city", "province")
 RECOMMENDATION = "recommendation"
+
+# What a check commutes with besides documents: other checks. A check records what an
+# authority verified and changes no state, so two recorded at the same instant are both
+# kept (the loser is retried on the new version, not refused with 409); a decision that
+# moved the case in between is not in the set, and refuses the retry.
+CHECKS_COMMUTE = COMMUTING | {"VerificationRecorded"}
 
 
 class Verification:
@@ -67,7 +73,7 @@ class Verification:
 
     def record_checks(self, caller: Caller, case_id: str, checks: dict) -> Case:
         return self._decide(caller, case_id, AUTHORITIES, lambda case, call: case.record_verification(
-            actor=caller.as_actor(), level=caller.role, checks=checks), deadline=False)
+            actor=caller.as_actor(), level=caller.role, checks=checks), deadline=False, commuting=CHECKS_COMMUTE)
 
     def recommend(self, caller: Caller, case_id: str, reason: str, rank: int) -> Case:
         return self._decide(caller, case_id, ("city",), lambda case, call: case.recommend_by_city(
@@ -160,6 +166,7 @@ class Verification:
     def _decide(
         self, caller: Caller, case_id: str, roles: tuple[str, ...],
         command: Callable[[Case, dict], list | None], deadline: bool = True,
+        commuting: frozenset[str] = COMMUTING,
     ) -> Case:
         """Load the case and its call, check who acts and the level's deadline, change, save together."""
         def attempt() -> tuple[Case, list]:
@@ -169,7 +176,7 @@ class Verification:
                 self._before_deadline(call, caller.role, case.province)
             return case, command(case, call) or []
 
-        return decide_together(self.ledger, attempt)
+        return decide_together(self.ledger, attempt, commuting=commuting)
 
     def _before_deadline(self, call: dict, level: str, province: str) -> None:
         due = call_rules.deadline_for(call, level, province)

@@ -1,6 +1,8 @@
-"""Request shapes of the verification desk."""
+"""Request and response shapes of the verification desk."""
 
 from marshmallow import Schema, fields, validate
+
+MAX_RANK = 10_000
 
 
 class CheckSchema(Schema):
@@ -18,7 +20,8 @@ class ChecksSchema(Schema):
 
 class RecommendSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))  # 推荐理由
-    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    # The authority's order of preference among what it recommends: a small number (stored as an integer).
+    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_RANK))
 
 
 class ReturnSchema(Schema):
@@ -42,3 +45,30 @@ class ContactSchema(Schema):
     title = fields.String(load_default="", validate=validate.Length(max=100))  # 职称 (may be none)
     phone = fields.String(required=True, validate=validate.Regexp(
         r"^1\d{10}$", error="手机号码为11位数字，以1开头 / a mobile number is 11 digits starting with 1"))
+
+
+class InboxRowSchema(Schema):
+    """A case waiting for the caller's level, with that level's deadline (None: the call sets none)."""
+
+    case_id = fields.String(required=True)
+    call_id = fields.String(required=True)
+    program = fields.String(required=True)
+    direction = fields.String(required=True)
+    title = fields.String(required=True)
+    applicant = fields.String(required=True)
+    applicant_name = fields.String(required=True)
+    province = fields.String(required=True)
+    city = fields.String(required=True, allow_none=True)
+    state = fields.String(required=True)
+    version = fields.Integer(required=True)
+    updated_at = fields.String(required=True)
+    chain = fields.String(required=True)
+    awaiting_level = fields.String(required=True, allow_none=True)
+    listing = fields.Dict(required=True, metadata={"description": "what the summary table prints of it"})
+    deadline = fields.String(required=True, allow_none=True)
+
+
+class ContactViewSchema(ContactSchema):
+    authority = fields.String(required=True)
+    title = fields.String(required=True)
+    updated_at = fields.String(required=True)

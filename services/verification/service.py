@@ -5,12 +5,13 @@ from werkzeug.wrappers import Response
 from shared.dependencies import Clock, Ledger, ReadModels
 from shared.http import api, openapi_route
 from shared.service_base import CaseService
-from shared.views import case_view
+from shared.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import AUTHORITIES, Verification
 from .schemas import (
-    ChecksSchema, ContactSchema, RecommendSchema, RejectSchema, ReturnSchema, WithdrawEndorsementSchema,
+    ChecksSchema, ContactSchema, ContactViewSchema, InboxRowSchema, RecommendSchema, RejectSchema, ReturnSchema,
+    WithdrawEndorsementSchema,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,53 +35,54 @@ class VerificationService(CaseService):
         if event["type"] == "Withdrawn":
             self.app.free_place_of_withdrawn(event["case_id"])
 
-    @api("GET", "/verification/inbox", roles=AUTHORITIES,
+    @api("GET", "/verification/inbox", roles=AUTHORITIES, response=InboxRowSchema(many=True),
          summary="cases in my region waiting for my level, with my level's deadline")
     def inbox(self, request, caller):
         return self.app.inbox(caller)
 
-    @api("GET", "/verification/cases/<case_id>", roles=AUTHORITIES, summary="a case in my region, with its application")
+    @api("GET", "/verification/cases/<case_id>", response=CASE_VIEW, roles=AUTHORITIES,
+         summary="a case in my region, with its application")
     def get_case(self, request, caller, case_id):
         return case_view(self.app.get(caller, case_id))
 
-    @api("POST", "/verification/cases/<case_id>/checks", roles=AUTHORITIES, body=ChecksSchema())
+    @api("POST", "/verification/cases/<case_id>/checks", response=CASE_VIEW, roles=AUTHORITIES, body=ChecksSchema())
     def record_checks(self, request, caller, case_id, body):
         return case_view(self.app.record_checks(caller, case_id, body))
 
-    @api("POST", "/verification/cases/<case_id>/recommend", roles=("city",), body=RecommendSchema())
+    @api("POST", "/verification/cases/<case_id>/recommend", response=CASE_VIEW, roles=("city",), body=RecommendSchema())
     def recommend(self, request, caller, case_id, body):
         return case_view(self.app.recommend(caller, case_id, body["reason"], body["rank"]))
 
-    @api("POST", "/verification/cases/<case_id>/endorse", roles=("province",), body=RecommendSchema())
+    @api("POST", "/verification/cases/<case_id>/endorse", response=CASE_VIEW, roles=("province",), body=RecommendSchema())
     def endorse(self, request, caller, case_id, body):
         return case_view(self.app.endorse(caller, case_id, body["reason"], body["rank"]))
 
-    @api("POST", "/verification/cases/<case_id>/endorsement/withdraw", roles=("province",),
+    @api("POST", "/verification/cases/<case_id>/endorsement/withdraw", response=CASE_VIEW, roles=("province",),
          body=WithdrawEndorsementSchema(), summary="take an endorsement back before the deadline; frees its place")
     def withdraw_endorsement(self, request, caller, case_id, body):
         return case_view(self.app.withdraw_endorsement(caller, case_id, body["reason"]))
 
-    @api("POST", "/verification/cases/<case_id>/return", roles=AUTHORITIES, body=ReturnSchema())
+    @api("POST", "/verification/cases/<case_id>/return", response=CASE_VIEW, roles=AUTHORITIES, body=ReturnSchema())
     def return_for_correction(self, request, caller, case_id, body):
         return case_view(self.app.return_for_correction(caller, case_id, body["reasons"]))
 
-    @api("POST", "/verification/cases/<case_id>/reject", roles=AUTHORITIES, body=RejectSchema())
+    @api("POST", "/verification/cases/<case_id>/reject", response=CASE_VIEW, roles=AUTHORITIES, body=RejectSchema())
     def reject(self, request, caller, case_id, body):
         return case_view(self.app.reject(caller, case_id, body["reason"]))
 
-    @api("PUT", "/verification/contact", roles=AUTHORITIES, body=ContactSchema(),
+    @api("PUT", "/verification/contact", roles=AUTHORITIES, body=ContactSchema(), response=ContactViewSchema(),
          summary="my authority's contact, as the recommendation table prints it")
     def set_contact(self, request, caller, body):
         return self.app.set_contact(caller, body)
 
-    @api("GET", "/verification/calls/<call_id>/recommendations.xlsx", roles=AUTHORITIES,
+    @api("GET", "/verification/calls/<call_id>/recommendations.xlsx", roles=AUTHORITIES, produces=XLSX,
          summary="my recommendation summary table (推荐汇总表) for the call, as an Excel workbook")
     def summary_xlsx(self, request, caller, call_id):
         table = self.app.summary_table(caller, call_id)
         return Response(table.to_xlsx(), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{table.filename}.xlsx"'})
 
-    @api("GET", "/verification/calls/<call_id>/recommendations.csv", roles=AUTHORITIES,
+    @api("GET", "/verification/calls/<call_id>/recommendations.csv", roles=AUTHORITIES, produces="text/csv",
          summary="my recommendation summary table (推荐汇总表) for the call, as CSV (UTF-8 with BOM)")
     def summary_csv(self, request, caller, call_id):
         table = self.app.summary_table(caller, call_id)

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import merkle
+from shared.named_documents import document_references
+
 from .chain import GENESIS, StoredRecord, chain_hash, event_hash, leaf_data
 from .checkpoints import CheckpointError, SignedCheckpoint, b64, unb64, verify
 
@@ -30,13 +32,17 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 def evidence_refs(topic: str, state: bytes) -> list[str]:
     """The evidence SHA-256 digests one stored event refers to."""
     name = (topic or "").rsplit(".", 1)[-1]
-    if name not in ("EvidenceAttached", "EvidenceSuperseded", "MilestoneReported"):
+    if name not in ("Submitted", "Resubmitted", "EvidenceAttached", "EvidenceSuperseded", "MilestoneReported"):
         return []
     try:
         data = json.loads(state)
     except ValueError:
         return []
-    if name == "MilestoneReported":
+    if name in ("Submitted", "Resubmitted"):
+        # The application names its documents itself (seal, *_evidence): they are the
+        # evidence of the filing even before documents attaches them to the case.
+        found = [digest for _, digest in document_references(data.get("application") or {})]
+    elif name == "MilestoneReported":
         found = list(data.get("report") or [])
     else:  # a superseded file stays stored and in the case's history: both are evidence
         found = [data.get("sha256"), data.get("supersedes")]

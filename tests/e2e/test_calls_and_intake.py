@@ -16,7 +16,7 @@ import requests
 from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.auth import mint_token
 from shared.demo import upload_sample_evidence
-from shared.dossier import document_references
+from shared.named_documents import document_references
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e

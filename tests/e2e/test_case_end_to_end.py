@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from shared.auth import mint_token
 from shared.config import SERVICES, sqlalchemy_url
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.demo import SAMPLE_PDF, SAMPLE_UNIT, walk_open_competition
+from shared.demo import SAMPLE_PDF, SAMPLE_UNIT, public_entries, walk_open_competition
 from shared.http import Api, openapi_path
 from shared.registry import service_class
 
@@ -33,6 +33,7 @@ EXPECTED_HISTORY = [
     ("Shortlisted", "ministry"),
     ("TaskBookSigned", "ministry"),
     ("MilestoneReported", "applicant"),
+    ("CompletionDeclared", "applicant"),  # the third party is commissioned for a completed task
     ("EvaluatorCommissioned", "ministry"),
     ("EvidenceAttached", "evaluator"),
     ("ThirdPartyEvaluated", "evaluator"),
@@ -86,7 +87,7 @@ def test_the_auditor_replays_the_whole_history_event_by_event(system, walked):
     assert events[11]["payload"]["evidence"] == [evidence["sha256"]]
     assert events[8]["payload"]["scores"] == {"innovation": 35.0, "feasibility": 50.0}
     assert events[4]["payload"]["checks"]["authenticity"] == {"passed": True, "note": "SAMPLE check"}
-    assert events[-1]["payload"]["list_id"] == f"{walked['call_id']}:published"
+    assert events[-1]["payload"]["list_id"] == f"{walked['call_id']}:successful"
 
 
 def _processed(url: str, case_id: str) -> list[str]:
@@ -129,9 +130,8 @@ def test_each_service_shows_the_case_from_its_own_read_model(system, walked):
     assert with_ministry[0]["state"] == "published"
     assert with_ministry[0]["evaluator"] == "12100000SAMPLE0001"
 
-    public = platform.call(None, "GET", "publication", "/lists")
-    entry = next(e for e in public if e["case_id"] == case_id)
-    assert entry["list_id"] == f"{walked['call_id']}:published"
+    entry = platform.wait_until("the public list of successful units", lambda: public_entries(
+        platform, f"{walked['call_id']}:successful", case_id))[0]
     assert "application" not in entry and "applicant" not in entry  # public fields only
 
     evidence = platform.wait_until("documents' view", lambda: (lambda rows: rows if len(rows) == 4 else None)(

@@ -153,6 +153,38 @@ def upload(platform, case_id: str, data, *, filename: str = "申请书.pdf", ste
                          params={"filename": filename, "step": step}, headers=headers, timeout=(10, 600))
 
 
+def deposit(platform, data, *, filename: str = "营业执照.pdf", base: str | None = None) -> requests.Response:
+    """An upload to the unit's own documents (before any case), as `upload` is to a case."""
+    return requests.post(f"{documents_url(platform, base)}/uploads", data=data, params={"filename": filename},
+                         headers=auth(platform), timeout=(10, 600))
+
+
+def deposited(platform) -> list[dict]:
+    """The unit's dossier as the ledger holds it (documents reads it from the ledger, not a read model)."""
+    return platform.call("applicant", "GET", "documents", "/uploads")
+
+
+# Both ways a file comes in, each with what it would record: a case's evidence (events on the
+# case's stream) and the unit's own uploads (its dossier). A refusal records in neither.
+ROUTES = ("case evidence", "unit's uploads")
+
+
+def send_file(platform, route: str, case_id: str, data, filename: str, base: str | None = None):
+    if route == "case evidence":
+        return upload(platform, case_id, data, filename=filename, base=base)
+    return deposit(platform, data, filename=filename, base=base)
+
+
+def recorded(platform, route: str, case_id: str) -> list[dict]:
+    return evidence_events(platform, case_id) if route == "case evidence" else deposited(platform)
+
+
+def upload_path(route: str, case_id: str, filename: str) -> str:
+    if route == "case evidence":
+        return f"/documents/cases/{case_id}/evidence?{urlencode({'filename': filename, 'step': 'submission'})}"
+    return f"/documents/uploads?{urlencode({'filename': filename})}"
+
+
 def history(platform, case_id: str) -> list[dict]:
     """The case's events straight from the ledger (the auditor's replay): what was really attached."""
     return platform.call("auditor", "GET", "audit", f"/cases/{case_id}/history")["events"]
@@ -211,14 +243,14 @@ def test_a_chunked_upload_is_stored_whole_and_attached(platform, case_id, store)
     assert event["type"] == "EvidenceAttached" and event["payload"]["sha256"] == body["sha256"]
 
 
+@pytest.mark.parametrize("route", ROUTES)
 def test_an_upload_declared_larger_than_the_limit_is_refused_before_any_byte_is_read(
-        platform, case_id, raw):
+        platform, case_id, raw, route):
     # Only the head is sent: a 413 that arrives anyway was decided without the body.
     limit = platform.settings.max_upload_bytes
-    before = stored_keys(raw, platform)
+    before, kept = stored_keys(raw, platform), recorded(platform, route, case_id)
     status, body = raw_request(
-        platform.base["documents"], "POST",
-        f"/documents/cases/{case_id}/evidence?{urlencode({'filename': 'huge.pdf', 'step': 'submission'})}",
+        platform.base["documents"], "POST", upload_path(route, case_id, "huge.pdf"),
         {**auth(platform), "Content-Type": "application/pdf", "Content-Length": str(limit + 1)},
         half_close=False,
     )
@@ -227,7 +259,7 @@ def test_an_upload_declared_larger_than_the_limit_is_refused_before_any_byte_is_
     assert body["error"] == "file_too_large"
     assert list(body["fields"]) == ["file"]
     assert f"larger than the limit of {limit} bytes" in body["fields"]["file"][0]
-    assert evidence_events(platform, case_id) == []
+    assert recorded(platform, route, case_id) == kept
     assert stored_keys(raw, platform) == before
 
 
@@ -244,13 +276,17 @@ def test_a_chunked_upload_is_refused_once_it_passes_the_limit_and_nothing_is_kep
             sent.append(len(chunk))
             yield chunk
 
+    kept = deposited(platform)
     response = upload(platform, case_id, body(), base=small)
+    into_dossier = deposit(platform, body(), base=small)
 
-    assert response.status_code == 413, response.text
-    assert response.json()["error"] == "file_too_large"
-    assert response.json()["fields"]["file"] == [f"the file is larger than the limit of {SMALL_LIMIT} bytes (1 MiB)"]
+    for refused in (response, into_dossier):
+        assert refused.status_code == 413, refused.text
+        assert refused.json()["error"] == "file_too_large"
+        assert refused.json()["fields"]["file"] == [f"the file is larger than the limit of {SMALL_LIMIT} bytes (1 MiB)"]
     assert sum(sent) > SMALL_LIMIT
     assert evidence_events(platform, case_id) == []
+    assert deposited(platform) == kept
     assert stored_keys(raw, platform) == before
     # a file under the limit goes through the same process
     ok = upload(platform, case_id, pdf("fits") + b"\0" * (SMALL_LIMIT - 200), base=small)
@@ -275,30 +311,93 @@ def test_a_body_cut_short_is_refused_and_nothing_is_attached(platform, case_id, 
     assert stored_keys(raw, platform) == before
 
 
-@pytest.mark.parametrize("content,detail", [
-    (b"Dear reviewer, this is plain text, not a PDF.\n" * 20, "type not recognised from its content"),
-    (b"\x7fELF\x02\x01\x01" + b"\0" * 2000, "is not an allowed evidence type"),
-], ids=["text", "executable"])
-def test_a_file_named_pdf_whose_bytes_are_something_else_is_refused(platform, case_id, raw, content, detail):
-    before = stored_keys(raw, platform)
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
-    response = upload(platform, case_id, content, filename="申请书.pdf")
 
-    assert response.status_code == 415
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("content,filename,field,detail", [
+    (b"Dear reviewer, this is plain text, not a PDF.\n" * 20, "申请书.pdf", "file",
+     "type not recognised from its content"),
+    (b"\x7fELF\x02\x01\x01" + b"\0" * 2000, "申请书.pdf", "file", "is not an allowed evidence type"),
+    (PNG + b"\0" * 200, "申请书.pdf", "file", "the name says .pdf but the bytes are image/png"),
+    (PDF, "财务报表.docx", "file", "the name says .docx but the bytes are application/pdf"),
+    (PDF, "setup.exe", "filename", ".exe names a program or a web page"),
+    (PDF, "证书.html", "filename", ".html names a program or a web page"),
+], ids=["text-named-pdf", "executable-named-pdf", "png-named-pdf", "pdf-named-docx", "pdf-named-exe",
+        "pdf-named-html"])
+def test_a_file_whose_bytes_or_name_are_not_an_evidence_type_is_refused(
+        platform, case_id, raw, route, content, filename, field, detail):
+    before, kept = stored_keys(raw, platform), recorded(platform, route, case_id)
+
+    response = send_file(platform, route, case_id, content + uuid.uuid4().bytes, filename)
+
+    assert response.status_code == 415, response.text
     body = response.json()
     assert body["error"] == "unsupported_type"
-    assert detail in body["fields"]["file"][0]
-    assert evidence_events(platform, case_id) == []
+    assert list(body["fields"]) == [field]
+    assert detail in body["fields"][field][0]
+    assert recorded(platform, route, case_id) == kept
+    assert stored_keys(raw, platform) == before
+
+
+def test_a_file_whose_name_agrees_with_its_bytes_or_names_no_type_is_accepted(platform, case_id):
+    # The control of the refusals above: the same rule lets these through.
+    for content, filename in ((PNG + uuid.uuid4().bytes, "现场照片.PNG"), (pdf("no extension"), "营业执照"),
+                              (pdf("unknown extension"), "申请书.v2"), (pdf("dots"), "2024.年报.pdf")):
+        response = upload(platform, case_id, content, filename=filename)
+        assert response.status_code == 201, (filename, response.text)
+        assert response.json()["filename"] == filename
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("filename,code,rule", [
+    ("../../etc/passwd", "rule_violated", "not a path"),
+    ("/etc/passwd", "rule_violated", "not a path"),
+    ("C:\\Users\\unit\\申请书.pdf", "rule_violated", "not a path"),
+    ("..\\..\\申请书.pdf", "rule_violated", "not a path"),
+    ("reports/申请书.pdf", "rule_violated", "not a path"),
+    ("..", "rule_violated", "not a path"),
+    # NUL is refused in every text of every request (no database stores it), before the name's own rules
+    ("申请书\x00.pdf", "validation_failed", "may not contain NUL"),
+    ("申请书.pdf\r\nX-Injected: 1", "rule_violated", "no control characters"),
+    ("   ", "rule_violated", "a file name is required"),
+    ("长" * 256 + ".pdf", "rule_violated", "at most 255 characters"),
+], ids=["dot-dot", "absolute", "windows-absolute", "backslashes", "directory", "dot-dot-alone", "nul", "crlf",
+        "blank", "too-long"])
+def test_a_file_name_that_is_a_path_or_has_control_characters_is_refused(
+        platform, case_id, raw, route, filename, code, rule):
+    before, kept = stored_keys(raw, platform), recorded(platform, route, case_id)
+
+    response = send_file(platform, route, case_id, pdf("named badly"), filename)
+
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] == code
+    assert list(body["fields"]) == ["filename"]
+    assert rule in body["fields"]["filename"][0]
+    assert recorded(platform, route, case_id) == kept
+    assert stored_keys(raw, platform) == before
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_an_empty_file_is_refused_and_nothing_is_recorded(platform, case_id, raw, route):
+    before, kept = stored_keys(raw, platform), recorded(platform, route, case_id)
+
+    response = send_file(platform, route, case_id, b"", "申请书.pdf")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "empty_file"
+    assert response.json()["fields"] == {"file": ["the file is empty"]}
+    assert recorded(platform, route, case_id) == kept
     assert stored_keys(raw, platform) == before
 
 
 def test_bad_parameters_are_400_naming_the_field_before_the_body_is_read(platform, case_id):
     no_step = upload(platform, case_id, pdf("x"), step="")
     assert no_step.status_code == 400 and list(no_step.json()["fields"]) == ["step"]
-    no_name = upload(platform, case_id, pdf("x"), filename="../")
+    no_name = requests.post(f"{documents_url(platform)}/cases/{case_id}/evidence", data=pdf("x"),
+                            params={"step": "submission"}, headers=auth(platform), timeout=30)
     assert no_name.status_code == 400 and list(no_name.json()["fields"]) == ["filename"]
-    empty = upload(platform, case_id, b"")
-    assert empty.status_code == 400 and empty.json()["error"] == "empty_file"
     assert evidence_events(platform, case_id) == []
 
 

@@ -1,6 +1,8 @@
 """The ministry's review desk against a real PostgreSQL ledger: panels and conflicts of interest,
-hidden scores, the ranking, the shortlist limit under real concurrent requests, task books,
-milestone reports and the overdue timer with an injected clock.
+each expert's list of assigned cases, hidden scores and experts scoring at the same instant,
+the ranking, the shortlist limit under real concurrent requests, task books, milestone reports
+and the overdue timer with an injected clock, the third party after the unit's completion,
+and the success limits of both programs.
 
 220号: each direction shortlists (入围) at most 5 units ("每个揭榜方向原则上入围单位不超过5家")
 and selects at most 5. Cases are filed and endorsed straight on the aggregate (intake and
@@ -10,6 +12,7 @@ the relay would feed it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import date, datetime, timezone
 
@@ -23,10 +26,10 @@ from shared.auth import Caller
 from shared.case import Case, Program
 from shared.contracts import message_id
 from shared.demo import sample_call
-from shared.errors import DomainRuleViolation, Forbidden, PlacesExhausted
+from shared.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
 from shared.ledger import to_recorded
 from shared.readmodel import ReadModelStore
-from tests.samples import credit_code
+from tests.samples import credit_code, sample_382
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
 MINISTRY = Caller(sub="u-miit", role="ministry", org="MIIT")
@@ -61,26 +64,28 @@ def desk(ledgers, tmp_path):
     intake.define_call(MINISTRY, call)
     store = ReadModelStore(f"sqlite:///{tmp_path}/review.db", review_rm.metadata)
     filer, verifier, reader = ledger("intake"), ledger("verification"), ledger(None)
-    shared_review = ledger("review")
+    shared_review, documents = ledger("review"), ledger("documents")
 
     class Desk:
         def __init__(self):
-            self.call_id, self.reader, self.store = call_id, reader, store
+            self.call_id, self.reader, self.store, self.intake = call_id, reader, store, intake
 
         def review(self, now=NOW, own_connection: bool = False) -> Review:
             """The desk; with its own ledger (and connections) when it races others, as a process would."""
             return Review(ledger("review") if own_connection else shared_review, store, now)
 
-        def endorsed(self, count: int, start: int = 0) -> list[str]:
+        def endorsed(self, count: int, start: int = 0, *, on_call: str | None = None,
+                     program: str = Program.OPEN_COMPETITION, direction: str = DIRECTION) -> list[str]:
             ids = []
             for n in range(start, start + count):
                 code = credit_code(n, "440100")
                 case = Case.submit(
-                    actor={"sub": f"u-{n}", "role": "applicant", "org": code}, call_id=call_id, call_version=1,
-                    program=Program.OPEN_COMPETITION, direction=DIRECTION,
+                    actor={"sub": f"u-{n}", "role": "applicant", "org": code}, call_id=on_call or call_id,
+                    call_version=1, program=program, direction=direction,
                     applicant={"credit_code": code, "name": f"SAMPLE 单位 {n}"}, province="440000", city=None,
                     chain=["province"], public_notice_required=True, title=f"SAMPLE 任务 {n}",
-                    application={"lead": {"credit_code": code}, "members": [{"credit_code": MEMBER}]},
+                    application={"lead": {"credit_code": code, "name": f"SAMPLE 单位 {n}"},
+                                 "members": [{"credit_code": MEMBER, "name": "SAMPLE 成员单位"}]},
                 )
                 filer.save_case(case)
                 case.endorse_by_province(actor=GUANGDONG.as_actor(), reason="SAMPLE 推荐", rank=1)
@@ -88,11 +93,21 @@ def desk(ledgers, tmp_path):
                 ids.append(str(case.id))
             return ids
 
+        def attached(self, case_id: str, label: str) -> str:
+            """A document attached to the case, as the documents service records an upload; its digest."""
+            digest = hashlib.sha256(f"SAMPLE {label} {case_id}".encode()).hexdigest()
+            case = documents.get_case(case_id)
+            case.attach_evidence(actor={"sub": "u-docs", "role": "applicant", "org": case.applicant["credit_code"]},
+                                 sha256=digest, size=100, content_type="application/pdf",
+                                 filename=f"SAMPLE-{label}.pdf", step="review")
+            documents.save_case(case)
+            return digest
+
         def catch_up(self) -> None:
-            """What the relay and review's subscription do: every case event into review's read model."""
+            """What the relay and review's subscription do: every case and panel event into review's read model."""
             for nid, event in reader.notifications(0, 100_000):
                 recorded = to_recorded(event, nid)
-                if recorded.stream != "case":
+                if recorded.stream not in ("case", "panel"):
                     continue
                 body = {**recorded.as_dict(), "message_id": message_id(recorded.case_id, recorded.version)}
                 store.apply_once(body, review_rm.project)
@@ -172,7 +187,64 @@ def test_an_expert_who_declares_a_conflict_is_recused_and_may_not_score(desk):
         desk.review().declare(as_expert(1), case_id, conflict=False, relation="")
 
 
+def test_an_expert_lists_only_its_own_assignments_with_what_it_needs_to_declare(desk):
+    first, second, third = desk.endorsed(3)
+    desk.panel()
+    for case_id in (first, second):
+        desk.review().assign_expert(MINISTRY, case_id, "expert-1")
+    desk.review().assign_expert(MINISTRY, third, "expert-2")
+    desk.review().declare(as_expert(1), second, conflict=True, relation="SAMPLE 曾任该单位顾问")
+    desk.catch_up()
+
+    listed = desk.review().assignments(as_expert(1))
+    assert [(r["case_id"], r["status"], r["scored"]) for r in listed] == [
+        (first, "assigned", False), (second, "recused", False)]
+    row = listed[0]
+    applicant = desk.reader.get_case(first).applicant["credit_code"]
+    assert row["units"] == [
+        {"credit_code": applicant, "name": "SAMPLE 单位 0", "role": "applicant"},
+        {"credit_code": MEMBER, "name": "SAMPLE 成员单位", "role": "consortium member"}]
+    assert (row["title"], row["call_id"], row["direction"], row["state"]) == (
+        "SAMPLE 任务 0", desk.call_id, DIRECTION, "province_endorsed")
+    # nothing of the application itself, the authorities' opinions, scores or evidence before declaring
+    assert set(row) == {"case_id", "status", "assigned_at", "call_id", "direction", "program", "title", "state",
+                        "units", "scored"}
+    assert [r["case_id"] for r in desk.review().assignments(as_expert(2))] == [third]
+    assert desk.review().assignments(as_expert(3)) == []
+    with pytest.raises(Forbidden):
+        desk.review().assignments(MINISTRY)
+
+    desk.review().declare(as_expert(1), first, conflict=False, relation="")
+    desk.review().score(as_expert(1), first, {"innovation": 30, "feasibility": 50}, "")
+    desk.catch_up()
+    assert [(r["status"], r["scored"]) for r in desk.review().assignments(as_expert(1))] == [
+        ("cleared", True), ("recused", False)]
+
+
 # -- scores --------------------------------------------------------------------------------
+
+
+def race_calls(calls, desk) -> dict[str, object]:
+    """Each (name, fn(review)) from its own thread with its own ledger connection, released at once."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: dict[str, object] = {}
+
+    def run(name, review, fn):
+        barrier.wait()
+        try:
+            outcomes[name] = fn(review)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test reads
+            outcomes[name] = exc
+
+    reviews = [desk.review(own_connection=True) for _ in calls]
+    threads = [threading.Thread(target=run, args=(name, r, fn)) for (name, fn), r in zip(calls, reviews)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
 
 
 def test_an_expert_sees_no_other_score_until_submitting_its_own_and_the_ministry_sees_all(desk):
@@ -198,6 +270,41 @@ def test_an_expert_sees_no_other_score_until_submitting_its_own_and_the_ministry
         ("expert-2", {"innovation": 20.0, "feasibility": 40.0}),
     ]
     assert reviewed[0].actor["sub"] == "expert-1"
+
+
+def test_experts_scoring_one_case_at_the_same_instant_are_all_recorded(desk):
+    """Scores by different experts commute: a collision on the case's version is retried, not a 409."""
+    [case_id] = desk.endorsed(1)
+    experts = [expert(n) for n in range(1, 7)]
+    desk.panel(*experts)
+    for n in range(1, 7):
+        desk.review().assign_expert(MINISTRY, case_id, f"expert-{n}")
+        desk.review().declare(as_expert(n), case_id, conflict=False, relation="")
+
+    outcomes = race_calls([(f"expert-{n}", lambda r, n=n: r.score(as_expert(n), case_id, {
+        "innovation": 20 + n, "feasibility": 40 + n}, "")) for n in range(1, 7)], desk)
+
+    assert all(isinstance(o, dict) for o in outcomes.values()), outcomes
+    reviewed = [e for e in desk.reader.history(case_id) if e.type == "ExpertReviewed"]
+    assert sorted(e.payload["expert"] for e in reviewed) == [f"expert-{n}" for n in range(1, 7)]
+    assert sorted(e.payload["scores"]["innovation"] for e in reviewed) == [21.0, 22.0, 23.0, 24.0, 25.0, 26.0]
+    assert desk.reader.get_case(case_id).expert_reviews == 6
+
+
+def test_the_same_expert_scoring_twice_at_the_same_instant_is_recorded_once_and_refused_once(desk):
+    [case_id] = desk.endorsed(1)
+    desk.panel()
+    desk.review().assign_expert(MINISTRY, case_id, "expert-1")
+    desk.review().declare(as_expert(1), case_id, conflict=False, relation="")
+
+    outcomes = race_calls([(attempt, lambda r, t=t: r.score(as_expert(1), case_id, {"innovation": t,
+                                                                                   "feasibility": 50}, ""))
+                           for attempt, t in (("first", 30), ("second", 35))], desk)
+
+    refused = [o for o in outcomes.values() if isinstance(o, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], DomainRuleViolation), outcomes
+    assert "a score is final" in refused[0].rule
+    assert [e.type for e in desk.reader.history(case_id)].count("ExpertReviewed") == 1
 
 
 @pytest.mark.parametrize("scores,rule", [
@@ -252,24 +359,9 @@ def test_a_case_without_expert_scores_cannot_be_shortlisted(desk):
 
 
 def race(desk, calls):
-    """Each call from its own thread with its own ledger connection, released at once."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: dict[str, object] = {}
-
-    def run(case_id, review, fn):
-        barrier.wait()
-        try:
-            outcomes[case_id] = fn(review, case_id).state
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test reads
-            outcomes[case_id] = exc
-
-    reviews = [desk.review(own_connection=True) for _ in calls]
-    threads = [threading.Thread(target=run, args=(c, r, fn)) for (c, fn), r in zip(calls, reviews)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
+    """Each (case id, fn(review, case id)) at once; the case's state or the exception, by case."""
+    outcomes = race_calls([(c, lambda r, c=c, fn=fn: fn(r, c)) for c, fn in calls], desk)
+    return {c: o if isinstance(o, Exception) else o.state for c, o in outcomes.items()}
 
 
 def test_eight_shortlistings_racing_for_five_places_of_a_direction_leave_exactly_five(desk):
@@ -377,7 +469,8 @@ def test_the_ministry_accepts_a_report_or_sends_it_back_with_reasons(desk):
     returned = desk.review().decide_report(MINISTRY, case_id, "m1", {"accepted": False, "note": "",
                                                                      "reasons": ["缺少检测报告"]})
     assert returned.milestones["m1"] == "returned"
-    desk.review().report_milestone(unit, case_id, "m1", {"summary": "样机 + 检测报告", "evidence": ["a" * 64]})
+    desk.review().report_milestone(unit, case_id, "m1", {"summary": "样机 + 检测报告",
+                                                         "evidence": [desk.attached(case_id, "检测报告")]})
     accepted = desk.review().decide_report(MINISTRY, case_id, "m1", {"accepted": True, "note": "符合", "reasons": []})
     assert accepted.milestones["m1"] == "accepted"
     with pytest.raises(DomainRuleViolation, match="no report awaits"):
@@ -423,15 +516,64 @@ def test_the_province_records_annual_work_plans_and_sees_only_its_own_board(desk
 # -- completion, evaluation, selection ---------------------------------------------------------------
 
 
+EVALUATOR = Caller(sub="u-eval", role="evaluator", org="12100000SAMPLE0001")
+
+
+def evaluation(desk, case_id, **changes) -> dict:
+    """The third party's evaluation of every target of BOOK, with a report attached to the case."""
+    return {"score": 90, "conclusion": "SAMPLE 通过",
+            "assessment": [{"target": t, "met": True, "finding": "SAMPLE 达标"} for t in BOOK["targets"]],
+            "report": [desk.attached(case_id, "第三方评价报告")], **changes}
+
+
+def test_the_third_party_is_commissioned_only_after_the_unit_declares_completion(desk):
+    [case_id] = in_implementation(desk)
+    with pytest.raises(IllegalTransition) as early:
+        desk.review().commission_evaluator(MINISTRY, case_id, EVALUATOR.org)
+    assert "has not declared completion" in early.value.message and early.value.state == "in_implementation"
+    assert desk.reader.get_case(case_id).evaluator is None
+
+    desk.review().declare_completion(unit_of(desk, case_id), case_id, {"summary": "SAMPLE 完成", "evidence": []})
+    assert desk.review().commission_evaluator(MINISTRY, case_id, EVALUATOR.org).evaluator == EVALUATOR.org
+    kinds = [e.type for e in desk.reader.history(case_id)]
+    assert kinds.index("CompletionDeclared") < kinds.index("EvaluatorCommissioned")
+
+
+def test_the_evaluation_assesses_every_target_and_names_a_report_that_exists(desk):
+    [case_id] = in_implementation(desk)
+    desk.review().declare_completion(unit_of(desk, case_id), case_id, {"summary": "SAMPLE 完成", "evidence": []})
+    desk.review().commission_evaluator(MINISTRY, case_id, EVALUATOR.org)
+
+    never_uploaded = hashlib.sha256(b"no such report").hexdigest()
+    with pytest.raises(DomainRuleViolation) as missing_report:
+        desk.review().record_evaluation(EVALUATOR, case_id, evaluation(desk, case_id, report=[never_uploaded]))
+    assert missing_report.value.field == "report" and never_uploaded in missing_report.value.rule
+    with pytest.raises(DomainRuleViolation) as unassessed:
+        desk.review().record_evaluation(EVALUATOR, case_id, evaluation(desk, case_id, assessment=[]))
+    assert unassessed.value.field == "assessment" and "not assessed: SAMPLE 2000 L" in unassessed.value.rule
+    with pytest.raises(DomainRuleViolation, match="not a target of the task book: SAMPLE 3000 L"):
+        desk.review().record_evaluation(EVALUATOR, case_id, evaluation(desk, case_id, assessment=[
+            {"target": "SAMPLE 2000 L", "met": True, "finding": "达标"},
+            {"target": "SAMPLE 3000 L", "met": False, "finding": "未达标"}]))
+    assert desk.reader.get_case(case_id).state == "in_implementation"  # nothing recorded by a refusal
+
+    evaluated = desk.review().record_evaluation(EVALUATOR, case_id, evaluation(desk, case_id))
+    assert evaluated.state == "evaluated"
+    recorded = [e for e in desk.reader.history(case_id) if e.type == "ThirdPartyEvaluated"][0]
+    assert recorded.payload["assessment"] == [{"target": "SAMPLE 2000 L", "met": True, "finding": "SAMPLE 达标"}]
+    assert recorded.payload["report"][0] in desk.reader.get_case(case_id).evidence
+    assert recorded.actor["org"] == EVALUATOR.org
+
+
 def test_selection_takes_a_success_place_and_refuses_past_the_limit(desk):
     cases = in_implementation(desk, SUCCESS_LIMIT + 1)
-    evaluator = Caller(sub="u-eval", role="evaluator", org="12100000SAMPLE0001")
+    evaluator = EVALUATOR
     for case_id in cases:
         desk.review().declare_completion(unit_of(desk, case_id), case_id, {"summary": "SAMPLE 完成", "evidence": []})
         with pytest.raises(DomainRuleViolation, match="already declared"):
             desk.review().declare_completion(unit_of(desk, case_id), case_id, {"summary": "x", "evidence": []})
         desk.review().commission_evaluator(MINISTRY, case_id, evaluator.org)
-        desk.review().record_evaluation(evaluator, case_id, {"score": 90, "conclusion": "通过", "report": ["c" * 64]})
+        desk.review().record_evaluation(evaluator, case_id, evaluation(desk, case_id))
     for case_id in cases[:SUCCESS_LIMIT]:
         assert desk.review().select(MINISTRY, case_id, True, "").state == "selected"
     with pytest.raises(PlacesExhausted):
@@ -439,3 +581,40 @@ def test_selection_takes_a_success_place_and_refuses_past_the_limit(desk):
     assert desk.review().select(MINISTRY, cases[-1], False, "SAMPLE 名额已满").state == "not_selected"
     assert sorted(desk.reader.find_allocation(desk.call_id, SUCCESS, DIRECTION).holders) == sorted(
         cases[:SUCCESS_LIMIT])
+
+
+# -- signature products: the success limit is the ministry's to set --------------------------------
+
+
+def test_382_sets_no_number_of_products_selected_so_none_is_enforced(desk):
+    call_id = f"{desk.call_id}-382"
+    desk.intake.define_call(MINISTRY, sample_382(call_id, NOW.date()))
+    assert desk.reader.get_call(call_id).current["signature_product"]["success_limit"] is None
+    products = desk.endorsed(6, start=100, on_call=call_id, program=Program.SIGNATURE_PRODUCT, direction="enzymes")
+    assert [desk.review().select(MINISTRY, p, True, "").state for p in products] == ["selected"] * 6
+    assert desk.reader.find_allocation(call_id, SUCCESS, "*") is None  # no limit, no places
+    assert desk.reader.find_allocation(call_id, SUCCESS, "enzymes") is None
+
+
+@pytest.mark.parametrize("per,scope", [("call", "*"), ("domain", "enzymes")])
+def test_a_limit_the_ministry_sets_on_the_products_selected_is_enforced(desk, per, scope):
+    call_id = f"{desk.call_id}-382-{per}"
+    desk.intake.define_call(MINISTRY, sample_382(call_id, NOW.date()))
+    # SAMPLE: a limit of 2, as the ministry might set it by amending the call before selecting.
+    desk.intake.amend_call(MINISTRY, call_id, {"signature_product": {"success_limit": {
+        "max": 2, "per": per, "source": "SAMPLE", "note": "SAMPLE limit for this test"}}})
+    products = desk.endorsed(3, start=200, on_call=call_id, program=Program.SIGNATURE_PRODUCT, direction="enzymes")
+    [other_domain] = desk.endorsed(1, start=300, on_call=call_id, program=Program.SIGNATURE_PRODUCT,
+                                   direction="cosmetics")
+
+    assert [desk.review().select(MINISTRY, p, True, "").state for p in products[:2]] == ["selected"] * 2
+    if per == "domain":  # another domain has places of its own
+        assert desk.review().select(MINISTRY, other_domain, True, "").state == "selected"
+    else:
+        with pytest.raises(PlacesExhausted):
+            desk.review().select(MINISTRY, other_domain, True, "")
+    with pytest.raises(PlacesExhausted) as refused:
+        desk.review().select(MINISTRY, products[2], True, "")
+    assert "2 of 2 places are used" in refused.value.message
+    assert sorted(desk.reader.find_allocation(call_id, SUCCESS, scope).holders) == sorted(products[:2])
+    assert desk.review().select(MINISTRY, products[2], False, "SAMPLE 名额已满").state == "not_selected"

@@ -177,3 +177,60 @@ def test_a_wrong_authorization_scheme_is_refused(header):
 def test_a_bare_token_without_a_scheme_is_refused():
     token = mint_token(SECRET, sub="u", role="city", org="420100")
     assert "Bearer <token>" in refused(token).message
+
+
+# -- what a refusal says, and claims that are signed but malformed -------------------------
+
+
+def test_each_refusal_says_what_is_wrong_with_the_token():
+    none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    unsigned = f"{none_header}.{b64url(json.dumps(claims()).encode())}."
+    assert "HS256, the only algorithm accepted" in refused(bearer(unsigned)).message
+    other_key = mint_token(OTHER_SECRET, sub="u", role="ministry", org="MIIT")
+    assert "signature does not match" in refused(bearer(other_key)).message
+    assert "'exp' claim" in refused(bearer(jwt.encode(claims(exp=None), SECRET, algorithm=ALGORITHM))).message
+    another_issuer = jwt.encode(claims(iss="x"), SECRET, algorithm=ALGORITHM)
+    assert f"not issued by {ISSUER}" in refused(bearer(another_issuer)).message
+    assert "not a well-formed JWT" in refused(bearer("not-a-jwt")).message
+
+
+def test_a_token_signed_with_a_public_key_algorithm_is_refused():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(claims(role="ministry", org="MIIT"), key, algorithm="RS256")
+    assert "only algorithm accepted" in refused(bearer(token)).message
+
+
+@pytest.mark.parametrize("role", ["Ministry", " ministry", "ministry ", "admin", "", 7, ["ministry"], {"r": 1}],
+                         ids=["capitalised", "leading-blank", "trailing-blank", "admin", "empty", "number", "list",
+                              "object"])
+def test_a_role_that_is_not_exactly_a_known_role_string_is_refused(role):
+    token = jwt.encode(claims(role=role), SECRET, algorithm=ALGORITHM)
+    assert "known role" in refused(bearer(token)).message
+
+
+@pytest.mark.parametrize("org", [420000, ["420000"], "   "], ids=["number", "list", "blank"])
+def test_an_organisation_that_is_not_text_is_refused(org):
+    token = jwt.encode(claims(org=org), SECRET, algorithm=ALGORITHM)
+    assert "organisation" in refused(bearer(token)).message
+
+
+@pytest.mark.parametrize("region", ["420000", ["420000"], {"province": 420000}],
+                         ids=["text", "list", "number-code"])
+def test_a_malformed_region_claim_is_refused_before_it_reaches_the_application(region):
+    token = jwt.encode(claims(role="applicant", org="91420100MA4K2XJ55T", region=region), SECRET,
+                       algorithm=ALGORITHM)
+    assert "region claim" in refused(bearer(token)).message
+
+
+def test_a_name_claim_that_is_not_text_is_refused():
+    token = jwt.encode(claims(name={"zh": "湖北"}), SECRET, algorithm=ALGORITHM)
+    assert "name claim" in refused(bearer(token)).message
+
+
+@pytest.mark.parametrize("exp", ["tomorrow", None], ids=["text", "null"])
+def test_an_expiry_that_is_not_a_time_is_refused(exp):
+    payload = claims()
+    payload["exp"] = exp
+    assert "invalid" in refused(bearer(jwt.encode(payload, SECRET, algorithm=ALGORITHM))).message

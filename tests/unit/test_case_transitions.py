@@ -127,6 +127,8 @@ DECLINE_SHORTLIST = Step("review", "decline-shortlist", lambda c: c.decline_shor
     actor=MINISTRY, reason="名额已满"))
 SIGN_TASK_BOOK = Step("review", "sign-task-book", lambda c: c.sign_task_book(
     actor=MINISTRY, task_book=TASK_BOOK))
+DECLARE_COMPLETION = Step("review", "declare-completion", lambda c: c.declare_completion(
+    actor=APPLICANT, summary="任务完成", evidence=[]))
 COMMISSION = Step("review", "commission", lambda c: c.commission_evaluator(
     actor=MINISTRY, evaluator=EVALUATOR["org"]))
 REPORT_M1 = Step("review", "report-m1", lambda c: c.report_milestone(
@@ -135,8 +137,9 @@ OVERDUE_M2 = Step("review", "overdue-m2", lambda c: c.mark_milestone_overdue(
     actor=MINISTRY, milestone_id="m2", due_on=date(2026, 12, 31)))
 REPORT_M2 = Step("review", "report-m2", lambda c: c.report_milestone(
     actor=APPLICANT, milestone_id="m2", summary="中试线投产", evidence=["b" * 64]))
+ASSESSED = [{"target": "2000 L single-use reactor", "met": True, "finding": "达标"}]  # every target of TASK_BOOK
 EVALUATE = Step("review", "evaluate", lambda c: c.record_evaluation(
-    actor=EVALUATOR, score=88.5, conclusion="通过", report=["c" * 64]))
+    actor=EVALUATOR, score=88.5, conclusion="通过", report=["c" * 64], assessment=ASSESSED))
 SELECT = Step("review", "select", lambda c: c.select(actor=MINISTRY))
 DECLINE_SELECTION = Step("review", "decline-selection", lambda c: c.decline_selection(
     actor=MINISTRY, reason="未达指标"))
@@ -192,9 +195,9 @@ def path_to(profile: Profile, target: str, *, open_objection: bool = False) -> l
         return path_to(profile, State.PROVINCE_ENDORSED) + [EXPERT_REVIEW, DECLINE_SHORTLIST]
     if target == State.IN_IMPLEMENTATION:
         # m1 reported: a report awaits the ministry's decision (accept or send back)
-        return path_to(profile, State.SHORTLISTED) + [SIGN_TASK_BOOK, COMMISSION, REPORT_M1]
+        return path_to(profile, State.SHORTLISTED) + [SIGN_TASK_BOOK, REPORT_M1]
     if target == State.EVALUATED:
-        return path_to(profile, State.IN_IMPLEMENTATION) + [OVERDUE_M2, EVALUATE]
+        return path_to(profile, State.IN_IMPLEMENTATION) + [OVERDUE_M2, DECLARE_COMPLETION, COMMISSION, EVALUATE]
     if target in (State.SELECTED, State.NOT_SELECTED):
         if profile.program == OC:
             before = path_to(profile, State.EVALUATED)
@@ -212,12 +215,17 @@ def path_to(profile: Profile, target: str, *, open_objection: bool = False) -> l
     raise AssertionError(f"no path to {target}")
 
 
-def drive(profile: Profile, target: str, *, open_objection: bool = False, with_evidence: bool = False) -> Case:
+def drive(profile: Profile, target: str, *, open_objection: bool = False, with_evidence: bool = False,
+          completed: bool = False, commissioned: bool = False) -> Case:
     case = submit(profile)
     for step in path_to(profile, target, open_objection=open_objection):
         step.run(case)
     if with_evidence:  # what a correction (EvidenceSuperseded) needs: a document to replace
         ATTACH.run(case)
+    if (completed or commissioned) and case.state == State.IN_IMPLEMENTATION:
+        DECLARE_COMPLETION.run(case)  # what commissioning the third party needs
+        if commissioned:
+            COMMISSION.run(case)  # what its evaluation needs
     assert case.state == target, f"the builder reached {case.state}, not {target}"
     return case
 
@@ -282,7 +290,7 @@ COMMANDS: dict[type, Command] = {
     Case.EvaluatorCommissioned: Command(MINISTRY, lambda c: c.commission_evaluator(
         actor=MINISTRY, evaluator=EVALUATOR["org"])),
     Case.ThirdPartyEvaluated: Command(EVALUATOR, lambda c: c.record_evaluation(
-        actor=EVALUATOR, score=90, conclusion="通过", report=[])),
+        actor=EVALUATOR, score=90, conclusion="通过", report=["c" * 64], assessment=ASSESSED)),
     Case.Selected: Command(MINISTRY, lambda c: c.select(actor=MINISTRY)),
     Case.NotSelected: Command(MINISTRY, lambda c: c.decline_selection(actor=MINISTRY, reason="未入选")),
     Case.PublicNoticeOpened: Command(MINISTRY, lambda c: c.open_public_notice(
@@ -406,7 +414,8 @@ def test_every_state_is_reachable_for_some_profile_and_the_builder_reaches_it():
 @pytest.mark.parametrize("event,state,profile", list(_matrix()))
 def test_a_command_succeeds_exactly_when_its_state_and_guards_allow_it(event, state, profile):
     case = drive(profile, state, open_objection=event is Case.ObjectionResolved,
-                 with_evidence=event is Case.EvidenceSuperseded)
+                 with_evidence=event is Case.EvidenceSuperseded, completed=event is Case.EvaluatorCommissioned,
+                 commissioned=event is Case.ThirdPartyEvaluated)
     version, pending = case.version, len(case.pending_events)
     command = COMMANDS[event]
     outcome = expected_outcome(event, state, profile)
@@ -650,7 +659,8 @@ def test_open_competition_selection_requires_the_third_party_evaluation():
     REPORT_M2.run(case)
     with pytest.raises(IllegalTransition):  # every milestone reported is still not an evaluation
         case.select(actor=MINISTRY)
-    EVALUATE.run(case)
+    for step in (DECLARE_COMPLETION, COMMISSION, EVALUATE):
+        step.run(case)
     case.select(actor=MINISTRY)
     assert case.state == State.SELECTED
 
@@ -672,11 +682,13 @@ def test_an_evaluation_is_refused_when_no_evaluator_was_commissioned():
 
 def test_an_evaluation_is_refused_when_recorded_by_another_organisation_than_the_commissioned_one():
     case = _signed_task_book()
+    DECLARE_COMPLETION.run(case)
     COMMISSION.run(case)
     assert case.evaluator == EVALUATOR["org"]
     version = case.version
     with pytest.raises(DomainRuleViolation) as refused:
-        case.record_evaluation(actor=OTHER_EVALUATOR, score=99, conclusion="通过", report=[])
+        case.record_evaluation(actor=OTHER_EVALUATOR, score=99, conclusion="通过", report=["c" * 64],
+                               assessment=ASSESSED)
     assert refused.value.field == "evaluator"
     assert EVALUATOR["org"] in refused.value.rule and OTHER_EVALUATOR["org"] in refused.value.rule
     assert case.state == State.IN_IMPLEMENTATION and case.version == version
@@ -897,7 +909,8 @@ def _a_state_where_legal(event: type) -> tuple[Profile, str]:
 def test_every_event_records_the_actor(event):
     profile, state = _a_state_where_legal(event)
     case = drive(profile, state, open_objection=event is Case.ObjectionResolved,
-                 with_evidence=event is Case.EvidenceSuperseded)
+                 with_evidence=event is Case.EvidenceSuperseded, completed=event is Case.EvaluatorCommissioned,
+                 commissioned=event is Case.ThirdPartyEvaluated)
     actor = dict(COMMANDS[event].actor)
     COMMANDS[event].run(case)
     recorded = case.pending_events[-1]
@@ -934,7 +947,7 @@ REPLAYS = {
     "oc-city-full-life-with-a-return": (OC_CITY, [
         ATTACH, verify(Level.CITY), CITY_RECOMMEND, verify(Level.PROVINCE), return_at(Level.PROVINCE),
         RESUBMIT, verify(Level.CITY), CITY_RECOMMEND, verify(Level.PROVINCE), PROVINCE_ENDORSE,
-        EXPERT_REVIEW, SHORTLIST, SIGN_TASK_BOOK, COMMISSION, REPORT_M1, OVERDUE_M2, EVALUATE,
+        EXPERT_REVIEW, SHORTLIST, SIGN_TASK_BOOK, REPORT_M1, OVERDUE_M2, DECLARE_COMPLETION, COMMISSION, EVALUATE,
         SELECT, OPEN_NOTICE, RAISE_OBJECTION, DISMISS_OBJECTION, PUBLISH, ATTACH,
     ]),
     "oc-province-delisted": (OC_PROVINCE, path_to(OC_PROVINCE, State.DELISTED)),

@@ -203,3 +203,12 @@ def test_dockerfile_installs_the_project():
     assert re.search(r"\bpip install (--[\w-]+ )*\.(\s|$)", text)
     assert "libpq" in text  # pure-Python psycopg loads libpq at run time
     assert "psycopg[binary]" not in text and "psycopg[c]" not in text
+
+
+def test_the_audit_signing_key_lives_on_a_volume_that_outlives_the_container(compose, services):
+    audit = services["audit"]
+    key_path = env_of(audit, {})["CHECKPOINT_KEY_PATH"]
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in audit["volumes"]}
+    mounted_dir = next((target for target in mounts if key_path.startswith(target.rstrip("/") + "/")), None)
+    assert mounted_dir is not None, f"{key_path} is not on a mounted volume: {audit['volumes']}"
+    assert mounts[mounted_dir] in compose["volumes"], "the key's volume must be a named volume, kept across recreation"

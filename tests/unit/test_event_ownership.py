@@ -107,8 +107,8 @@ LIFE: list[tuple[type, Run]] = [
         actor=MINISTRY, milestone_id="m2", reasons=["补充材料"])),
     (Case.CompletionDeclared, lambda c: c.declare_completion(actor=APPLICANT, summary="完成", evidence=[])),
     (Case.EvaluatorCommissioned, lambda c: c.commission_evaluator(actor=MINISTRY, evaluator=EVALUATOR["org"])),
-    (Case.ThirdPartyEvaluated, lambda c: c.record_evaluation(
-        actor=EVALUATOR, score=80, conclusion="通过", report=[])),
+    (Case.ThirdPartyEvaluated, lambda c: c.record_evaluation(  # the book above states no targets
+        actor=EVALUATOR, score=80, conclusion="通过", report=["c" * 64], assessment=[])),
     (Case.Selected, lambda c: c.select(actor=MINISTRY)),
     (Case.PublicNoticeOpened, lambda c: c.open_public_notice(
         actor=MINISTRY, notice_id="n", starts_on=date(2025, 11, 3), ends_on=date(2025, 11, 14))),

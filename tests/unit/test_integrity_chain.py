@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.integrity import merkle
-from shared.integrity.bundle import build_bundle, event_entry, verify_bundle
+from shared.integrity.bundle import build_bundle, event_entry, evidence_refs, verify_bundle
 from shared.integrity.chain import (
     GENESIS, RecordedHash, StoredRecord, build_chain, canonical, chain_hash, check_recorded, compare, event_hash,
 )
@@ -210,3 +210,14 @@ def test_bundle_tampering_is_named():
     check(lambda b: b.__setitem__("checkpoint", resigned.as_dict()), "not by the trusted key")
     older = new_checkpoint(1, 3, merkle.root(leaves[:3]), "t", None, key)
     check(lambda b: b.__setitem__("checkpoint", older.as_dict()), "version 1: not included in checkpoint 1 (tree size 3)")
+
+
+def test_a_bundle_lists_the_documents_an_application_names_and_the_files_attached_later():
+    seal, profile, report = "a" * 64, "b" * 64, "c" * 64
+    application = {"cover": {"seal": seal}, "applicant": {"profile_evidence": [profile]}, "title": "SAMPLE"}
+    submitted = json.dumps({"application": application, "title": "SAMPLE"}).encode()
+    assert sorted(evidence_refs("shared.case:Case.Submitted", submitted)) == [seal, profile]
+    assert sorted(evidence_refs("shared.case:Case.Resubmitted", submitted)) == [seal, profile]
+    assert evidence_refs("shared.case:Case.MilestoneReported", json.dumps({"report": [report]}).encode()) == [report]
+    assert evidence_refs("shared.case:Case.ProvinceEndorsed", submitted) == []
+    assert evidence_refs("shared.case:Case.Submitted", b"not json") == []

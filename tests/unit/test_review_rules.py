@@ -1,11 +1,20 @@
-"""The review desk's pure rules: the ranking with ties, conflicts of interest, a panel's scores."""
+"""The review desk's rules: the ranking with ties, conflicts of interest, a panel's scores, the units an
+expert declares on, the third party after completion and its assessment of every target, and how many
+places a selection takes (220号: 5 per direction; 382号: none set, the ministry may set one)."""
+
+import json
+from importlib import resources
 
 import pytest
 
+from services.review.application import SHORTLIST, SUCCESS, places_of
 from services.review.ranking import rank
-from shared.errors import DomainRuleViolation
-from shared.panel import Panel, conflict_of_interest
-from tests.unit.parties import MINISTRY
+from shared.call_definition import load_call, load_shipped
+from shared.case import Case, Program, State
+from shared.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
+from shared.ledger import CaseLedger
+from shared.panel import Panel, case_parties, conflict_of_interest
+from tests.unit.parties import APPLICANT, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 UNITS = {"91440100MA0000001X": "applicant", "91440100MA0000002X": "consortium member"}
 
@@ -69,3 +78,145 @@ def test_a_panel_needs_criteria_with_unique_ids_and_positive_maxima(criteria, ru
     with pytest.raises(DomainRuleViolation) as refused:
         Panel.form(actor=MINISTRY, call_id="c", direction="d", criteria=criteria, experts=[{"id": "e"}])
     assert refused.value.field == "criteria" and rule in refused.value.rule
+
+
+# -- the units of a case: what conflicts are checked against and what an expert declares on ------------
+
+
+def test_a_consortium_lists_its_lead_and_members_once_each_and_a_single_unit_itself():
+    lead = {"credit_code": "91440100MA0000001X", "name": "SAMPLE 牵头单位"}
+    application = {"lead": lead, "members": [{"credit_code": "91440100MA0000002X", "name": "SAMPLE 成员"},
+                                             {"credit_code": "91440100MA0000001X", "name": "again"}]}
+    assert case_parties(lead, application) == [
+        {"credit_code": "91440100MA0000001X", "name": "SAMPLE 牵头单位", "role": "applicant"},
+        {"credit_code": "91440100MA0000002X", "name": "SAMPLE 成员", "role": "consortium member"}]
+    assert case_parties(lead, {"applicant": {"full_name": "x"}}) == [
+        {"credit_code": "91440100MA0000001X", "name": "SAMPLE 牵头单位", "role": "applicant"}]
+
+
+# -- completion, then the third party, then its evaluation ---------------------------------------------
+
+TARGETS = ["SAMPLE 2000 L", "SAMPLE ±2% DO"]
+
+
+def implementing() -> Case:
+    """A 揭榜挂帅 case with its task book signed (two targets, one milestone)."""
+    case = Case.submit(
+        actor=APPLICANT, call_id="c", call_version=1, program=Program.OPEN_COMPETITION, direction="d",
+        applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE"}, province="420000", city=None,
+        chain=["province"], public_notice_required=False, title="SAMPLE", application={})
+    case.endorse_by_province(actor=PROVINCE, reason="SAMPLE", rank=1)
+    case.record_expert_review(actor=EXPERT, expert=EXPERT["sub"], scores={"x": 1.0}, comment="")
+    case.shortlist(actor=MINISTRY)
+    case.sign_task_book(actor=MINISTRY, task_book={"targets": TARGETS, "deadline": "2027-06-30",
+                                                   "milestones": [{"id": "m1", "due_on": "2026-06-30"}]})
+    return case
+
+
+def test_the_third_party_is_commissioned_only_after_the_unit_declares_completion():
+    case = implementing()
+    with pytest.raises(IllegalTransition) as refused:
+        case.commission_evaluator(actor=MINISTRY, evaluator=EVALUATOR["org"])
+    assert "has not declared completion" in refused.value.message and case.evaluator is None
+    case.declare_completion(actor=APPLICANT, summary="SAMPLE 完成", evidence=[])
+    case.commission_evaluator(actor=MINISTRY, evaluator=EVALUATOR["org"])
+    assert case.evaluator == EVALUATOR["org"]
+
+
+def assessed(*targets, met=True):
+    return [{"target": t, "met": met, "finding": "SAMPLE"} for t in targets]
+
+
+@pytest.mark.parametrize("assessment,rule", [
+    (assessed(TARGETS[0]), "not assessed: SAMPLE ±2% DO"),
+    (assessed(*TARGETS, "SAMPLE 5000 L"), "not a target of the task book: SAMPLE 5000 L"),
+    (assessed(TARGETS[0], *TARGETS), "assessed twice: SAMPLE 2000 L"),
+    ([{"target": t, "met": True, "finding": " "} for t in TARGETS], "the finding must not be blank"),
+    ([{"target": t, "met": "yes", "finding": "x"} for t in TARGETS], "met is true or false"),
+])
+def test_an_evaluation_assesses_every_target_of_the_task_book_once(assessment, rule):
+    case = implementing()
+    case.declare_completion(actor=APPLICANT, summary="SAMPLE", evidence=[])
+    case.commission_evaluator(actor=MINISTRY, evaluator=EVALUATOR["org"])
+    version = case.version
+    with pytest.raises(DomainRuleViolation) as refused:
+        case.record_evaluation(actor=EVALUATOR, score=80, conclusion="SAMPLE", report=["c" * 64],
+                               assessment=assessment)
+    assert refused.value.field == "assessment" and rule in refused.value.rule
+    assert case.version == version
+    case.record_evaluation(actor=EVALUATOR, score=80, conclusion="SAMPLE", report=["c" * 64],
+                           assessment=assessed(*TARGETS[::-1], met=False))
+    assert case.state == State.EVALUATED
+
+
+def test_an_evaluation_recorded_before_targets_were_assessed_still_replays(tmp_path):
+    """Version 1 of ThirdPartyEvaluated had no assessment: the upcaster gives it an empty one."""
+    ledger = CaseLedger(f"sqlite:///{tmp_path}/ledger.db", owner=None)
+    try:
+        case = implementing()
+        case.declare_completion(actor=APPLICANT, summary="SAMPLE", evidence=[])
+        case.commission_evaluator(actor=MINISTRY, evaluator=EVALUATOR["org"])
+        case.record_evaluation(actor=EVALUATOR, score=80, conclusion="SAMPLE", report=["c" * 64],
+                               assessment=assessed(*TARGETS))
+        ledger.save(case)  # the plain store: a test, not a service
+        with ledger.recorder.datastore.transaction(commit=True) as cursor:  # rewrite it as v1 stored it
+            cursor.execute("SELECT state FROM stored_events WHERE originator_version = ?", (case.version,))
+            state = json.loads(cursor.fetchone()[0])
+            del state["assessment"]
+            state.pop("class_version", None)
+            cursor.execute("UPDATE stored_events SET state = ? WHERE originator_version = ?",
+                           (json.dumps(state).encode(), case.version))
+        old = ledger.history(case.id)[-1]
+        assert old.type == "ThirdPartyEvaluated" and old.payload["assessment"] == []
+        assert ledger.get_case(case.id).state == State.EVALUATED
+    finally:
+        ledger.close()
+
+
+# -- how many are selected: the call says, or the ministry does -------------------------------------------
+
+
+def test_382_sets_no_number_of_products_selected_and_says_so():
+    [product_call] = [c for c in load_shipped() if c["program"] == Program.SIGNATURE_PRODUCT]
+    section = product_call["signature_product"]
+    assert section["success_limit"] is None
+    assert "通知未规定入选产品的数量" in section["success_limit_note"]
+
+
+def _382(**section_changes) -> dict:
+    raw = json.loads(resources.files("shared").joinpath("calls/signature_product_2024_382.json").read_text("utf-8"))
+    raw["signature_product"].update(section_changes)
+    return raw
+
+
+def test_a_product_call_takes_a_limit_the_ministry_defines_on_the_list_or_per_domain():
+    limit = {"max": 20, "per": "domain", "source": "SAMPLE", "note": "SAMPLE"}
+    assert load_call(_382(success_limit=limit))["signature_product"]["success_limit"]["max"] == 20
+    with pytest.raises(ValidationFailed) as bad:
+        load_call(_382(success_limit={**limit, "per": "province", "max": 0}))
+    assert set(bad.value.fields) == {"signature_product.success_limit.per", "signature_product.success_limit.max"}
+    with pytest.raises(ValidationFailed) as unexplained:
+        load_call(_382(success_limit=None, success_limit_note=""))
+    assert "signature_product.success_limit_note" in unexplained.value.fields
+
+
+def _case(program: str, direction: str) -> Case:
+    return Case.submit(
+        actor=APPLICANT, call_id="c", call_version=1, program=program, direction=direction,
+        applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE"}, province="420000", city=None,
+        chain=["province"], public_notice_required=True, title="SAMPLE", application={})
+
+
+def test_the_places_a_decision_takes_follow_the_program_and_the_limit_in_force():
+    task = _case(Program.OPEN_COMPETITION, "SAMPLE-R1")
+    oc = {"open_competition": {"shortlist_limit": {"per_direction_max": 5}, "success_limit": {"per_direction_max": 3}}}
+    assert places_of(oc, SHORTLIST, task) == (5, "SAMPLE-R1")
+    assert places_of(oc, SUCCESS, task) == (3, "SAMPLE-R1")
+    assert places_of({"open_competition": {"shortlist_limit": None, "success_limit": None}}, SUCCESS, task) is None
+
+    product = _case(Program.SIGNATURE_PRODUCT, "enzymes")
+    sp = {"signature_product": {"success_limit": None}}
+    assert places_of(sp, SUCCESS, product) is None
+    assert places_of({"signature_product": {"success_limit": {"max": 9, "per": "call"}}}, SUCCESS, product) == (9, "*")
+    assert places_of({"signature_product": {"success_limit": {"max": 2, "per": "domain"}}}, SUCCESS, product) == (
+        2, "enzymes")

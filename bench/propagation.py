@@ -1,0 +1,85 @@
+"""Propagation lag: from a command's commit to its effect in another service's read model.
+
+A province endorses cases at a steady rate (open loop). The endorsement commits in
+the ledger before verification answers; the relay publishes it, and review (the
+ministry's desk) projects it into its read model, recording the event's message id
+in `processed_events` in the same transaction as the projection. The lag of one
+command is the time from its 2xx answer at the client (the commit is done by then)
+until a reader of review's read-model database sees that message id (polled every
+few milliseconds: the figures are high by at most one poll interval).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import psycopg
+
+from bench.commands import Commands, Seeds, wait_quiet
+from bench.load import open_loop
+from bench.stats import latency_ms
+from shared.contracts import message_id
+from shared.localsystem import LocalSystem
+
+POLL_INTERVAL = 0.005
+OBSERVER = "review"
+
+
+def measure(system: LocalSystem, ledger_url: str, seeds: Seeds, rate: float, seconds: float,
+            log: Callable[[str], None] = print) -> dict:
+    commands = Commands(system, seeds)
+    answered: dict[str, float] = {}  # message id -> when the command was answered
+    seen: dict[str, float] = {}  # message id -> when review's read model showed it
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def endorse(client, prepared) -> None:
+        case = Commands.send(client, prepared)
+        at = time.monotonic()
+        with lock:
+            answered[message_id(case["case_id"], case["version"])] = at
+
+    def observe() -> None:
+        dsn = system.readmodel_urls[OBSERVER]
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while not done.is_set():
+                with lock:
+                    waiting = [m for m in answered if m not in seen]
+                if waiting:
+                    rows = conn.execute("SELECT message_id FROM processed_events WHERE message_id = ANY(%s)",
+                                        (waiting,)).fetchall()
+                    at = time.monotonic()
+                    with lock:
+                        for (m,) in rows:
+                            seen.setdefault(m, at)
+                time.sleep(POLL_INTERVAL)
+
+    wait_quiet(system, ledger_url)
+    observer = threading.Thread(target=observe, daemon=True)
+    observer.start()
+    try:
+        outcome = open_loop(commands.prepared("endorse"), endorse, rate=rate, seconds=seconds,
+                            make_state=commands.client_for("endorse"), close_state=lambda c: c.close())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with lock:
+                if all(m in seen for m in answered):
+                    break
+            time.sleep(0.05)
+    finally:
+        done.set()
+        observer.join()
+    with lock:
+        lags = [seen[m] - answered[m] for m in answered if m in seen]
+        missing = len(answered) - len(lags)
+    result = {
+        "command": "endorse", "observer": f"{OBSERVER} read model",
+        "offered_per_s": rate, "achieved_per_s": round(outcome.ok / outcome.seconds, 1) if outcome.seconds else 0,
+        "command_latency": outcome.summary(rate=rate), "poll_interval_ms": POLL_INTERVAL * 1000,
+        "lag": latency_ms(lags), "not_seen_within_60_s": missing,
+    }
+    log(f"  endorse at {rate:,.0f}/s ({result['achieved_per_s']:,.1f}/s done) → {OBSERVER} read model: "
+        f"lag p50 {result['lag']['p50_ms']} ms, p99 {result['lag']['p99_ms']} ms, {missing} not seen")
+    return result

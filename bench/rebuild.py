@@ -1,0 +1,235 @@
+"""Rebuilding every service's read models from the ledger's notification log, beside reading the log raw.
+
+The events go the way the relay and the subscriber take them, minus the broker:
+the notification log read with `CaseLedger.notifications` (the relay's read), each
+event turned into the integration event the relay publishes (`to_recorded`, message
+id), kept only if the service's queue binds its routing key (`shared.topology`), and
+applied by the service's own `project` together with its `processed_events` row
+into a fresh read-model database. Two ways of applying are measured:
+
+- `batched`: many events per transaction (what a rebuild command would do);
+- `per event`: one transaction per event through `ReadModelStore.apply_once`, exactly
+  as the live subscriber applies what RabbitMQ delivers (on a sample: it is slow).
+
+The six rebuild at once, each in its own process as each service would rebuild its own,
+for a bounded time: on a 2-core machine a million events through six read models takes
+about an hour, and the rate (what the target is about) is steady long before. The
+result says how far each got and the time the whole log would take at that rate.
+
+The same code fills the services' read models before a run starts (`fill_read_models`),
+so they start where a service that had heard every seeded event would be.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterator
+
+import psycopg
+
+from shared.config import SERVICES
+from shared.contracts import message_id, routing_key
+from shared.ledger import CaseLedger, to_recorded
+from shared.readmodel import ReadModelStore
+from shared.topology import SUBSCRIPTIONS
+
+LOG_BATCH = 2000  # notifications per read of the log
+APPLY_BATCH = 500  # events per read-model transaction when rebuilding
+
+
+def subscribed(service: str, key: str) -> bool:
+    """Whether the service's queue binds `key` (its patterns are `<kind>.#`)."""
+    return any(pattern == "#" or key.startswith(pattern[:-1]) for pattern in SUBSCRIPTIONS[service])
+
+
+def readmodels_of(service: str):
+    return importlib.import_module(f"services.{service}.readmodels")
+
+
+def integration_events(ledger: CaseLedger, after: int = 0, upto: int | None = None,
+                       batch: int = LOG_BATCH) -> Iterator[tuple[str, dict]]:
+    """(routing key, integration event) of every notification after `after`, as the relay publishes them."""
+    while True:
+        notifications = list(ledger.notifications(after, batch))
+        if not notifications:
+            return
+        for notification_id, event in notifications:
+            if upto is not None and notification_id > upto:
+                return
+            recorded = to_recorded(event, notification_id)
+            body = recorded.as_dict()
+            body["message_id"] = message_id(recorded.case_id, recorded.version)
+            yield routing_key(recorded.stream, recorded.type), body
+            after = notification_id
+
+
+def _postgres_dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def read_log_raw(ledger_url: str, batch: int = LOG_BATCH) -> dict:
+    """Every row of the notification log with plain psycopg, keyset-paged: the floor under any reader."""
+    rows = size = 0
+    after = 0
+    started = time.perf_counter()
+    with psycopg.connect(_postgres_dsn(ledger_url)) as conn:
+        while True:
+            page = conn.execute(
+                "SELECT notification_id, originator_id, originator_version, topic, state FROM ledger_events "
+                "WHERE notification_id > %s ORDER BY notification_id LIMIT %s", (after, batch)).fetchall()
+            if not page:
+                break
+            rows += len(page)
+            size += sum(len(r[4]) for r in page)
+            after = page[-1][0]
+    seconds = time.perf_counter() - started
+    return {"events": rows, "seconds": seconds, "events_per_s": rows / seconds, "mib": size / 2**20}
+
+
+def read_log_decoded(ledger: CaseLedger) -> dict:
+    """The log read and turned into integration events (the relay's work before publishing), nothing applied."""
+    started = time.perf_counter()
+    n = sum(1 for _ in integration_events(ledger))
+    seconds = time.perf_counter() - started
+    return {"events": n, "seconds": seconds, "events_per_s": n / seconds}
+
+
+class Rebuilder:
+    """One service's read models in the database at `url`, filled from the ledger's log."""
+
+    def __init__(self, service: str, url: str):
+        module = readmodels_of(service)
+        self.service = service
+        self.project: Callable = module.project
+        self.store = ReadModelStore(url, module.metadata)
+
+    def close(self) -> None:
+        self.store.dispose()
+
+    def batched(self, ledger: CaseLedger, batch: int = APPLY_BATCH, seconds: float | None = None) -> dict:
+        """Applies every subscribed event, `batch` per transaction, until the log ends or `seconds` pass.
+
+        Returns how many log events were read and how many applied, and the position reached.
+        """
+        started = time.perf_counter()
+        read = applied = position = 0
+        pending: list[dict] = []
+
+        def apply(events: list[dict]) -> None:
+            with self.store.session() as session:
+                session.execute(self.store.processed.insert(),
+                                [{"message_id": e["message_id"], "event_type": e["type"]} for e in events])
+                for event in events:
+                    self.project(session, event)
+
+        for key, event in integration_events(ledger):
+            read += 1
+            position = event["notification_id"]
+            if subscribed(self.service, key):
+                pending.append(event)
+                if len(pending) >= batch:
+                    apply(pending)
+                    applied += len(pending)
+                    pending = []
+                    if seconds is not None and time.perf_counter() - started > seconds:
+                        break
+        if pending:
+            apply(pending)
+            applied += len(pending)
+        return {"read": read, "applied": applied, "position": position, "seconds": time.perf_counter() - started}
+
+    def one_by_one(self, ledger: CaseLedger, limit: int) -> dict:
+        """Applies the first `limit` subscribed events one transaction each, as the subscriber does."""
+        started = time.perf_counter()
+        applied = 0
+        for key, event in integration_events(ledger):
+            if applied >= limit:
+                break
+            if subscribed(self.service, key):
+                self.store.apply_once(event, self.project)
+                applied += 1
+        return {"applied": applied, "seconds": time.perf_counter() - started}
+
+
+def fill_read_models(ledger_url: str, readmodel_urls: dict[str, str]) -> None:
+    """Brings each service's read models to the end of the ledger's log (before the services start)."""
+    with ProcessPoolExecutor(len(readmodel_urls), mp_context=multiprocessing.get_context("spawn")) as pool:
+        for done in [pool.submit(_fill, ledger_url, service, url) for service, url in readmodel_urls.items()]:
+            done.result()
+
+
+def _fill(ledger_url: str, service: str, url: str) -> None:
+    ledger = CaseLedger(ledger_url, owner=None)
+    rebuilder = Rebuilder(service, url)
+    try:
+        rebuilder.batched(ledger)
+    finally:
+        rebuilder.close()
+        ledger.close()
+
+
+def _rebuild(ledger_url: str, service: str, url: str, sample_url: str, seconds: float, sample: int) -> dict:
+    """In its own process, as each service would rebuild its own: batched for `seconds`, then the sample."""
+    ledger = CaseLedger(ledger_url, owner=None)
+    try:
+        rebuilder = Rebuilder(service, url)
+        try:
+            batched = rebuilder.batched(ledger, seconds=seconds)
+        finally:
+            rebuilder.close()
+        one = Rebuilder(service, sample_url)
+        try:
+            per_event = one.one_by_one(ledger, sample)
+        finally:
+            one.close()
+    finally:
+        ledger.close()
+    return {"batched": batched, "per_event": per_event}
+
+
+def measure(ledger_url: str, make_database: Callable[[str], str], seconds: float, per_event_sample: int,
+            log: Callable[[str], None] = print) -> dict:
+    """Raw and decoded reads of the whole log, then the six services' read models rebuilt at once, each by
+    its own process into a fresh database, for at most `seconds` (the rate, and how far each got)."""
+    ledger = CaseLedger(ledger_url, owner=None)
+    try:
+        total = ledger.max_notification_id()
+        raw = read_log_raw(ledger_url)
+        log(f"  raw read of the log: {raw['events']:,} events, {raw['events_per_s']:,.0f}/s")
+        decoded = read_log_decoded(ledger)
+        log(f"  log read and decoded: {decoded['events_per_s']:,.0f}/s")
+    finally:
+        ledger.close()
+    urls = {s: (make_database(f"rebuild_{s}"), make_database(f"one_{s}")) for s in SERVICES}
+    started = time.perf_counter()
+    with ProcessPoolExecutor(len(SERVICES), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {s: pool.submit(_rebuild, ledger_url, s, url, sample_url, seconds, per_event_sample)
+                   for s, (url, sample_url) in urls.items()}
+        results = {s: f.result() for s, f in futures.items()}
+    wall = time.perf_counter() - started
+    services = {}
+    for service, r in results.items():
+        b, p = r["batched"], r["per_event"]
+        services[service] = {
+            "log_events_read": b["read"], "applied": b["applied"], "seconds": b["seconds"],
+            "complete": b["read"] >= total, "log_events_per_s": b["read"] / b["seconds"],
+            "per_event": {**p, "events_per_s": p["applied"] / p["seconds"] if p["seconds"] else None},
+        }
+        log(f"  {service}: {b['read']:,} of {total:,} log events in {b['seconds']:.1f} s "
+            f"({b['read'] / b['seconds']:,.0f}/s, {b['applied']:,} applied); "
+            f"one transaction per event: {services[service]['per_event']['events_per_s'] or 0:,.0f}/s")
+    # All six at once keep up with the log at the pace of the slowest.
+    all_rate = min(s["log_events_per_s"] for s in services.values())
+    return {
+        "ledger_events": total,
+        "time_box_seconds": seconds,
+        "raw_read": raw,
+        "decoded_read": decoded,
+        "services": services,
+        "wall_seconds": wall,
+        "all_read_models": {"events_per_s": all_rate, "estimated_seconds_for_whole_log": total / all_rate},
+        "ratio_to_raw_read": all_rate / raw["events_per_s"],
+    }
