@@ -9,7 +9,7 @@ into a fresh read-model database. Two ways of applying are measured:
 
 - `batched`: many events per transaction (what a rebuild command would do);
 - `per event`: one transaction per event through `ReadModelStore.apply_once`, exactly
-  as the live subscriber applies what RabbitMQ delivers (on a sample: it is slow).
+  as the live subscriber applies an event that arrives alone (on a sample: it is slow).
 
 The six rebuild at once, each in its own process as each service would rebuild its own,
 for a bounded time: on a 2-core machine a million events through six read models takes
@@ -142,7 +142,7 @@ class Rebuilder:
         return {"read": read, "applied": applied, "position": position, "seconds": time.perf_counter() - started}
 
     def one_by_one(self, ledger: CaseLedger, limit: int) -> dict:
-        """Applies the first `limit` subscribed events one transaction each, as the subscriber does."""
+        """Applies the first `limit` subscribed events one transaction each, as the subscriber applies one arriving alone."""
         started = time.perf_counter()
         applied = 0
         for key, event in integration_events(ledger):

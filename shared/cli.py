@@ -123,7 +123,13 @@ def _parked(args) -> int:
         for item in list_parked(settings.amqp_uri, args.service, settings.exchange):
             print(json.dumps(item, ensure_ascii=False))
     else:
-        print(f"{replay_parked(settings.amqp_uri, args.service, settings.exchange)} message(s) back in ledger.{args.service}")
+        chosen = set(args.message_id) if args.message_id else None
+        moved = replay_parked(settings.amqp_uri, args.service, settings.exchange, chosen)
+        print(f"{moved} message(s) back in ledger.{args.service}")
+        if chosen is not None and moved < len(chosen):
+            print(f"{len(chosen) - moved} of the message ids given are not parked in ledger.{args.service}",
+                  file=sys.stderr)
+            return 1
     return 0
 
 
@@ -433,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("parked", help="list or replay the events a service could not process")
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit"])
+    p.add_argument("--message-id", action="append", metavar="ID",
+                   help="replay only this parked message (repeatable; `parked list` shows the ids)")
     p.set_defaults(func=_parked)
 
     p = sub.add_parser("load-calls", help="define the shipped calls (220, 382) in intake, as the ministry")

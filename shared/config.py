@@ -52,6 +52,9 @@ class Settings:
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     relay_poll_interval: float = 0.05
     max_delivery_attempts: int = 5
+    # Events a subscriber applies in one read-model transaction when several are waiting in
+    # its queue (shared/batches.py); 1 applies each in its own, as separate workers.
+    projection_batch_size: int = 50
     max_upload_bytes: int = 512 * 1024 * 1024
     clock_offset_days: int = 0  # tests and rehearsals only: moves the services' 'now'
     checkpoint_interval: float = 60.0  # seconds between the audit service's checkpoint passes
@@ -97,6 +100,7 @@ class Settings:
             ports=ports,
             relay_poll_interval=float(env.get("RELAY_POLL_INTERVAL", "0.05")),
             max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
+            projection_batch_size=max(1, int(env.get("PROJECTION_BATCH_SIZE", "50"))),
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
             clock_offset_days=int(env.get("CLOCK_OFFSET_DAYS", "0")),
             checkpoint_interval=float(env.get("CHECKPOINT_INTERVAL", "60")),

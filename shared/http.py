@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import EXCLUDE, INCLUDE, Schema, fields, post_dump
+from marshmallow import INCLUDE, RAISE, Schema, fields, post_dump
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -178,7 +178,9 @@ class Api(HttpRequestHandler):
         self.json_body = json_body or body is not None
         # query: the route's query parameters, checked before the method runs (400 naming the
         # parameter) and documented; the method still reads them from request.args.
-        self.query_schema = Schema.from_dict(query, name=f"{_schema_name(url, method)}Query")(unknown=EXCLUDE) \
+        # A parameter the route does not take is refused, not ignored: a misspelt filter
+        # (`?provnce=`) would otherwise answer with everything, as if it had been applied.
+        self.query_schema = Schema.from_dict(query, name=f"{_schema_name(url, method)}Query")(unknown=RAISE) \
             if query else None
         self.produces = produces
         self.extra_errors = tuple(errors)
@@ -194,6 +196,18 @@ class Api(HttpRequestHandler):
             raise Forbidden(f"role {caller.role} may not call {self.method} {self.url}")
         return caller
 
+    def _check_query(self, args) -> None:
+        if not args:
+            return
+        takes = sorted(self.query_schema.fields) if self.query_schema is not None else []
+        rule = f"not a parameter of this route; it takes {', '.join(takes)}" if takes \
+            else "this route takes no query parameters"
+        unknown = {name: [rule] for name in args if name not in takes}
+        repeated = {name: ["given more than once; give it once"] for name in takes if len(args.getlist(name)) > 1}
+        if unknown or repeated:
+            raise ValidationFailed({**unknown, **repeated})
+        load(self.query_schema, args.to_dict(flat=True))
+
     def get_entrypoint_parameters(self, request):
         args, kwargs = super().get_entrypoint_parameters(request)
         kwargs = dict(kwargs)
@@ -202,8 +216,7 @@ class Api(HttpRequestHandler):
         unstorable = {**unstorable_text(dict(request.path_values)), **unstorable_text(request.args.to_dict())}
         if unstorable:
             raise ValidationFailed(unstorable)
-        if self.query_schema is not None:
-            load(self.query_schema, request.args.to_dict(flat=True))
+        self._check_query(request.args)
         if self.json_body:
             if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
                 raise PayloadTooLarge("_body", MAX_JSON_BYTES)

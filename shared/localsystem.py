@@ -49,13 +49,21 @@ class LocalSystem:
     logs: dict[str, Path]
 
     def stop(self) -> None:
-        for proc in self.procs.values():
+        stop_processes(self.procs.values())
+
+
+def stop_processes(procs) -> None:
+    """SIGTERM to all first, so they shut down side by side; SIGKILL to any still running after 20 s."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
             proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls: dict[str, str], amqp_uri: str,

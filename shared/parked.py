@@ -2,8 +2,9 @@
 
 A message is parked after `MAX_DELIVERY_ATTEMPTS` failed deliveries. Once the
 cause is mended (a missing predecessor arrived, a bug fixed and deployed),
-`replay` moves every parked message of a service back to its queue, with its
-delivery history cleared so it gets its full number of attempts again.
+`replay` moves a service's parked messages (all, or the ones named by message id) back
+to its queue, with their delivery history cleared so each gets its full number of
+attempts again.
 """
 
 from __future__ import annotations
@@ -37,14 +38,22 @@ def list_parked(amqp_uri: str, service: str, exchange: str) -> list[dict]:
     return out
 
 
-def replay_parked(amqp_uri: str, service: str, exchange: str) -> int:
-    """Moves every parked message back to the service's queue; returns how many."""
+def replay_parked(amqp_uri: str, service: str, exchange: str, message_ids: set[str] | None = None) -> int:
+    """Moves the parked messages back to the service's queue (all, or those of `message_ids`); how many.
+
+    Messages not chosen stay parked, in their order: they are held unacknowledged until the end
+    and then returned, since a message returned at once would be the next one got again.
+    """
     moved = 0
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         queue = _parked_queue(conn, service, exchange)
         producer = Producer(conn.channel())
         main_queue = topology.queue_name(service)
+        kept = []
         while (message := queue.get(no_ack=False)) is not None:
+            if message_ids is not None and message.properties.get("message_id") not in message_ids:
+                kept.append(message)
+                continue
             producer.publish(
                 message.body, exchange="", routing_key=main_queue,
                 content_type=message.content_type or "application/json",
@@ -52,4 +61,6 @@ def replay_parked(amqp_uri: str, service: str, exchange: str) -> int:
             )
             message.ack()  # only after the broker confirmed the copy
             moved += 1
+        for message in kept:
+            message.requeue()
     return moved

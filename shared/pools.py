@@ -6,6 +6,7 @@ Every connection a service process opens carries the `application_name`
 - `ledger`: the service's ledger, for its commands and reads (eventsourcing's psycopg pool);
 - `relay-log`: the outbox relay reading the ledger's notification log;
 - `relay`: the relay's leadership lock and its position;
+- `relay-listen`: the leading relay's `LISTEN` for the ledger's commits (one, on the leader only);
 - `readmodel`: the service's read models (SQLAlchemy);
 - and `caseplatform-<service>` for anything else the process opens (the audit
   service's checkpoint follower, table creation at start-up).

@@ -78,6 +78,31 @@ class ReadModelStore:
             raise
         return True
 
+    def apply_batch(self, events: list[dict], project: Callable[[Session, dict], None]) -> list[dict]:
+        """Runs `project` for each of `events` not yet processed, in their order, in one transaction.
+
+        Returns the duplicates it skipped (processed before, or earlier in `events`). Any
+        error rolls the whole batch back: the caller then applies its events one by one
+        (`apply_once`), which also absorbs a duplicate a concurrent consumer committed
+        between the SELECT and the INSERT (the IntegrityError here).
+        """
+        ids = [event["message_id"] for event in events]
+        with self.session() as session:
+            seen = set(session.execute(
+                sa.select(self.processed.c.message_id).where(self.processed.c.message_id.in_(ids))
+            ).scalars())
+            fresh, duplicates = [], []
+            for event in events:
+                (duplicates if event["message_id"] in seen else fresh).append(event)
+                seen.add(event["message_id"])
+            if fresh:
+                session.execute(self.processed.insert(), [
+                    {"message_id": event["message_id"], "event_type": event["type"]} for event in fresh
+                ])
+                for event in fresh:
+                    project(session, event)
+        return duplicates
+
     def processed_count(self) -> int:
         with self.session() as session:
             return session.execute(sa.select(sa.func.count()).select_from(self.processed)).scalar_one()

@@ -5,7 +5,8 @@ ledger, and the relay carries what was committed. Its position is stored in the
 ledger database and moved only after the broker confirmed the batch, so a crash
 re-sends (at-least-once) and never skips. Every service process runs a relay;
 a leadership lock (PostgreSQL advisory lock, or a file lock beside the SQLite
-ledger) lets exactly one of them publish at a time.
+ledger) lets exactly one of them publish at a time. On PostgreSQL the leader
+waits for the ledger's NOTIFY when it has nothing to send, rather than polling.
 """
 
 from __future__ import annotations
@@ -14,20 +15,26 @@ import fcntl
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
+from amqp.exceptions import MessageNacked
 from kombu import Connection, Producer
+from psycopg import sql
 
 from shared import topology
 from shared.config import sqlalchemy_url
 from shared.contracts import message_id, routing_key
 from shared.ledger import CaseLedger, schema_lock, to_recorded
-from shared.pools import engine_options
+from shared.pools import MAX_NAME, engine_options
 
 log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x63617365  # "case": one relay leader per ledger database
+CONFIRM_TIMEOUT = 30.0  # seconds a batch waits for the broker's confirms before it counts as not sent
+LISTEN_RETRY_PAUSE = 1.0  # seconds the leader polls before trying a failed LISTEN connection again
 
 _metadata = sa.MetaData()
 relay_position = sa.Table(
@@ -184,10 +191,131 @@ def leadership_for(ledger_url: str, engine: sa.Engine) -> Leadership:
     raise ValueError(f"no relay leadership for {ledger_url!r}")
 
 
+class CommitListener:
+    """Wakes the leader when the ledger commits: LISTEN on the channel eventsourcing NOTIFYs.
+
+    eventsourcing's PostgreSQL recorder sends NOTIFY on its events table's channel in every
+    inserting transaction, and PostgreSQL delivers it at the commit, when the events are
+    readable. A dedicated autocommit connection: notifications reach only a session that is
+    outside a transaction, and the pools' connections are busy with queries. Under eventlet,
+    pure-Python psycopg waits with select(), which eventlet makes green: the wait yields to
+    the hub (tests/integration/test_relay.py). A wait never outlasts its timeout, so a lost
+    or silent connection costs a poll interval, not an event.
+    """
+
+    def __init__(self, url: str, channel: str, application_name: str | None = None):
+        self.url = url
+        self.channel = channel
+        self.application_name = application_name
+        self.conn: psycopg.Connection | None = None
+        self.retry_at = 0.0
+
+    def wait(self, timeout: float) -> bool:
+        """Returns at a commit's notification or after `timeout`; False if it could not listen."""
+        if self.conn is None:
+            if time.monotonic() < self.retry_at:
+                return False
+            try:
+                self._listen()
+            except (psycopg.Error, OSError) as exc:
+                log.warning("relay: cannot LISTEN for commits (%s); polling", exc)
+                self.retry_at = time.monotonic() + LISTEN_RETRY_PAUSE
+                return False
+            # What was committed before LISTEN was not notified: the caller looks again at once.
+            return True
+        try:
+            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+                pass
+            # A burst's other notifications, already here: the next batch reads all their events.
+            for _ in self.conn.notifies(timeout=0):
+                pass
+        except (psycopg.Error, OSError) as exc:
+            log.warning("relay: lost its LISTEN connection (%s); polling until it is back", exc)
+            self.close()
+            return False
+        return True
+
+    def _listen(self) -> None:
+        options = {"application_name": self.application_name[:MAX_NAME]} if self.application_name else {}
+        # Keepalives: a connection whose server vanished without a reset errors within a
+        # minute instead of staying silent (and the relay polling) for hours.
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=2, keepalives=1,
+                               keepalives_idle=20, keepalives_interval=5, keepalives_count=3, **options)
+        try:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        except BaseException:
+            conn.close()
+            raise
+        self.conn = conn
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except (psycopg.Error, OSError):
+                pass  # already broken: nothing to end
+
+
+def commit_listener(ledger: CaseLedger, ledger_url: str, application_name: str | None) -> CommitListener | None:
+    """A listener on the ledger's NOTIFY channel, or None where there is no NOTIFY (SQLite)."""
+    channel = getattr(ledger.recorder, "channel_name", None)
+    if channel is None or not ledger_url.startswith(("postgresql", "postgres")):
+        return None
+    return CommitListener(ledger_url, channel, application_name)
+
+
+class BatchConfirms:
+    """The broker's publisher confirms for a whole batch, waited for once.
+
+    A channel in confirm mode numbers its messages 1, 2, ... and the broker acks or nacks
+    them, one or `multiple` at once, as it takes them: publishing a batch and then waiting
+    for the last one costs one round trip, where a confirm per message costs one each.
+    """
+
+    def __init__(self, channel):
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._acked)
+        channel.events["basic_nack"].add(self._nacked)
+        self.channel = channel
+        self.published = 0
+        self.unconfirmed: set[int] = set()
+        self.nacked: set[int] = set()
+
+    def sent(self) -> None:
+        self.published += 1
+        self.unconfirmed.add(self.published)
+
+    def _settle(self, delivery_tag: int, multiple: bool) -> set[int]:
+        if multiple:
+            settled = {tag for tag in self.unconfirmed if tag <= delivery_tag}
+        else:
+            settled = {delivery_tag} & self.unconfirmed
+        self.unconfirmed -= settled
+        return settled
+
+    def _acked(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+
+    def _nacked(self, delivery_tag: int, multiple: bool) -> None:
+        self.nacked |= self._settle(delivery_tag, multiple)
+
+    def wait(self, timeout: float) -> None:
+        """Returns once the broker has taken every message sent; raises if it refused one or was silent."""
+        deadline = time.monotonic() + timeout
+        while self.unconfirmed and not self.nacked:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self.unconfirmed)} messages unconfirmed after {timeout:.0f} s")
+            self.channel.connection.drain_events(timeout=remaining)
+        if self.nacked:
+            raise MessageNacked(f"the broker refused {len(self.nacked)} of the batch's messages")
+
+
 class Relay:
     def __init__(
         self, ledger: CaseLedger, ledger_url: str, amqp_uri: str, exchange: str,
-        batch_size: int = 500, application_name: str | None = None,
+        batch_size: int = 500, application_name: str | None = None, listener_name: str | None = None,
     ):
         self.ledger = ledger
         # The leader holds one connection for its lock and borrows one more for its position;
@@ -202,13 +330,16 @@ class Relay:
         self.batch_size = batch_size
         self.connection: Connection | None = None
         self.producer: Producer | None = None
+        self.confirms: BatchConfirms | None = None
+        # Only the leader listens: a standby holds no connection for it.
+        self.listener = commit_listener(ledger, ledger_url, listener_name)
 
     def _producer(self) -> Producer:
         if self.producer is None:
-            # confirm_publish: publish() returns only once the broker has the message.
-            self.connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+            self.connection = Connection(self.amqp_uri)
             channel = self.connection.channel()
             topology.declare(channel, self.exchange_name)
+            self.confirms = BatchConfirms(channel)
             self.producer = Producer(channel, exchange=self.exchange)
         return self.producer
 
@@ -220,6 +351,7 @@ class Relay:
                 pass
         self.connection = None
         self.producer = None
+        self.confirms = None
 
     @property
     def leads(self) -> bool:
@@ -229,32 +361,53 @@ class Relay:
     def run_once(self) -> int:
         """Publishes the next batch if this relay leads; returns how many events went out."""
         if not self.leadership.acquire():
+            if self.listener is not None:
+                self.listener.close()  # a standby does not listen: only the leader's counts against the budget
             return 0
         position = self.positions.get()
         batch = list(self.ledger.notifications(position, self.batch_size))
         if not batch:
             return 0
         producer = self._producer()
-        for notification_id, event in batch:
-            recorded = to_recorded(event, notification_id)
-            body = recorded.as_dict()
-            body["message_id"] = message_id(recorded.case_id, recorded.version)
-            producer.publish(
-                json.dumps(body, ensure_ascii=False),
-                routing_key=routing_key(recorded.stream, recorded.type),
-                content_type="application/json",
-                content_encoding="utf-8",
-                message_id=body["message_id"],
-                delivery_mode=2,
-                retry=False,
-            )
+        try:
+            for notification_id, event in batch:
+                recorded = to_recorded(event, notification_id)
+                body = recorded.as_dict()
+                body["message_id"] = message_id(recorded.case_id, recorded.version)
+                producer.publish(
+                    json.dumps(body, ensure_ascii=False),
+                    routing_key=routing_key(recorded.stream, recorded.type),
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    message_id=body["message_id"],
+                    delivery_mode=2,
+                    retry=False,
+                )
+                self.confirms.sent()
+            self.confirms.wait(CONFIRM_TIMEOUT)
+        except BaseException:
+            # Not all confirmed (a nack, a broken connection, no answer): the position stays
+            # and the whole batch goes again, on a new channel whose numbering starts afresh.
+            self.reset_broker()
+            raise
         # Re-check leadership before moving the position: a relay that lost its
         # lock mid-batch has only published duplicates, which consumers absorb.
         if self.leadership.holds():
             self.positions.set(batch[-1][0])
         return len(batch)
 
+    def await_commit(self, timeout: float) -> bool:
+        """Waits up to `timeout` for the ledger to commit something; False if it could not (then poll).
+
+        For the leader, after a pass that sent nothing.
+        """
+        if self.listener is None or not self.leads:
+            return False
+        return self.listener.wait(timeout)
+
     def close(self) -> None:
         self.reset_broker()
+        if self.listener is not None:
+            self.listener.close()
         self.leadership.release()
         self.engine.dispose()

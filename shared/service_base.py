@@ -32,12 +32,22 @@ class CaseService:
         """
 
     @subscribe()
-    def on_case_event(self, event):
-        self.react(event)
-        # A burst of one stream's events (e.g. eight documents attached in one save) is
-        # handled by several workers at once; an event whose predecessor is still being
-        # applied next door waits a moment here instead of a round trip through the
-        # retry queue (1 s each), which would serialise the burst at one event a second.
+    def on_case_event(self, events):
+        # Reactions first, in delivery order, then the projections: one event alone is applied
+        # as it always was; several in one read-model transaction (shared/batches.py).
+        for event in events:
+            self.react(event)
+        if len(events) == 1:
+            self._apply_alone(events[0])
+        else:
+            for duplicate in self.store.apply_batch(events, self.project):
+                log.info("%s already applied: redelivery absorbed", duplicate["message_id"])
+
+    def _apply_alone(self, event: dict) -> None:
+        # Events applied alone run in several workers at once (a batch that failed, or
+        # PROJECTION_BATCH_SIZE=1): an event whose predecessor is still being applied next
+        # door waits a moment here instead of a round trip through the retry queue (1 s
+        # each), which would serialise a burst of one stream's events at one a second.
         for attempt in range(ORDER_WAIT_ROUNDS):
             try:
                 if not self.store.apply_once(event, self.project):

@@ -15,6 +15,28 @@ SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a SHA-256 digest (64 lower-ca
 # -- requests --------------------------------------------------------------------------
 
 
+def _param(description: str) -> fields.String:
+    # Declared to be documented, and so that any other parameter is refused; the values are
+    # checked by the library with its own rules and messages (one rule, one message).
+    return fields.String(metadata={"description": description})
+
+
+LISTS_QUERY = {
+    "kind": _param("shortlist, successful or signature-products"),
+    "year": _param("the call's year, e.g. 2024"),
+    "call_id": _param("one call's lists"),
+}
+PRODUCTS_QUERY = {
+    "year": _param("the year the product was published, 2000 to 2100"),
+    "domain": _param("the product's domain, as the call names it"),
+    "type": _param("the product's type, as the call names it"),
+    "province": _param("the recommending province's code, e.g. 440000"),
+    "name": _param("part of the product's name (at most 200 characters)"),
+    "page": _param("the page, from 1 (default 1)"),
+    "per_page": _param("products per page, 1 to 100 (default 20)"),
+}
+
+
 class NoticeSchema(Schema):
     """The cases the ministry puts up for public notice, in the list's order."""
 

@@ -14,7 +14,7 @@ from . import exports, readmodels
 from .application import Publication
 from .library import ProductQuery, PublicLibrary
 from .schemas import (
-    ListDocumentSchema, ListSummarySchema, NoticeSchema, ObjectionSchema, ObjectionViewSchema, ProductPageSchema,
+    LISTS_QUERY, PRODUCTS_QUERY, ListDocumentSchema, ListSummarySchema, NoticeSchema, ObjectionSchema, ObjectionViewSchema, ProductPageSchema,
     ProductSchema, PublishSchema, ResolutionSchema,
 )
 
@@ -52,8 +52,8 @@ class PublicationService(CaseService):
 
     # -- public: no token --
 
-    @api("GET", "/publication/lists", public=True, response=ListSummarySchema(many=True),
-         summary="the lists put up for notice or published (?kind=&year=&call_id=)")
+    @api("GET", "/publication/lists", public=True, response=ListSummarySchema(many=True), query=LISTS_QUERY,
+         summary="the lists put up for notice or published")
     def lists(self, request):
         return self.library.lists(request.args.get("kind"), request.args.get("year"), request.args.get("call_id"))
 
@@ -79,8 +79,8 @@ class PublicationService(CaseService):
     def notices(self, request):
         return self.library.notices()
 
-    @api("GET", "/publication/products", public=True, response=ProductPageSchema(),
-         summary="the signature-product library (?year=&domain=&type=&province=&name=&page=&per_page=)")
+    @api("GET", "/publication/products", public=True, response=ProductPageSchema(), query=PRODUCTS_QUERY,
+         summary="the signature-product library, by year, domain, type, province or name, a page at a time")
     def products(self, request):
         return self.library.products(ProductQuery.from_args(request.args))
 

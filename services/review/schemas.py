@@ -4,6 +4,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.views import CaseViewSchema
 
+# Checked by the service with its own message; declared to be documented and so that any
+# other parameter is refused.
+BOARD_QUERY = {"due_within": fields.String(metadata={
+    "description": "days ahead counted as due soon, 0 to 3660 (default 30)"})}
+
 
 class ShortlistSchema(Schema):
     shortlisted = fields.Boolean(required=True)

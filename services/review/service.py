@@ -11,7 +11,7 @@ from shared.views import CASE_VIEW, case_view
 from . import readmodels
 from .application import Review, review_view
 from .schemas import (
-    AmendmentSchema, AssignedCaseSchema, AssignmentSchema, CommissionSchema, CompletionSchema, DeclarationSchema,
+    BOARD_QUERY, AmendmentSchema, AssignedCaseSchema, AssignmentSchema, CommissionSchema, CompletionSchema, DeclarationSchema,
     EvaluationSchema, MilestoneReportSchema, PanelSchema, ReportDecisionSchema, ReviewCaseSchema, ScoreSchema,
     SelectionSchema, ShortlistSchema, TaskBookSchema, WorkPlanSchema,
 )
@@ -126,8 +126,8 @@ class ReviewService(CaseService):
     def decide_report(self, request, caller, case_id, milestone_id, body):
         return case_view(self.app.decide_report(caller, case_id, milestone_id, body))
 
-    @api("GET", "/review/calls/<call_id>/milestones", roles=("ministry", "province"),
-         summary="milestone board: due soon (?due_within=30 days), overdue, reported, accepted, sent back")
+    @api("GET", "/review/calls/<call_id>/milestones", roles=("ministry", "province"), query=BOARD_QUERY,
+         summary="milestone board: due soon, overdue, reported, accepted, sent back")
     def milestone_board(self, request, caller, call_id):
         return self.app.milestone_board(caller, call_id, self.clock.today(), _int_arg(request, "due_within", 30))
 

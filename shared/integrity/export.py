@@ -27,13 +27,17 @@ def export_case(store: IntegrityStore, case_id: str, *, evidence=None, history: 
     signed = store.latest_checkpoint()
     size = signed.checkpoint.tree_size if signed is not None else 0
     leaves = store.leaf_hashes(limit=size) if size else []
+    # One pass over the tree for all of the case's proofs, not one pass per event.
+    proofs = merkle.inclusion_proofs(
+        (r.leaf_index for r in (recorded.get(s.originator_version) for s in stored) if r and r.leaf_index < size),
+        leaves)
     entries, prev = [], GENESIS
     for i, rec in enumerate(stored, start=1):
         r = recorded.get(rec.originator_version)
         if r is not None and r.leaf_index < size:
             entries.append(event_entry(
                 rec, leaf_index=r.leaf_index, notification_id=r.notification_id, event_hash_=r.event_hash,
-                prev_hash=r.prev_hash, chain_hash_=r.chain_hash, proof=merkle.inclusion_proof(r.leaf_index, leaves)))
+                prev_hash=r.prev_hash, chain_hash_=r.chain_hash, proof=proofs[r.leaf_index]))
             prev = r.chain_hash
         else:
             h = event_hash(rec)

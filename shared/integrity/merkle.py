@@ -11,6 +11,7 @@ hashes in a table and never reload the leaves' data. No I/O, no framework.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from typing import Iterable, Sequence
 
 HASH_SIZE = 32
@@ -83,15 +84,62 @@ class CompactRange:
 
 def inclusion_proof(index: int, hashes: Sequence[bytes]) -> list[bytes]:
     """PATH(m, D[n]) (RFC 9162 §2.1.3.1): the audit path of leaf `index`."""
+    return inclusion_proofs([index], hashes)[index]
+
+
+def inclusion_proofs(indices: Iterable[int], hashes: Sequence[bytes]) -> dict[int, list[bytes]]:
+    """The audit paths of several leaves from one pass over the tree: O(n + k log n).
+
+    Proving each leaf on its own would hash the whole tree once per leaf; here the
+    PATH recursion descends into both halves at once, and a subtree holding none of
+    the wanted leaves is hashed once, its root shared by every path that needs it.
+    """
     n = len(hashes)
-    if not 0 <= index < n:
-        raise ValueError(f"leaf {index} is not in a tree of {n} leaves")
-    if n == 1:
-        return []
-    k = _split(n)
-    if index < k:
-        return inclusion_proof(index, hashes[:k]) + [root(hashes[k:])]
-    return inclusion_proof(index - k, hashes[k:]) + [root(hashes[:k])]
+    wanted = sorted(set(indices))
+    for index in wanted[:1] + wanted[-1:]:
+        if not 0 <= index < n:
+            raise ValueError(f"leaf {index} is not in a tree of {n} leaves")
+    proofs: dict[int, list[bytes]] = {index: [] for index in wanted}
+    if wanted:
+        _paths(hashes, 0, n, wanted, 0, len(wanted), proofs)
+    return proofs
+
+
+def _paths(hashes: Sequence[bytes], lo: int, hi: int, wanted: list[int], first: int, last: int,
+           proofs: dict[int, list[bytes]]) -> bytes:
+    """Extends the paths of wanted[first:last] (all in [lo, hi)) and returns MTH(hashes[lo:hi])."""
+    if hi - lo == 1:
+        return hashes[lo]
+    mid = lo + _split(hi - lo)
+    cut = bisect_left(wanted, mid, first, last)
+    left = _paths(hashes, lo, mid, wanted, first, cut, proofs) if cut > first else _range_root(hashes, lo, mid)
+    right = _paths(hashes, mid, hi, wanted, cut, last, proofs) if last > cut else _range_root(hashes, mid, hi)
+    # Paths run leaf to root, so the sibling is appended after the deeper levels.
+    for index in wanted[first:cut]:
+        proofs[index].append(right)
+    for index in wanted[cut:last]:
+        proofs[index].append(left)
+    return node_hash(left, right)
+
+
+def _range_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    """MTH(hashes[lo:hi]) level by level, without the recursion's slicing.
+
+    Pairing neighbours and carrying an odd last node up unchanged gives the same tree
+    as splitting at the largest power of two: each split's left part is a power of two,
+    so no pair ever straddles a split.
+    """
+    if lo >= hi:
+        return EMPTY_ROOT
+    level = list(hashes[lo:hi])
+    sha256, prefix = hashlib.sha256, NODE_PREFIX
+    while len(level) > 1:
+        pairs = iter(level)
+        upper = [sha256(prefix + left + right).digest() for left, right in zip(pairs, pairs)]
+        if len(level) & 1:
+            upper.append(level[-1])
+        level = upper
+    return level[0]
 
 
 def consistency_proof(first: int, hashes: Sequence[bytes]) -> list[bytes]:

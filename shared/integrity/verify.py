@@ -127,15 +127,20 @@ def verify_case(store: IntegrityStore, case_id: str, trusted_key_id: str | None,
     report.checked_events = len(covered)
     report.unchecked_events = max(len(stored) - len(covered), 0)
     tree = leaves[:size]
+    # One pass over the tree for all of the case's proofs, not one pass per event. A leaf
+    # beyond the recorded hashes (rows deleted from event_hashes) gets none: the loop stops there.
+    proofs = {}
+    if with_proofs:
+        proofs = merkle.inclusion_proofs((r.leaf_index for r in covered if r.leaf_index < len(tree)), tree)
     for rec in covered:
         leaf = merkle.leaf_hash(rec.leaf_data())
-        if leaves[rec.leaf_index] != leaf:
+        if rec.leaf_index >= len(leaves) or leaves[rec.leaf_index] != leaf:
             report.fail(f"{case_id} version {rec.originator_version}: its recorded leaf does not match its row "
                         "in event_hashes")
             break
         if not with_proofs:
             continue
-        proof = merkle.inclusion_proof(rec.leaf_index, tree)
+        proof = proofs[rec.leaf_index]
         try:
             merkle.verify_inclusion(rec.leaf_index, size, leaf, proof, root)
         except merkle.ProofError as exc:

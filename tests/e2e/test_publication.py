@@ -367,6 +367,9 @@ def test_the_library_finds_published_products_by_year_domain_type_province_and_n
     assert public(platform, "/products", province="420000").json()["total"] == 0
     assert public(platform, "/products", year=2025).json()["total"] == 0
     assert public(platform, "/products", page="0", expect=400).json()["fields"] == {"page": ["a whole number from 1 to 100000"]}
+    # A misspelt filter is refused, not ignored (ignored, it would answer with all three as if it had filtered).
+    misspelt = public(platform, "/products", provnce="420000", expect=400).json()["fields"]
+    assert list(misspelt) == ["provnce"] and misspelt["provnce"][0].startswith("not a parameter of this route")
     one = public(platform, f"/products/{selected[1]}").json()
     assert one["product"] == "SAMPLE 标志性产品 2" and one["province_name"] == "广东省"
     assert one["href"] == f"/publication/products/{selected[1]}"

@@ -30,6 +30,7 @@ import requests
 from shared.config import SERVICES, Settings
 from shared.demo import Platform
 from shared.localinfra import free_port
+from shared.localsystem import stop_processes
 from tests.faultproxy import FaultProxy
 from tests.faults import accounting
 
@@ -106,15 +107,7 @@ class FaultySystem:
 
     def close(self) -> None:
         """Stops every process, then the proxies."""
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs.values())
         for proxy in self.proxies.values():
             proxy.stop()
 

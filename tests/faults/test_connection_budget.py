@@ -26,12 +26,14 @@ BURST_STEPS = 3
 DEFAULTS = Settings.from_env({"JWT_SECRET": "x", "CASEPLATFORM_DATA_DIR": "/nonexistent"})
 
 # Each pool's most connections in one process (the system runs with the default sizes), and
-# what it keeps when idle. `relay`: the leader's lock plus one for its position. The audit
+# what it keeps when idle. `relay`: the leader's lock plus one for its position;
+# `relay-listen`: the leader's LISTEN for commits, no standby's. The audit
 # service's checkpoint follower, named after its process only, keeps one and may borrow one.
 MOST = {
     "ledger": DEFAULTS.ledger_pool_size + DEFAULTS.ledger_pool_max_overflow,
     "relay-log": 1,
     "relay": 2,
+    "relay-listen": 1,
     "readmodel": DEFAULTS.readmodel_pool_size + DEFAULTS.readmodel_pool_max_overflow,
     "": 2,
 }
@@ -127,9 +129,13 @@ def test_the_system_holds_few_connections_at_rest_and_stays_within_its_pools_und
         assert rest[f"caseplatform-{service}-relay-log"] == IDLE["relay-log"], service
     assert sorted(rest[f"caseplatform-{s}-relay"] for s in SERVICES) == [1] * (len(SERVICES) - 1) + [2], \
         "the leader holds its lock and its position's connection; each standby one"
-    most = sum(MOST[p] for p in ("ledger", "relay-log", "relay", "readmodel")) * len(SERVICES) + MOST[""]
+    assert sorted(rest[f"caseplatform-{s}-relay-listen"] for s in SERVICES) == [0] * (len(SERVICES) - 1) + [1], \
+        "the leader listens for commits; no standby does"
+    most = sum(MOST[p] for p in ("ledger", "relay-log", "relay", "readmodel")) * len(SERVICES) \
+        + MOST["relay-listen"] + MOST[""]
     assert sum(peak.values()) <= most
-    # What the pools keep once idle (a minute after the last burst): + the leader's position, the follower.
-    idle_size = sum(IDLE.values()) * len(SERVICES) + 1 + 1
+    # What the pools keep once idle (a minute after the last burst): + the leader's position, its
+    # LISTEN connection, the follower.
+    idle_size = sum(IDLE.values()) * len(SERVICES) + 1 + 1 + 1
     accounting.CONNECTIONS.update(at_rest=sum(at_rest.values()), peak=sum(peak.values()), most=most,
                                   idle_size=idle_size, requests=len(workload.outcomes), clients=BURST_WORKERS)

@@ -1,14 +1,23 @@
 """The outbox relay against a real PostgreSQL ledger and a real RabbitMQ vhost."""
 
 import json
+from urllib.parse import urlsplit, urlunsplit
 
+import eventlet
+import psycopg
 import pytest
-from kombu import Connection
+from amqp.exceptions import MessageNacked
+from kombu import Connection, Queue
+from nameko.testing.utils import get_extension
 
 from shared import topology
 from shared.case import Case
+from shared.config import Settings
+from shared.dependencies import RelayRunner
 from shared.ledger import CaseLedger
 from shared.relay import PositionStore, Relay
+from tests.faultproxy import FaultProxy
+from tests.infra import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -146,3 +155,164 @@ def test_a_batch_the_relay_could_not_record_as_sent_is_sent_again(ledger, make_r
         again.close()
     # At-least-once: the consumer sees the event twice and its inbox absorbs the copy.
     assert [m[0] for m in drain(amqp)] == [f"{case.id}:1", f"{case.id}:1"]
+
+
+def through(url: str, proxy: FaultProxy) -> str:
+    """`url` reaching its server through the fault proxy."""
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}"))
+
+
+def proxy_for(url: str, name: str) -> FaultProxy:
+    parts = urlsplit(url)
+    return FaultProxy(parts.hostname, parts.port, name=name)
+
+
+def position(relay: Relay) -> int:
+    return relay.positions.get()
+
+
+def test_a_batch_is_confirmed_and_the_position_moves_to_its_last_event(ledger, make_relay, amqp):
+    cases = [submit(ledger) for _ in range(5)]
+    last = ledger.max_notification_id()
+    relay = make_relay()
+    relay.batch_size = 2
+    try:
+        assert [relay.run_once() for _ in range(4)] == [2, 2, 1, 0]
+        assert position(relay) == last
+        # Every message was published on one confirming channel and the broker confirmed them all.
+        assert relay.confirms.published == 5 and not relay.confirms.unconfirmed
+    finally:
+        relay.close()
+    messages = drain(amqp)
+    assert [m[0] for m in messages] == [f"{c.id}:1" for c in cases]
+    assert {m[1] for m in messages} == {"case.Submitted"}
+
+
+def test_a_batch_the_broker_refused_leaves_the_position_and_is_sent_again(ledger, make_relay, amqp):
+    cases = [submit(ledger) for _ in range(3)]
+    # A queue that takes nothing and says so: RabbitMQ nacks what is routed to it.
+    full = Queue("ledger.full", exchange=topology.ledger_exchange(EXCHANGE), routing_key="case.#",
+                 queue_arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+    relay = make_relay()
+    try:
+        with Connection(amqp) as conn:
+            topology.declare(conn.channel(), EXCHANGE)
+            full(conn.channel()).declare()
+            with pytest.raises(MessageNacked):
+                relay.run_once()
+            assert position(relay) == 0
+            full(conn.channel()).delete()
+        assert relay.run_once() == 3
+        assert position(relay) == ledger.max_notification_id()
+    finally:
+        relay.close()
+    # The other queues took the refused batch too: at-least-once, the inboxes absorb the copies.
+    ids = [f"{c.id}:1" for c in cases]
+    assert [m[0] for m in drain(amqp)] == ids + ids
+
+
+def test_a_broker_connection_dropped_mid_batch_leaves_the_position_and_the_batch_is_sent_again(
+    ledger, ledger_url, amqp
+):
+    first = submit(ledger)
+    reader = CaseLedger(ledger_url, owner=None)
+    with proxy_for(amqp, "rabbitmq") as proxy:
+        relay = Relay(reader, ledger_url, through(amqp, proxy), EXCHANGE)
+        try:
+            assert relay.run_once() == 1  # connected, topology declared
+            sent = position(relay)
+            cases = [submit(ledger) for _ in range(20)]
+            proxy.cut_after(3000)  # a few of the twenty messages, then the connection is reset
+            with pytest.raises(Exception):
+                relay.run_once()
+            assert position(relay) == sent
+            proxy.restore()
+            assert relay.run_once() == 20
+            assert position(relay) == ledger.max_notification_id()
+        finally:
+            relay.close()
+            reader.close()
+    ids = [m[0] for m in drain(amqp)]
+    batch = [f"{c.id}:1" for c in cases]
+    assert ids[0] == f"{first.id}:1"
+    assert ids[-20:] == batch, "the whole batch went again, in order"
+    assert set(ids[1:]) == set(batch)
+
+
+def test_the_leader_listens_for_commits_and_polls_while_its_listen_connection_is_down(ledger, ledger_url, amqp):
+    with proxy_for(ledger_url, "postgres") as proxy:
+        reader = CaseLedger(through(ledger_url, proxy), owner=None)
+        relay = Relay(reader, through(ledger_url, proxy), amqp, EXCHANGE, listener_name="caseplatform-test-relay-listen")
+        try:
+            assert relay.await_commit(30) is False, "no leader yet: nothing to listen for"
+            assert relay.run_once() == 0 and relay.leads
+            assert relay.await_commit(30) is True  # just connected: back at once to look again
+
+            proxy.cut()
+            assert relay.await_commit(30) is False, "the reset is seen at once: the loop polls"
+            assert relay.listener.conn is None
+            proxy.restore()
+            assert relay.run_once() == 0 and relay.leads
+            assert relay.await_commit(30) is True  # listening again
+
+            # Committed while the relay waits: the wait yields to eventlet's hub, and the NOTIFY ends it.
+            committing = eventlet.spawn(submit, ledger)
+            with eventlet.Timeout(10):
+                assert relay.await_commit(30) is True
+            case = committing.wait()
+            assert relay.run_once() == 1
+        finally:
+            relay.close()
+            reader.close()
+    assert [m[0] for m in drain(amqp)] == [f"{case.id}:1"]
+
+
+class WatchedRelayRunner(RelayRunner):
+    """The service's relay loop, counting the listener's waits that really wait."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.waits = {"begun": 0, "ended": 0}
+        listener = self.relay.listener
+        listen = listener.wait
+
+        def watched(timeout):
+            blocking = listener.conn is not None  # not the first call, which connects and returns
+            self.waits["begun"] += blocking
+            try:
+                return listen(timeout)
+            finally:
+                self.waits["ended"] += blocking
+
+        listener.wait = watched
+
+
+class RelayOnly:
+    name = "intake"
+    relay = WatchedRelayRunner()
+
+
+def test_an_idle_leader_publishes_a_commit_at_once_with_a_poll_interval_of_thirty_seconds(
+    ledger, ledger_url, amqp, container_factory, tmp_path
+):
+    settings = Settings.from_env({
+        "CASEPLATFORM_DATA_DIR": str(tmp_path), "LEDGER_URL": ledger_url, "AMQP_URI": amqp,
+        "JWT_SECRET": "x" * 48, "RELAY_POLL_INTERVAL": "30",
+    })
+    container = container_factory(RelayOnly, settings.nameko_config("intake"))
+    container.start()
+    waits = get_extension(container, WatchedRelayRunner).waits
+    # The loop sits in its 30 s wait while this greenthread goes on: the hub is not blocked.
+    assert wait_for(lambda: waits["begun"] > waits["ended"], timeout=10), "the idle leader waits for a commit"
+    with psycopg.connect(ledger_url, autocommit=True) as conn:
+        names = [row[0] for row in conn.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()")]
+    assert names.count("caseplatform-intake-relay-listen") == 1, names
+    with Connection(amqp) as conn:
+        topology.declare(conn.channel(), EXCHANGE)  # as the services do before consuming
+    case = submit(ledger)
+    received = wait_for(lambda: drain(amqp), timeout=10)  # far less than the poll interval
+    assert [m[0] for m in received] == [f"{case.id}:1"]
+    assert waits["ended"] >= 1, "woken by the commit's NOTIFY"

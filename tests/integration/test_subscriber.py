@@ -3,6 +3,7 @@ redelivery changes nothing, out-of-order events wait for their predecessor, and 
 message nobody can process is parked with its reason."""
 
 import json
+import logging
 import time
 import uuid
 
@@ -55,22 +56,42 @@ def publish(amqp_uri: str, event: dict) -> None:
         )
 
 
+class IntakeSystem:
+    """intake's vhost and read-model database, its topology declared: events published before
+    a container starts wait in its queue, and arrive together."""
+
+    def __init__(self, container_factory, amqp: str, readmodel_url: str, tmp_path):
+        self.container_factory, self.amqp, self.readmodel_url, self.tmp_path = (
+            container_factory, amqp, readmodel_url, tmp_path)
+        with Connection(amqp) as conn:
+            topology.declare(conn.channel(), EXCHANGE, services=["intake"])
+        self.engine = sa.create_engine(sqlalchemy_url(readmodel_url))
+
+    def start(self, batch_size: int = 50):
+        settings = Settings.from_env({
+            "CASEPLATFORM_DATA_DIR": str(self.tmp_path), "LEDGER_URL": f"sqlite:///{self.tmp_path}/ledger.db",
+            "READMODEL_URL": self.readmodel_url, "AMQP_URI": self.amqp, "JWT_SECRET": "x" * 48,
+            "MAX_DELIVERY_ATTEMPTS": "3", "PROJECTION_BATCH_SIZE": str(batch_size),
+        })
+        config = settings.nameko_config("intake")
+        config["WEB_SERVER_ADDRESS"] = "127.0.0.1:0"
+        container = self.container_factory(IntakeService, config)
+        container.start()
+        return container
+
+
 @pytest.fixture
-def intake(container_factory, make_database, make_vhost, tmp_path):
-    amqp = make_vhost("subscriber")
-    readmodel_url = make_database("intake_rm")
-    settings = Settings.from_env({
-        "CASEPLATFORM_DATA_DIR": str(tmp_path), "LEDGER_URL": f"sqlite:///{tmp_path}/ledger.db",
-        "READMODEL_URL": readmodel_url, "AMQP_URI": amqp, "JWT_SECRET": "x" * 48,
-        "MAX_DELIVERY_ATTEMPTS": "3",
-    })
-    config = settings.nameko_config("intake")
-    config["WEB_SERVER_ADDRESS"] = "127.0.0.1:0"
-    container = container_factory(IntakeService, config)
-    container.start()
-    engine = sa.create_engine(sqlalchemy_url(readmodel_url))
-    yield container, amqp, engine
-    engine.dispose()
+def intake_system(container_factory, make_database, make_vhost, tmp_path):
+    system = IntakeSystem(container_factory, make_vhost("subscriber"), make_database("intake_rm"), tmp_path)
+    yield system
+    system.engine.dispose()
+
+
+@pytest.fixture(params=[50, 1], ids=["in-batches", "one-by-one"])
+def intake(request, intake_system):
+    """A running intake, its subscriber in batches (the default) or with PROJECTION_BATCH_SIZE=1."""
+    container = intake_system.start(request.param)
+    return container, intake_system.amqp, intake_system.engine
 
 
 def rows(engine, case_id: str):
@@ -152,3 +173,82 @@ def test_a_parked_event_replayed_by_the_operator_after_its_cause_is_mended_is_ap
     cases = wait_for(lambda: [c for c in rows(engine, case_id)[0] if c.version == 2], timeout=15)
     assert cases and cases[0].state == "withdrawn"
     assert list_parked(amqp, "intake", EXCHANGE) == []
+
+
+# ------------------------------------------------------------------ events arriving together
+
+
+def burst(cases: list[str]) -> list[dict]:
+    """Two events of each case, as the relay would publish them: each case's in version order."""
+    return [submitted(c) for c in cases] + [withdrawn(c) for c in cases]
+
+
+def processed_rows(engine) -> dict[str, object]:
+    """message id -> processed_at: PostgreSQL's now(), the start of the transaction that applied it."""
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text("SELECT message_id, processed_at FROM processed_events")).all())
+
+
+def applicant_cases(engine) -> dict[str, tuple]:
+    with engine.connect() as conn:
+        return {c.case_id: (c.state, c.version, c.updated_at)
+                for c in conn.execute(sa.select(readmodels.applicant_cases)).all()}
+
+
+def test_a_burst_of_events_is_applied_once_each_in_fewer_transactions_than_events(intake_system):
+    cases = [str(uuid.uuid4()) for _ in range(12)]
+    events = burst(cases)
+    for event in events:
+        publish(intake_system.amqp, event)
+    intake_system.start()
+
+    ids = {e["message_id"] for e in events}
+    assert wait_for(lambda: set(processed_rows(intake_system.engine)) == ids, timeout=30)
+    transactions = set(processed_rows(intake_system.engine).values())
+    assert len(transactions) < len(events), "each event had a transaction of its own"
+    assert applicant_cases(intake_system.engine) == {
+        c: ("withdrawn", 2, withdrawn(c)["timestamp"]) for c in cases
+    }, "every case's two events applied once, in order"
+
+
+def test_a_poison_event_in_the_middle_of_a_burst_is_parked_alone_and_its_neighbours_applied(
+    intake_system, caplog
+):
+    caplog.set_level(logging.INFO, logger="shared.dependencies")
+    before, after = [str(uuid.uuid4()) for _ in range(4)], [str(uuid.uuid4()) for _ in range(4)]
+    poison = integration_event(str(uuid.uuid4()), 1, "Bogus", {})
+    events = burst(before) + [poison] + burst(after)
+    for event in events:
+        publish(intake_system.amqp, event)
+    intake_system.start()
+
+    parked = wait_for(lambda: list_parked(intake_system.amqp, "intake", EXCHANGE), timeout=30)
+    assert [(p["message_id"], p["attempts"]) for p in parked] == [(poison["message_id"], 3)]
+    assert "Bogus" in parked[0]["error"]
+    good = {e["message_id"] for e in events} - {poison["message_id"]}
+    assert wait_for(lambda: set(processed_rows(intake_system.engine)) == good, timeout=30)
+    assert applicant_cases(intake_system.engine) == {
+        c: ("withdrawn", 2, withdrawn(c)["timestamp"]) for c in before + after
+    }
+    assert "not applied whole" in caplog.text, "the poison met its neighbours in a batch"
+    assert caplog.text.count(f"{poison['message_id']} failed, attempt") == 2, "its attempts are its own"
+
+
+def test_a_redelivered_batch_changes_nothing(intake_system, caplog):
+    caplog.set_level(logging.INFO, logger="shared.service_base")
+    cases = [str(uuid.uuid4()) for _ in range(6)]
+    events = burst(cases)
+    for event in events:
+        publish(intake_system.amqp, event)
+    first = intake_system.start()
+    assert wait_for(lambda: len(processed_rows(intake_system.engine)) == len(events), timeout=30)
+    applied = processed_rows(intake_system.engine), applicant_cases(intake_system.engine)
+    first.stop()
+
+    # The same events again, waiting together for the next start (a relay re-sending its batch).
+    for event in events:
+        publish(intake_system.amqp, event)
+    intake_system.start()
+    absorbed = lambda: caplog.text.count("already applied: redelivery absorbed")  # noqa: E731
+    assert wait_for(lambda: absorbed() == len(events), timeout=30), absorbed()
+    assert (processed_rows(intake_system.engine), applicant_cases(intake_system.engine)) == applied

@@ -1,10 +1,15 @@
-"""Text no database can store is bad input, refused naming where it is, before any service sees it."""
+"""Bad input refused at the HTTP boundary, naming where it is, before any service sees it: text no
+database can store, and query parameters a route does not take."""
 
 from __future__ import annotations
 
 import json
 
-from shared.http import unstorable_text
+from marshmallow import fields
+from werkzeug.datastructures import MultiDict
+
+from shared.errors import ValidationFailed
+from shared.http import Api, unstorable_text
 
 RULE = ["text may not contain NUL (\\u0000) or an unpaired surrogate (\\ud800-\\udfff)"]
 
@@ -25,3 +30,39 @@ def test_any_other_text_passes_chinese_emoji_and_control_characters_a_database_s
     body = {"name": "湖北省经济和信息化厅", "note": "😀 paired surrogates are one code point", "lines": "a\nb\tc",
             "numbers": [1, 2.5, None, True]}
     assert unstorable_text(body) == {}
+
+
+# -- query parameters: a route takes the ones it declares, and only those ----------------
+
+
+def _refusal(api: Api, query: list[tuple[str, str]]) -> dict:
+    try:
+        api._check_query(MultiDict(query))
+    except ValidationFailed as exc:
+        return exc.fields
+    return {}
+
+
+def test_a_misspelt_filter_is_refused_naming_it_and_the_parameters_the_route_takes():
+    # Ignored, `?provnce=` would answer with every province's products as if it had filtered.
+    products = Api("GET", "/products", roles=("ministry",), query={"province": fields.String(), "page": fields.String()})
+    assert _refusal(products, [("provnce", "440000")]) == {
+        "provnce": ["not a parameter of this route; it takes page, province"]}
+    assert _refusal(products, [("province", "440000"), ("page", "2")]) == {}
+
+
+def test_a_route_without_parameters_refuses_any():
+    inbox = Api("GET", "/inbox", roles=("province",))
+    assert _refusal(inbox, [("debug", "1")]) == {"debug": ["this route takes no query parameters"]}
+    assert _refusal(inbox, []) == {}
+
+
+def test_a_parameter_given_twice_is_refused_rather_than_one_of_its_values_picked():
+    board = Api("GET", "/board", roles=("ministry",), query={"due_within": fields.String()})
+    assert _refusal(board, [("due_within", "30"), ("due_within", "90")]) == {
+        "due_within": ["given more than once; give it once"]}
+
+
+def test_declared_parameters_are_still_checked_by_their_schema():
+    state = Api("GET", "/state", roles=("auditor",), query={"version": fields.Integer()})
+    assert _refusal(state, [("version", "x")]) == {"version": ["Not a valid integer."]}

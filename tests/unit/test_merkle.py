@@ -8,6 +8,7 @@ and `consistencyProofs`. The corruptions below are the ones that file applies.
 """
 
 import hashlib
+import random
 
 import pytest
 
@@ -165,3 +166,56 @@ def test_every_generated_proof_of_larger_trees_verifies():
         for first in range(0, size + 1):
             merkle.verify_consistency(first, size, merkle.root(leaves[:first]), root,
                                       merkle.consistency_proof(first, leaves[:size]))
+
+
+def reference_inclusion_proof(index, hashes):
+    """PATH(m, D[n]) exactly as RFC 9162 §2.1.3.1 writes it (the module's first version)."""
+    n = len(hashes)
+    if n == 1:
+        return []
+    k = 1 << ((n - 1).bit_length() - 1)
+    if index < k:
+        return reference_inclusion_proof(index, hashes[:k]) + [merkle.root(hashes[k:])]
+    return reference_inclusion_proof(index - k, hashes[k:]) + [merkle.root(hashes[:k])]
+
+
+@pytest.mark.parametrize("size", range(1, 41))
+def test_proofs_of_all_leaves_at_once_match_one_at_a_time(size):
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+    root = merkle.root(leaves)
+    proofs = merkle.inclusion_proofs(range(size), leaves)
+    assert sorted(proofs) == list(range(size))
+    for index in range(size):
+        assert proofs[index] == reference_inclusion_proof(index, leaves)
+        assert merkle.inclusion_proof(index, leaves) == proofs[index]
+        merkle.verify_inclusion(index, size, leaves[index], proofs[index], root)
+
+
+@pytest.mark.parametrize("size", [1000, 1024, 1025, 4099])
+def test_proofs_of_random_subsets_match_one_at_a_time(size):
+    rng = random.Random(size)
+    leaves = [rng.randbytes(32) for _ in range(size)]
+    root = merkle.root(leaves)
+    for k in (1, 2, 5, 20, 64):
+        wanted = rng.sample(range(size), k) + [0, size - 1]
+        proofs = merkle.inclusion_proofs(wanted, leaves)
+        assert set(proofs) == set(wanted)
+        for index in wanted:
+            assert proofs[index] == reference_inclusion_proof(index, leaves)
+            merkle.verify_inclusion(index, size, leaves[index], proofs[index], root)
+
+
+def test_inclusion_proofs_of_the_reference_tree():
+    for leaf, size, proof in INCLUSION:
+        assert merkle.inclusion_proofs([leaf - 1], LEAF_HASHES[:size]) == {leaf - 1: proof}
+
+
+def test_inclusion_proofs_take_duplicates_and_nothing_and_refuse_leaves_outside_the_tree():
+    leaves = LEAF_HASHES[:5]
+    assert merkle.inclusion_proofs([3, 3, 1], leaves) == {1: merkle.inclusion_proof(1, leaves),
+                                                          3: merkle.inclusion_proof(3, leaves)}
+    assert merkle.inclusion_proofs([], leaves) == {}
+    assert merkle.inclusion_proofs([], []) == {}
+    for bad, hashes in ((5, leaves), (-1, leaves), (0, [])):
+        with pytest.raises(ValueError, match="is not in a tree of"):
+            merkle.inclusion_proofs([0, bad] if hashes else [bad], hashes)
