@@ -7,7 +7,8 @@ id), kept only if the service's queue binds its routing key (`shared.topology`),
 applied by the service's own `project` together with its `processed_events` row
 into a fresh read-model database. Two ways of applying are measured:
 
-- `batched`: many events per transaction (what a rebuild command would do);
+- `batched`: many events per transaction, what `caseplatform rebuild-readmodels` does
+  (`shared/rebuild.py`, the code measured here);
 - `per event`: one transaction per event through `ReadModelStore.apply_once`, exactly
   as the live subscriber applies an event that arrives alone (on a sample: it is slow).
 
@@ -22,48 +23,16 @@ so they start where a service that had heard every seeded event would be.
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Iterator
+from typing import Callable
 
 import psycopg
 
 from shared.config import SERVICES
-from shared.contracts import message_id, routing_key
-from shared.ledger import CaseLedger, to_recorded
-from shared.readmodel import ReadModelStore
-from shared.topology import SUBSCRIPTIONS
-
-LOG_BATCH = 2000  # notifications per read of the log
-APPLY_BATCH = 500  # events per read-model transaction when rebuilding
-
-
-def subscribed(service: str, key: str) -> bool:
-    """Whether the service's queue binds `key` (its patterns are `<kind>.#`)."""
-    return any(pattern == "#" or key.startswith(pattern[:-1]) for pattern in SUBSCRIPTIONS[service])
-
-
-def readmodels_of(service: str):
-    return importlib.import_module(f"services.{service}.readmodels")
-
-
-def integration_events(ledger: CaseLedger, after: int = 0, upto: int | None = None,
-                       batch: int = LOG_BATCH) -> Iterator[tuple[str, dict]]:
-    """(routing key, integration event) of every notification after `after`, as the relay publishes them."""
-    while True:
-        notifications = list(ledger.notifications(after, batch))
-        if not notifications:
-            return
-        for notification_id, event in notifications:
-            if upto is not None and notification_id > upto:
-                return
-            recorded = to_recorded(event, notification_id)
-            body = recorded.as_dict()
-            body["message_id"] = message_id(recorded.case_id, recorded.version)
-            yield routing_key(recorded.stream, recorded.type), body
-            after = notification_id
+from shared.ledger import CaseLedger
+from shared.rebuild import LOG_BATCH, Rebuilder, integration_events
 
 
 def _postgres_dsn(url: str) -> str:
@@ -95,63 +64,6 @@ def read_log_decoded(ledger: CaseLedger) -> dict:
     n = sum(1 for _ in integration_events(ledger))
     seconds = time.perf_counter() - started
     return {"events": n, "seconds": seconds, "events_per_s": n / seconds}
-
-
-class Rebuilder:
-    """One service's read models in the database at `url`, filled from the ledger's log."""
-
-    def __init__(self, service: str, url: str):
-        module = readmodels_of(service)
-        self.service = service
-        self.project: Callable = module.project
-        self.store = ReadModelStore(url, module.metadata)
-
-    def close(self) -> None:
-        self.store.dispose()
-
-    def batched(self, ledger: CaseLedger, batch: int = APPLY_BATCH, seconds: float | None = None) -> dict:
-        """Applies every subscribed event, `batch` per transaction, until the log ends or `seconds` pass.
-
-        Returns how many log events were read and how many applied, and the position reached.
-        """
-        started = time.perf_counter()
-        read = applied = position = 0
-        pending: list[dict] = []
-
-        def apply(events: list[dict]) -> None:
-            with self.store.session() as session:
-                session.execute(self.store.processed.insert(),
-                                [{"message_id": e["message_id"], "event_type": e["type"]} for e in events])
-                for event in events:
-                    self.project(session, event)
-
-        for key, event in integration_events(ledger):
-            read += 1
-            position = event["notification_id"]
-            if subscribed(self.service, key):
-                pending.append(event)
-                if len(pending) >= batch:
-                    apply(pending)
-                    applied += len(pending)
-                    pending = []
-                    if seconds is not None and time.perf_counter() - started > seconds:
-                        break
-        if pending:
-            apply(pending)
-            applied += len(pending)
-        return {"read": read, "applied": applied, "position": position, "seconds": time.perf_counter() - started}
-
-    def one_by_one(self, ledger: CaseLedger, limit: int) -> dict:
-        """Applies the first `limit` subscribed events one transaction each, as the subscriber applies one arriving alone."""
-        started = time.perf_counter()
-        applied = 0
-        for key, event in integration_events(ledger):
-            if applied >= limit:
-                break
-            if subscribed(self.service, key):
-                self.store.apply_once(event, self.project)
-                applied += 1
-        return {"applied": applied, "seconds": time.perf_counter() - started}
 
 
 def fill_read_models(ledger_url: str, readmodel_urls: dict[str, str]) -> None:

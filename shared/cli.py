@@ -133,6 +133,34 @@ def _parked(args) -> int:
     return 0
 
 
+def _rebuild_readmodels(args) -> int:
+    from shared.config import Settings
+    from shared.ledger import CaseLedger
+    from shared.pools import application_name
+    from shared.rebuild import Rebuilder, connections_of
+
+    settings = Settings.from_env()
+    url = settings.readmodel_url_for(args.service)
+    running = connections_of(url, args.service)
+    if running:
+        print(f"refused: the {args.service} service is running ({len(running)} of its connections are open: "
+              f"{', '.join(sorted(set(running)))}); stop it first, or its subscriber would race the rebuild",
+              file=sys.stderr)
+        return 1
+    ledger = CaseLedger(settings.ledger_url, owner=None)
+    rebuilder = Rebuilder(args.service, url, application_name=application_name("rebuild", args.service))
+    try:
+        rebuilder.reset()
+        result = rebuilder.batched(ledger, progress=lambda read, applied: print(
+            f"  {read:,} events of the log read, {applied:,} applied", file=sys.stderr, flush=True))
+    finally:
+        rebuilder.close()
+        ledger.close()
+    print(f"{args.service}: read models rebuilt from {result['read']:,} ledger events ({result['applied']:,} "
+          f"of them its own) up to notification {result['position']} in {result['seconds']:.1f} s")
+    return 0
+
+
 def _load_calls(args) -> int:
     """Posts the shipped call definitions to intake as the ministry (local use)."""
     from importlib import resources
@@ -442,6 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--message-id", action="append", metavar="ID",
                    help="replay only this parked message (repeatable; `parked list` shows the ids)")
     p.set_defaults(func=_parked)
+
+    p = sub.add_parser("rebuild-readmodels",
+                       help="drop a stopped service's read models and rebuild them from the ledger")
+    p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit"])
+    p.set_defaults(func=_rebuild_readmodels)
 
     p = sub.add_parser("load-calls", help="define the shipped calls (220, 382) in intake, as the ministry")
     p.set_defaults(func=_load_calls)
