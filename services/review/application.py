@@ -159,29 +159,50 @@ class Review:
         caller.require("ministry")
         return panel_view(self._panel(call_id, direction))
 
+    # A direction's panel is one stream, and every assignment and declaration of its cases
+    # appends to it: two officials assigning, or two experts declaring, at the same instant
+    # collide on its version though their decisions are independent. The loser decides again
+    # on the panel as stored (retry_alone), so what the other did is seen: the same expert
+    # assigned twice is still refused, as is a second declaration.
+
     def assign_expert(self, caller: Caller, case_id: str, expert: str) -> dict:
         """Assigns an expert; a conflict of interest is recorded on the panel and refused."""
         caller.require("ministry")
-        case = require_case(caller, self.ledger.get_case(case_id), "ministry")
-        if case.state != State.PROVINCE_ENDORSED:
-            raise IllegalTransition(event="ExpertAssigned", state=case.state, allowed=(State.PROVINCE_ENDORSED,))
-        panel = self._panel(case.call_id, case.direction)
-        reason = panel.assign(actor=caller.as_actor(), case_id=str(case.id), expert=expert, units=case_units(case))
-        self.ledger.save_together(panel)
-        if reason:
-            raise DomainRuleViolation("expert", f"conflict of interest: {reason}")
+        refusal: list[str] = []
+
+        def attempt() -> tuple[Panel, list]:
+            refusal.clear()
+            case = require_case(caller, self.ledger.get_case(case_id), "ministry")
+            if case.state != State.PROVINCE_ENDORSED:
+                raise IllegalTransition(event="ExpertAssigned", state=case.state,
+                                        allowed=(State.PROVINCE_ENDORSED,))
+            panel = self._panel(case.call_id, case.direction)
+            reason = panel.assign(actor=caller.as_actor(), case_id=str(case.id), expert=expert,
+                                  units=case_units(case))
+            refusal.extend([reason] if reason else [])
+            return panel, []
+
+        panel = decide_together(self.ledger, attempt, retry_alone=True)
+        if refusal:
+            raise DomainRuleViolation("expert", f"conflict of interest: {refusal[0]}")
         return panel_view(panel)
 
     def declare(self, caller: Caller, case_id: str, conflict: bool, relation: str) -> dict:
         caller.require("expert")
-        case = self.ledger.get_case(case_id)
-        panel = self.ledger.find_panel(case.call_id, case.direction)
-        if panel is None or panel.status(str(case.id), caller.sub) is None:  # access, as for every case route
-            raise Forbidden(f"expert {caller.sub} is not assigned to case {case.id}")
-        panel.declare(actor=caller.as_actor(), case_id=str(case.id), expert=caller.sub, conflict=conflict,
-                      relation=relation)
-        self.ledger.save_together(panel)
-        return {"case_id": str(case.id), "expert": caller.sub, "status": panel.status(str(case.id), caller.sub)}
+        case_ids: list[str] = []  # as the ledger spells it
+
+        def attempt() -> tuple[Panel, list]:
+            case = self.ledger.get_case(case_id)
+            case_ids[:] = [str(case.id)]
+            panel = self.ledger.find_panel(case.call_id, case.direction)
+            if panel is None or panel.status(str(case.id), caller.sub) is None:  # access, as for every case route
+                raise Forbidden(f"expert {caller.sub} is not assigned to case {case.id}")
+            panel.declare(actor=caller.as_actor(), case_id=str(case.id), expert=caller.sub, conflict=conflict,
+                          relation=relation)
+            return panel, []
+
+        panel = decide_together(self.ledger, attempt, retry_alone=True)
+        return {"case_id": case_ids[0], "expert": caller.sub, "status": panel.status(case_ids[0], caller.sub)}
 
     # -- scores -------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from shared.contracts import message_id
 from shared.demo import sample_call
 from shared.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
 from shared.ledger import to_recorded
+from shared.panel import panel_id
 from shared.readmodel import ReadModelStore
 from tests.samples import credit_code, sample_382
 
@@ -245,6 +246,51 @@ def race_calls(calls, desk) -> dict[str, object]:
     return outcomes
 
 
+
+
+def test_officials_assigning_experts_on_one_panel_at_the_same_instant_are_all_recorded(desk):
+    """Every assignment appends to the direction's panel: collisions are decided again, not a 409."""
+    cases = desk.endorsed(3)
+    desk.panel(*[expert(n) for n in range(1, 4)])
+    pairs = [(case_id, f"expert-{n}") for case_id in cases for n in (1, 2)]
+
+    outcomes = race_calls([(f"{c}/{e}", lambda r, c=c, e=e: r.assign_expert(MINISTRY, c, e)) for c, e in pairs],
+                          desk)
+
+    assert all(isinstance(o, dict) for o in outcomes.values()), outcomes
+    panel = desk.reader.find_panel(desk.call_id, DIRECTION)
+    assert {(c, e) for c, experts in panel.assignments.items() for e in experts} == set(pairs)
+
+
+def test_the_same_expert_assigned_twice_at_the_same_instant_is_recorded_once_and_refused_once(desk):
+    [case_id] = desk.endorsed(1)
+    desk.panel()
+
+    outcomes = race_calls([(name, lambda r: r.assign_expert(MINISTRY, case_id, "expert-1"))
+                           for name in ("first official", "second official")], desk)
+
+    refused = [o for o in outcomes.values() if isinstance(o, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], DomainRuleViolation), outcomes
+    assert "already assigned" in refused[0].rule
+    panel_events = [type(e).__name__ for e in desk.reader.events.get(panel_id(desk.call_id, DIRECTION))]
+    assert panel_events.count("ExpertAssigned") == 1
+
+
+def test_experts_declaring_on_one_panel_at_the_same_instant_are_all_recorded(desk):
+    cases = desk.endorsed(2)
+    desk.panel()
+    for case_id in cases:
+        for n in (1, 2, 3):
+            desk.review().assign_expert(MINISTRY, case_id, f"expert-{n}")
+
+    outcomes = race_calls([(f"{c}/{n}", lambda r, c=c, n=n: r.declare(as_expert(n), c, conflict=n == 3,
+                                                                       relation="SAMPLE 曾合作" if n == 3 else ""))
+                           for c in cases for n in (1, 2, 3)], desk)
+
+    assert all(isinstance(o, dict) for o in outcomes.values()), outcomes
+    panel = desk.reader.find_panel(desk.call_id, DIRECTION)
+    assert {c: sorted(panel.cleared(c)) for c in cases} == {c: ["expert-1", "expert-2"] for c in cases}
+    assert all(panel.status(c, "expert-3") == "recused" for c in cases)
 
 
 def test_an_expert_sees_no_other_score_until_submitting_its_own_and_the_ministry_sees_all(desk):
