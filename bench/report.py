@@ -109,9 +109,12 @@ def table(results: dict) -> str:
     if results.get("propagation"):
         p = results["propagation"]
         section("2. Propagation lag (endorse → review's read model)")
-        lines.append(f"{p['offered_per_s']:g}/s offered, {p['achieved_per_s']}/s done: lag p50 {p['lag']['p50_ms']} ms, "
-                     f"p95 {p['lag']['p95_ms']} ms, p99 {p['lag']['p99_ms']} ms, max {p['lag']['max_ms']} ms; "
-                     f"{p['not_seen_within_60_s']} not seen")
+        for level in (p, p.get("light_load")):
+            if level:
+                lines.append(f"{level['offered_per_s']:g}/s offered, {level['achieved_per_s']}/s done: lag p50 "
+                             f"{level['lag']['p50_ms']} ms, p95 {level['lag']['p95_ms']} ms, p99 "
+                             f"{level['lag']['p99_ms']} ms, max {level['lag']['max_ms']} ms; "
+                             f"{level['not_seen_within_60_s']} not seen")
     if results.get("replay"):
         r = results["replay"]
         section(f"3a. Replay of one case, ms (median of {r['repeats']})")

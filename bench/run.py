@@ -111,7 +111,8 @@ class Run:
         runs = (len(s.concurrency) + 1 if "commands" in self.sections else 0) \
             + ("profile" in self.sections) * s.profile_seconds / s.seconds_per_level
         per_kind = int(s.commands_per_level * runs)
-        lag_items = int(s.lag_rate * s.lag_seconds * 1.2) + 10 if "propagation" in self.sections else 0
+        lag_items = int((s.lag_rate + s.lag_light_rate) * s.lag_seconds * 1.2) + 20 \
+            if "propagation" in self.sections else 0
         seeds = commands.seed(seeder, per_kind, lag_items, max(s.concurrency), log)
         seeder.close()
         started = time.monotonic()
@@ -132,7 +133,7 @@ class Run:
                 s.half_peak_seconds, log))
             self.section("profile", lambda: self._profile(system, seeds))
             self.section("propagation", lambda: propagation.measure(system, ledger_url, seeds, s.lag_rate,
-                                                                    s.lag_seconds, log))
+                                                                    s.lag_seconds, log, light_rate=s.lag_light_rate))
             self.section("documents", lambda: documents.measure(system, env.s3_settings, s.upload_sizes, log))
         finally:
             env.stop_system(system)

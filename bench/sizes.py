@@ -26,8 +26,9 @@ class Sizes:
     half_peak_seconds: float  # the open-loop run at half the peak rate (latency target)
     profile_seconds: float  # with --profile: each command driven this long under py-spy
     # 2. propagation lag
-    lag_rate: float  # commands per second, open loop
+    lag_rate: float  # commands per second, open loop (the 100/s)
     lag_seconds: float
+    lag_light_rate: float  # and again at a rate the system sustains, for the lag without a queue
     # 3. replay and rebuild
     case_events: tuple[int, ...]  # one case of each length
     snapshot_interval: int  # a snapshot every this many events: a read replays at most this many
@@ -53,6 +54,7 @@ FULL = Sizes(
     profile_seconds=20.0,
     lag_rate=100.0,
     lag_seconds=20.0,
+    lag_light_rate=10.0,
     case_events=(1_000, 10_000),
     snapshot_interval=100,
     replays=7,
@@ -72,6 +74,7 @@ QUICK = Sizes(
     profile_seconds=10.0,
     lag_rate=100.0,
     lag_seconds=5.0,
+    lag_light_rate=10.0,
     case_events=(1_000, 10_000),
     snapshot_interval=100,
     replays=3,
@@ -91,6 +94,7 @@ SMOKE = Sizes(
     profile_seconds=2.0,
     lag_rate=10.0,
     lag_seconds=1.0,
+    lag_light_rate=5.0,
     case_events=(50, 200),
     snapshot_interval=20,
     replays=1,

@@ -73,6 +73,10 @@ class PositionStore:
 
 
 class Leadership:
+    # How many times this process has taken the lock afresh: a new term means another relay
+    # may have led in between.
+    term = 0
+
     def acquire(self) -> bool:
         raise NotImplementedError
 
@@ -100,7 +104,9 @@ class PostgresLeadership(Leadership):
         if self.holds():
             return True
         self.release()
-        conn = self.engine.connect()
+        # Autocommit: the lock belongs to the session, not to a transaction, and the check
+        # the leader makes on every pass (`holds`) is then one round trip, not two.
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
             conn.commit()
@@ -109,6 +115,7 @@ class PostgresLeadership(Leadership):
             raise
         if got:
             self.conn = conn
+            self.term += 1
             return True
         conn.close()
         return False
@@ -167,6 +174,7 @@ class FileLeadership(Leadership):
             os.close(fd)
             return False
         self.fd = fd
+        self.term += 1
         return True
 
     @property
@@ -331,6 +339,11 @@ class Relay:
         self.connection: Connection | None = None
         self.producer: Producer | None = None
         self.confirms: BatchConfirms | None = None
+        # The position as this relay last read or wrote it. Only the leader writes it, so while
+        # the lock is held without a break (one term) the stored one cannot have moved: read
+        # again only in a new term.
+        self.position: int | None = None
+        self.position_term = 0
         # Only the leader listens: a standby holds no connection for it.
         self.listener = commit_listener(ledger, ledger_url, listener_name)
 
@@ -361,11 +374,13 @@ class Relay:
     def run_once(self) -> int:
         """Publishes the next batch if this relay leads; returns how many events went out."""
         if not self.leadership.acquire():
+            self.position = None
             if self.listener is not None:
                 self.listener.close()  # a standby does not listen: only the leader's counts against the budget
             return 0
-        position = self.positions.get()
-        batch = list(self.ledger.notifications(position, self.batch_size))
+        if self.position is None or self.position_term != self.leadership.term:
+            self.position, self.position_term = self.positions.get(), self.leadership.term
+        batch = list(self.ledger.notifications(self.position, self.batch_size))
         if not batch:
             return 0
         producer = self._producer()
@@ -393,7 +408,11 @@ class Relay:
         # Re-check leadership before moving the position: a relay that lost its
         # lock mid-batch has only published duplicates, which consumers absorb.
         if self.leadership.holds():
+            self.position = None  # unknown until the write is known to have committed
             self.positions.set(batch[-1][0])
+            self.position = batch[-1][0]
+        else:
+            self.position = None
         return len(batch)
 
     def await_commit(self, timeout: float) -> bool:

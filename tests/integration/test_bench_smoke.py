@@ -78,12 +78,15 @@ def test_commands_and_their_baselines_at_every_concurrency_level(run):
         latencies_are_ordered(half)
 
 
-def test_propagation_lag_is_measured_for_every_command_sent(run):
+def test_propagation_lag_is_measured_for_every_command_sent_at_both_rates(run):
     lag = run[0]["propagation"]
-    assert lag["command"] == "endorse" and lag["observer"] == "review read model"
-    assert lag["not_seen_within_60_s"] == 0
-    assert lag["command_latency"]["ok"] == lag["lag"]["count"] > 0
-    latencies_are_ordered(lag["lag"])
+    light = lag["light_load"]
+    assert light["offered_per_s"] < lag["offered_per_s"]
+    for level in (lag, light):
+        assert level["command"] == "endorse" and level["observer"] == "review read model"
+        assert level["not_seen_within_60_s"] == 0
+        assert level["command_latency"]["ok"] == level["lag"]["count"] > 0
+        latencies_are_ordered(level["lag"])
 
 
 def test_replay_with_and_without_snapshots_beside_the_raw_rows(run):

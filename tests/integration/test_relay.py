@@ -105,6 +105,24 @@ def test_committed_events_reach_every_service_queue_in_order_with_case_version_i
         assert messages[1][2]["actor"] == PROVINCE
 
 
+def test_a_relay_taking_the_lead_again_goes_on_from_where_the_other_leader_left_it(ledger, make_relay, amqp):
+    """A leader keeps its position in memory while it holds the lock; a new term reads it again."""
+    first, second = make_relay(), make_relay()
+    try:
+        a = submit(ledger)
+        assert first.run_once() == 1 and second.run_once() == 0  # first leads, second stands by
+        first.leadership.release()  # first loses the lead (its session ended, say)
+        b = submit(ledger)
+        assert second.run_once() == 1  # second leads now and moves the position past b
+        second.leadership.release()
+        c = submit(ledger)
+        assert first.run_once() == 1  # first leads again: only c is new
+        assert [m[0] for m in drain(amqp)] == [f"{a.id}:1", f"{b.id}:1", f"{c.id}:1"]
+    finally:
+        first.close()
+        second.close()
+
+
 def test_the_position_is_persisted_so_a_new_relay_sends_only_what_is_new(ledger, make_relay, amqp):
     first_case = submit(ledger)
     relay = make_relay()
