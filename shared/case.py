@@ -378,6 +378,7 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             # In place, so the list keeps the order in which the documents were filed.
             case.evidence[case.evidence.index(self.supersedes)] = self.sha256
+            case.superseded[self.supersedes] = self.sha256
 
     # Which state each event may follow. Events absent from a state's row are
     # illegal there; guards below add the rules that depend on more than state.
@@ -414,6 +415,7 @@ class Case(Aggregate):
         self.notice_ends_on: date | None = None
         self.open_objections: list[str] = []
         self.evidence: list[str] = []
+        self.superseded: dict[str, str] = {}  # each superseded document -> its correction
 
     # -- creation -----------------------------------------------------------
 

@@ -106,7 +106,7 @@ class Documents:
                 "sha256", "the document to supersede is named by its SHA-256 (64 lower-case hex digits)")
         if sha256 in case.evidence:
             return
-        replaced_by = superseded_in(self.ledger, case.id).get(sha256)
+        replaced_by = case.superseded.get(sha256)
         if replaced_by:
             raise Conflict(f"evidence {sha256} was already superseded by {replaced_by}",
                            {"sha256": [f"already superseded by {replaced_by}"]})
@@ -130,7 +130,7 @@ class Documents:
     def download_url(self, caller: Caller, case_id: str, sha256: str) -> dict:
         case = require_case(caller, self.ledger.get_case(case_id), *READERS)
         # Superseded documents stay downloadable: the history refers to them.
-        if sha256 not in case.evidence and sha256 not in superseded_in(self.ledger, case_id):
+        if sha256 not in case.evidence and sha256 not in case.superseded:
             raise NotFound(f"case {case_id} has no evidence {sha256}",
                            {"sha256": ["not evidence of this case"]})
         with self.store.session() as session:
@@ -157,12 +157,6 @@ def _check_reason(reason: str) -> str:
         raise DomainRuleViolation(
             "reason", f"a correction says why it replaces the earlier document (1-{MAX_REASON} characters)")
     return reason
-
-
-def superseded_in(ledger: CaseLedger, case_id) -> dict[str, str]:
-    """{superseded sha256: its correction's sha256}, from the case's stream (not the read model)."""
-    return {e.payload["supersedes"]: e.payload["sha256"]
-            for e in ledger.history(case_id) if e.type == "EvidenceSuperseded"}
 
 
 def _filed(case: Case, stored: StoredObject, content_type: str, filename: str, step: str) -> dict:

@@ -17,7 +17,7 @@ from shared.decisions import decide_together
 from shared.dossier import Dossier
 from shared.named_documents import document_references
 
-from .application import Documents, clean_filename, superseded_in
+from .application import Documents, clean_filename
 
 APPLICATION_STEP = "application"
 
@@ -51,7 +51,7 @@ def attach_named_documents(app: Documents, case_id: str) -> int:
         added.clear()
         case = app.ledger.get_case(case_id)
         dossier = app.ledger.find_dossier(case.applicant["credit_code"])
-        done = set(case.evidence) | set(superseded_in(app.ledger, case.id))
+        done = set(case.evidence) | set(case.superseded)
         for _, digest in document_references(case.application):
             if digest in done or dossier is None or not dossier.holds(digest):
                 continue

@@ -66,6 +66,9 @@ def test_a_correction_of_a_correction_chains():
     supersede(case)
     supersede(case, new=OTHER, old=NEW, reason="second correction")
     assert case.evidence == [OTHER]
+    # each superseded document names its own correction: downloads and the documents
+    # service's attaching read this from the case, not from its history again
+    assert case.superseded == {OLD: NEW, NEW: OTHER}
 
 
 def test_only_current_evidence_can_be_superseded():
