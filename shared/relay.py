@@ -63,13 +63,17 @@ class PositionStore:
 
     def set(self, position: int) -> None:
         with self.engine.begin() as conn:
-            updated = conn.execute(
-                relay_position.update()
-                .where(relay_position.c.name == self.name)
-                .values(position=position)
-            ).rowcount
-            if not updated:
-                conn.execute(relay_position.insert().values(name=self.name, position=position))
+            self.set_on(conn, position)
+
+    def set_on(self, conn: sa.Connection, position: int) -> None:
+        """Writes the position through `conn`, in its transaction (or at once if it autocommits)."""
+        updated = conn.execute(
+            relay_position.update()
+            .where(relay_position.c.name == self.name)
+            .values(position=position)
+        ).rowcount
+        if not updated:
+            conn.execute(relay_position.insert().values(name=self.name, position=position))
 
 
 class Leadership:
@@ -88,6 +92,17 @@ class Leadership:
     def held(self) -> bool:
         """Whether the lock was held at the last acquire or check; costs nothing."""
         raise NotImplementedError
+
+    def move(self, positions: PositionStore, position: int) -> bool:
+        """Stores `position` if the lock is still held; False (nothing stored) if it was lost.
+
+        A relay that lost its lock mid-batch has only published duplicates, which consumers
+        absorb; it must not move a position another leader now owns.
+        """
+        if not self.holds():
+            return False
+        positions.set(position)
+        return True
 
     def release(self) -> None:
         raise NotImplementedError
@@ -137,6 +152,18 @@ class PostgresLeadership(Leadership):
             # transaction refuses everything after with PendingRollbackError, and a relay that
             # kept it would never lead again (tests/faults/test_relay_leadership.py).
             self._drop()
+            return False
+
+    def move(self, positions: PositionStore, position: int) -> bool:
+        # Written on the lock's own session: if it is alive the lock is held, so the write is
+        # the check too, in one round trip (the session autocommits).
+        if self.conn is None:
+            return False
+        try:
+            positions.set_on(self.conn, position)
+            return True
+        except sa.exc.SQLAlchemyError:
+            self._drop()  # the session is gone, and the lock with it (see holds)
             return False
 
     def release(self) -> None:
@@ -405,14 +432,9 @@ class Relay:
             # and the whole batch goes again, on a new channel whose numbering starts afresh.
             self.reset_broker()
             raise
-        # Re-check leadership before moving the position: a relay that lost its
-        # lock mid-batch has only published duplicates, which consumers absorb.
-        if self.leadership.holds():
-            self.position = None  # unknown until the write is known to have committed
-            self.positions.set(batch[-1][0])
+        self.position = None  # unknown until the write is known to have committed
+        if self.leadership.move(self.positions, batch[-1][0]):
             self.position = batch[-1][0]
-        else:
-            self.position = None
         return len(batch)
 
     def await_commit(self, timeout: float) -> bool:

@@ -11,6 +11,7 @@ from stdnum.cn import uscc
 
 from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from services.intake.forms.common import SAMPLE_EVIDENCE
+from shared.contracts import message_id
 from shared.dossier import Dossier
 
 
@@ -53,3 +54,29 @@ def deposit_sample_evidence(documents_ledger, credit_code_: str) -> None:
         dossier.deposit(actor=actor, sha256=digest, size=len(content), content_type="application/pdf",
                         filename="SAMPLE.pdf")
     documents_ledger.save_together(dossier)
+
+
+# -- integration events as the relay publishes them (for the subscriber's tests) ---------------
+
+EVENT_APPLICANT = {"sub": "u", "role": "applicant", "org": "91420100MA4K0000X0"}
+
+
+def integration_event(case_id: str, version: int, event_type: str, payload: dict) -> dict:
+    return {
+        "message_id": message_id(case_id, version), "case_id": case_id, "version": version,
+        "type": event_type, "timestamp": f"2025-06-0{version}T08:00:00+00:00", "actor": EVENT_APPLICANT,
+        "payload": payload, "notification_id": None,
+    }
+
+
+def submitted(case_id: str) -> dict:
+    return integration_event(case_id, 1, "Submitted", {
+        "call_id": "sample", "call_version": 1, "program": "signature_product", "direction": "酶制剂",
+        "applicant": {"credit_code": EVENT_APPLICANT["org"], "name": "SAMPLE unit"}, "province": "420000",
+        "city": None, "chain": ["province"], "public_notice_required": True, "title": "SAMPLE product",
+        "application": {},
+    })
+
+
+def withdrawn(case_id: str) -> dict:
+    return integration_event(case_id, 2, "Withdrawn", {"reason": "SAMPLE"})

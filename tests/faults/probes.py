@@ -48,3 +48,11 @@ def relay_waiting_on_its_position(system) -> str | None:
             "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
             "AND application_name LIKE 'caseplatform-%%-relay' AND wait_event_type = 'Lock'").fetchone()
     return row[0].split("-")[1] if row else None
+
+
+def lock_holders_ended(system, service: str) -> int:
+    """Ends the service's relay sessions blocked on a lock, as the server does for a dead client; how many."""
+    with psycopg.connect(system.ledger_url, autocommit=True) as conn:
+        return len(conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = %s AND wait_event_type = 'Lock'", (f"caseplatform-{service}-relay",)).fetchall())

@@ -22,7 +22,7 @@ import pytest
 
 from tests.faults import accounting
 from tests.faults.probes import (
-    connections_of, ledger_position, relay_leader, relay_waiting_on_its_position, waiting_on_a_lock,
+    connections_of, ledger_position, lock_holders_ended, relay_leader, relay_waiting_on_its_position, waiting_on_a_lock,
 )
 from tests.faults.workload import Workload
 from tests.infra import wait_for
@@ -85,6 +85,13 @@ def test_the_relay_leader_killed_before_recording_its_position_is_replaced_and_i
             assert wait_for(lambda: all(submitted_id(filed) in accounting.applied_ids(system.readmodel_urls[s])
                                         for s in accounting.SERVICES), timeout=60)
             system.kill(leader)
+            # The leader writes its position on its lock's own session, which autocommits: the
+            # server would finish that write once the row is free, and only then, the session
+            # ended, let another relay lead (so a position is only ever written by the lock's
+            # holder). A process that dies before its write reaches the server is the case
+            # here: its session is ended before the row is free, so the write never happens.
+            terminated = lock_holders_ended(system, leader)
+            assert terminated == 1, terminated
         successor = wait_for(lambda: relay_leader(system), timeout=30)
         assert successor and successor != leader, "a standby relay took the lead"
         system.start(leader)

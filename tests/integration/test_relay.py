@@ -157,10 +157,10 @@ def test_a_batch_the_relay_could_not_record_as_sent_is_sent_again(ledger, make_r
     case = submit(ledger)
     crashing = make_relay()
 
-    def crash(self, position):
+    def crash(self, conn, position):
         raise ConnectionError("the process died before recording its position")
 
-    monkeypatch.setattr(PositionStore, "set", crash)
+    monkeypatch.setattr(PositionStore, "set_on", crash)
     with pytest.raises(ConnectionError):
         crashing.run_once()
     crashing.close()

@@ -16,37 +16,13 @@ from services.intake import readmodels
 from services.intake.service import IntakeService
 from shared import topology
 from shared.config import Settings, sqlalchemy_url
-from shared.contracts import message_id
 from shared.parked import list_parked, replay_parked
 from tests.infra import wait_for
+from tests.samples import integration_event, submitted, withdrawn
 
 pytestmark = pytest.mark.integration
 
 EXCHANGE = "ledger.events"
-APPLICANT = {"sub": "u", "role": "applicant", "org": "91420100MA4K0000X0"}
-
-
-def integration_event(case_id: str, version: int, event_type: str, payload: dict) -> dict:
-    return {
-        "message_id": message_id(case_id, version), "case_id": case_id, "version": version,
-        "type": event_type, "timestamp": f"2025-06-0{version}T08:00:00+00:00", "actor": APPLICANT,
-        "payload": payload, "notification_id": None,
-    }
-
-
-def submitted(case_id: str) -> dict:
-    return integration_event(case_id, 1, "Submitted", {
-        "call_id": "sample", "call_version": 1, "program": "signature_product", "direction": "酶制剂",
-        "applicant": {"credit_code": APPLICANT["org"], "name": "SAMPLE unit"}, "province": "420000",
-        "city": None, "chain": ["province"], "public_notice_required": True, "title": "SAMPLE product",
-        "application": {},
-    })
-
-
-def withdrawn(case_id: str) -> dict:
-    return integration_event(case_id, 2, "Withdrawn", {"reason": "SAMPLE"})
-
-
 def publish(amqp_uri: str, event: dict) -> None:
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         Producer(conn.channel()).publish(

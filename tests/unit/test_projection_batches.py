@@ -13,7 +13,7 @@ from shared import batches
 from shared.batches import Outcome
 from shared.projection import OutOfOrder
 from shared.readmodel import ReadModelStore
-from tests.integration.test_subscriber import integration_event, submitted, withdrawn
+from tests.samples import integration_event, submitted, withdrawn
 
 
 def waiting(*items):
