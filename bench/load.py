@@ -47,6 +47,23 @@ def _error_kind(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
+def _measured(outcome: Outcome, lock: threading.Lock, op: Callable[[Any, Any], Any], state, item,
+              since: float, keep_results: bool) -> None:
+    """Runs one operation and records it: its error, or its latency from `since` (and its answer)."""
+    try:
+        answer = op(state, item)
+    except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+        with lock:
+            outcome.errors[_error_kind(exc)] += 1
+        return
+    done = time.perf_counter()
+    with lock:
+        outcome.ok += 1
+        outcome.latencies.append(done - since)
+        if keep_results:
+            outcome.results.append((item, done, answer))
+
+
 def closed_loop(items: Iterable, op: Callable[[Any, Any], Any], *, clients: int, seconds: float, max_ops: int,
                 make_state: Callable[[], Any] = lambda: None, close_state: Callable[[Any], None] = lambda s: None,
                 keep_results: bool = False) -> Outcome:
@@ -68,19 +85,7 @@ def closed_loop(items: Iterable, op: Callable[[Any, Any], Any], *, clients: int,
                     item = next(source)
                 except StopIteration:
                     return
-            t0 = time.perf_counter()
-            try:
-                answer = op(state, item)
-            except Exception as exc:  # noqa: BLE001 - counted, the run goes on
-                with lock:
-                    outcome.errors[_error_kind(exc)] += 1
-                continue
-            t1 = time.perf_counter()
-            with lock:
-                outcome.ok += 1
-                outcome.latencies.append(t1 - t0)
-                if keep_results:
-                    outcome.results.append((item, t1, answer))
+            _measured(outcome, lock, op, state, item, time.perf_counter(), keep_results)
 
     threads = [threading.Thread(target=client, args=(s,), daemon=True) for s in states]
     for t in threads:
@@ -110,18 +115,7 @@ def open_loop(items: Iterable, op: Callable[[Any, Any], Any], *, rate: float, se
             if job is None:
                 return
             item, when = job
-            try:
-                answer = op(state, item)
-            except Exception as exc:  # noqa: BLE001 - counted, the run goes on
-                with lock:
-                    outcome.errors[_error_kind(exc)] += 1
-                continue
-            t1 = time.perf_counter()
-            with lock:
-                outcome.ok += 1
-                outcome.latencies.append(t1 - when)
-                if keep_results:
-                    outcome.results.append((item, t1, answer))
+            _measured(outcome, lock, op, state, item, when, keep_results)  # from when it was due
 
     threads = [threading.Thread(target=worker, args=(s,), daemon=True) for s in states]
     for t in threads:

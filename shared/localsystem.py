@@ -66,16 +66,13 @@ def stop_processes(procs) -> None:
             proc.wait()
 
 
-def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls: dict[str, str], amqp_uri: str,
-                 s3_settings: dict, extra_env: dict[str, str] | None = None, timeout: float = 60.0) -> LocalSystem:
-    """Starts every service of `readmodel_urls` as its own process and waits until each answers.
+def service_env(*, data_dir: Path, ledger_url: str, amqp_uri: str, s3_settings: dict, ports: dict[str, int],
+                extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every service process of one local system starts with (READMODEL_URL aside).
 
-    `s3_settings`: {"endpoint", "access_key", "secret_key"}; `extra_env` adds or overrides
-    settings (e.g. MAX_UPLOAD_BYTES). A fresh bucket and JWT secret are chosen here.
+    A fresh bucket and JWT secret each time; `extra_env` adds or overrides settings.
     """
-    data_dir = Path(data_dir)
-    ports = {service: free_port() for service in readmodel_urls}
-    base_env = {
+    return {
         **os.environ,
         "CASEPLATFORM_DATA_DIR": str(data_dir),
         "LEDGER_URL": ledger_url,
@@ -90,6 +87,19 @@ def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls
         **{f"HTTP_PORT_{s.upper()}": str(p) for s, p in ports.items()},
         **(extra_env or {}),
     }
+
+
+def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls: dict[str, str], amqp_uri: str,
+                 s3_settings: dict, extra_env: dict[str, str] | None = None, timeout: float = 60.0) -> LocalSystem:
+    """Starts every service of `readmodel_urls` as its own process and waits until each answers.
+
+    `s3_settings`: {"endpoint", "access_key", "secret_key"}; `extra_env` adds or overrides
+    settings (e.g. MAX_UPLOAD_BYTES). A fresh bucket and JWT secret are chosen here.
+    """
+    data_dir = Path(data_dir)
+    ports = {service: free_port() for service in readmodel_urls}
+    base_env = service_env(data_dir=data_dir, ledger_url=ledger_url, amqp_uri=amqp_uri, s3_settings=s3_settings,
+                           ports=ports, extra_env=extra_env)
     procs, logs = {}, {}
     try:
         for service in readmodel_urls:

@@ -14,8 +14,6 @@ lost, duplicates absorbed and applied) are printed in a table the README quotes.
 
 from __future__ import annotations
 
-import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -30,7 +28,7 @@ import requests
 from shared.config import SERVICES, Settings
 from shared.demo import Platform
 from shared.localinfra import free_port
-from shared.localsystem import stop_processes
+from shared.localsystem import service_env, stop_processes
 from tests.faultproxy import FaultProxy
 from tests.faults import accounting
 
@@ -125,21 +123,13 @@ def start_faulty_system(make_database, amqp_uri: str, s3_settings: dict, data_di
         "s3": FaultProxy(s3_host or "127.0.0.1", int(s3_port), name="s3").start(),
     }
     ports = {service: free_port() for service in SERVICES}
-    env = {
-        **os.environ,
-        "CASEPLATFORM_DATA_DIR": str(data_dir),
-        "LEDGER_URL": through(ledger_url, proxies["postgres"]),
-        "AMQP_URI": through(amqp_uri, proxies["amqp"]),
-        "S3_ENDPOINT": f"127.0.0.1:{proxies['s3'].port}",
-        "S3_ACCESS_KEY": s3_settings["access_key"],
-        "S3_SECRET_KEY": s3_settings["secret_key"],
-        "S3_BUCKET": f"evidence-{secrets.token_hex(4)}",
-        "JWT_SECRET": secrets.token_urlsafe(48),
-        "HTTP_HOST": "127.0.0.1",
-        "RELAY_POLL_INTERVAL": "0.02",
-        "MAX_DELIVERY_ATTEMPTS": str(MAX_DELIVERY_ATTEMPTS),
-        **{f"HTTP_PORT_{s.upper()}": str(p) for s, p in ports.items()},
-    }
+    # Every server reached through its proxy, so a test can cut it.
+    env = service_env(
+        data_dir=data_dir, ledger_url=through(ledger_url, proxies["postgres"]),
+        amqp_uri=through(amqp_uri, proxies["amqp"]),
+        s3_settings={**s3_settings, "endpoint": f"127.0.0.1:{proxies['s3'].port}"}, ports=ports,
+        extra_env={"MAX_DELIVERY_ATTEMPTS": str(MAX_DELIVERY_ATTEMPTS)},
+    )
     settings = Settings.from_env({k: v for k, v in env.items()})
     system = FaultySystem(
         platform=Platform.local(replace(settings, ports=ports)), env=env, ports=ports,
