@@ -20,7 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from bench.load import closed_loop
-from shared.config import eventsourcing_env
+from shared.infra.config import eventsourcing_env
 
 # About the size of a case event's stored state (actor, a reason, a rank, a timestamp).
 PAYLOAD = json.dumps({"actor": {"sub": "SAMPLE-official", "role": "province", "org": "440000"},

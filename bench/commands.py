@@ -22,11 +22,11 @@ from kombu import Connection
 from bench.http import Client
 from bench.load import closed_loop, open_loop
 from bench.seed import CITY, PROVINCE, Seeder, application_for
-from shared.auth import mint_token
-from shared.config import SERVICES, sqlalchemy_url
-from shared.localsystem import LocalSystem
-from shared.relay import relay_position
-from shared.topology import queue_name
+from shared.infra.web.tokens import mint_token
+from shared.infra.config import SERVICES, sqlalchemy_url
+from tests.support.localsystem import LocalSystem
+from shared.infra.messaging.relay import relay_position
+from shared.infra.messaging.topology import queue_name
 
 KINDS = ("submit", "endorse", "milestone_report")
 SERVICE_OF = {"submit": "intake", "endorse": "verification", "milestone_report": "review"}

@@ -1,10 +1,10 @@
 """What a benchmark run stands on, set up the way the tests set it up and removed at the end.
 
 Fresh PostgreSQL databases and a fresh RabbitMQ vhost on the local servers
-(`shared.throwaway`, the same classes tests/infra.py uses; started by
-`shared.localinfra` if they are down), a SeaweedFS S3 server on free ports
-(`shared.localinfra.S3Server`), and the six services as separate processes
-(`shared.localsystem`, as tests/e2e/conftest.py starts them). Nothing of the
+(`tests.support.throwaway`, the same classes tests/infra.py uses; started by
+`services.cli.localinfra` if they are down), a SeaweedFS S3 server on free ports
+(`services.cli.localinfra.S3Server`), and the six services as separate processes
+(`tests.support.localsystem`, as tests/e2e/conftest.py starts them). Nothing of the
 shared servers is reconfigured: the run only creates and drops its own
 databases and vhost (named cp_bench_…).
 """
@@ -16,9 +16,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from shared.localinfra import S3Server, ensure_postgres, ensure_rabbitmq
-from shared.localsystem import LocalSystem, start_system
-from shared.throwaway import Databases, Vhosts
+from services.cli.localinfra import S3Server, ensure_postgres, ensure_rabbitmq
+from tests.support.localsystem import LocalSystem, start_system
+from tests.support.throwaway import Databases, Vhosts
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"

@@ -21,16 +21,16 @@ from typing import Callable
 
 from bench.commands import SERVICE_OF, Commands
 from bench.load import closed_loop
-from shared.localsystem import LocalSystem
+from tests.support.localsystem import LocalSystem
 
 ACTIVITIES = (  # by priority: the first whose frames appear in a stack names its activity
-    ("relay", ("(shared/relay.py",)),
+    ("relay", ("(shared/infra/messaging/relay.py",)),
     ("checkpoint follower", ("(services/audit/follower.py",)),
-    ("subscription (projections)", ("(shared/service_base.py", "(nameko/messaging.py", "LedgerSubscriber.",
+    ("subscription (projections)", ("(shared/infra/service_base.py", "(nameko/messaging.py", "LedgerSubscriber.",
                                     "ConsumerMixin.")),
     # The command: its worker (the service's entrypoint method in services/, and below),
     # and the server's part before and after it: reading the request, answering.
-    ("command (HTTP)", ("(services/", "(shared/http.py", "(eventlet/wsgi.py", "(nameko/web/")),
+    ("command (HTTP)", ("(services/", "(shared/infra/web/http.py", "(eventlet/wsgi.py", "(nameko/web/")),
 )
 LIBRARIES = (  # the first that matches, innermost frame outward
     ("psycopg (database driver)", ("(psycopg/", "(psycopg_pool/")),

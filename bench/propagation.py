@@ -24,8 +24,8 @@ import psycopg
 from bench.commands import Commands, Seeds, wait_quiet
 from bench.load import open_loop
 from bench.stats import latency_ms
-from shared.contracts import message_id
-from shared.localsystem import LocalSystem
+from shared.infra.messaging.contracts import message_id
+from tests.support.localsystem import LocalSystem
 
 POLL_INTERVAL = 0.005
 OBSERVER = "review"

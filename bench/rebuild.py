@@ -3,12 +3,12 @@
 The events go the way the relay and the subscriber take them, minus the broker:
 the notification log read with `CaseLedger.notifications` (the relay's read), each
 event turned into the integration event the relay publishes (`to_recorded`, message
-id), kept only if the service's queue binds its routing key (`shared.topology`), and
+id), kept only if the service's queue binds its routing key (`shared.infra.messaging.topology`), and
 applied by the service's own `project` together with its `processed_events` row
 into a fresh read-model database. Two ways of applying are measured:
 
 - `batched`: many events per transaction, what `caseplatform rebuild-readmodels` does
-  (`shared/rebuild.py`, the code measured here);
+  (`shared/infra/readmodels/rebuild.py`, the code measured here);
 - `per event`: one transaction per event through `ReadModelStore.apply_once`, exactly
   as the live subscriber applies an event that arrives alone (on a sample: it is slow).
 
@@ -30,9 +30,9 @@ from typing import Callable
 
 import psycopg
 
-from shared.config import SERVICES
-from shared.ledger import CaseLedger
-from shared.rebuild import LOG_BATCH, Rebuilder, integration_events
+from shared.infra.config import SERVICES
+from shared.infra.ledger import CaseLedger
+from shared.infra.readmodels.rebuild import LOG_BATCH, Rebuilder, integration_events
 
 
 def _postgres_dsn(url: str) -> str:

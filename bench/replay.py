@@ -18,8 +18,8 @@ import psycopg
 
 from bench.seed import Seeder
 from bench.stats import median
-from shared.case import Case
-from shared.ledger import CaseLedger
+from shared.domain.case import Case
+from shared.infra.ledger import CaseLedger
 
 CALL_ID = "sample-bench-replay"
 

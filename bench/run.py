@@ -24,10 +24,10 @@ from bench.environment import BenchEnvironment
 from bench.machine import describe, load_average
 from bench.seed import Seeder
 from bench.sizes import MODES, Sizes
-from shared.config import SERVICES, sqlalchemy_url
-from shared.integrity.store import BATCH as HASH_BATCH
-from shared.integrity.store import IntegrityStore
-from shared.relay import PositionStore
+from shared.infra.config import SERVICES, sqlalchemy_url
+from shared.infra.integrity.store import BATCH as HASH_BATCH
+from shared.infra.integrity.store import IntegrityStore
+from shared.infra.messaging.relay import PositionStore
 
 SECTIONS = ("replay", "rebuild", "verification", "baselines", "commands", "profile", "propagation", "documents")
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "profile")  # --profile adds it

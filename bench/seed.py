@@ -22,13 +22,13 @@ from stdnum.cn import uscc
 from services.intake.application import Submission
 from services.intake.forms.common import SAMPLE_EVIDENCE
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared import call_definition as call_rules
-from shared.call import Call, call_stream_id
-from shared.case import Case
-from shared.demo import SAMPLE_CRITERIA, SAMPLE_EVALUATOR, SAMPLE_EXPERT, sample_call
-from shared.dossier import Dossier
-from shared.ledger import CaseLedger
-from shared.named_documents import document_references
+from shared.domain import call_definition as call_rules
+from shared.domain.call import Call, call_stream_id
+from shared.domain.case import Case
+from services.cli.demo import SAMPLE_CRITERIA, SAMPLE_EVALUATOR, SAMPLE_EXPERT, sample_call
+from shared.domain.dossier import Dossier
+from shared.infra.ledger import CaseLedger
+from shared.domain.named_documents import document_references
 
 PROVINCE = "440000"  # Guangdong: the province alone recommends (the call's default chain)
 CITY = "440100"

@@ -1,7 +1,7 @@
 """Tamper evidence at scale: the follower's hashing, and verifying chains and the Merkle tree.
 
 On the ledger the rebuild benchmark built (`sizes.ledger_events`), with the code the
-audit service and the CLI run (`shared.integrity`):
+audit service and the CLI run (`shared.infra.integrity`):
 
 - follower pass: every stored row read, hashed, chained per stream and recorded
   (`IntegrityStore.run_once`), then a checkpoint signed;
@@ -21,10 +21,10 @@ from typing import Callable
 
 import psycopg
 
-from shared.integrity import merkle
-from shared.integrity.checkpoints import key_id, load_or_create_key, public_bytes
-from shared.integrity.store import IntegrityStore
-from shared.integrity.verify import verify_case, verify_ledger
+from shared.infra.integrity import merkle
+from shared.infra.integrity.checkpoints import key_id, load_or_create_key, public_bytes
+from shared.infra.integrity.store import IntegrityStore
+from shared.infra.integrity.verify import verify_case, verify_ledger
 
 
 def _a_case(ledger_url: str) -> str:

@@ -136,7 +136,7 @@ def web_session(web_config_port):
 def ledgers(make_database):
     """Factory: ledgers(owner) -> a CaseLedger on one fresh PostgreSQL ledger of this test, as each
     service process opens its own; all closed at the end."""
-    from shared.ledger import CaseLedger
+    from shared.infra.ledger import CaseLedger
 
     url = make_database("ledger")
     opened = []

@@ -4,7 +4,7 @@ The backend is chosen once per session:
 
 - CASEPLATFORM_TEST_INFRA=docker: testcontainers (PostgreSQL 16, RabbitMQ 3.13, MinIO);
 - CASEPLATFORM_TEST_INFRA=local: the machine's PostgreSQL and RabbitMQ (started by
-  shared.localinfra if they are down) and a SeaweedFS `weed mini` on free ports;
+  services.cli.localinfra if they are down) and a SeaweedFS `weed mini` on free ports;
 - unset / auto: docker when `docker info` succeeds, local otherwise.
 
 Local servers are found at TEST_POSTGRES_URL (an admin URL, default
@@ -22,8 +22,8 @@ import os
 import time
 from pathlib import Path
 
-from shared import localinfra
-from shared.throwaway import Databases, Vhosts  # shared with the benchmarks (bench/)
+from services.cli import localinfra
+from tests.support.throwaway import Databases, Vhosts  # shared with the benchmarks (bench/)
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"

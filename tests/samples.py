@@ -11,8 +11,8 @@ from stdnum.cn import uscc
 
 from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from services.intake.forms.common import SAMPLE_EVIDENCE
-from shared.contracts import message_id
-from shared.dossier import Dossier
+from shared.infra.messaging.contracts import message_id
+from shared.domain.dossier import Dossier
 
 
 def credit_code(seed: int, area: str = "440300") -> str:
@@ -30,7 +30,7 @@ def signature_form(code: str, product: str) -> dict:
 
 
 def shipped_call(name: str) -> dict:
-    return json.loads(resources.files("shared").joinpath(f"calls/{name}").read_text("utf-8"))
+    return json.loads(resources.files("shared.domain").joinpath(f"calls/{name}").read_text("utf-8"))
 
 
 def sample_382(call_id: str, today: date, *, city_days: int = 10, province_days: int = 20) -> dict:

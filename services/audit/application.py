@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from shared.auth import Caller
-from shared.errors import NotFound, ValidationFailed
-from shared.integrity import merkle
-from shared.integrity.checkpoints import CheckpointError, b64, verify
-from shared.integrity.export import export_case
-from shared.integrity.verify import verify_case
-from shared.ledger import CaseLedger
-from shared.readmodel import ReadModelStore
-from shared.views import case_view
+from shared.domain.access import Caller
+from shared.domain.errors import NotFound, ValidationFailed
+from shared.infra.integrity import merkle
+from shared.infra.integrity.checkpoints import CheckpointError, b64, verify
+from shared.infra.integrity.export import export_case
+from shared.infra.integrity.verify import verify_case
+from shared.infra.ledger import CaseLedger
+from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.web.views import case_view
 
 from . import readmodels as rm
 

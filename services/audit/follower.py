@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from shared.config import Settings
-from shared.integrity.checkpoints import key_id, load_or_create_key, public_bytes
-from shared.integrity.store import IntegrityStore
-from shared.objectstore import EvidenceStore
+from shared.infra.config import Settings
+from shared.infra.integrity.checkpoints import key_id, load_or_create_key, public_bytes
+from shared.infra.integrity.store import IntegrityStore
+from shared.infra.objectstore import EvidenceStore
 
 log = logging.getLogger(__name__)
 

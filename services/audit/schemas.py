@@ -1,14 +1,14 @@
 """Query parameters and response shapes of the audit API.
 
 The integrity reports (verify, proofs, bundle, checkpoints) name their main fields and
-pass the rest through: their full shape is `shared.integrity`'s, and `caseplatform
+pass the rest through: their full shape is `shared.infra.integrity`'s, and `caseplatform
 verify-bundle` is what reads a bundle.
 """
 
 from marshmallow import Schema, fields, validate
 
-from shared.http import OpenSchema
-from shared.views import CaseViewSchema
+from shared.infra.web.http import OpenSchema
+from shared.infra.web.views import CaseViewSchema
 
 from .application import MAX_NUMBER
 

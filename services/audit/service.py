@@ -4,9 +4,9 @@ follower that hashes, signs and publishes the ledger's history (issue #8).
 It opens the ledger without an owner, so it can append nothing.
 """
 
-from shared.dependencies import Ledger, ReadModels
-from shared.http import OpenSchema, api, openapi_route
-from shared.service_base import CaseService
+from shared.infra.dependencies import Ledger, ReadModels
+from shared.infra.web.http import OpenSchema, api, openapi_route
+from shared.infra.service_base import CaseService
 
 from . import readmodels
 from .application import Audit

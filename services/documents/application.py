@@ -12,14 +12,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from shared.access import require_case
-from shared.auth import Caller
-from shared.case import Case
-from shared.decisions import decide_together
-from shared.errors import Conflict, DomainRuleViolation, NotFound
-from shared.ledger import CaseLedger
-from shared.objectstore import EvidenceStore, StoredObject, TooLarge, spool_stream
-from shared.readmodel import ReadModelStore
+from shared.domain.access import require_case
+from shared.domain.access import Caller
+from shared.domain.case import Case
+from shared.application.decisions import decide_together
+from shared.domain.errors import Conflict, DomainRuleViolation, NotFound
+from shared.infra.ledger import CaseLedger
+from shared.infra.objectstore import EvidenceStore, StoredObject, TooLarge, spool_stream
+from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
 from .evidence_types import check_name, check_name_before_reading, sniff

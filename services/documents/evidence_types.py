@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import filetype
 
-from shared.errors import PlatformError
+from shared.domain.errors import PlatformError
 
 # PDF, images, office documents and archives of those.
 ALLOWED_MIME = {

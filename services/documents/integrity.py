@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from shared.case import Case
-from shared.dossier import Dossier
-from shared.ledger import CaseLedger, to_recorded
-from shared.objectstore import EvidenceNotFound, EvidenceStore, key_for
+from shared.domain.case import Case
+from shared.domain.dossier import Dossier
+from shared.infra.ledger import CaseLedger, to_recorded
+from shared.infra.objectstore import EvidenceNotFound, EvidenceStore, key_for
 
 EVIDENCE_EVENTS = (Case.EvidenceAttached, Case.EvidenceSuperseded, Dossier.DocumentDeposited)
 LEDGER_PAGE = 500  # notifications read per query

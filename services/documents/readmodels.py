@@ -3,7 +3,7 @@ replaced which, from EvidenceAttached and EvidenceSuperseded events."""
 
 import sqlalchemy as sa
 
-from shared.projection import in_sequence
+from shared.infra.readmodels.projection import in_sequence
 
 metadata = sa.MetaData()
 

@@ -3,11 +3,11 @@
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 
-from shared.config import Settings
-from shared.dependencies import Ledger, ReadModels
-from shared.http import api, openapi_route
-from shared.objectstore import EvidenceStore
-from shared.service_base import CaseService
+from shared.infra.config import Settings
+from shared.infra.dependencies import Ledger, ReadModels
+from shared.infra.web.http import api, openapi_route
+from shared.infra.objectstore import EvidenceStore
+from shared.infra.service_base import CaseService
 
 from . import readmodels, uploads
 from .application import AUDITORS, READERS, UPLOADERS, Documents

@@ -11,11 +11,11 @@ what is attached or superseded already: a redelivery changes nothing.
 
 from __future__ import annotations
 
-from shared.auth import Caller
-from shared.case import Case
-from shared.decisions import decide_together
-from shared.dossier import Dossier
-from shared.named_documents import document_references
+from shared.domain.access import Caller
+from shared.domain.case import Case
+from shared.application.decisions import decide_together
+from shared.domain.dossier import Dossier
+from shared.domain.named_documents import document_references
 
 from .application import Documents, clean_filename
 

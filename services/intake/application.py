@@ -13,19 +13,19 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
-from shared.access import require_case
-from shared.auth import Caller
-from shared.call import Call
-from shared.commands import change_case
-from shared.named_documents import document_references
-from shared.case import Case, Program
-from shared.errors import Conflict, ConcurrentUpdate, DomainRuleViolation, NotFound, ValidationFailed
-from shared.validation import load
-from shared.ledger import CaseLedger
-from shared.readmodel import ReadModelStore
+from shared.domain.access import require_case
+from shared.domain.access import Caller
+from shared.domain.call import Call
+from shared.application.commands import change_case
+from shared.domain.named_documents import document_references
+from shared.domain.case import Case, Program
+from shared.domain.errors import Conflict, ConcurrentUpdate, DomainRuleViolation, NotFound, ValidationFailed
+from shared.domain.validation import load
+from shared.infra.ledger import CaseLedger
+from shared.infra.readmodels.store import ReadModelStore
 
-from shared import call_definition as call_rules
-from shared import regions
+from shared.domain import call_definition as call_rules
+from shared.domain import regions
 from . import readmodels as rm
 from .forms import signature_product_schema
 from .forms.open_competition import canonical_category, open_competition_schema

@@ -4,7 +4,7 @@ import json
 
 import sqlalchemy as sa
 
-from shared.projection import case_summary_table, project_case_summary
+from shared.infra.readmodels.projection import case_summary_table, project_case_summary
 
 metadata = sa.MetaData()
 

@@ -1,10 +1,10 @@
 """The intake nameko service: HTTP entrypoints, a few lines each."""
 
-from shared.auth import ROLES
-from shared.dependencies import Clock, Ledger, ReadModels
-from shared.http import api, openapi_route
-from shared.service_base import CaseService
-from shared.views import CASE_VIEW, case_view
+from shared.domain.access import ROLES
+from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.web.http import api, openapi_route
+from shared.infra.service_base import CaseService
+from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import Intake
@@ -28,7 +28,7 @@ class IntakeService(CaseService):
         return Intake(self.ledger, self.store, self.clock.now())
 
     @api("POST", "/intake/calls", roles=("ministry",), json_body=True, status=201, response=CallVersionSchema(),
-         summary="define a call (shared.call_definition.CallDefinitionSchema), version 1")
+         summary="define a call (shared.domain.call_definition.CallDefinitionSchema), version 1")
     def define_call(self, request, caller, body):
         return self.app.define_call(caller, body)
 

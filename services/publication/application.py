@@ -1,8 +1,8 @@
 """Public notice, objections and publication of whole lists. No nameko, no HTTP.
 
 Every command loads the list and the cases it touches from the ledger, decides on
-them (`shared.publication_list.PublicList`, `shared.case.Case`) and saves them in one
-transaction, retried on a collision (`shared.decisions.decide_together`): the list's
+them (`shared.domain.publication_list.PublicList`, `shared.domain.case.Case`) and saves them in one
+transaction, retried on a collision (`shared.application.decisions.decide_together`): the list's
 events and its entries' events are written together or not at all.
 
 Which cases go on a list is the ministry's to name (it has seen the candidates);
@@ -26,17 +26,17 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
-from shared.access import require_case
-from shared.auth import ROLES, Caller
-from shared.calendar import ArrangementUnknown, notice_period
-from shared.case import Case
-from shared.decisions import decide_together
-from shared.errors import DomainRuleViolation, NotFound, ValidationFailed
-from shared.ledger import CaseLedger
-from shared.publication_list import (
+from shared.domain.access import require_case
+from shared.domain.access import ROLES, Caller
+from shared.domain.calendar import ArrangementUnknown, notice_period
+from shared.domain.case import Case
+from shared.application.decisions import decide_together
+from shared.domain.errors import DomainRuleViolation, NotFound, ValidationFailed
+from shared.infra.ledger import CaseLedger
+from shared.domain.publication_list import (
     ELIGIBLE, ListKind, PublicList, check_entries, list_document, parse_list_key,
 )
-from shared.readmodel import ReadModelStore
+from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
 

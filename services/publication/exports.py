@@ -14,7 +14,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from shared.publication_list import ListKind
+from shared.domain.publication_list import ListKind
 
 STATUS_NAMES = {"notice_open": "公示中", "notice_closed": "公示期满，待正式发布", "published": "已正式发布"}
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from shared.errors import NotFound, ValidationFailed
-from shared.publication_list import ListKind, ListStatus, entry_view, parse_list_key
-from shared.readmodel import ReadModelStore
+from shared.domain.errors import NotFound, ValidationFailed
+from shared.domain.publication_list import ListKind, ListStatus, entry_view, parse_list_key
+from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
 
@@ -107,7 +107,7 @@ class PublicLibrary:
         } for r in rows]
 
     def document(self, list_id: str) -> dict:
-        """The list as the public reads it; the same shape as `shared.publication_list.list_document`."""
+        """The list as the public reads it; the same shape as `shared.domain.publication_list.list_document`."""
         parse_list_key(list_id)
         with self.store.session() as session:
             row = session.execute(sa.select(rm.public_lists).where(rm.public_lists.c.list_id == list_id)).first()

@@ -1,7 +1,7 @@
 """Publication's own tables, projected from case events and the public lists' streams.
 
 `public_cases`: every case with its stage (the candidates of a list).
-`entry_fields`: each case's public fields (`shared.publication_list.public_fields`), the
+`entry_fields`: each case's public fields (`shared.domain.publication_list.public_fields`), the
   only part of an application this service keeps; recomputed on a resubmission.
 `public_lists` / `list_entries`: the lists and who is on them, from `publiclist.*`.
 `objections`: from the cases' ObjectionRaised / ObjectionResolved.
@@ -18,8 +18,8 @@ import json
 
 import sqlalchemy as sa
 
-from shared.projection import OutOfOrder, case_summary_table, in_sequence, project_case_summary
-from shared.publication_list import ListKind, ListStatus, public_fields
+from shared.infra.readmodels.projection import OutOfOrder, case_summary_table, in_sequence, project_case_summary
+from shared.domain.publication_list import ListKind, ListStatus, public_fields
 
 metadata = sa.MetaData()
 

@@ -66,7 +66,7 @@ class ResolutionSchema(Schema):
 
 
 class PublicEntrySchema(Schema):
-    """One entry of a list: `shared.publication_list.public_fields`, nothing else."""
+    """One entry of a list: `shared.domain.publication_list.public_fields`, nothing else."""
 
     position = fields.Integer()
     case_id = fields.String()

@@ -4,11 +4,11 @@ import logging
 
 from werkzeug.wrappers import Response
 
-from shared.auth import ROLES
-from shared.dependencies import Clock, Ledger, ReadModels
-from shared.http import api, openapi_route
-from shared.service_base import CaseService
-from shared.timers import settings_timer
+from shared.domain.access import ROLES
+from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.web.http import api, openapi_route
+from shared.infra.service_base import CaseService
+from shared.infra.timers import settings_timer
 
 from . import exports, readmodels
 from .application import Publication

@@ -3,7 +3,7 @@ third party, selection. No nameko, no HTTP.
 
 Limited places (入围 per direction, the successful list per direction) are
 `Allocation` streams taken in the same ledger transaction as the case's event
-(`shared.decisions.decide_together`); panels are `Panel` streams (shared/panel.py).
+(`shared.application.decisions.decide_together`); panels are `Panel` streams (shared/domain/panel.py).
 Calls are read from the ledger at the moment of the decision.
 """
 
@@ -15,17 +15,17 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from shared.access import may_see, require_case
-from shared.allocation import Allocation
-from shared.auth import Caller
-from shared.case import Case, Program, State
-from shared.commands import change_case
-from shared.decisions import SCORES_COMMUTE, decide_together
-from shared.errors import ConcurrentUpdate, DomainRuleViolation, Forbidden, IllegalTransition, NotFound
-from shared.ledger import CaseLedger
-from shared.panel import Panel, case_parties
-from shared.readmodel import ReadModelStore
-from shared.views import case_view
+from shared.domain.access import may_see, require_case
+from shared.domain.allocation import Allocation
+from shared.domain.access import Caller
+from shared.domain.case import Case, Program, State
+from shared.application.commands import change_case
+from shared.application.decisions import SCORES_COMMUTE, decide_together
+from shared.domain.errors import ConcurrentUpdate, DomainRuleViolation, Forbidden, IllegalTransition, NotFound
+from shared.infra.ledger import CaseLedger
+from shared.domain.panel import Panel, case_parties
+from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.web.views import case_view
 
 from . import readmodels as rm
 from .ranking import rank

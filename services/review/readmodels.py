@@ -5,8 +5,8 @@ import json
 
 import sqlalchemy as sa
 
-from shared.panel import case_parties
-from shared.projection import case_summary_table, in_sequence, project_case_summary
+from shared.domain.panel import case_parties
+from shared.infra.readmodels.projection import case_summary_table, in_sequence, project_case_summary
 
 metadata = sa.MetaData()
 
@@ -62,7 +62,7 @@ expert_assignments = sa.Table(
     sa.Column("case_id", sa.String(36), primary_key=True),
     sa.Column("expert", sa.String(64), primary_key=True),
     sa.Column("panel_id", sa.String(36), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # assigned cleared recused (shared.panel)
+    sa.Column("status", sa.String(16), nullable=False),  # assigned cleared recused (shared.domain.panel)
     sa.Column("assigned_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
 )

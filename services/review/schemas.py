@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.views import CaseViewSchema
+from shared.infra.web.views import CaseViewSchema
 
 # Checked by the service with its own message; declared to be documented and so that any
 # other parameter is refused.

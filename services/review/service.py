@@ -2,11 +2,11 @@
 
 import logging
 
-from shared.dependencies import Clock, Ledger, ReadModels
-from shared.errors import ValidationFailed
-from shared.http import api, openapi_route
-from shared.service_base import CaseService
-from shared.views import CASE_VIEW, case_view
+from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.domain.errors import ValidationFailed
+from shared.infra.web.http import api, openapi_route
+from shared.infra.service_base import CaseService
+from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import Review, review_view
@@ -15,7 +15,7 @@ from .schemas import (
     EvaluationSchema, MilestoneReportSchema, PanelSchema, ReportDecisionSchema, ReviewCaseSchema, ScoreSchema,
     SelectionSchema, ShortlistSchema, TaskBookSchema, WorkPlanSchema,
 )
-from shared.timers import settings_timer
+from shared.infra.timers import settings_timer
 
 log = logging.getLogger(__name__)
 

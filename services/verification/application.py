@@ -15,15 +15,15 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from shared import call_definition as call_rules
-from shared.access import require_case
-from shared.allocation import Allocation
-from shared.auth import Caller
-from shared.case import Case, State
-from shared.decisions import COMMUTING, decide_together
-from shared.errors import DeadlinePassed, NotFound
-from shared.ledger import CaseLedger
-from shared.readmodel import ReadModelStore
+from shared.domain import call_definition as call_rules
+from shared.domain.access import require_case
+from shared.domain.allocation import Allocation
+from shared.domain.access import Caller
+from shared.domain.case import Case, State
+from shared.application.decisions import COMMUTING, decide_together
+from shared.domain.errors import DeadlinePassed, NotFound
+from shared.infra.ledger import CaseLedger
+from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
 from . import summary

@@ -11,8 +11,8 @@ import json
 
 import sqlalchemy as sa
 
-from shared.case import Program, awaiting_level
-from shared.projection import case_state_after, case_summary_table, project_case_summary
+from shared.domain.case import Program, awaiting_level
+from shared.infra.readmodels.projection import case_state_after, case_summary_table, project_case_summary
 
 metadata = sa.MetaData()
 

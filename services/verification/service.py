@@ -2,10 +2,10 @@
 
 from werkzeug.wrappers import Response
 
-from shared.dependencies import Clock, Ledger, ReadModels
-from shared.http import api, openapi_route
-from shared.service_base import CaseService
-from shared.views import CASE_VIEW, case_view
+from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.web.http import api, openapi_route
+from shared.infra.service_base import CaseService
+from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import AUTHORITIES, Verification

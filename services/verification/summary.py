@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from shared.case import Program
-from shared.errors import ValidationFailed
-from shared.regions import name_of
+from shared.domain.case import Program
+from shared.domain.errors import ValidationFailed
+from shared.domain.regions import name_of
 
 #: Attachment 2 of 工信厅消费函〔2024〕382号, verbatim.
 SIGNATURE_PRODUCT_COLUMNS = (

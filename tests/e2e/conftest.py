@@ -3,8 +3,8 @@ RabbitMQ and the S3 server, talked to over HTTP only."""
 
 import pytest
 
-from shared.config import SERVICES
-from shared.localsystem import start_system
+from shared.infra.config import SERVICES
+from tests.support.localsystem import start_system
 
 
 @pytest.fixture(scope="module")

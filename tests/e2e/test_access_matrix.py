@@ -11,7 +11,7 @@ What the table's words mean:
 - NATIONAL: no organisation condition. The ministry's and the auditors' routes; lists
   that the service filters to the caller's organisation (another organisation is
   answered, with its own rows); objections, which anyone identified may raise.
-- CASE: the caller's organisation must reach the case, as `shared.access.may_see` says:
+- CASE: the caller's organisation must reach the case, as `shared.domain.access.may_see` says:
   the applicant its own unit's, a city its city's, a province the cases it recommends,
   an evaluator those commissioned to it, an expert those assigned to it (after declaring
   no conflict); the ministry and auditors every case.
@@ -45,9 +45,10 @@ import pytest
 import requests
 
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.auth import ROLES, mint_token
-from shared.config import SERVICES
-from shared.demo import SAMPLE_EVALUATOR, SAMPLE_EXPERT, SAMPLE_PDF, walk_open_competition
+from shared.domain.access import ROLES
+from shared.infra.web.tokens import mint_token
+from shared.infra.config import SERVICES
+from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_EXPERT, SAMPLE_PDF, walk_open_competition
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e

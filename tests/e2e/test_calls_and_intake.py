@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.auth import mint_token
-from shared.demo import upload_sample_evidence
-from shared.named_documents import document_references
+from shared.infra.web.tokens import mint_token
+from services.cli.demo import upload_sample_evidence
+from shared.domain.named_documents import document_references
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +25,7 @@ SAMPLE_PRODUCT_UNIT = SAMPLE_SIGNATURE_PRODUCT_APPLICATION["applicant"]["credit_
 
 
 def shipped(name: str) -> dict:
-    return json.loads(resources.files("shared").joinpath(f"calls/{name}").read_text("utf-8"))
+    return json.loads(resources.files("shared.domain").joinpath(f"calls/{name}").read_text("utf-8"))
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,12 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from shared.auth import mint_token
-from shared.config import SERVICES, sqlalchemy_url
+from shared.infra.web.tokens import mint_token
+from shared.infra.config import SERVICES, sqlalchemy_url
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.demo import SAMPLE_PDF, SAMPLE_UNIT, public_entries, walk_open_competition
-from shared.http import Api, openapi_path
-from shared.registry import service_class
+from services.cli.demo import SAMPLE_PDF, SAMPLE_UNIT, public_entries, walk_open_competition
+from shared.infra.web.http import Api, openapi_path
+from services.cli.registry import service_class
 
 pytestmark = pytest.mark.e2e
 

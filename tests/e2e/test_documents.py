@@ -28,10 +28,10 @@ import requests
 from minio import Minio
 
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.auth import mint_token
-from shared.demo import sample_call
-from shared.localinfra import free_port
-from shared.objectstore import EvidenceStore
+from shared.infra.web.tokens import mint_token
+from services.cli.demo import sample_call
+from services.cli.localinfra import free_port
+from shared.infra.objectstore import EvidenceStore
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +74,7 @@ def replica(system, tmp_path):
     def start(max_upload_bytes: int) -> tuple[str, int]:
         port = free_port()
         log = tmp_path / f"documents-{port}.log"
-        proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "documents"],
+        proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "documents"],
                                 env=_replica_env(system, port, max_upload_bytes), stdout=log.open("w"),
                                 stderr=subprocess.STDOUT)
         started.append(proc)

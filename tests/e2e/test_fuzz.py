@@ -49,9 +49,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.config import SERVICES
-from shared.http import MAX_JSON_BYTES
-from shared.demo import SAMPLE_DIRECTIONS_DATA, SAMPLE_PDF, sample_call, walk_open_competition
+from shared.infra.config import SERVICES
+from shared.infra.web.http import MAX_JSON_BYTES
+from services.cli.demo import SAMPLE_DIRECTIONS_DATA, SAMPLE_PDF, sample_call, walk_open_competition
 
 pytestmark = pytest.mark.e2e
 

@@ -26,13 +26,13 @@ import requests
 from openpyxl import load_workbook
 
 from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.auth import mint_token
-from shared.config import SERVICES
-from shared.dependencies import CHINA
-from shared.demo import SAMPLE_PDF, Platform, upload_sample_evidence, walk_open_competition
-from shared.ledger import CaseLedger
-from shared.localsystem import start_system
-from shared.publication_list import list_document
+from shared.infra.web.tokens import mint_token
+from shared.infra.config import SERVICES
+from shared.infra.dependencies import CHINA
+from services.cli.demo import SAMPLE_PDF, Platform, upload_sample_evidence, walk_open_competition
+from shared.infra.ledger import CaseLedger
+from tests.support.localsystem import start_system
+from shared.domain.publication_list import list_document
 from tests.samples import credit_code, sample_382, signature_form
 
 pytestmark = pytest.mark.e2e

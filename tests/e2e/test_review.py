@@ -26,9 +26,9 @@ import pytest
 import requests
 
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.auth import mint_token
-from shared.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
-from shared.localsystem import start_system
+from shared.infra.web.tokens import mint_token
+from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
+from tests.support.localsystem import start_system
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e

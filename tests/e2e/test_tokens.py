@@ -2,7 +2,7 @@
 it is, with 401 and a message that says what is wrong, and the request changes nothing.
 
 The service runs as its own process on real PostgreSQL and RabbitMQ (only intake: the
-check is the same `shared.http.Api` in every service). Each forged token is sent to
+check is the same `shared.infra.web.http.Api` in every service). Each forged token is sent to
 `POST /intake/calls`, the ministry's command that defines a call, with a body the
 service would accept from a real ministry token; afterwards the call must not exist.
 """
@@ -19,9 +19,9 @@ import jwt
 import pytest
 import requests
 
-from shared.auth import ALGORITHM, ISSUER, mint_token
-from shared.demo import sample_call
-from shared.localsystem import start_system
+from shared.infra.web.tokens import ALGORITHM, ISSUER, mint_token
+from services.cli.demo import sample_call
+from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,7 @@
 """What the ledger committed against what every read model applied, and the figures of each fault.
 
 - committed: every event of the ledger, as the relay publishes it, for the streams a
-  service subscribes to (shared.topology.SUBSCRIPTIONS); a fault's figure counts those
+  service subscribes to (shared.infra.messaging.topology.SUBSCRIPTIONS); a fault's figure counts those
   committed while it was injected, its checks cover every event of the ledger;
 - lost: committed events a read model has not applied once the system has settled;
 - duplicates applied: read-model rows that differ from a replay of the ledger through
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from shared import topology
-from shared.case import EVENT_TYPES, Case, state_after
-from shared.config import SERVICES, sqlalchemy_url
-from shared.contracts import message_id
-from shared.ledger import CaseLedger, to_recorded
-from shared.readmodel import ReadModelStore
+from shared.infra.messaging import topology
+from shared.domain.case import EVENT_TYPES, Case, state_after
+from shared.infra.config import SERVICES, sqlalchemy_url
+from shared.infra.messaging.contracts import message_id
+from shared.infra.ledger import CaseLedger, to_recorded
+from shared.infra.readmodels.store import ReadModelStore
 
 ABSORBED = "redelivery absorbed"
 

@@ -25,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from shared.config import SERVICES, Settings
-from shared.demo import Platform
-from shared.localinfra import free_port
-from shared.localsystem import service_env, stop_processes
+from shared.infra.config import SERVICES, Settings
+from services.cli.demo import Platform
+from services.cli.localinfra import free_port
+from tests.support.localsystem import service_env, stop_processes
 from tests.faultproxy import FaultProxy
 from tests.faults import accounting
 
@@ -71,7 +71,7 @@ class FaultySystem:
             # Appended, not truncated: a restarted process's log follows the killed one's.
             with self.log_path(service).open("a") as log:
                 self.procs[service] = subprocess.Popen(
-                    [sys.executable, "-m", "shared.cli", "serve", service],
+                    [sys.executable, "-m", "services.cli.main", "serve", service],
                     env=env, stdout=log, stderr=subprocess.STDOUT,
                 )
         self.wait_ready(*(services or SERVICES))

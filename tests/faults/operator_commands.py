@@ -10,7 +10,7 @@ import sys
 def operator(system, *args: str) -> str:
     """`caseplatform <args>` against the broker itself (not through the fault proxy); its output."""
     env = {**system.env, "AMQP_URI": system.amqp_uri}
-    result = subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "services.cli.main", *args], env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout

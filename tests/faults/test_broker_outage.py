@@ -6,7 +6,7 @@ until it is restored. This is what a service sees of a broker that stops or a ne
 drops; the broker itself is shared with other tests and is not stopped. What a proxy
 cannot show, that the broker keeps what it holds across its own restart, rests on the
 exchange and queues being durable and every message persistent and confirmed before the
-relay moves on (shared/topology.py, shared/relay.py).
+relay moves on (shared/infra/messaging/topology.py, shared/infra/messaging/relay.py).
 
 Promises held here: a command during the outage is done whole or refused with the API's
 error, never half-done (commands only append to the ledger, so they are accepted); the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.dependencies import LedgerSubscriber
+from shared.infra.dependencies import LedgerSubscriber
 from tests.faults import accounting
 from tests.faults.probes import ledger_position
 from tests.faults.workload import CommandStream, Workload, unclean_outcomes

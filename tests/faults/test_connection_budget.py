@@ -15,7 +15,7 @@ from collections import Counter
 import psycopg
 import pytest
 
-from shared.config import SERVICES, Settings
+from shared.infra.config import SERVICES, Settings
 from tests.faults import accounting
 from tests.faults.workload import Workload
 
@@ -122,7 +122,7 @@ def test_the_system_holds_few_connections_at_rest_and_stays_within_its_pools_und
     over = {name: n for name, n in most_seen.items() if n > MOST[pool_of(name)[1]]}
     assert not over, f"pools past their maximum: {over}"
     # At rest the SQLAlchemy pools are back to their idle size at once; eventsourcing's keep what
-    # they opened until it has been idle for a minute (shared/pools.py), within their maximum.
+    # they opened until it has been idle for a minute (shared/infra/pools.py), within their maximum.
     rest = by_name(at_rest)
     for service in SERVICES:
         assert rest[f"caseplatform-{service}-readmodel"] == IDLE["readmodel"], service

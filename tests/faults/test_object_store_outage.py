@@ -18,8 +18,8 @@ import os
 
 import pytest
 
-from shared.dossier import dossier_id
-from shared.objectstore import EvidenceStore
+from shared.domain.dossier import dossier_id
+from shared.infra.objectstore import EvidenceStore
 from tests.faults import accounting
 from tests.faults.workload import Workload
 from tests.infra import wait_for

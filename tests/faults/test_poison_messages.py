@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from kombu import Connection, Producer
 
-from shared import topology
+from shared.infra.messaging import topology
 from tests.faults import accounting
 from tests.faults.conftest import MAX_DELIVERY_ATTEMPTS
 from tests.faults.operator_commands import operator, parked

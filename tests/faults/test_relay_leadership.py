@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.ledger import CaseLedger
-from shared.relay import Relay
+from shared.infra.ledger import CaseLedger
+from shared.infra.messaging.relay import Relay
 from tests.faultproxy import FaultProxy
 from tests.faults.conftest import through
 from tests.integration.test_relay import EXCHANGE, drain, submit

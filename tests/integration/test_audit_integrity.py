@@ -21,16 +21,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.audit.application import Audit, case_as_of, case_diff
 from services.audit.follower import IntegrityContext
-from shared.auth import Caller
-from shared.case import Case
-from shared.integrity import merkle
-from shared.integrity.bundle import verify_bundle
-from shared.integrity.checkpoints import SignedCheckpoint, key_id, new_checkpoint, public_bytes
-from shared.integrity.export import export_case
-from shared.integrity.store import EVENTS_TABLE, IntegrityStore
-from shared.integrity.verify import verify_case, verify_ledger
-from shared.ledger import CaseLedger
-from shared.objectstore import EvidenceStore
+from shared.domain.access import Caller
+from shared.domain.case import Case
+from shared.infra.integrity import merkle
+from shared.infra.integrity.bundle import verify_bundle
+from shared.infra.integrity.checkpoints import SignedCheckpoint, key_id, new_checkpoint, public_bytes
+from shared.infra.integrity.export import export_case
+from shared.infra.integrity.store import EVENTS_TABLE, IntegrityStore
+from shared.infra.integrity.verify import verify_case, verify_ledger
+from shared.infra.ledger import CaseLedger
+from shared.infra.objectstore import EvidenceStore
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +202,7 @@ def test_each_mutation_of_the_stored_events_is_named(world, mutate, version, kin
 def test_rewriting_the_recorded_hashes_to_match_is_caught_by_the_signed_root(world):
     flip_a_byte(world)
     # the attacker recomputes event_hashes for the changed row... but cannot re-sign the head
-    from shared.integrity.chain import StoredRecord, chain_hash, event_hash, leaf_data
+    from shared.infra.integrity.chain import StoredRecord, chain_hash, event_hash, leaf_data
     rec = next(r for r in world.store.stored_records(str(world.case)) if r.originator_version == 2)
     old = world.store.recorded(str(world.case))[1]
     h = event_hash(rec)
@@ -314,15 +314,15 @@ def test_a_bundle_is_verified_after_the_database_is_gone(make_database, _databas
         psycopg.connect(url).close()
 
     env = {**os.environ, "LEDGER_URL": url, "S3_ENDPOINT": "127.0.0.1:9", "CASEPLATFORM_DATA_DIR": str(tmp_path / "d")}
-    ok = subprocess.run([sys.executable, "-m", "shared.cli", "verify-bundle", str(good), "--key-fingerprint", kid],
+    ok = subprocess.run([sys.executable, "-m", "services.cli.main", "verify-bundle", str(good), "--key-fingerprint", kid],
                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK: case" in ok.stdout and "6 event(s) proved" in ok.stdout and "5 evidence file(s) match" in ok.stdout
-    failed = subprocess.run([sys.executable, "-m", "shared.cli", "verify-bundle", str(bad), "--key-fingerprint", kid],
+    failed = subprocess.run([sys.executable, "-m", "services.cli.main", "verify-bundle", str(bad), "--key-fingerprint", kid],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1
     assert "FAILED: version 2: the event's stored bytes do not match its recorded hash" in failed.stdout
-    wrong_key = subprocess.run([sys.executable, "-m", "shared.cli", "verify-bundle", str(good),
+    wrong_key = subprocess.run([sys.executable, "-m", "services.cli.main", "verify-bundle", str(good),
                                 "--key-fingerprint", "0" * 64], cwd=ROOT, env=env, capture_output=True, text=True,
                                timeout=60)
     assert wrong_key.returncode == 1 and "not by the trusted key" in wrong_key.stdout

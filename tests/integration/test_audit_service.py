@@ -8,15 +8,15 @@ import pytest
 import requests
 
 from services.audit.service import AuditService
-from shared.auth import mint_token
-from shared.config import Settings
-from shared.integrity import merkle
-from shared.integrity.bundle import verify_bundle
-from shared.integrity.checkpoints import SignedCheckpoint, key_id, load_or_create_key, public_bytes
-from shared.integrity.store import IntegrityStore
-from shared.ledger import CaseLedger
-from shared.localinfra import free_port
-from shared.objectstore import EvidenceStore, StoreError
+from shared.infra.web.tokens import mint_token
+from shared.infra.config import Settings
+from shared.infra.integrity import merkle
+from shared.infra.integrity.bundle import verify_bundle
+from shared.infra.integrity.checkpoints import SignedCheckpoint, key_id, load_or_create_key, public_bytes
+from shared.infra.integrity.store import IntegrityStore
+from shared.infra.ledger import CaseLedger
+from services.cli.localinfra import free_port
+from shared.infra.objectstore import EvidenceStore, StoreError
 from tests.infra import wait_for
 
 from .test_audit_integrity import attach, submit

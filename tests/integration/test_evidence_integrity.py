@@ -20,9 +20,9 @@ import pytest
 from minio import Minio
 
 from services.documents.integrity import audit_evidence
-from shared.case import Case, Level, Program
-from shared.ledger import CaseLedger
-from shared.objectstore import EvidenceStore
+from shared.domain.case import Case, Level, Program
+from shared.infra.ledger import CaseLedger
+from shared.infra.objectstore import EvidenceStore
 from tests.unit.parties import APPLICANT
 
 pytestmark = pytest.mark.integration
@@ -175,7 +175,7 @@ def _cli(ledger_url: str, s3_settings: dict, bucket: str, *args: str) -> subproc
     env = {**os.environ, "LEDGER_URL": ledger_url, "S3_ENDPOINT": s3_settings["endpoint"],
            "S3_ACCESS_KEY": s3_settings["access_key"], "S3_SECRET_KEY": s3_settings["secret_key"],
            "S3_BUCKET": bucket, "S3_SECURE": "false", "JWT_SECRET": "not-used-by-the-audit"}
-    return subprocess.run([sys.executable, "-m", "shared.cli", "evidence-audit", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "services.cli.main", "evidence-audit", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
 

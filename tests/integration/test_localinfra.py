@@ -1,4 +1,4 @@
-"""The session fixtures give real services, and shared.localinfra starts and stops them."""
+"""The session fixtures give real services, and services.cli.localinfra starts and stops them."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.web.handlers import http
 
-from shared import localinfra
+from services.cli import localinfra
 
 pytestmark = pytest.mark.integration
 
@@ -146,7 +146,7 @@ def test_s3_refuses_an_unknown_access_key(s3_settings):
     assert excinfo.value.code in ("InvalidAccessKeyId", "AccessDenied", "SignatureDoesNotMatch")
 
 
-# ---------------------------------------------------------------- shared.localinfra
+# ---------------------------------------------------------------- services.cli.localinfra
 
 
 def test_free_port_and_port_open():

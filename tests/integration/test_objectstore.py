@@ -22,7 +22,7 @@ import requests
 from minio import Minio
 from minio.error import S3Error
 
-from shared.objectstore import (
+from shared.infra.objectstore import (
     EmptyFile,
     EvidenceNotFound,
     EvidenceStore,

@@ -9,8 +9,8 @@ import json
 import pytest
 from kombu import Connection, Producer
 
-from shared import topology
-from shared.parked import list_parked, replay_parked
+from shared.infra.messaging import topology
+from shared.infra.messaging.parked import list_parked, replay_parked
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from bench.seed import Seeder
 from services.review import readmodels as review_rm
-from shared.case import Case
-from shared.cli import main
-from shared.config import sqlalchemy_url
-from shared.ledger import CaseLedger
-from shared.rebuild import integration_events, subscribed
+from shared.domain.case import Case
+from services.cli.main import main
+from shared.infra.config import sqlalchemy_url
+from shared.infra.ledger import CaseLedger
+from shared.infra.readmodels.rebuild import integration_events, subscribed
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ def test_refused_while_the_service_is_running_and_nothing_is_touched(world, caps
     damaged = review_rows(engine)
     capsys.readouterr()
 
-    # A running review service holds connections named caseplatform-review-… (shared/pools.py).
+    # A running review service holds connections named caseplatform-review-… (shared/infra/pools.py).
     with psycopg.connect(readmodel_url, application_name="caseplatform-review-readmodel"):
         assert main(["rebuild-readmodels", "review"]) == 1
     err = capsys.readouterr().err

@@ -19,10 +19,10 @@ from services.intake.application import Intake
 from services.intake import readmodels as intake_rm
 from services.verification import readmodels as verification_rm
 from services.verification.application import RECOMMENDATION, Verification
-from shared.auth import Caller
-from shared.errors import DeadlinePassed, PlacesExhausted
-from shared.ledger import CaseLedger
-from shared.readmodel import ReadModelStore
+from shared.domain.access import Caller
+from shared.domain.errors import DeadlinePassed, PlacesExhausted
+from shared.infra.ledger import CaseLedger
+from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, deposit_sample_evidence, sample_382, signature_form
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)

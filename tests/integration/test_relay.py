@@ -10,12 +10,12 @@ from amqp.exceptions import MessageNacked
 from kombu import Connection, Queue
 from nameko.testing.utils import get_extension
 
-from shared import topology
-from shared.case import Case
-from shared.config import Settings
-from shared.dependencies import RelayRunner
-from shared.ledger import CaseLedger
-from shared.relay import PositionStore, Relay
+from shared.infra.messaging import topology
+from shared.domain.case import Case
+from shared.infra.config import Settings
+from shared.infra.dependencies import RelayRunner
+from shared.infra.ledger import CaseLedger
+from shared.infra.messaging.relay import PositionStore, Relay
 from tests.faultproxy import FaultProxy
 from tests.infra import wait_for
 

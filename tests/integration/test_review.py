@@ -22,14 +22,14 @@ from services.intake import readmodels as intake_rm
 from services.intake.application import Intake
 from services.review import readmodels as review_rm
 from services.review.application import SHORTLIST, SUCCESS, TIMER_ACTOR, Review
-from shared.auth import Caller
-from shared.case import Case, Program
-from shared.contracts import message_id
-from shared.demo import sample_call
-from shared.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
-from shared.ledger import to_recorded
-from shared.panel import panel_id
-from shared.readmodel import ReadModelStore
+from shared.domain.access import Caller
+from shared.domain.case import Case, Program
+from shared.infra.messaging.contracts import message_id
+from services.cli.demo import sample_call
+from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
+from shared.infra.ledger import to_recorded
+from shared.domain.panel import panel_id
+from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing

@@ -14,9 +14,9 @@ from nameko.testing.services import entrypoint_waiter
 
 from services.intake import readmodels
 from services.intake.service import IntakeService
-from shared import topology
-from shared.config import Settings, sqlalchemy_url
-from shared.parked import list_parked, replay_parked
+from shared.infra.messaging import topology
+from shared.infra.config import Settings, sqlalchemy_url
+from shared.infra.messaging.parked import list_parked, replay_parked
 from tests.infra import wait_for
 from tests.samples import integration_event, submitted, withdrawn
 
@@ -190,7 +190,7 @@ def test_a_burst_of_events_is_applied_once_each_in_fewer_transactions_than_event
 def test_a_poison_event_in_the_middle_of_a_burst_is_parked_alone_and_its_neighbours_applied(
     intake_system, caplog
 ):
-    caplog.set_level(logging.INFO, logger="shared.dependencies")
+    caplog.set_level(logging.INFO, logger="shared.infra.dependencies")
     before, after = [str(uuid.uuid4()) for _ in range(4)], [str(uuid.uuid4()) for _ in range(4)]
     poison = integration_event(str(uuid.uuid4()), 1, "Bogus", {})
     events = burst(before) + [poison] + burst(after)
@@ -211,7 +211,7 @@ def test_a_poison_event_in_the_middle_of_a_burst_is_parked_alone_and_its_neighbo
 
 
 def test_a_redelivered_batch_changes_nothing(intake_system, caplog):
-    caplog.set_level(logging.INFO, logger="shared.service_base")
+    caplog.set_level(logging.INFO, logger="shared.infra.service_base")
     cases = [str(uuid.uuid4()) for _ in range(6)]
     events = burst(cases)
     for event in events:

@@ -9,8 +9,10 @@ import time
 import jwt
 import pytest
 
-from shared.auth import ALGORITHM, ISSUER, ROLES, Caller, caller_from_header, mint_token
-from shared.errors import Forbidden, Unauthenticated
+from shared.domain.access import ROLES, Caller
+
+from shared.infra.web.tokens import ALGORITHM, ISSUER, caller_from_header, mint_token
+from shared.domain.errors import Forbidden, Unauthenticated
 
 SECRET = "unit-test-secret-long-enough-for-hs256-and-hs512-0123456789abcdef"
 OTHER_SECRET = "another-secret-that-is-also-long-enough-for-hs256-98765"

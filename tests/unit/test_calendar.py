@@ -22,7 +22,7 @@ from datetime import date
 
 import pytest
 
-from shared.calendar import ArrangementUnknown, is_working_day, last_official_year, notice_period
+from shared.domain.calendar import ArrangementUnknown, is_working_day, last_official_year, notice_period
 
 
 @pytest.mark.parametrize("day,working", [

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import call_definition as c
-from shared.errors import DomainRuleViolation, ValidationFailed
+from shared.domain import call_definition as c
+from shared.domain.errors import DomainRuleViolation, ValidationFailed
 
 OPEN = "miit-cas-2025-220-bioreactor"
 SIGNATURE = "miit-2024-382-signature-products"

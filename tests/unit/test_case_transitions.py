@@ -18,9 +18,9 @@ from typing import Callable
 
 import pytest
 
-from shared.case import Case, Level, Program, State
-from shared.errors import DomainRuleViolation, IllegalTransition
-from shared.ledger import CaseLedger
+from shared.domain.case import Case, Level, Program, State
+from shared.domain.errors import DomainRuleViolation, IllegalTransition
+from shared.infra.ledger import CaseLedger
 from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 # -- the parties ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""docker-compose.yml, deploy/Dockerfile and deploy/postgres/init.sql agree with shared.config.
+"""docker-compose.yml, deploy/Dockerfile and deploy/postgres/init.sql agree with shared.infra.config.
 
 No Docker needed: the compose file is read with PyYAML (which resolves its `<<` merge
 keys) and `${VAR:-default}` values are expanded the way compose does with nothing set.
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from shared.config import DEFAULT_PORTS, SERVICES, Settings
+from shared.infra.config import DEFAULT_PORTS, SERVICES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

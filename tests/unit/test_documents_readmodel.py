@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from services.documents import readmodels as rm
-from shared.projection import OutOfOrder
-from shared.readmodel import ReadModelStore
+from shared.infra.readmodels.projection import OutOfOrder
+from shared.infra.readmodels.store import ReadModelStore
 
 CASE = "6f1c1d2e-0000-4000-8000-000000000001"
 A, B, C = "a" * 64, "b" * 64, "c" * 64

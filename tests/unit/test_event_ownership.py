@@ -13,9 +13,9 @@ from typing import Callable
 import pytest
 from eventsourcing.domain import DomainEvent
 
-from shared.case import OWNERS, Case, Level, Program, State, owner_of
-from shared.errors import ConcurrentUpdate, EventNotOwned, IllegalTransition, NotFound
-from shared.ledger import CaseLedger
+from shared.domain.case import OWNERS, Case, Level, Program, State, owner_of
+from shared.domain.errors import ConcurrentUpdate, EventNotOwned, IllegalTransition, NotFound
+from shared.infra.ledger import CaseLedger
 from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 CHECKS = {"authenticity": {"passed": True, "note": ""}}

@@ -6,7 +6,7 @@ import pytest
 
 from services.documents.application import clean_filename
 from services.documents.evidence_types import UnsupportedType, check_name, check_name_before_reading
-from shared.errors import DomainRuleViolation
+from shared.domain.errors import DomainRuleViolation
 
 
 @pytest.mark.parametrize("name", ["申请书.pdf", "营业执照", "2024 年度 报告.v2.pdf", "a" * 255])

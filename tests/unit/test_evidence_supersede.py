@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.case import Case, Level, Program, State, state_after
-from shared.errors import DomainRuleViolation
-from shared.ledger import CaseLedger, to_recorded
+from shared.domain.case import Case, Level, Program, State, state_after
+from shared.domain.errors import DomainRuleViolation
+from shared.infra.ledger import CaseLedger, to_recorded
 from tests.unit.parties import APPLICANT, CITY
 
 OLD, NEW, OTHER = "a" * 64, "b" * 64, "c" * 64

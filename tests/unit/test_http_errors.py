@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.errors import ValidationFailed
-from shared.http import error_payload, flatten_messages, load, openapi_path
+from shared.domain.errors import ValidationFailed
+from shared.infra.web.http import error_payload, flatten_messages, load, openapi_path
 
 
 class IpItem(Schema):

@@ -8,8 +8,8 @@ import json
 from marshmallow import fields
 from werkzeug.datastructures import MultiDict
 
-from shared.errors import ValidationFailed
-from shared.http import Api, unstorable_text
+from shared.domain.errors import ValidationFailed
+from shared.infra.web.http import Api, unstorable_text
 
 RULE = ["text may not contain NUL (\\u0000) or an unpaired surrogate (\\ud800-\\udfff)"]
 

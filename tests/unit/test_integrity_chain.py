@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.integrity import merkle
-from shared.integrity.bundle import build_bundle, event_entry, evidence_refs, verify_bundle
-from shared.integrity.chain import (
+from shared.infra.integrity import merkle
+from shared.infra.integrity.bundle import build_bundle, event_entry, evidence_refs, verify_bundle
+from shared.infra.integrity.chain import (
     GENESIS, RecordedHash, StoredRecord, build_chain, canonical, chain_hash, check_recorded, compare, event_hash,
 )
-from shared.integrity.checkpoints import (
+from shared.infra.integrity.checkpoints import (
     CheckpointError, SignedCheckpoint, key_id, load_or_create_key, new_checkpoint, public_bytes, verify,
     verify_sequence,
 )
@@ -21,7 +21,7 @@ CASE = "6c0b5d0e-7b8a-4d7e-9a65-1f2e3d4c5b6a"
 
 
 def records(n, case=CASE, first_nid=1, step=1):
-    return [StoredRecord(case, v, f"shared.case:Case.Step{v}", json.dumps({"v": v}).encode(), first_nid + (v - 1) * step)
+    return [StoredRecord(case, v, f"shared.domain.case:Case.Step{v}", json.dumps({"v": v}).encode(), first_nid + (v - 1) * step)
             for v in range(1, n + 1)]
 
 
@@ -82,7 +82,7 @@ def test_a_deleted_event_with_later_versions_renumbered():
 def test_an_inserted_event_with_later_versions_shifted():
     stored = records(5)
     recorded = recorded_for(stored)
-    forged = StoredRecord(CASE, 2, "shared.case:Case.Forged", b"{}", 99)
+    forged = StoredRecord(CASE, 2, "shared.domain.case:Case.Forged", b"{}", 99)
     f = compare(CASE, renumber(stored[:1] + [forged] + stored[1:]), recorded, 5)
     assert (f.version, f.kind) == (2, "inserted")
 
@@ -90,7 +90,7 @@ def test_an_inserted_event_with_later_versions_shifted():
 def test_an_event_inserted_behind_the_follower():
     stored = records(3)
     recorded = recorded_for(stored)
-    late = StoredRecord(CASE, 4, "shared.case:Case.Forged", b"{}", 2)  # placed in a gap of the log
+    late = StoredRecord(CASE, 4, "shared.domain.case:Case.Forged", b"{}", 2)  # placed in a gap of the log
     f = compare(CASE, stored + [late], recorded, follower_position=3)
     assert (f.version, f.kind) == (4, "inserted")
     assert compare(CASE, stored + [replace(late, notification_id=10)], recorded, follower_position=3) is None
@@ -166,7 +166,7 @@ def make_bundle(n=4, key=None):
     stored = records(n, first_nid=2, step=2)
     chain = build_chain(stored)
     leaves, entries = [], []
-    from shared.integrity.chain import leaf_data
+    from shared.infra.integrity.chain import leaf_data
     for i, (rec, (h, prev, c)) in enumerate(zip(stored, chain)):
         filler = StoredRecord(other, i + 1, "x", b"{}", rec.notification_id - 1)
         fh = event_hash(filler)
@@ -216,8 +216,8 @@ def test_a_bundle_lists_the_documents_an_application_names_and_the_files_attache
     seal, profile, report = "a" * 64, "b" * 64, "c" * 64
     application = {"cover": {"seal": seal}, "applicant": {"profile_evidence": [profile]}, "title": "SAMPLE"}
     submitted = json.dumps({"application": application, "title": "SAMPLE"}).encode()
-    assert sorted(evidence_refs("shared.case:Case.Submitted", submitted)) == [seal, profile]
-    assert sorted(evidence_refs("shared.case:Case.Resubmitted", submitted)) == [seal, profile]
-    assert evidence_refs("shared.case:Case.MilestoneReported", json.dumps({"report": [report]}).encode()) == [report]
-    assert evidence_refs("shared.case:Case.ProvinceEndorsed", submitted) == []
-    assert evidence_refs("shared.case:Case.Submitted", b"not json") == []
+    assert sorted(evidence_refs("shared.domain.case:Case.Submitted", submitted)) == [seal, profile]
+    assert sorted(evidence_refs("shared.domain.case:Case.Resubmitted", submitted)) == [seal, profile]
+    assert evidence_refs("shared.domain.case:Case.MilestoneReported", json.dumps({"report": [report]}).encode()) == [report]
+    assert evidence_refs("shared.domain.case:Case.ProvinceEndorsed", submitted) == []
+    assert evidence_refs("shared.domain.case:Case.Submitted", b"not json") == []

@@ -12,8 +12,8 @@ import random
 
 import pytest
 
-from shared.integrity import merkle
-from shared.integrity.merkle import ProofError
+from shared.infra.integrity import merkle
+from shared.infra.integrity.merkle import ProofError
 
 LEAVES = [bytes.fromhex(h) for h in (
     "", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f",

@@ -19,7 +19,7 @@ from minio.error import S3Error
 from minio.objectlockconfig import ObjectLockConfig
 from minio.versioningconfig import VersioningConfig
 
-from shared.objectstore import (
+from shared.infra.objectstore import (
     CHUNK_SIZE,
     HEAD_SIZE,
     EmptyFile,
@@ -138,7 +138,7 @@ def test_a_refused_stream_leaves_no_temporary_file_open(monkeypatch):
         opened.append(real(*args, **kwargs))
         return opened[-1]
 
-    monkeypatch.setattr("shared.objectstore.tempfile.SpooledTemporaryFile", tracking)
+    monkeypatch.setattr("shared.infra.objectstore.tempfile.SpooledTemporaryFile", tracking)
     with pytest.raises(TooLarge):
         spool_stream(io.BytesIO(b"x" * 50), max_bytes=10)
     assert opened and opened[0].closed

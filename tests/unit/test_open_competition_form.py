@@ -27,8 +27,8 @@ from services.intake.forms.open_competition import (
     SUMMARY_MAX,
     open_competition_schema,
 )
-from shared.errors import ValidationFailed
-from shared.validation import load
+from shared.domain.errors import ValidationFailed
+from shared.domain.validation import load
 
 TEST_DIRECTIONS = [
     {"code": "T-R1", "name": "test reactor direction", "category": REACTOR_SYSTEMS},

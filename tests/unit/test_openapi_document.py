@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from marshmallow import Schema, fields
 
-from shared.http import Api, ErrorSchema, OpenSchema, build_openapi, error_payload
+from shared.infra.web.http import Api, ErrorSchema, OpenSchema, build_openapi, error_payload
 
 
 class Body(Schema):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.allocation import Allocation, allocation_id
-from shared.errors import DomainRuleViolation, PlacesExhausted
-from shared.regions import HUBEI_CITY_LEVEL, XPCC, recommending_authority, region_errors
+from shared.domain.allocation import Allocation, allocation_id
+from shared.domain.errors import DomainRuleViolation, PlacesExhausted
+from shared.domain.regions import HUBEI_CITY_LEVEL, XPCC, recommending_authority, region_errors
 from tests.unit.parties import PROVINCE
 
 

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from services.intake import readmodels
-from shared import batches
-from shared.batches import Outcome
-from shared.projection import OutOfOrder
-from shared.readmodel import ReadModelStore
+from shared.infra.messaging import batches
+from shared.infra.messaging.batches import Outcome
+from shared.infra.readmodels.projection import OutOfOrder
+from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import integration_event, submitted, withdrawn
 
 

@@ -18,19 +18,19 @@ from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLI
 from services.publication import readmodels as rm
 from services.publication.application import TIMER_ACTOR, Publication
 from services.publication.library import ProductQuery, PublicLibrary
-from shared import call_definition
-from shared.auth import Caller
-from shared.call import Call
-from shared.case import Case, Level, Program, State
-from shared.contracts import message_id
-from shared.demo import sample_call
-from shared.dossier import Dossier
-from shared.calendar import last_official_year
-from shared.errors import DomainRuleViolation, EventNotOwned, Forbidden, NotFound, ValidationFailed
-from shared.ledger import CaseLedger, to_recorded
-from shared.publication_list import ListKind, PublicList, list_document
-from shared.readmodel import ReadModelStore
-from shared.topology import SUBSCRIPTIONS
+from shared.domain import call_definition
+from shared.domain.access import Caller
+from shared.domain.call import Call
+from shared.domain.case import Case, Level, Program, State
+from shared.infra.messaging.contracts import message_id
+from services.cli.demo import sample_call
+from shared.domain.dossier import Dossier
+from shared.domain.calendar import last_official_year
+from shared.domain.errors import DomainRuleViolation, EventNotOwned, Forbidden, NotFound, ValidationFailed
+from shared.infra.ledger import CaseLedger, to_recorded
+from shared.domain.publication_list import ListKind, PublicList, list_document
+from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.messaging.topology import SUBSCRIPTIONS
 from tests.samples import credit_code, sample_382, signature_form
 
 OPENED = date(2026, 2, 11)  # a Wednesday before the 2026 Spring Festival

@@ -9,11 +9,11 @@ import pytest
 
 from services.review.application import SHORTLIST, SUCCESS, places_of
 from services.review.ranking import rank
-from shared.call_definition import load_call, load_shipped
-from shared.case import Case, Program, State
-from shared.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
-from shared.ledger import CaseLedger
-from shared.panel import Panel, case_parties, conflict_of_interest
+from shared.domain.call_definition import load_call, load_shipped
+from shared.domain.case import Case, Program, State
+from shared.domain.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
+from shared.infra.ledger import CaseLedger
+from shared.domain.panel import Panel, case_parties, conflict_of_interest
 from tests.unit.parties import APPLICANT, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 UNITS = {"91440100MA0000001X": "applicant", "91440100MA0000002X": "consortium member"}
@@ -184,7 +184,7 @@ def test_382_sets_no_number_of_products_selected_and_says_so():
 
 
 def _382(**section_changes) -> dict:
-    raw = json.loads(resources.files("shared").joinpath("calls/signature_product_2024_382.json").read_text("utf-8"))
+    raw = json.loads(resources.files("shared.domain").joinpath("calls/signature_product_2024_382.json").read_text("utf-8"))
     raw["signature_product"].update(section_changes)
     return raw
 

@@ -1,6 +1,6 @@
 """The 生物制造标志性产品申请表 (工信厅消费函〔2024〕382号, 附件1) as a schema: one test per rule.
 
-Errors are read the way a client sees them: through `shared.http.load`, as
+Errors are read the way a client sees them: through `shared.infra.web.http.load`, as
 `{path: [messages]}` on `ValidationFailed.fields`.
 """
 
@@ -24,8 +24,8 @@ from services.intake.forms import (
     SignatureProductApplication,
     signature_product_schema,
 )
-from shared.errors import ValidationFailed
-from shared.validation import load
+from shared.domain.errors import ValidationFailed
+from shared.domain.validation import load
 
 SCHEMA = signature_product_schema(NOTICE_2024_DOMAINS, NOTICE_2024_TYPES)
 REQUIRED = "必填 / required"

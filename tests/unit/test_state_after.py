@@ -5,8 +5,8 @@ a public notice)."""
 
 import pytest
 
-from shared.case import State, state_after
-from shared.ledger import to_recorded
+from shared.domain.case import State, state_after
+from shared.infra.ledger import to_recorded
 from tests.unit.test_case_transitions import PROFILES, drive, unreachable
 
 PATHS = [

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from services.verification.summary import OPEN_COMPETITION_NOTE, SIGNATURE_PRODUCT_COLUMNS, Table
-from shared.errors import ValidationFailed
+from shared.domain.errors import ValidationFailed
 from tests.samples import shipped_call
 
 CONTACT = {"name": "SAMPLE 张三", "post": "处长", "title": "高级工程师", "phone": "13800000000"}

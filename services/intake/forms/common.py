@@ -9,7 +9,7 @@ Evidence (证明材料) is a list of document references: the SHA-256 hex digest
 (64 lowercase hex characters) of a file held by the documents service. Which
 fields hold references is one rule (`evidence_references`): lists named
 `evidence` or `*_evidence`, and `seal` (the scan of a sealed page); see
-`shared.named_documents.document_references`.
+`shared.domain.named_documents.document_references`.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ A single applicant files with ``lead`` = itself and no ``members``.
 
 Every message is Chinese then English (``中文 / English``); every failing field is reported
 at once (the cross-field rules read the raw input so that one bad field does not hide the
-others); paths flatten through ``shared.validation.flatten_messages`` to e.g.
+others); paths flatten through ``shared.domain.validation.flatten_messages`` to e.g.
 ``members[3].credit_code``.
 """
 

@@ -1,0 +1,231 @@
+"""The demo: one 揭榜挂帅 case driven from submitted to published through the HTTP APIs.
+
+Everything it defines is SAMPLE data, labelled as such: the real call's nine
+task directions are in an attachment we do not have, so the demo's call,
+direction, units and people are invented for the walk and say so.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+import requests
+
+from services.intake.forms.common import SAMPLE_EVIDENCE
+from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.infra.web.tokens import mint_token
+from shared.infra.config import Settings
+from shared.domain.named_documents import document_references
+
+def sample_call(call_id: str, today: date) -> dict:
+    """A SAMPLE call modelled on 工信厅联消费函〔2025〕220号 as shipped, with one invented
+    direction (the real nine are in an attachment we do not have), deadlines ahead of
+    `today`, and Hubei's city-then-province chain so the walk meets both levels."""
+    shipped = json.loads(resources.files("shared.domain").joinpath("calls/open_competition_2025_220.json").read_text("utf-8"))
+    call = copy.deepcopy(shipped)
+    call.update(call_id=call_id, title=f"SAMPLE — {shipped['title']}", sample=True,
+                note="SAMPLE call for the demo: not a real call; one invented direction, invented deadlines")
+    section = call["open_competition"]
+    section.update(directions=list(SAMPLE_DIRECTIONS_DATA), directions_status="defined", announced_direction_count=1)
+    for level, days in (("applicant", 200), ("province", 215)):
+        call["deadlines"][level] = {"due": (today + timedelta(days=days)).isoformat(), "source": "SAMPLE",
+                                    "note": "SAMPLE deadline, invented for the demo"}
+    call["chains"] = {"default": ["province"], "420000": ["city", "province"]}
+    return call
+
+
+SAMPLE_DIRECTIONS_DATA = (
+    {"code": "SAMPLE-R1", "name": "SAMPLE 反应器系统方向（示例）", "category": "reactor_system"},
+)
+
+SAMPLE_UNIT = {  # invented, with a credit code whose check character is right
+    "credit_code": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["credit_code"],
+    "name": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["name"],
+}
+SAMPLE_EVALUATOR = "12100000SAMPLE0001"  # an invented third-party institution code
+SAMPLE_EXPERT = {"id": "sample-expert", "name": "SAMPLE 专家", "unit": "12100000SAMPLE0002"}  # invented
+SAMPLE_CRITERIA = [  # invented: the notice names no scoring criteria; the ministry sets them on the panel
+    {"id": "innovation", "name": "SAMPLE 技术先进性", "max_score": 40},
+    {"id": "feasibility", "name": "SAMPLE 实施可行性", "max_score": 60},
+]
+
+# The smallest file that sniffs as a PDF: enough for the demo's evidence.
+SAMPLE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Platform:
+    """The services' base URLs and a token per role, for one walk."""
+
+    settings: Settings
+    base: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def local(cls, settings: Settings) -> Platform:
+        host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "") else settings.http_host
+        platform = cls(settings, {s: f"http://{host}:{p}" for s, p in settings.ports.items()})
+        secret = settings.jwt_secret
+        platform.tokens = {
+            "applicant": mint_token(secret, sub="sample-applicant", role="applicant", org=SAMPLE_UNIT["credit_code"],
+                                    region={"province": "420000", "city": "420100"}),
+            "city": mint_token(secret, sub="sample-wuhan-official", role="city", org="420100"),
+            "province": mint_token(secret, sub="sample-hubei-official", role="province", org="420000"),
+            "ministry": mint_token(secret, sub="sample-miit-official", role="ministry", org="MIIT"),
+            "evaluator": mint_token(secret, sub="sample-evaluator", role="evaluator", org=SAMPLE_EVALUATOR),
+            "expert": mint_token(secret, sub=SAMPLE_EXPERT["id"], role="expert", org=SAMPLE_EXPERT["unit"]),
+            "auditor": mint_token(secret, sub="sample-auditor", role="auditor", org="AUDIT"),
+        }
+        return platform
+
+    def call(self, role: str | None, method: str, service: str, path: str, *, expect: int = 200,
+             json_body: Any = None, data: bytes | None = None, params: dict | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        response = requests.request(method, f"{self.base[service]}/{service}{path}", json=json_body,
+                                    data=data, params=params, headers=headers, timeout=30)
+        if response.status_code != expect:
+            raise StepFailed(f"{method} /{service}{path} as {role}: {response.status_code} {response.text}")
+        return response.json()
+
+    def wait_until(self, what: str, probe, timeout: float = 20.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            result = probe()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise StepFailed(f"timed out waiting for {what}")
+            time.sleep(0.1)
+
+
+def upload_sample_evidence(p: Platform, token: str, application: dict) -> list[dict]:
+    """Uploads the SAMPLE files an application names, as its unit does before filing it."""
+    uploaded = []
+    for digest in dict.fromkeys(d for _, d in document_references(application)):
+        response = requests.post(f"{p.base['documents']}/documents/uploads", data=SAMPLE_EVIDENCE[digest],
+                                 params={"filename": "SAMPLE证明材料.pdf"},
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        if response.status_code != 201:
+            raise StepFailed(f"upload of SAMPLE evidence {digest[:12]}: {response.status_code} {response.text}")
+        uploaded.append(response.json())
+    return uploaded
+
+
+def walk_open_competition(p: Platform, log=print) -> dict:
+    """Submitted → city → province → shortlisted → task book → milestone → evaluated → selected → published."""
+    steps: list[tuple[str, dict]] = []
+
+    def step(name: str, result: dict) -> dict:
+        steps.append((name, result))
+        log(f"  {name:<34} state={result.get('state', '-')} version={result.get('version', '-')}")
+        return result
+
+    call_id = f"sample-bioreactor-{time.strftime('%Y%m%d%H%M%S')}-{int(time.monotonic() * 1000) % 1000:03d}"
+    p.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
+    named = upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
+    case = step("submitted by the applicant", p.call(
+        "applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
+        json_body=SAMPLE_OPEN_COMPETITION_APPLICATION))
+    case_id = case["case_id"]
+    # Documents attaches the files the form names when it hears of the submission.
+    p.wait_until("the application's documents attached to the case", lambda: len(p.call(
+        "applicant", "GET", "documents", f"/cases/{case_id}/evidence")) >= len(named))
+    evidence = step("evidence attached (application)", p.call(
+        "applicant", "POST", "documents", f"/cases/{case_id}/evidence", expect=201, data=SAMPLE_PDF,
+        params={"filename": "申请材料-SAMPLE.pdf", "step": "submission"}))
+    checks = {k: {"passed": True, "note": "SAMPLE check"} for k in ("authenticity", "completeness", "validity")}
+    step("city verified", p.call("city", "POST", "verification", f"/cases/{case_id}/checks", json_body=checks))
+    step("city recommended", p.call("city", "POST", "verification", f"/cases/{case_id}/recommend",
+                                    json_body={"reason": "SAMPLE 推荐理由", "rank": 1}))
+    step("province verified", p.call("province", "POST", "verification", f"/cases/{case_id}/checks",
+                                     json_body=checks))
+    step("province endorsed", p.call("province", "POST", "verification", f"/cases/{case_id}/endorse",
+                                     json_body={"reason": "SAMPLE 推荐理由", "rank": 1}))
+    p.call("ministry", "POST", "review", "/panels", expect=201, json_body={
+        "call_id": call_id, "direction": SAMPLE_DIRECTIONS_DATA[0]["code"], "criteria": SAMPLE_CRITERIA,
+        "experts": [SAMPLE_EXPERT]})
+    step("expert assigned", p.call("ministry", "POST", "review", f"/cases/{case_id}/experts",
+                                   json_body={"expert": SAMPLE_EXPERT["id"]}))
+    step("expert declared no conflict", p.call("expert", "POST", "review", f"/cases/{case_id}/declaration",
+                                               json_body={"conflict": False}))
+    step("expert scored", p.call("expert", "POST", "review", f"/cases/{case_id}/scores", expect=201,
+                                 json_body={"scores": {"innovation": 35, "feasibility": 50}, "comment": "SAMPLE"}))
+    step("shortlisted (入围)", p.call("ministry", "POST", "review", f"/cases/{case_id}/shortlist",
+                                     json_body={"shortlisted": True}))
+    today = date.today()
+    step("task book signed", p.call("ministry", "POST", "review", f"/cases/{case_id}/task-book", json_body={
+        "targets": ["SAMPLE target: 2000 L working volume"],
+        "deadline": (today + timedelta(days=365)).isoformat(),
+        "milestones": [{"id": "m1", "title": "SAMPLE prototype", "due_on": (today + timedelta(days=180)).isoformat(),
+                        "deliverable": "SAMPLE prototype report", "evidence_required": "test report"}],
+        "signatories": [{"party": "ministry", "name": "SAMPLE MIIT", "signed_on": today.isoformat()},
+                        {"party": "unit", "name": SAMPLE_UNIT["name"], "signed_on": today.isoformat()}],
+    }))
+    step("milestone reported", p.call("applicant", "POST", "review", f"/cases/{case_id}/milestones/m1/report",
+                                      json_body={"summary": "SAMPLE prototype done", "evidence": [evidence["sha256"]]}))
+    # The third party evaluates a completed task (220号 三(四)): the unit declares completion first.
+    step("completion declared", p.call("applicant", "POST", "review", f"/cases/{case_id}/completion",
+                                       json_body={"summary": "SAMPLE: the task is completed"}))
+    step("evaluator commissioned", p.call("ministry", "POST", "review", f"/cases/{case_id}/evaluator",
+                                          json_body={"evaluator": SAMPLE_EVALUATOR}))
+    report = step("evidence attached (evaluation)", p.call(
+        "evaluator", "POST", "documents", f"/cases/{case_id}/evidence", expect=201,
+        data=SAMPLE_PDF + b"%evaluation\n", params={"filename": "第三方评价报告-SAMPLE.pdf", "step": "evaluation"}))
+    step("third-party evaluated", p.call("evaluator", "POST", "review", f"/cases/{case_id}/evaluation", json_body={
+        "score": 88.5, "conclusion": "SAMPLE: targets met", "report": [report["sha256"]],
+        "assessment": [{"target": "SAMPLE target: 2000 L working volume", "met": True,
+                        "finding": "SAMPLE: 2000 L reached in the acceptance test"}]}))
+    step("selected", p.call("ministry", "POST", "review", f"/cases/{case_id}/selection", json_body={"selected": True}))
+    # 220号 sets no public notice: the ministry publishes the list of successful units straight away.
+    successful = f"{call_id}:successful"
+    p.call("ministry", "POST", "publication", f"/lists/{successful}/publish", json_body={"case_ids": [case_id]})
+    published = step("published", p.call("ministry", "GET", "review", f"/cases/{case_id}"))
+    return {"case_id": case_id, "call_id": call_id, "version": published["version"], "steps": steps,
+            "evidence": [evidence["sha256"], report["sha256"]]}
+
+
+def public_entries(p: Platform, list_id: str, case_id: str) -> list[dict]:
+    """The case's entry on a public list, read without a token; empty until the list shows it."""
+    response = requests.get(f"{p.base['publication']}/publication/lists/{list_id}", timeout=30)
+    if response.status_code == 404:
+        return []
+    response.raise_for_status()
+    return [e for e in response.json()["entries"] if e["case_id"] == case_id]
+
+
+def run_demo() -> int:
+    settings = Settings.from_env()
+    p = Platform.local(settings)
+    try:
+        for service, base in p.base.items():
+            requests.get(f"{base}/{service}/openapi.json", timeout=2).raise_for_status()
+    except requests.RequestException as exc:
+        print(f"demo: the services do not answer ({exc}); start them with scripts/run.sh", file=sys.stderr)
+        return 2
+    print("Walking one SAMPLE 揭榜挂帅 case through the platform:")
+    try:
+        result = walk_open_competition(p)
+        case_id = result["case_id"]
+        listed = p.wait_until("the public list to show the case", lambda: public_entries(
+            p, f"{result['call_id']}:successful", case_id))
+        print(f"\nPublic list entry (no token): {json.dumps(listed[0], ensure_ascii=False)}")
+        history = p.call("auditor", "GET", "audit", f"/cases/{case_id}/history")
+    except StepFailed as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nReplayed history of case {case_id} ({history['version']} events):")
+    for e in history["events"]:
+        print(f"  v{e['version']:<3} {e['timestamp'][:19]}  {e['type']:<22} by {e['actor']['role']}:{e['actor']['org']}"
+              f"  {json.dumps(e['payload'], ensure_ascii=False)[:90]}")
+    return 0

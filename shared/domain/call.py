@@ -1,0 +1,77 @@
+"""A call (征集/揭榜通知) as a stream in the ledger: defined once, then amended, never rewritten.
+
+The definition itself (what a call may say and how it is checked) is
+`shared.domain.call_definition`; this aggregate only keeps its versions in order, so
+that every service reads the same call from the same place, and an auditor sees
+who changed a call and when beside the cases judged under it.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from shared.domain.actors import actor_record
+from shared.domain.errors import DomainRuleViolation, NotFound
+
+CALL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:call")
+
+
+def call_stream_id(call_id: str) -> UUID:
+    """One stream per call id: defining the same call twice collides on its first version."""
+    return uuid5(CALL_NAMESPACE, call_id)
+
+
+
+class Call(Aggregate):
+    class Event(Aggregate.Event):
+        actor: dict
+
+    class CallDefined(Aggregate.Created):
+        actor: dict
+        call_id: str
+        definition: dict  # the JSON form of version 1
+
+    class CallAmended(Event):
+        version: int
+        changes: dict  # what the ministry sent
+        definition: dict  # the whole JSON form of the new version
+
+        def apply(self, call: Call) -> None:
+            call.versions.append(self.definition)
+
+    def __init__(self, *, actor: dict, call_id: str, definition: dict) -> None:
+        self.call_id = call_id
+        self.versions: list[dict] = [definition]
+
+    @classmethod
+    def define(cls, *, actor: dict, definition: dict) -> Call:
+        if definition.get("version") != 1 or definition.get("amended_from") is not None:
+            raise DomainRuleViolation("version", "a new call starts at version 1; later versions are amendments")
+        return cls._create(
+            cls.CallDefined, id=call_stream_id(definition["call_id"]), actor=actor_record(actor),
+            call_id=definition["call_id"], definition=definition,
+        )
+
+    def amend(self, *, actor: dict, changes: dict, definition: dict) -> None:
+        expected = len(self.versions) + 1
+        if definition.get("version") != expected or definition.get("call_id") != self.call_id:
+            raise DomainRuleViolation("version", f"the next version of {self.call_id} is {expected}")
+        self.trigger_event(
+            Call.CallAmended, actor=actor_record(actor), version=expected, changes=changes, definition=definition,
+        )
+
+    @property
+    def current(self) -> dict:
+        return self.versions[-1]
+
+    def at(self, version: int | None) -> dict:
+        if version is None:
+            return self.current
+        if not 1 <= version <= len(self.versions):
+            raise NotFound(f"no call {self.call_id} version {version}")
+        return self.versions[version - 1]
+
+
+CALL_OWNER = "intake"  # the ministry defines calls through intake

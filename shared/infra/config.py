@@ -1,0 +1,175 @@
+"""Settings from the environment, with embedded defaults for a local run.
+
+One value moves the ledger from SQLite to PostgreSQL (LEDGER_URL); one template
+moves every service's read models (READMODEL_URL, with `{service}` in it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+SERVICES = ("intake", "verification", "review", "publication", "documents", "audit")
+
+DEFAULT_PORTS = {
+    "intake": 8101,
+    "verification": 8102,
+    "review": 8103,
+    "publication": 8104,
+    "documents": 8105,
+    "audit": 8106,
+}
+
+
+def _jwt_secret(data_dir: Path) -> str:
+    # A local run gets a secret of its own, kept beside its data, so tokens minted
+    # by `caseplatform token` keep working across restarts. Deployments set JWT_SECRET.
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str
+    ledger_url: str
+    readmodel_url: str  # template with {service}
+    amqp_uri: str
+    exchange: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_bucket: str
+    s3_secure: bool
+    jwt_secret: str
+    http_host: str
+    ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    relay_poll_interval: float = 0.05
+    max_delivery_attempts: int = 5
+    # Events a subscriber applies in one read-model transaction when several are waiting in
+    # its queue (shared/infra/messaging/batches.py); 1 applies each in its own, as separate workers.
+    projection_batch_size: int = 50
+    max_upload_bytes: int = 512 * 1024 * 1024
+    clock_offset_days: int = 0  # tests and rehearsals only: moves the services' 'now'
+    checkpoint_interval: float = 60.0  # seconds between the audit service's checkpoint passes
+    overdue_scan_interval: float = 60.0  # seconds between the review service's passes over due milestones
+    notice_scan_interval: float = 60.0  # seconds between publication's passes closing ended notices
+    checkpoint_key_path: str = ""  # Ed25519 signing key (PEM); generated there if absent
+    # PostgreSQL connections per process (shared/infra/pools.py): each pool keeps `size` open when
+    # idle and opens up to `max_overflow` more under load; a request finding it full waits.
+    # Six processes share one server: the defaults hold a system to about 30 connections at
+    # rest and 80 at most, and a command holds a connection for milliseconds.
+    ledger_pool_size: int = 1
+    ledger_pool_max_overflow: int = 4
+    readmodel_pool_size: int = 1
+    readmodel_pool_max_overflow: int = 4
+    # Seconds a ledger operation waits for a pooled connection (or for the database to give
+    # one). eventsourcing retries a failed operation 10 times 0.2 s apart, so with 1 s a
+    # command meets a database outage with a 503 after about 12 s instead of hanging for
+    # minutes (30 s, its default, times 10); under load a short wait is retried the same way.
+    ledger_pool_timeout: int = 1
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("CASEPLATFORM_DATA_DIR", "var")).resolve()
+        ports = dict(DEFAULT_PORTS)
+        for service in SERVICES:
+            key = f"HTTP_PORT_{service.upper()}"
+            if key in env:
+                ports[service] = int(env[key])
+        return cls(
+            data_dir=str(data_dir),
+            ledger_url=env.get("LEDGER_URL", f"sqlite:///{data_dir}/ledger.db"),
+            readmodel_url=env.get("READMODEL_URL", f"sqlite:///{data_dir}/{{service}}.db"),
+            amqp_uri=env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+            exchange=env.get("LEDGER_EXCHANGE", "ledger.events"),
+            s3_endpoint=env.get("S3_ENDPOINT", "127.0.0.1:8333"),
+            s3_access_key=env.get("S3_ACCESS_KEY", "caseplatform"),
+            s3_secret_key=env.get("S3_SECRET_KEY", "caseplatform-secret"),
+            s3_bucket=env.get("S3_BUCKET", "evidence"),
+            s3_secure=env.get("S3_SECURE", "false").lower() in ("1", "true", "yes"),
+            jwt_secret=env.get("JWT_SECRET") or _jwt_secret(data_dir),
+            http_host=env.get("HTTP_HOST", "127.0.0.1"),
+            ports=ports,
+            relay_poll_interval=float(env.get("RELAY_POLL_INTERVAL", "0.05")),
+            max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
+            projection_batch_size=max(1, int(env.get("PROJECTION_BATCH_SIZE", "50"))),
+            max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
+            clock_offset_days=int(env.get("CLOCK_OFFSET_DAYS", "0")),
+            checkpoint_interval=float(env.get("CHECKPOINT_INTERVAL", "60")),
+            overdue_scan_interval=float(env.get("OVERDUE_SCAN_INTERVAL", "60")),
+            notice_scan_interval=float(env.get("NOTICE_SCAN_INTERVAL", "60")),
+            # Generated on first use by the audit service, like the JWT secret; deployments
+            # mount a key of their own and publish its fingerprint.
+            checkpoint_key_path=env.get("CHECKPOINT_KEY_PATH") or str(data_dir / "checkpoint-ed25519.pem"),
+            ledger_pool_size=int(env.get("LEDGER_POOL_SIZE", "1")),
+            ledger_pool_max_overflow=int(env.get("LEDGER_POOL_MAX_OVERFLOW", "4")),
+            readmodel_pool_size=int(env.get("READMODEL_POOL_SIZE", "1")),
+            readmodel_pool_max_overflow=int(env.get("READMODEL_POOL_MAX_OVERFLOW", "4")),
+            ledger_pool_timeout=int(env.get("LEDGER_POOL_TIMEOUT", "1")),
+        )
+
+    def readmodel_url_for(self, service: str) -> str:
+        return self.readmodel_url.format(service=service)
+
+    def nameko_config(self, service: str) -> dict:
+        """The config dict a nameko container of `service` runs with."""
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.ports[service]}",
+            "max_workers": 10,
+            "PLATFORM": asdict(self),
+        }
+
+    @classmethod
+    def from_nameko(cls, config: dict) -> Settings:
+        return cls(**config["PLATFORM"])
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The SQLAlchemy form of a database URL, always through pure-Python psycopg 3."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def ensure_sqlite_parent(url: str) -> None:
+    """SQLite creates the file but not its folder: make the folder of a sqlite:/// URL."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def eventsourcing_env(url: str) -> dict[str, str]:
+    """The eventsourcing environment for a ledger URL (sqlite:///path or postgresql://...)."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        ensure_sqlite_parent(url)
+        path = url[len("sqlite:///"):]
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path or ":memory:"}
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return {
+            # eventsourcing's own PostgreSQL persistence, naming its connections (shared/infra/pools.py).
+            "PERSISTENCE_MODULE": "shared.infra.pools:NamedPostgresFactory",
+            "POSTGRES_DBNAME": parts.path.lstrip("/"),
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            # One idle connection, a few more under load: services pass their settings'
+            # sizes (Settings.ledger_pool_size, ...); a CLI command needs no more.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_CONNECT_TIMEOUT": "1",  # the pool's wait: see Settings.ledger_pool_timeout
+        }
+    if parts.scheme == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    raise ValueError(f"LEDGER_URL must be sqlite:///..., postgresql://... or memory://, not {url!r}")

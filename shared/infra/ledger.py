@@ -1,0 +1,252 @@
+"""The case ledger: one eventsourcing application store, one stream per case.
+
+Every service opens the same ledger (same tables) with its own name as
+`owner`; a save that carries an event type the owner does not append is
+refused before anything is written. Optimistic concurrency on the case's
+version is the store's own: a stale save raises `ConcurrentUpdate`.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterator
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.utils import register_topic
+
+from shared.domain.allocation import KINDS as ALLOCATION_KINDS
+from shared.domain.allocation import Allocation, allocation_id
+from shared.domain.call import CALL_OWNER, Call, call_stream_id
+from shared.domain.case import OWNERS, Case
+from shared.domain.dossier import DOSSIER_OWNER, Dossier, dossier_id
+from shared.domain.panel import PANEL_OWNER, Panel, panel_id
+from shared.domain.publication_list import LIST_OWNER, PublicList, list_stream_id
+from shared.infra.config import eventsourcing_env, sqlalchemy_url
+from shared.domain.errors import ConcurrentUpdate, EventNotOwned, NotFound
+
+
+# A stored event names its class by module path (its topic). Events recorded before the
+# domain moved into `shared.domain` name the old modules; they must still replay, so the
+# old paths resolve to the classes where they live now. A move of an aggregate adds a line.
+LEGACY_TOPICS = {
+    "shared.case:Case": Case, "shared.call:Call": Call, "shared.allocation:Allocation": Allocation,
+    "shared.panel:Panel": Panel, "shared.dossier:Dossier": Dossier,
+    "shared.publication_list:PublicList": PublicList,
+}
+for _topic, _aggregate in LEGACY_TOPICS.items():
+    register_topic(_topic, _aggregate)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One event of a case as an auditor reads it."""
+
+    case_id: str
+    version: int
+    type: str
+    timestamp: str
+    actor: dict
+    payload: dict
+    notification_id: int | None = None
+    stream: str = "case"  # the kind of stream: case, call or allocation
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "case_id": self.case_id,
+            "version": self.version,
+            "type": self.type,
+            "timestamp": self.timestamp,
+            "actor": self.actor,
+            "payload": self.payload,
+            "notification_id": self.notification_id,
+        }
+
+
+_BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+
+
+def to_recorded(event: Any, notification_id: int | None = None) -> RecordedEvent:
+    payload = {k: _plain(v) for k, v in event.__dict__.items() if k not in _BASE_FIELDS}
+    return RecordedEvent(
+        case_id=str(event.originator_id),
+        version=event.originator_version,
+        type=type(event).__name__,
+        timestamp=event.timestamp.isoformat(),
+        actor=dict(event.actor),
+        payload=payload,
+        notification_id=notification_id,
+        stream=stream_kind(event),
+    )
+
+
+def stream_kind(event: Any) -> str:
+    """"case", "call" or "allocation": the aggregate class an event belongs to."""
+    return type(event).__qualname__.split(".")[0].lower()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date,)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+SCHEMA_LOCK_KEY = 0x73636865  # "sche": serialises table creation across processes
+
+
+@contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Holds a PostgreSQL advisory lock while tables are created.
+
+    Several service processes start at once against one ledger, and PostgreSQL's
+    CREATE TABLE IF NOT EXISTS is not safe when raced (duplicate pg_type rows).
+    SQLite serialises DDL itself.
+    """
+    if not url.startswith(("postgresql", "postgres")):
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(sqlalchemy_url(url).replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
+class CaseLedger(Application[UUID]):
+    # The name fixes the tables' names: every service must open the same ones.
+    name = "Ledger"
+
+    def __init__(self, url: str, owner: str | None = None, env: dict | None = None):
+        if owner is not None and owner not in OWNERS:
+            raise ValueError(f"unknown owner {owner!r}; owners are {sorted(OWNERS)}")
+        self.owner = owner
+        with schema_lock(url):
+            super().__init__(env={**eventsourcing_env(url), **(env or {})})
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def _find(self, aggregate_id: UUID, kind: type) -> Any:
+        """The stream `aggregate_id` as a `kind`, or None if there is none of that kind."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def get_case(self, case_id: UUID | str) -> Case:
+        try:
+            case_uuid = case_id if isinstance(case_id, UUID) else UUID(str(case_id))
+        except ValueError:
+            raise NotFound(f"no case {case_id}") from None
+        case = self._find(case_uuid, Case)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        return case
+
+    def save_case(self, case: Case) -> int:
+        """Appends the case's pending events; returns the case's new version."""
+        self.save_together(case)
+        return case.version
+
+    def save_together(self, *aggregates: Any) -> None:
+        """Appends the pending events of every aggregate in one transaction, or none of them.
+
+        Each aggregate's version is checked: if any was changed since it was loaded,
+        nothing is written and `ConcurrentUpdate` names them all.
+        """
+        foreign = [type(e).__name__ for a in aggregates for e in a.pending_events if not self._owns(a, e)]
+        if foreign:
+            raise EventNotOwned(
+                f"the {self.owner or 'read-only'} service may not append {', '.join(foreign)}"
+            )
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            names = ", ".join(f"{type(a).__name__.lower()} {a.id}" for a in aggregates)
+            raise ConcurrentUpdate(
+                f"{names}: changed by another command at the same time; reload and retry",
+                {"version": [str(a.version) for a in aggregates]},
+            ) from None
+
+    def _owns(self, aggregate: Any, event: Any) -> bool:
+        if self.owner is None:
+            return False
+        if isinstance(aggregate, Case):
+            return type(event) in OWNERS[self.owner]
+        if isinstance(aggregate, Call):
+            return self.owner == CALL_OWNER
+        if isinstance(aggregate, Allocation):
+            return ALLOCATION_KINDS.get(aggregate.kind) == self.owner
+        if isinstance(aggregate, Panel):
+            return self.owner == PANEL_OWNER
+        if isinstance(aggregate, Dossier):
+            return self.owner == DOSSIER_OWNER
+        if isinstance(aggregate, PublicList):
+            return self.owner == LIST_OWNER
+        return False
+
+    def get_call(self, call_id: str) -> Call:
+        call = self._find(call_stream_id(call_id), Call)
+        if call is None:
+            raise NotFound(f"no call {call_id}")
+        return call
+
+    def find_dossier(self, credit_code: str) -> Dossier | None:
+        """The documents a unit deposited, or None if it has deposited none."""
+        return self._find(dossier_id(credit_code), Dossier)
+
+    def find_allocation(self, call_id: str, kind: str, scope: str) -> Allocation | None:
+        """The places of `kind` for `scope` in the call, or None if nobody has taken one yet."""
+        return self._find(allocation_id(call_id, kind, scope), Allocation)
+
+    def find_panel(self, call_id: str, direction: str) -> Panel | None:
+        """The expert panel of a call's direction, or None if the ministry has formed none."""
+        return self._find(panel_id(call_id, direction), Panel)
+
+    def find_public_list(self, list_id: str) -> PublicList | None:
+        """The public list `<call id>:<kind>`, or None if it was never put up."""
+        return self._find(list_stream_id(list_id), PublicList)
+
+    def event_types_since(self, aggregate_id: UUID, version: int) -> list[str]:
+        """The types of the events stored for the aggregate after `version`."""
+        return [type(e).__name__ for e in self.events.get(aggregate_id, gt=version)]
+
+    def history(self, case_id: UUID | str) -> list[RecordedEvent]:
+        case = self.get_case(case_id)  # raises NotFound
+        return [to_recorded(e) for e in self.events.get(case.id)]
+
+    def notifications(self, after: int, limit: int) -> Iterator[tuple[int, Any]]:
+        """Domain events after notification id `after`, in commit order."""
+        for n in self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        ):
+            yield n.id, self.mapper.to_domain_event(n)
+
+    def max_notification_id(self) -> int:
+        return self.recorder.max_notification_id() or 0

@@ -1,0 +1,66 @@
+"""Operator tools for parked messages: list them with their errors, and put them back.
+
+A message is parked after `MAX_DELIVERY_ATTEMPTS` failed deliveries. Once the
+cause is mended (a missing predecessor arrived, a bug fixed and deployed),
+`replay` moves a service's parked messages (all, or the ones named by message id) back
+to its queue, with their delivery history cleared so each gets its full number of
+attempts again.
+"""
+
+from __future__ import annotations
+
+import json
+
+from kombu import Connection, Producer
+
+from shared.infra.messaging import topology
+
+
+def _parked_queue(conn: Connection, service: str, exchange: str):
+    return topology.service_queues(service, exchange)[2](conn.channel())
+
+
+def list_parked(amqp_uri: str, service: str, exchange: str) -> list[dict]:
+    """The parked messages, left in place (read, then returned to the queue unacknowledged)."""
+    with Connection(amqp_uri) as conn:
+        queue = _parked_queue(conn, service, exchange)
+        seen, out = [], []
+        while (message := queue.get(no_ack=False)) is not None:
+            seen.append(message)
+            out.append({
+                "message_id": message.properties.get("message_id"),
+                "error": (message.headers or {}).get("x-error"),
+                "attempts": (message.headers or {}).get("x-attempts"),
+                "event": json.loads(message.body),
+            })
+        for message in seen:
+            message.requeue()
+    return out
+
+
+def replay_parked(amqp_uri: str, service: str, exchange: str, message_ids: set[str] | None = None) -> int:
+    """Moves the parked messages back to the service's queue (all, or those of `message_ids`); how many.
+
+    Messages not chosen stay parked, in their order: they are held unacknowledged until the end
+    and then returned, since a message returned at once would be the next one got again.
+    """
+    moved = 0
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        queue = _parked_queue(conn, service, exchange)
+        producer = Producer(conn.channel())
+        main_queue = topology.queue_name(service)
+        kept = []
+        while (message := queue.get(no_ack=False)) is not None:
+            if message_ids is not None and message.properties.get("message_id") not in message_ids:
+                kept.append(message)
+                continue
+            producer.publish(
+                message.body, exchange="", routing_key=main_queue,
+                content_type=message.content_type or "application/json",
+                message_id=message.properties.get("message_id"), delivery_mode=2,
+            )
+            message.ack()  # only after the broker confirmed the copy
+            moved += 1
+        for message in kept:
+            message.requeue()
+    return moved

@@ -1,0 +1,111 @@
+"""Each service's own read-model database, and the inbox that makes consumers idempotent.
+
+A projection's change and the record that its event was processed commit in
+one transaction: a redelivered event finds its message id already recorded and
+changes nothing. Events of one case may arrive out of order (several workers,
+retries); projections that keep a case's latest state compare versions.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.infra.config import ensure_sqlite_parent, sqlalchemy_url
+from shared.infra.pools import engine_options
+
+
+def processed_events_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "processed_events",
+        metadata,
+        sa.Column("message_id", sa.String(80), primary_key=True),
+        sa.Column("event_type", sa.String(64), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+
+
+class ReadModelStore:
+    def __init__(self, url: str, metadata: sa.MetaData, *, pool_size: int = 1, max_overflow: int = 4,
+                 application_name: str | None = None):
+        self.metadata = metadata
+        if "processed_events" not in metadata.tables:
+            processed_events_table(metadata)
+        self.processed = metadata.tables["processed_events"]
+        kwargs: dict = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            ensure_sqlite_parent(url)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            # A consumer's workers and the HTTP requests share the pool; past its maximum they
+            # wait their turn (each holds a connection for one short transaction).
+            kwargs.update(engine_options(url, name=application_name, size=pool_size, max_overflow=max_overflow))
+        self.engine = sa.create_engine(sqlalchemy_url(url), **kwargs)
+        metadata.create_all(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    def apply_once(self, event: dict, project: Callable[[Session, dict], None]) -> bool:
+        """Runs `project` for `event` unless its message id was already processed.
+
+        Returns False for a duplicate. Both writes commit together or not at all.
+        """
+        try:
+            with self.session() as session:
+                session.execute(
+                    self.processed.insert().values(
+                        message_id=event["message_id"], event_type=event["type"]
+                    )
+                )
+                session.flush()
+                project(session, event)
+        except sa.exc.IntegrityError:
+            with self.session() as session:
+                seen = session.execute(
+                    sa.select(self.processed.c.message_id).where(
+                        self.processed.c.message_id == event["message_id"]
+                    )
+                ).first()
+            if seen:
+                return False
+            raise
+        return True
+
+    def apply_batch(self, events: list[dict], project: Callable[[Session, dict], None]) -> list[dict]:
+        """Runs `project` for each of `events` not yet processed, in their order, in one transaction.
+
+        Returns the duplicates it skipped (processed before, or earlier in `events`). Any
+        error rolls the whole batch back: the caller then applies its events one by one
+        (`apply_once`), which also absorbs a duplicate a concurrent consumer committed
+        between the SELECT and the INSERT (the IntegrityError here).
+        """
+        ids = [event["message_id"] for event in events]
+        with self.session() as session:
+            seen = set(session.execute(
+                sa.select(self.processed.c.message_id).where(self.processed.c.message_id.in_(ids))
+            ).scalars())
+            fresh, duplicates = [], []
+            for event in events:
+                (duplicates if event["message_id"] in seen else fresh).append(event)
+                seen.add(event["message_id"])
+            if fresh:
+                session.execute(self.processed.insert(), [
+                    {"message_id": event["message_id"], "event_type": event["type"]} for event in fresh
+                ])
+                for event in fresh:
+                    project(session, event)
+        return duplicates
+
+    def processed_count(self) -> int:
+        with self.session() as session:
+            return session.execute(sa.select(sa.func.count()).select_from(self.processed)).scalar_one()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

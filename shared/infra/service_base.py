@@ -1,0 +1,61 @@
+"""What every service class has: the relay loop, its OpenAPI document, and its subscription.
+
+Each service declares its own ledger (with its owner), read-model store, routes and
+`project` (its read models' projection); nameko finds the inherited extensions too.
+"""
+
+import logging
+
+import eventlet
+
+from shared.infra.dependencies import RelayRunner, subscribe
+from shared.infra.web.http import OpenApi
+from shared.infra.readmodels.projection import OutOfOrder
+
+log = logging.getLogger(__name__)
+
+ORDER_WAIT_ROUNDS = 10  # about 1 s in all
+
+
+class CaseService:
+    relay = RelayRunner()
+    openapi_document = OpenApi()
+
+    @staticmethod
+    def project(session, event: dict) -> None:
+        raise NotImplementedError("each service names its projection")
+
+    def react(self, event: dict) -> None:
+        """What a service does about an event beyond its read models (default: nothing).
+
+        Runs on every delivery, before the once-only projection: it must be idempotent.
+        """
+
+    @subscribe()
+    def on_case_event(self, events):
+        # Reactions first, in delivery order, then the projections: one event alone is applied
+        # as it always was; several in one read-model transaction (shared/infra/messaging/batches.py).
+        for event in events:
+            self.react(event)
+        if len(events) == 1:
+            self._apply_alone(events[0])
+        else:
+            for duplicate in self.store.apply_batch(events, self.project):
+                log.info("%s already applied: redelivery absorbed", duplicate["message_id"])
+
+    def _apply_alone(self, event: dict) -> None:
+        # Events applied alone run in several workers at once (a batch that failed, or
+        # PROJECTION_BATCH_SIZE=1): an event whose predecessor is still being applied next
+        # door waits a moment here instead of a round trip through the retry queue (1 s
+        # each), which would serialise a burst of one stream's events at one a second.
+        for attempt in range(ORDER_WAIT_ROUNDS):
+            try:
+                if not self.store.apply_once(event, self.project):
+                    # At-least-once delivery at work (a relay re-sent a batch, an ack was lost
+                    # with its connection); said, so the fault tests can count what was absorbed.
+                    log.info("%s already applied: redelivery absorbed", event["message_id"])
+                return
+            except OutOfOrder:
+                if attempt == ORDER_WAIT_ROUNDS - 1:
+                    raise  # the predecessor is not near: the retry queue brings it back later
+                eventlet.sleep(0.02 * (attempt + 1))
