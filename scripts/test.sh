@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # THE test command: bash scripts/test.sh [pytest args...]
 # Creates .venv (python3.11) if absent, installs the project when pyproject.toml changed
-# since the last install, makes sure RabbitMQ and PostgreSQL answer (starting the local
-# services if needed; skipped when tests will use Docker containers), then runs pytest.
+# since the last install, runs the static checks (scripts/check.sh: ruff, mypy, the layers
+# of shared/), makes sure RabbitMQ and PostgreSQL answer (starting the local services if
+# needed; skipped when tests will use Docker containers), then runs pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # shellcheck source=scripts/venv.sh
 . scripts/venv.sh
+
+# --- lint, types and the layers of shared/ (SKIP_CHECKS=1 leaves them out while iterating)
+if [ "${SKIP_CHECKS:-0}" != "1" ]; then
+    bash scripts/check.sh
+fi
 
 # --- the services the tests need ------------------------------------------------------
 .venv/bin/python - <<'PY'
