@@ -15,8 +15,8 @@ objections) are the commands' own (aggregate.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.case.states import State
