@@ -22,7 +22,7 @@ from typing import Any
 from shared.domain.case.states import State
 
 #: The state after an event, from the event's payload and the state before it.
-Rule = Callable[[Mapping[str, Any], "str | None"], str]
+Rule = Callable[[Mapping[str, Any], str | None], str]
 
 #: A row that leaves the state as it was.
 UNCHANGED = None
