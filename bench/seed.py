@@ -22,7 +22,7 @@ from stdnum.cn import uscc
 from services.intake.application import Submission
 from services.intake.forms.common import SAMPLE_EVIDENCE
 from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.domain import call_definition as call_rules
+from shared.domain import call_rules
 from shared.domain.call import Call, call_stream_id
 from shared.domain.case import Case
 from services.cli.demo import SAMPLE_CRITERIA, SAMPLE_EVALUATOR, SAMPLE_EXPERT, sample_call

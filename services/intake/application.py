@@ -24,7 +24,7 @@ from shared.domain.validation import load
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 
-from shared.domain import call_definition as call_rules
+from shared.domain import call_rules
 from shared.domain import regions
 from . import readmodels as rm
 from .forms import signature_product_schema

@@ -1,6 +1,6 @@
 """Request and response shapes of the intake API.
 
-The call definition is `shared.domain.call_definition.CallDefinitionSchema`; the application
+The call definition is `shared.domain.call_rules.CallDefinitionSchema`; the application
 forms are in `services.intake.forms` and depend on the call, so they are applied
 by the application layer rather than by the route.
 """
@@ -52,7 +52,7 @@ class CallVersionSchema(Schema):
 
 
 class CallSchema(OpenSchema):
-    """A call definition (shared.domain.call_definition.CallDefinitionSchema), as stored."""
+    """A call definition (shared.domain.call_rules.CallDefinitionSchema), as stored."""
 
     call_id = fields.String(required=True)
     version = fields.Integer(required=True)

@@ -28,7 +28,7 @@ class IntakeService(CaseService):
         return Intake(self.ledger, self.store, self.clock.now())
 
     @api("POST", "/intake/calls", roles=("ministry",), json_body=True, status=201, response=CallVersionSchema(),
-         summary="define a call (shared.domain.call_definition.CallDefinitionSchema), version 1")
+         summary="define a call (shared.domain.call_rules.CallDefinitionSchema), version 1")
     def define_call(self, request, caller, body):
         return self.app.define_call(caller, body)
 

@@ -18,12 +18,13 @@ import sqlalchemy as sa
 from shared.domain.access import may_see, require_case
 from shared.domain.allocation import Allocation
 from shared.domain.access import Caller
-from shared.domain.case import Case, Program, State
+from shared.domain.case import Case, State
 from shared.application.commands import change_case
 from shared.application.decisions import SCORES_COMMUTE, decide_together
 from shared.domain.errors import ConcurrentUpdate, DomainRuleViolation, Forbidden, IllegalTransition, NotFound
 from shared.infra.ledger import CaseLedger
 from shared.domain.panel import Panel, case_parties
+from shared.domain.places import SHORTLIST, SUCCESS, places_of
 from shared.infra.readmodels.store import ReadModelStore
 from shared.infra.web.views import case_view
 
@@ -31,7 +32,6 @@ from . import readmodels as rm
 from .ranking import rank
 
 CHINA = ZoneInfo("Asia/Shanghai")
-SHORTLIST, SUCCESS = "shortlist", "success"
 # The overdue timer acts as the platform itself, on the ministry's behalf.
 TIMER_ACTOR = {"sub": "review-overdue-timer", "role": "system", "org": "MIIT"}
 OVERDUE_CANDIDATES = ("pending", "returned")
@@ -68,25 +68,6 @@ def panel_view(panel: Panel) -> dict:
         "version": panel.version, "criteria": panel.criteria, "experts": list(panel.experts.values()),
         "assignments": panel.assignments, "refusals": panel.refusals,
     }
-
-
-WHOLE_CALL = "*"  # the scope of a limit on a whole list rather than per direction or domain
-
-
-def places_of(call: dict, kind: str, case: Case) -> tuple[int, str] | None:
-    """(capacity, scope) of the limited places a decision of `kind` takes for `case`, or None if unlimited.
-
-    揭榜挂帅: the call's shortlist or success limit per direction (220号: 5 each).
-    标志性产品: no shortlist; the success limit is whatever the ministry set in the call
-    (382号 sets none), on the whole list or per domain.
-    """
-    if case.program == Program.OPEN_COMPETITION:
-        limit = (call.get("open_competition") or {}).get("shortlist_limit" if kind == SHORTLIST else "success_limit")
-        return (limit["per_direction_max"], case.direction) if limit else None
-    limit = (call.get("signature_product") or {}).get("success_limit") if kind == SUCCESS else None
-    if not limit:
-        return None
-    return limit["max"], case.direction if limit["per"] == "domain" else WHOLE_CALL
 
 
 def review_view(case: Case) -> dict:

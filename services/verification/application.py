@@ -15,13 +15,14 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from shared.domain import call_definition as call_rules
+from shared.domain import call_rules
 from shared.domain.access import require_case
 from shared.domain.allocation import Allocation
 from shared.domain.access import Caller
 from shared.domain.case import Case, State
 from shared.application.decisions import COMMUTING, decide_together
 from shared.domain.errors import DeadlinePassed, NotFound
+from shared.domain.places import recommendation_quota
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 
@@ -82,7 +83,7 @@ class Verification:
     def endorse(self, caller: Caller, case_id: str, reason: str, rank: int) -> Case:
         def endorse(case: Case, call: dict) -> list:
             case.endorse_by_province(actor=caller.as_actor(), reason=reason, rank=rank)
-            capacity = call_rules.quota_for(call, case.province)
+            capacity = recommendation_quota(call, case.province)
             if capacity is None:
                 return []
             places = self._places(case, caller)

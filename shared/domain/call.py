@@ -1,7 +1,7 @@
 """A call (征集/揭榜通知) as a stream in the ledger: defined once, then amended, never rewritten.
 
 The definition itself (what a call may say and how it is checked) is
-`shared.domain.call_definition`; this aggregate only keeps its versions in order, so
+`shared.domain.call_rules`; this aggregate only keeps its versions in order, so
 that every service reads the same call from the same place, and an auditor sees
 who changed a call and when beside the cases judged under it.
 """

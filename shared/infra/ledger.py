@@ -30,10 +30,12 @@ from shared.domain.errors import ConcurrentUpdate, EventNotOwned, NotFound
 
 
 # A stored event names its class by module path (its topic). Events recorded before the
-# domain moved into `shared.domain` name the old modules; they must still replay, so the
-# old paths resolve to the classes where they live now. A move of an aggregate adds a line.
+# domain moved into `shared.domain`, or before the case became a package, name the old
+# modules; they must still replay, so the old paths resolve to the classes where they live
+# now (an aggregate's path resolves its nested events too). A move of an aggregate adds a line.
 LEGACY_TOPICS = {
-    "shared.case:Case": Case, "shared.call:Call": Call, "shared.allocation:Allocation": Allocation,
+    "shared.case:Case": Case, "shared.domain.case:Case": Case,
+    "shared.call:Call": Call, "shared.allocation:Allocation": Allocation,
     "shared.panel:Panel": Panel, "shared.dossier:Dossier": Dossier,
     "shared.publication_list:PublicList": PublicList,
 }

@@ -24,7 +24,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from shared.infra.messaging import topology
-from shared.domain.case import EVENT_TYPES, Case, state_after
+from shared.domain.case import EVENT_TYPES, state_after
+from shared.domain.case.transitions import allowed_from
 from shared.infra.config import SERVICES, sqlalchemy_url
 from shared.infra.messaging.contracts import message_id
 from shared.infra.ledger import CaseLedger, to_recorded
@@ -81,13 +82,12 @@ def sequence_errors(history: list[dict]) -> list[str]:
     for expected_version, event in enumerate(history, start=1):
         if event["version"] != expected_version:
             errors.append(f"version {event['version']} where {expected_version} was due")
-        kind = EVENT_TYPES.get(event["type"])
-        if kind is None:
+        if event["type"] not in EVENT_TYPES:
             errors.append(f"v{event['version']}: unknown event {event['type']}")
             continue
         if state is None and event["type"] != "Submitted":
             errors.append(f"v{event['version']}: a case starts with Submitted, not {event['type']}")
-        elif state is not None and state not in Case.ALLOWED_FROM[kind]:
+        elif state is not None and state not in allowed_from(event["type"]):
             errors.append(f"v{event['version']}: {event['type']} is not allowed from {state}")
         state = state_after(event["type"], event["payload"], state)
     return errors

@@ -21,7 +21,7 @@ import pytest
 from services.intake import readmodels as intake_rm
 from services.intake.application import Intake
 from services.review import readmodels as review_rm
-from services.review.application import SHORTLIST, SUCCESS, TIMER_ACTOR, Review
+from services.review.application import TIMER_ACTOR, Review
 from shared.domain.access import Caller
 from shared.domain.case import Case, Program
 from shared.infra.messaging.contracts import message_id
@@ -29,6 +29,7 @@ from services.cli.demo import sample_call
 from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
 from shared.infra.ledger import to_recorded
 from shared.domain.panel import panel_id
+from shared.domain.places import SHORTLIST, SUCCESS
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382
 

@@ -1,6 +1,6 @@
 """Call definitions: the two shipped calls say what their notices say, and nothing else.
 
-Reading fixed once (services/intake/calls.py): "于2025年6月30日前" means by the end of
+Reading fixed once (shared/domain/call_rules/levels.py): "于2025年6月30日前" means by the end of
 that day, so a notice date without a time is 23:59:59 Asia/Shanghai of that day. A
 level's deadline is when that level hands its submission to the next one.
 
@@ -14,17 +14,21 @@ import json
 import os
 import re
 from datetime import date, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from shared.domain import call_definition as c
+from shared.domain import call_rules as c
+from shared.domain.call_rules.amendments import IMMUTABLE_ON_AMEND
 from shared.domain.errors import DomainRuleViolation, ValidationFailed
+from shared.domain.places import recommendation_quota
+from shared.domain.regions import PLANNED_CITIES, PROVINCES, XPCC, is_planned_city
 
 OPEN = "miit-cas-2025-220-bioreactor"
 SIGNATURE = "miit-2024-382-signature-products"
 HUBEI, GUANGDONG, WUHAN = "420000", "440000", "420100"
-CALLS_DIR = Path(c.__file__).resolve().parent / "calls"
+CALLS_DIR = Path(str(resources.files("shared.domain").joinpath("calls")))
 SEEDS = Path(os.environ.get("CASEPLATFORM_SEEDS", "/work/shared/seeds"))
 
 
@@ -126,7 +130,7 @@ def test_220_shortlist_and_successful_list_are_at_most_five_per_direction_in_pri
 def test_220_sets_no_recommendation_quota(shipped):
     call = shipped[OPEN]
     assert call["recommendation_quotas"] is None and call["recommendation_quotas_note"]
-    assert [c.quota_for(call, code) for code in (HUBEI, c.XPCC, "440300")] == [None, None, None]
+    assert [recommendation_quota(call, code) for code in (HUBEI, XPCC, "440300")] == [None, None, None]
 
 
 def test_220_publishes_without_a_public_notice(shipped):
@@ -168,25 +172,25 @@ def test_chain_for_returns_a_copy(signature_call):
     assert signature_call["chains"][HUBEI] == ["city", "province"]
 
 
-@pytest.mark.parametrize("code", [*c.PROVINCES, c.XPCC])
+@pytest.mark.parametrize("code", [*PROVINCES, XPCC])
 def test_382_every_province_level_authority_recommends_at_most_five(shipped, code):
-    assert c.quota_for(shipped[SIGNATURE], code) == 5
+    assert recommendation_quota(shipped[SIGNATURE], code) == 5
 
 
 @pytest.mark.parametrize("code", ["210200", "370200", "330200", "350200", "440300"])
 def test_382_every_planned_city_recommends_at_most_two(shipped, code):
-    assert c.is_planned_city(code)
-    assert c.quota_for(shipped[SIGNATURE], code) == 2
+    assert is_planned_city(code)
+    assert recommendation_quota(shipped[SIGNATURE], code) == 2
 
 
 def test_the_planned_cities_are_exactly_dalian_qingdao_ningbo_xiamen_shenzhen():
-    assert c.PLANNED_CITIES == {"210200": "大连市", "370200": "青岛市", "330200": "宁波市",
+    assert PLANNED_CITIES == {"210200": "大连市", "370200": "青岛市", "330200": "宁波市",
                                 "350200": "厦门市", "440300": "深圳市"}
-    assert not c.is_planned_city(WUHAN) and not c.is_planned_city(GUANGDONG)
+    assert not is_planned_city(WUHAN) and not is_planned_city(GUANGDONG)
 
 
 def test_382_sets_no_quota_for_an_ordinary_city_bureau(shipped):
-    assert c.quota_for(shipped[SIGNATURE], WUHAN) is None
+    assert recommendation_quota(shipped[SIGNATURE], WUHAN) is None
 
 
 def test_382_list_is_put_up_for_ten_working_days(shipped):
@@ -345,7 +349,7 @@ def test_directions_cannot_be_listed_while_the_status_says_not_in_notice(open_ca
     assert "open_competition.directions_status" in refused_fields(excinfo)
 
 
-@pytest.mark.parametrize("field", c.IMMUTABLE_ON_AMEND)
+@pytest.mark.parametrize("field", IMMUTABLE_ON_AMEND)
 def test_an_amendment_cannot_change_the_call_s_identity(open_call, field):
     with pytest.raises(ValidationFailed) as excinfo:
         c.amend(open_call, {field: "anything"})

@@ -4,10 +4,11 @@ Sources: 工信厅联消费函〔2025〕220号 (揭榜挂帅, "open competition"
 工信厅消费函〔2024〕382号 (标志性产品征集, "signature product"), restated in
 shared/DOMAIN.md.
 
-The first part is exhaustive: every event type of `Case.ALLOWED_FROM`, tried
-from every state, for both program kinds, both chains of levels and calls with
-and without a public notice (公示). The second part states the rules one test
-at a time. The last part replays saved streams.
+The first part is exhaustive: every event type of the transition table
+(`shared.domain.case.transitions.TRANSITIONS`), tried from every state, for both
+program kinds, both chains of levels and calls with and without a public notice
+(公示). The second part states the rules one test at a time. The last part replays
+saved streams.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Callable
 
 import pytest
 
-from shared.domain.case import Case, Level, Program, State
+from shared.domain.case import EVENT_TYPES, Case, Level, Program, State
+from shared.domain.case.transitions import TRANSITIONS
 from shared.domain.errors import DomainRuleViolation, IllegalTransition
 from shared.infra.ledger import CaseLedger
 from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
@@ -239,6 +241,12 @@ SP_NO_NOTICE = Profile(SP, CITY_THEN_PROVINCE, False)
 
 # -- part 1: every event from every state ---------------------------------------
 
+# The states each event may follow, by event class: every row of the transition table but
+# the one of Submitted, which opens a case rather than following a state.
+TABLE: dict[type, tuple[str, ...]] = {
+    EVENT_TYPES[name]: row.follows for name, row in TRANSITIONS.items() if name != "Submitted"
+}
+
 
 @dataclass(frozen=True)
 class Command:
@@ -362,7 +370,7 @@ def awaited_level(profile: Profile, state: str) -> str | None:
 
 def expected_outcome(event: type, state: str, profile: Profile) -> str:
     """OK, ILLEGAL (IllegalTransition) or the field of the DomainRuleViolation."""
-    if state not in Case.ALLOWED_FROM[event]:
+    if state not in TABLE[event]:
         return ILLEGAL
     # Program kind: only 揭榜挂帅 tasks are shortlisted; selection follows the
     # third-party evaluation there and the provincial endorsement for 标志性产品.
@@ -387,7 +395,7 @@ def expected_outcome(event: type, state: str, profile: Profile) -> str:
 
 
 def _matrix():
-    for event in Case.ALLOWED_FROM:
+    for event in TABLE:
         for state in State.ALL:
             for profile in PROFILES:
                 marks = []
@@ -399,8 +407,10 @@ def _matrix():
 
 
 def test_the_matrix_covers_every_event_type_of_the_table():
-    assert set(COMMANDS) == set(Case.ALLOWED_FROM) == set(RESULTING_STATE)
-    assert all(set(row) <= set(State.ALL) for row in Case.ALLOWED_FROM.values())
+    assert set(TRANSITIONS) == set(EVENT_TYPES)  # one row for every event of a case
+    assert TRANSITIONS["Submitted"].follows == ()  # it opens a case: no command on a case appends it
+    assert set(COMMANDS) == set(TABLE) == set(RESULTING_STATE)
+    assert all(set(row) <= set(State.ALL) for row in TABLE.values())
 
 
 def test_every_state_is_reachable_for_some_profile_and_the_builder_reaches_it():

@@ -18,7 +18,7 @@ from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLI
 from services.publication import readmodels as rm
 from services.publication.application import TIMER_ACTOR, Publication
 from services.publication.library import ProductQuery, PublicLibrary
-from shared.domain import call_definition
+from shared.domain import call_rules
 from shared.domain.access import Caller
 from shared.domain.call import Call
 from shared.domain.case import Case, Level, Program, State
@@ -77,7 +77,7 @@ class Desk:
                                   rm.project)
 
     def define(self, call: dict) -> dict:
-        stored = call_definition.to_json(call_definition.load_call(call))
+        stored = call_rules.to_json(call_rules.load_call(call))
         self.ledgers["intake"].save_together(Call.define(actor=SYSTEM, definition=stored))
         return stored
 

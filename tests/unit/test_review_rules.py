@@ -7,13 +7,13 @@ from importlib import resources
 
 import pytest
 
-from services.review.application import SHORTLIST, SUCCESS, places_of
 from services.review.ranking import rank
-from shared.domain.call_definition import load_call, load_shipped
+from shared.domain.call_rules import load_call, load_shipped
 from shared.domain.case import Case, Program, State
 from shared.domain.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
 from shared.infra.ledger import CaseLedger
 from shared.domain.panel import Panel, case_parties, conflict_of_interest
+from shared.domain.places import SHORTLIST, SUCCESS, places_of, shortlist_places, success_places
 from tests.unit.parties import APPLICANT, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 UNITS = {"91440100MA0000001X": "applicant", "91440100MA0000002X": "consortium member"}
@@ -220,3 +220,20 @@ def test_the_places_a_decision_takes_follow_the_program_and_the_limit_in_force()
     assert places_of({"signature_product": {"success_limit": {"max": 9, "per": "call"}}}, SUCCESS, product) == (9, "*")
     assert places_of({"signature_product": {"success_limit": {"max": 2, "per": "domain"}}}, SUCCESS, product) == (
         2, "enzymes")
+    limited = {"signature_product": {"success_limit": {"max": 9, "per": "call"}}}
+    assert places_of(limited, SHORTLIST, product) is None  # 标志性产品 have no shortlist
+    with pytest.raises(ValueError):
+        places_of(oc, "recommendation", task)  # the province's quota is not a decision of the ministry's desk
+
+
+def test_the_shipped_220_call_limits_the_shortlist_and_the_successful_units_to_5_per_direction():
+    [task_call] = [c for c in load_shipped() if c["program"] == Program.OPEN_COMPETITION]
+    task = _case(Program.OPEN_COMPETITION, "SAMPLE-R1")
+    assert shortlist_places(task_call, task) == (5, "SAMPLE-R1")
+    assert success_places(task_call, task) == (5, "SAMPLE-R1")
+    assert places_of(task_call, SHORTLIST, task) == shortlist_places(task_call, task)
+    assert places_of(task_call, SUCCESS, task) == success_places(task_call, task)
+    [product_call] = [c for c in load_shipped() if c["program"] == Program.SIGNATURE_PRODUCT]
+    product = _case(Program.SIGNATURE_PRODUCT, "enzymes")
+    assert shortlist_places(product_call, product) is None
+    assert success_places(product_call, product) is None  # 382号 sets no number until the ministry does
