@@ -2,8 +2,8 @@
 
 Fresh PostgreSQL databases and a fresh RabbitMQ vhost on the local servers
 (`tests.support.throwaway`, the same classes tests/infra.py uses; started by
-`services.cli.localinfra` if they are down), a SeaweedFS S3 server on free ports
-(`services.cli.localinfra.S3Server`), and the six services as separate processes
+`services.cli.localinfra.system_services` if they are down), a SeaweedFS S3 server on free
+ports (`services.cli.localinfra.s3.S3Server`), and the six services as separate processes
 (`tests.support.localsystem`, as tests/e2e/conftest.py starts them). Nothing of the
 shared servers is reconfigured: the run only creates and drops its own
 databases and vhost (named cp_bench_…).
@@ -16,7 +16,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from services.cli.localinfra import S3Server, ensure_postgres, ensure_rabbitmq
+from services.cli.localinfra.s3 import S3Server
+from services.cli.localinfra.system_services import ensure_postgres, ensure_rabbitmq
 from tests.support.localsystem import LocalSystem, start_system
 from tests.support.throwaway import Databases, Vhosts
 

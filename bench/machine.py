@@ -65,7 +65,7 @@ def rabbitmq_version(amqp_uri: str) -> str | None:
 
 
 def seaweedfs_version() -> str | None:
-    from services.cli.localinfra import weed_binary
+    from services.cli.localinfra.s3 import weed_binary
 
     try:
         out = subprocess.run([weed_binary(), "version"], capture_output=True, text=True, timeout=30).stdout

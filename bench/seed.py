@@ -20,8 +20,7 @@ from typing import Iterator
 from stdnum.cn import uscc
 
 from services.intake.application import Submission
-from services.intake.forms.common import SAMPLE_EVIDENCE
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain import call_rules
 from shared.domain.call import Call, call_stream_id
 from shared.domain.case import Case

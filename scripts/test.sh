@@ -18,7 +18,8 @@ fi
 # --- the services the tests need ------------------------------------------------------
 .venv/bin/python - <<'PY'
 import os
-from services.cli.localinfra import docker_available, ensure_postgres, ensure_rabbitmq
+from services.cli.localinfra.compose import docker_available
+from services.cli.localinfra.system_services import ensure_postgres, ensure_rabbitmq
 
 mode = os.environ.get("CASEPLATFORM_TEST_INFRA", "auto").lower()
 if mode == "local" or (mode in ("", "auto") and not docker_available()):

@@ -22,7 +22,9 @@ import os
 import time
 from pathlib import Path
 
-from services.cli import localinfra
+from services.cli.localinfra.compose import docker_available
+from services.cli.localinfra.s3 import S3Server
+from services.cli.localinfra.system_services import ensure_postgres, ensure_rabbitmq
 from tests.support.throwaway import Databases, Vhosts  # shared with the benchmarks (bench/)
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -41,7 +43,7 @@ def backend() -> str:
         return choice
     if choice not in ("", "auto"):
         raise RuntimeError(f"CASEPLATFORM_TEST_INFRA must be auto, docker or local, not {choice!r}")
-    return "docker" if localinfra.docker_available() else "local"
+    return "docker" if docker_available() else "local"
 
 
 def wait_for_amqp(uri: str, timeout: float = 90.0) -> None:
@@ -80,18 +82,18 @@ class LocalInfra:
     def __init__(self):
         self.postgres_admin_url = os.environ.get("TEST_POSTGRES_URL", LOCAL_POSTGRES_URL)
         self.amqp_base_uri = os.environ.get("TEST_AMQP_URI", LOCAL_AMQP_URI)
-        self._s3: list[localinfra.S3Server] = []
+        self._s3: list[S3Server] = []
 
     def databases(self) -> Databases:
-        localinfra.ensure_postgres(self.postgres_admin_url)
+        ensure_postgres(self.postgres_admin_url)
         return Databases(self.postgres_admin_url)
 
     def vhosts(self) -> Vhosts:
-        localinfra.ensure_rabbitmq(self.amqp_base_uri)
+        ensure_rabbitmq(self.amqp_base_uri)
         return Vhosts(self.amqp_base_uri)
 
     def s3(self, data_dir: Path) -> dict:
-        server = localinfra.S3Server(data_dir, TEST_S3_ACCESS_KEY, TEST_S3_SECRET_KEY, port=None)
+        server = S3Server(data_dir, TEST_S3_ACCESS_KEY, TEST_S3_SECRET_KEY, port=None)
         self._s3.append(server.start())
         return s3_dict(server.endpoint, TEST_S3_ACCESS_KEY, TEST_S3_SECRET_KEY)
 

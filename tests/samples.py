@@ -9,8 +9,7 @@ from importlib import resources
 
 from stdnum.cn import uscc
 
-from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from services.intake.forms.common import SAMPLE_EVIDENCE
+from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.messaging.contracts import message_id
 from shared.domain.dossier import Dossier
 

@@ -18,8 +18,7 @@ from typing import Any
 
 import requests
 
-from services.intake.forms.common import SAMPLE_EVIDENCE
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.web.tokens import mint_token
 from shared.infra.config import Settings
 from shared.domain.named_documents import document_references

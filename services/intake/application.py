@@ -27,8 +27,9 @@ from shared.infra.readmodels.store import ReadModelStore
 from shared.domain import call_rules
 from shared.domain import regions
 from . import readmodels as rm
-from .forms import signature_product_schema
-from .forms.open_competition import canonical_category, open_competition_schema
+from shared.domain.forms.open_competition import open_competition_schema
+from shared.domain.forms.open_competition_tasks import canonical_category
+from shared.domain.forms.signature_product import signature_product_schema
 
 
 def _plain(data):

@@ -1,7 +1,7 @@
 """Request and response shapes of the intake API.
 
 The call definition is `shared.domain.call_rules.CallDefinitionSchema`; the application
-forms are in `services.intake.forms` and depend on the call, so they are applied
+forms are in `shared.domain.forms` and depend on the call, so they are applied
 by the application layer rather than by the route.
 """
 

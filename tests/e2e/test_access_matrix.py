@@ -44,7 +44,7 @@ from typing import Any
 import pytest
 import requests
 
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.access import ROLES
 from shared.infra.web.tokens import mint_token
 from shared.infra.config import SERVICES

@@ -13,7 +13,7 @@ from importlib import resources
 import pytest
 import requests
 
-from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.web.tokens import mint_token
 from services.cli.demo import upload_sample_evidence
 from shared.domain.named_documents import document_references
@@ -86,7 +86,7 @@ def test_defining_the_same_call_again_is_refused_and_changes_go_through_amendmen
 
 def test_nothing_can_be_filed_against_the_220_call_until_the_ministry_defines_its_directions(platform, loaded):
     call = _oc(loaded)
-    from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION as form
+    from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION as form
 
     token = mint_token(platform.settings.jwt_secret, sub="lead", role="applicant", org=form["lead"]["credit_code"],
                        region={"province": "110000"})
@@ -97,7 +97,7 @@ def test_nothing_can_be_filed_against_the_220_call_until_the_ministry_defines_it
 
 def test_an_amendment_makes_a_new_version_and_the_old_deadline_still_refuses_late_filings(platform, loaded):
     call = _oc(loaded)
-    from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION as form
+    from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION as form
 
     amended = platform.call("ministry", "POST", "intake", f"/calls/{call['call_id']}/amendments", expect=201,
                             json_body={"open_competition": {

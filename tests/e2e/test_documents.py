@@ -27,10 +27,10 @@ import pytest
 import requests
 from minio import Minio
 
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.web.tokens import mint_token
 from services.cli.demo import sample_call
-from services.cli.localinfra import free_port
+from services.cli.localinfra.ports import free_port
 from shared.infra.objectstore import EvidenceStore
 
 pytestmark = pytest.mark.e2e

@@ -48,7 +48,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.config import SERVICES
 from shared.infra.web.http import MAX_JSON_BYTES
 from services.cli.demo import SAMPLE_DIRECTIONS_DATA, SAMPLE_PDF, sample_call, walk_open_competition

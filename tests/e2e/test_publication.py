@@ -25,7 +25,7 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from services.intake.forms import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.web.tokens import mint_token
 from shared.infra.config import SERVICES
 from shared.infra.dependencies import CHINA

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.web.tokens import mint_token
 from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
 from tests.support.localsystem import start_system

@@ -27,7 +27,7 @@ import requests
 
 from shared.infra.config import SERVICES, Settings
 from services.cli.demo import Platform
-from services.cli.localinfra import free_port
+from services.cli.localinfra.ports import free_port
 from tests.support.localsystem import service_env, stop_processes
 from tests.faultproxy import FaultProxy
 from tests.faults import accounting

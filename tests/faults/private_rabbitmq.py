@@ -20,7 +20,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from services.cli.localinfra import free_port
+from services.cli.localinfra.ports import free_port
 from tests.infra import wait_for_amqp
 
 BIN = Path(os.environ.get("RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))

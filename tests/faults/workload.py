@@ -18,7 +18,7 @@ from datetime import date
 
 import requests
 
-from services.intake.forms.common import SAMPLE_EVIDENCE
+from shared.domain.forms.samples import SAMPLE_EVIDENCE
 from shared.infra.web.tokens import mint_token
 from shared.domain.dossier import dossier_id
 from tests.samples import credit_code, sample_382, signature_form

