@@ -8,12 +8,14 @@ from importlib import resources
 import pytest
 
 from services.review.ranking import rank
+from services.review.schemas import TaskBookSchema
 from shared.domain.call_rules import load_call, load_shipped
 from shared.domain.case import Case, Program, State
 from shared.domain.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
 from shared.infra.ledger import CaseLedger
 from shared.domain.panel import Panel, case_parties, conflict_of_interest
 from shared.domain.places import SHORTLIST, SUCCESS, places_of, shortlist_places, success_places
+from shared.domain.validation import load
 from tests.unit.parties import APPLICANT, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 UNITS = {"91440100MA0000001X": "applicant", "91440100MA0000002X": "consortium member"}
@@ -92,6 +94,29 @@ def test_a_consortium_lists_its_lead_and_members_once_each_and_a_single_unit_its
         {"credit_code": "91440100MA0000002X", "name": "SAMPLE 成员", "role": "consortium member"}]
     assert case_parties(lead, {"applicant": {"full_name": "x"}}) == [
         {"credit_code": "91440100MA0000001X", "name": "SAMPLE 牵头单位", "role": "applicant"}]
+
+
+# -- the task book: targets, time nodes, signatures (220号 三(四)) --------------------------------------
+
+SIGNED = [{"party": "ministry", "name": "SAMPLE 工信部", "signed_on": "2026-03-01"},
+          {"party": "unit", "name": "SAMPLE 单位", "signed_on": "2026-03-01"}]
+MILESTONE = {"id": "m1", "title": "SAMPLE 样机", "due_on": "2026-06-30", "deliverable": "SAMPLE 样机",
+             "evidence_required": "SAMPLE 检测报告"}
+BOOK = {"targets": ["SAMPLE 2000 L"], "deadline": "2027-06-30", "milestones": [MILESTONE], "signatories": SIGNED}
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"targets": []}, "targets"),
+    ({"milestones": []}, "milestones"),
+    ({"milestones": [{**MILESTONE, "due_on": "2027-07-01"}]}, "milestones"),  # after the task book's deadline
+    ({"signatories": SIGNED[:1]}, "signatories"),
+    ({"signatories": [{**SIGNED[0], "party": "SAMPLE 其他"}, SIGNED[1]]}, "signatories[0].party"),
+])
+def test_a_task_book_states_its_targets_and_time_nodes_by_its_deadline_and_is_signed_by_the_parties(changes, field):
+    assert load(TaskBookSchema(), BOOK)["milestones"][0]["id"] == "m1"
+    with pytest.raises(ValidationFailed) as refused:
+        load(TaskBookSchema(), {**BOOK, **changes})
+    assert list(refused.value.fields) == [field]
 
 
 # -- completion, then the third party, then its evaluation ---------------------------------------------

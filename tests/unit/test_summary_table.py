@@ -56,6 +56,17 @@ def test_no_table_without_the_authority_s_contact():
     assert "PUT /verification/contact" in refused.value.fields["contact"][0]
 
 
+def test_a_city_bureau_sends_its_own_table_sealed_in_its_name():
+    """Hubei's forwarding: 市州经信局…将…推荐意见和《2024年生物制造标志性产品推荐汇总表》…寄送省经信厅."""
+    table = Table(call=shipped_call("signature_product_2024_382.json"), authority="420100", level="city",
+                  contact=CONTACT, rows=[row(1, "SAMPLE 甲公司", "SAMPLE 产品甲", "重大创新型", "生物基材料",
+                                             "SAMPLE 市州推荐意见")])
+    rows = list(load_workbook(io.BytesIO(table.to_xlsx())).active.iter_rows(values_only=True))
+    assert rows[1][0] == "工业和信息化主管部门（盖章）：武汉市"
+    assert rows[2] == SIGNATURE_PRODUCT_COLUMNS
+    assert rows[3][5] == "SAMPLE 市州推荐意见" and len(rows) == 4
+
+
 def test_the_open_competition_list_has_one_sheet_per_direction_and_says_it_is_not_the_notice_s_form():
     call = shipped_call("open_competition_2025_220.json")
     call["open_competition"]["directions"] = [
