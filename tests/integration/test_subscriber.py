@@ -190,7 +190,7 @@ def test_a_burst_of_events_is_applied_once_each_in_fewer_transactions_than_event
 def test_a_poison_event_in_the_middle_of_a_burst_is_parked_alone_and_its_neighbours_applied(
     intake_system, caplog
 ):
-    caplog.set_level(logging.INFO, logger="shared.infra.dependencies")
+    caplog.set_level(logging.INFO, logger="shared.infra.messaging.subscriber")
     before, after = [str(uuid.uuid4()) for _ in range(4)], [str(uuid.uuid4()) for _ in range(4)]
     poison = integration_event(str(uuid.uuid4()), 1, "Bogus", {})
     events = burst(before) + [poison] + burst(after)
