@@ -96,6 +96,21 @@ def test_the_same_event_delivered_twice_changes_the_read_model_once(intake):
     assert processed == [f"{case_id}:1", f"{case_id}:2"]
 
 
+def test_events_queued_in_the_older_envelope_before_an_upgrade_are_applied(intake):
+    """Relays before `stream_id` sent `case_id` as the stream's id, and no `stream` for a case."""
+    container, amqp, engine = intake
+    case_id = str(uuid.uuid4())
+    for event in (submitted(case_id), withdrawn(case_id)):
+        older = {key: value for key, value in event.items() if key not in ("stream", "stream_id")}
+        with entrypoint_waiter(container, "on_case_event", timeout=10):
+            publish(amqp, older)
+
+    cases, processed = rows(engine, case_id)
+    assert [(c.state, c.version) for c in cases] == [("withdrawn", 2)]
+    assert processed == [f"{case_id}:1", f"{case_id}:2"]
+    assert list_parked(amqp, "intake", EXCHANGE) == []
+
+
 def test_an_event_that_arrives_before_its_predecessor_is_applied_after_it(intake):
     container, amqp, engine = intake
     case_id = str(uuid.uuid4())
