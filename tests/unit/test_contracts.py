@@ -231,7 +231,9 @@ def _panel_envelope() -> dict:
     (lambda: {**_case_envelope(), "stream": "publiclists"}, "stream"),
     (lambda: {**_panel_envelope(), "stream_id": "panel-1"}, "stream_id"),
     (lambda: {**older_shape(_panel_envelope()), "stream": "Panel"}, "stream"),
+    (lambda: {"message_id": "garbage:1", "type": "Submitted"}, "case_id"),
+    (lambda: {"message_id": "garbage:1", "type": "Submitted"}, "stream_id"),
 ], ids=["case_id-on-a-panel", "case_id-not-the-case", "case-without-case_id", "undeclared-kind",
-        "stream_id-not-a-uuid", "older-shape-undeclared-kind"])
+        "stream_id-not-a-uuid", "older-shape-undeclared-kind", "no-ids-names-case_id", "no-ids-names-stream_id"])
 def test_an_envelope_that_breaks_the_contract_is_refused(broken, field):
     assert field in SCHEMA.validate(broken())

@@ -105,19 +105,27 @@ class IntegrationEventSchema(Schema):
 
     @pre_load
     def _from_the_older_shape(self, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(data, Mapping) or "stream_id" in data or "case_id" not in data:
+        if not isinstance(data, Mapping) or "stream_id" in data:
             return data
         upgraded = {"stream": "case", **data}
-        if upgraded["stream"] == "case":
-            upgraded["stream_id"] = upgraded["case_id"]
-        else:
-            upgraded["stream_id"] = upgraded.pop("case_id")
+        if "case_id" in upgraded:
+            if upgraded["stream"] == "case":
+                upgraded["stream_id"] = upgraded["case_id"]
+            else:
+                upgraded["stream_id"] = upgraded.pop("case_id")
         return upgraded
 
-    @validates_schema
-    def _case_id_on_cases_only(self, data: dict, **kwargs: Any) -> None:
-        if data["stream"] != "case":
-            if "case_id" in data:
-                raise ValidationError(f"a {data['stream']}'s event carries no case_id", "case_id")
-        elif data.get("case_id") != data["stream_id"]:
+    # Run even when a field failed, so that a case's message missing its ids names case_id too
+    # (`original`: the message as it came, where a case_id that is no UUID is still present).
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _case_id_on_cases_only(self, data: dict, original: Mapping, **kwargs: Any) -> None:
+        stream = data.get("stream")
+        if stream is None:
+            return  # missing or undeclared: its own error says so
+        if stream != "case":
+            if "case_id" in data:  # an older message's was taken as its stream_id
+                raise ValidationError(f"a {stream}'s event carries no case_id", "case_id")
+        elif "case_id" not in original:
+            raise ValidationError("a case's event carries its id as case_id", "case_id")
+        elif "case_id" in data and "stream_id" in data and data["case_id"] != data["stream_id"]:
             raise ValidationError("a case's event carries its stream id as case_id", "case_id")
