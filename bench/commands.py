@@ -25,7 +25,7 @@ from bench.seed import CITY, PROVINCE, Seeder, application_for
 from shared.infra.web.tokens import mint_token
 from shared.infra.config import SERVICES, sqlalchemy_url
 from tests.support.localsystem import LocalSystem
-from shared.infra.messaging.relay import relay_position
+from shared.infra.messaging.leadership import relay_position
 from shared.infra.messaging.topology import queue_name
 
 KINDS = ("submit", "endorse", "milestone_report")

@@ -24,7 +24,8 @@ from bench.load import closed_loop
 from tests.support.localsystem import LocalSystem
 
 ACTIVITIES = (  # by priority: the first whose frames appear in a stack names its activity
-    ("relay", ("(shared/infra/messaging/relay.py",)),
+    ("relay", ("(shared/infra/messaging/relay.py", "(shared/infra/messaging/leadership.py",
+               "(shared/infra/messaging/commits.py")),
     ("checkpoint follower", ("(services/audit/follower.py",)),
     ("subscription (projections)", ("(shared/infra/service_base.py", "(nameko/messaging.py", "LedgerSubscriber.",
                                     "ConsumerMixin.")),

@@ -27,7 +27,7 @@ from bench.sizes import MODES, Sizes
 from shared.infra.config import SERVICES, sqlalchemy_url
 from shared.infra.integrity.store import BATCH as HASH_BATCH
 from shared.infra.integrity.store import IntegrityStore
-from shared.infra.messaging.relay import PositionStore
+from shared.infra.messaging.leadership import PositionStore
 
 SECTIONS = ("replay", "rebuild", "verification", "baselines", "commands", "profile", "propagation", "documents")
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "profile")  # --profile adds it

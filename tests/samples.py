@@ -62,9 +62,9 @@ EVENT_APPLICANT = {"sub": "u", "role": "applicant", "org": "91420100MA4K0000X0"}
 
 def integration_event(case_id: str, version: int, event_type: str, payload: dict) -> dict:
     return {
-        "message_id": message_id(case_id, version), "case_id": case_id, "version": version,
-        "type": event_type, "timestamp": f"2025-06-0{version}T08:00:00+00:00", "actor": EVENT_APPLICANT,
-        "payload": payload, "notification_id": None,
+        "message_id": message_id(case_id, version), "stream": "case", "stream_id": case_id, "case_id": case_id,
+        "version": version, "type": event_type, "timestamp": f"2025-06-0{version}T08:00:00+00:00",
+        "actor": EVENT_APPLICANT, "payload": payload, "notification_id": None,
     }
 
 

@@ -63,9 +63,10 @@ def evidence_references(ledger: CaseLedger, page: int = LEDGER_PAGE) -> tuple[di
             recorded = to_recorded(event, notification_id)
             p = recorded.payload
             reference = {
-                # a dossier's id for a unit's upload, a case's for evidence on a case
-                "stream": recorded.stream, "case_id": recorded.case_id, "version": recorded.version,
-                "event": recorded.type,
+                # a dossier's id for a unit's upload, a case's (also as case_id) for evidence on a case
+                "stream": recorded.stream, "stream_id": recorded.stream_id,
+                **({"case_id": recorded.stream_id} if recorded.stream == "case" else {}),
+                "version": recorded.version, "event": recorded.type,
                 "filename": p["filename"], "step": p.get("step", "upload"), "size": p["size"],
                 "recorded_at": recorded.timestamp,
             }

@@ -46,7 +46,7 @@ claims = sa.Table(
 
 
 def project(session, event: dict) -> None:
-    if event.get("stream") == "call":
+    if event["stream"] == "call":
         project_call(session, event)
         return
     if project_case_summary(applicant_cases, session, event) and event["type"] == "Withdrawn":

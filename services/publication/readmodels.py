@@ -98,7 +98,7 @@ products = sa.Table(
 
 
 def project(session, event: dict) -> None:
-    if event.get("stream") == "publiclist":
+    if event["stream"] == "publiclist":
         project_list(session, event)
     else:
         project_case(session, event)
@@ -148,13 +148,13 @@ def project_case(session, event: dict) -> None:
 
 
 def project_list(session, event: dict) -> None:
-    row = session.execute(sa.select(public_lists).where(public_lists.c.stream_id == event["case_id"])).first()
+    row = session.execute(sa.select(public_lists).where(public_lists.c.stream_id == event["stream_id"])).first()
     if not in_sequence(row.version if row else None, event):
         return
     p, kind = event["payload"], event["type"]
     if kind == "ListCreated":
         session.execute(public_lists.insert().values(
-            list_id=p["list_id"], stream_id=event["case_id"], kind=p["kind"], call_id=p["call_id"],
+            list_id=p["list_id"], stream_id=event["stream_id"], kind=p["kind"], call_id=p["call_id"],
             program=p["program"], year=p["year"], title=p["title"],
             directions=json.dumps(p["directions"], ensure_ascii=False), status=None, version=event["version"]))
         return

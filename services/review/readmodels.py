@@ -113,18 +113,18 @@ def _units(session, event: dict) -> None:
 
 def project_panel(session, event: dict) -> None:
     """A panel's events: who is assigned to which case and what they declared."""
-    row = session.execute(sa.select(panels).where(panels.c.panel_id == event["case_id"])).first()
+    row = session.execute(sa.select(panels).where(panels.c.panel_id == event["stream_id"])).first()
     if not in_sequence(row.version if row else None, event):
         return
     kind, payload = event["type"], event["payload"]
     if kind == "PanelFormed":
-        session.execute(panels.insert().values(panel_id=event["case_id"], call_id=payload["call_id"],
+        session.execute(panels.insert().values(panel_id=event["stream_id"], call_id=payload["call_id"],
                                                direction=payload["direction"], version=event["version"]))
         return
-    session.execute(panels.update().where(panels.c.panel_id == event["case_id"]).values(version=event["version"]))
+    session.execute(panels.update().where(panels.c.panel_id == event["stream_id"]).values(version=event["version"]))
     if kind == "ExpertAssigned":
         session.execute(expert_assignments.insert().values(
-            case_id=payload["case_id"], expert=payload["expert"], panel_id=event["case_id"], status="assigned",
+            case_id=payload["case_id"], expert=payload["expert"], panel_id=event["stream_id"], status="assigned",
             assigned_at=event["timestamp"], updated_at=event["timestamp"]))
     elif kind in DECLARED:
         session.execute(expert_assignments.update().where(
@@ -133,7 +133,7 @@ def project_panel(session, event: dict) -> None:
 
 
 def project(session, event: dict) -> None:
-    if event.get("stream", "case") == "panel":
+    if event["stream"] == "panel":
         project_panel(session, event)
         return
     if not project_case_summary(review_cases, session, event, _evaluator):

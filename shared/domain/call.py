@@ -73,5 +73,3 @@ class Call(Aggregate):
             raise NotFound(f"no call {self.call_id} version {version}")
         return self.versions[version - 1]
 
-
-CALL_OWNER = "intake"  # the ministry defines calls through intake

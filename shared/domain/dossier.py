@@ -6,7 +6,7 @@ on that unit's dossier (one stream per credit code). At submission intake reads
 the dossier from the ledger and refuses a reference the unit never deposited, so
 "the evidence exists and belongs to the applicant" is checked against the same
 store every service reads, at the moment of submission, without calling another
-service. Owned by documents; routed as `dossier.*`, which no queue binds.
+service. Owned by documents; routed as `dossier.*`, which no queue binds (shared.domain.streams).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from eventsourcing.domain import Aggregate
 from shared.domain.actors import actor_record
 
 DOSSIER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:dossier")
-DOSSIER_OWNER = "documents"
 
 
 def dossier_id(credit_code: str) -> UUID:

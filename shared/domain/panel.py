@@ -9,7 +9,7 @@ declared a relation to one of them. An assigned expert declares no conflict
 before seeing the case (or declares one and is recused). Scores themselves go
 on the case stream (`Case.ExpertReviewed`), with the expert and the criterion.
 
-Owned by review; routed as `panel.*`. Review decides on the panel as the ledger
+Owned by review; routed as `panel.*` (shared.domain.streams). Review decides on the panel as the ledger
 holds it, and also projects its events (each expert's list of assigned cases).
 """
 
@@ -23,7 +23,6 @@ from shared.domain.actors import actor_record
 from shared.domain.errors import DomainRuleViolation
 
 PANEL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:panel")
-PANEL_OWNER = "review"
 
 ASSIGNED = "assigned"  # waits for the expert's declaration
 CLEARED = "cleared"  # declared no conflict: may see and score the case

@@ -21,7 +21,7 @@ was upheld, the publication); the entries' public fields come from the entries' 
 case streams, through `public_fields`, so the list shown is always a projection of
 the ledger and can be rebuilt from it (`list_document`).
 
-Owned by publication; routed as `publiclist.*`, which publication's queue binds.
+Owned by publication; routed as `publiclist.*` (shared.domain.streams), which publication's queue binds.
 No nameko, no HTTP, no SQL.
 """
 
@@ -39,7 +39,6 @@ from shared.domain.errors import DomainRuleViolation, NotFound
 from shared.domain.regions import name_of
 
 LIST_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:public-list")
-LIST_OWNER = "publication"
 
 
 class ListKind:

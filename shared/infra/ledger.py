@@ -18,15 +18,15 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import register_topic
 
-from shared.domain.allocation import KINDS as ALLOCATION_KINDS
 from shared.domain.allocation import Allocation, allocation_id
-from shared.domain.call import CALL_OWNER, Call, call_stream_id
-from shared.domain.case import OWNERS, Case
-from shared.domain.dossier import DOSSIER_OWNER, Dossier, dossier_id
-from shared.domain.panel import PANEL_OWNER, Panel, panel_id
-from shared.domain.publication_list import LIST_OWNER, PublicList, list_stream_id
-from shared.infra.config import eventsourcing_env, sqlalchemy_url
+from shared.domain.call import Call, call_stream_id
+from shared.domain.case import Case
+from shared.domain.dossier import Dossier, dossier_id
 from shared.domain.errors import ConcurrentUpdate, EventNotOwned, NotFound
+from shared.domain.panel import Panel, panel_id
+from shared.domain.publication_list import PublicList, list_stream_id
+from shared.domain.streams import APPENDERS, kind_of_event, kind_of_stream
+from shared.infra.config import eventsourcing_env, sqlalchemy_url
 
 
 # A stored event names its class by module path (its topic). Events recorded before the
@@ -56,21 +56,24 @@ class DateAsISO(Transcoding):
 
 @dataclass(frozen=True)
 class RecordedEvent:
-    """One event of a case as an auditor reads it."""
+    """One stored event as an auditor reads it, and as the integration event carries it."""
 
-    case_id: str
+    stream: str  # the kind of stream (shared.domain.streams): case, call, allocation, ...
+    stream_id: str
     version: int
     type: str
     timestamp: str
     actor: dict
     payload: dict
     notification_id: int | None = None
-    stream: str = "case"  # the kind of stream: case, call or allocation
 
     def as_dict(self) -> dict[str, Any]:
+        """Its fields, and `case_id` on a case's event only: no other stream's id is a case's."""
+        case = {"case_id": self.stream_id} if self.stream == "case" else {}
         return {
             "stream": self.stream,
-            "case_id": self.case_id,
+            "stream_id": self.stream_id,
+            **case,
             "version": self.version,
             "type": self.type,
             "timestamp": self.timestamp,
@@ -86,20 +89,15 @@ _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_
 def to_recorded(event: Any, notification_id: int | None = None) -> RecordedEvent:
     payload = {k: _plain(v) for k, v in event.__dict__.items() if k not in _BASE_FIELDS}
     return RecordedEvent(
-        case_id=str(event.originator_id),
+        stream=kind_of_event(type(event)).name,
+        stream_id=str(event.originator_id),
         version=event.originator_version,
         type=type(event).__name__,
         timestamp=event.timestamp.isoformat(),
         actor=dict(event.actor),
         payload=payload,
         notification_id=notification_id,
-        stream=stream_kind(event),
     )
-
-
-def stream_kind(event: Any) -> str:
-    """"case", "call" or "allocation": the aggregate class an event belongs to."""
-    return type(event).__qualname__.split(".")[0].lower()
 
 
 def _plain(value: Any) -> Any:
@@ -143,8 +141,8 @@ class CaseLedger(Application[UUID]):
     name = "Ledger"
 
     def __init__(self, url: str, owner: str | None = None, env: dict | None = None):
-        if owner is not None and owner not in OWNERS:
-            raise ValueError(f"unknown owner {owner!r}; owners are {sorted(OWNERS)}")
+        if owner is not None and owner not in APPENDERS:
+            raise ValueError(f"unknown owner {owner!r}; owners are {sorted(APPENDERS)}")
         self.owner = owner
         with schema_lock(url):
             super().__init__(env={**eventsourcing_env(url), **(env or {})})
@@ -199,19 +197,8 @@ class CaseLedger(Application[UUID]):
     def _owns(self, aggregate: Any, event: Any) -> bool:
         if self.owner is None:
             return False
-        if isinstance(aggregate, Case):
-            return type(event) in OWNERS[self.owner]
-        if isinstance(aggregate, Call):
-            return self.owner == CALL_OWNER
-        if isinstance(aggregate, Allocation):
-            return ALLOCATION_KINDS.get(aggregate.kind) == self.owner
-        if isinstance(aggregate, Panel):
-            return self.owner == PANEL_OWNER
-        if isinstance(aggregate, Dossier):
-            return self.owner == DOSSIER_OWNER
-        if isinstance(aggregate, PublicList):
-            return self.owner == LIST_OWNER
-        return False
+        kind = kind_of_stream(aggregate)
+        return kind is not None and kind.may_append(self.owner, aggregate, type(event))
 
     def get_call(self, call_id: str) -> Call:
         call = self._find(call_stream_id(call_id), Call)

@@ -4,7 +4,7 @@ An outage is answered differently from a bad input or a bug. An HTTP command mee
 503 (retry later; a PostgreSQL transaction commits whole or not at all, so nothing is
 half-saved), and an event a consumer could not apply because of it goes back to its queue
 without using one of its delivery attempts: an outage longer than the retries must not
-park every event that arrived during it (see shared.infra.dependencies.LedgerSubscriber).
+park every event that arrived during it (see shared.infra.messaging.subscriber.LedgerSubscriber).
 """
 
 from __future__ import annotations

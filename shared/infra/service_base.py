@@ -8,7 +8,8 @@ import logging
 
 import eventlet
 
-from shared.infra.dependencies import RelayRunner, subscribe
+from shared.infra.dependencies import RelayRunner
+from shared.infra.messaging.subscriber import subscribe
 from shared.infra.web.http import OpenApi
 from shared.infra.readmodels.projection import OutOfOrder
 

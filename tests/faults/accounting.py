@@ -27,8 +27,8 @@ from shared.infra.messaging import topology
 from shared.domain.case import EVENT_TYPES, state_after
 from shared.domain.case.transitions import allowed_from
 from shared.infra.config import SERVICES, sqlalchemy_url
-from shared.infra.messaging.contracts import message_id
-from shared.infra.ledger import CaseLedger, to_recorded
+from shared.infra.ledger import CaseLedger
+from shared.infra.messaging.contracts import integration_event
 from shared.infra.readmodels.store import ReadModelStore
 
 ABSORBED = "redelivery absorbed"
@@ -45,9 +45,7 @@ def committed_events(ledger_url: str) -> list[dict]:
         events, position = [], 0
         while batch := list(ledger.notifications(position, 1000)):
             for notification_id, event in batch:
-                body = to_recorded(event, notification_id).as_dict()
-                body["message_id"] = message_id(body["case_id"], body["version"])
-                events.append(body)
+                events.append(integration_event(event, notification_id))
             position = batch[-1][0]
         return events
     finally:

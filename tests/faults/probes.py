@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from shared.infra.messaging.relay import ADVISORY_LOCK_KEY
+from shared.infra.messaging.leadership import ADVISORY_LOCK_KEY
 
 
 def waiting_on_a_lock(url: str, application_name: str) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.infra.dependencies import LedgerSubscriber
+from shared.infra.messaging.subscriber import LedgerSubscriber
 from tests.faults import accounting
 from tests.faults.probes import ledger_position
 from tests.faults.workload import CommandStream, Workload, unclean_outcomes

@@ -46,7 +46,7 @@ def at_once(*commands):
 
 
 def history(system, case_id: str) -> list[dict]:
-    return [e for e in accounting.committed_events(system.ledger_url) if e["case_id"] == case_id]
+    return [e for e in accounting.committed_events(system.ledger_url) if e["stream_id"] == case_id]
 
 
 def test_concurrent_uploads_and_checks_on_one_case_are_all_recorded_once_in_a_valid_history(

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 
 def case_events(system, case_id: str) -> list[str]:
-    return [e["type"] for e in accounting.committed_events(system.ledger_url) if e["case_id"] == case_id]
+    return [e["type"] for e in accounting.committed_events(system.ledger_url) if e["stream_id"] == case_id]
 
 
 def submitted_id(outcome) -> str:

@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 
 def case_history(system, case_id: str) -> list[str]:
-    return [e["type"] for e in accounting.committed_events(system.ledger_url) if e["case_id"] == case_id]
+    return [e["type"] for e in accounting.committed_events(system.ledger_url) if e["stream_id"] == case_id]
 
 
 def test_a_command_in_flight_when_the_database_goes_away_fails_cleanly_and_the_services_reconnect(

@@ -31,7 +31,7 @@ PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\n"
 
 
 def history(system, stream_id: str) -> list[dict]:
-    return [e for e in accounting.committed_events(system.ledger_url) if e["case_id"] == stream_id]
+    return [e for e in accounting.committed_events(system.ledger_url) if e["stream_id"] == stream_id]
 
 
 def large_pdf(size: int) -> bytes:

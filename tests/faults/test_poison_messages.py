@@ -61,7 +61,7 @@ def test_an_event_a_read_model_refuses_is_retried_parked_with_its_reason_and_rep
         after = workload.file("420500")
         assert after.accepted, after.body
         case_events = [e["message_id"] for e in accounting.committed_events(system.ledger_url)
-                       if e["case_id"] in (filed.case_id, after.case_id)]
+                       if e["stream_id"] in (filed.case_id, after.case_id)]
         assert wait_for(lambda: set(case_events) - {poison} <= set(accounting.applied_ids(audit_rm)), timeout=60)
         assert poison not in accounting.applied_ids(audit_rm)
         assert [p["message_id"] for p in parked(system, "audit")] == [poison], "listing leaves it parked"

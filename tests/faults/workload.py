@@ -165,7 +165,7 @@ def unclean_outcomes(workload: Workload, events: list[dict]) -> list[str]:
             problems.append(f"{o.kind} by {o.party}: {o.status} without the API's error shape: {o.body!r:.200}")
     by_case: dict[str, list[dict]] = {}
     for event in events:
-        by_case.setdefault(event["case_id"], []).append(event)
+        by_case.setdefault(event["stream_id"], []).append(event)
 
     # Filing: one case per unit whose filing was accepted, none for a unit refused.
     filed = Counter(e["payload"]["applicant"]["credit_code"] for e in events if e["type"] == "Submitted")
@@ -186,7 +186,7 @@ def unclean_outcomes(workload: Workload, events: list[dict]) -> list[str]:
             problems.append(f"checks on {o.case_id} answered version {o.body['version']}, the ledger has {at}")
 
     # Uploads: one deposit in the unit's dossier per upload accepted.
-    deposited = Counter(e["case_id"] for e in events if e["type"] == "DocumentDeposited")
+    deposited = Counter(e["stream_id"] for e in events if e["type"] == "DocumentDeposited")
     uploads = Counter(str(dossier_id(o.party)) for o in workload.outcomes if o.kind == "upload" and o.accepted)
     for dossier in set(uploads) | {str(dossier_id(o.party)) for o in workload.outcomes if o.kind == "upload"}:
         if deposited[dossier] != uploads[dossier]:

@@ -15,7 +15,8 @@ from shared.domain.case import Case
 from shared.infra.config import Settings
 from shared.infra.dependencies import RelayRunner
 from shared.infra.ledger import CaseLedger
-from shared.infra.messaging.relay import PositionStore, Relay
+from shared.infra.messaging.leadership import PositionStore
+from shared.infra.messaging.relay import Relay
 from tests.faultproxy import FaultProxy
 from tests.infra import wait_for
 

@@ -24,10 +24,9 @@ from services.review import readmodels as review_rm
 from services.review.application import TIMER_ACTOR, Review
 from shared.domain.access import Caller
 from shared.domain.case import Case, Program
-from shared.infra.messaging.contracts import message_id
+from shared.infra.messaging.contracts import integration_event
 from services.cli.demo import sample_call
 from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
-from shared.infra.ledger import to_recorded
 from shared.domain.panel import panel_id
 from shared.domain.places import SHORTLIST, SUCCESS
 from shared.infra.readmodels.store import ReadModelStore
@@ -108,10 +107,9 @@ def desk(ledgers, tmp_path):
         def catch_up(self) -> None:
             """What the relay and review's subscription do: every case and panel event into review's read model."""
             for nid, event in reader.notifications(0, 100_000):
-                recorded = to_recorded(event, nid)
-                if recorded.stream not in ("case", "panel"):
+                body = integration_event(event, nid)
+                if body["stream"] not in ("case", "panel"):
                     continue
-                body = {**recorded.as_dict(), "message_id": message_id(recorded.case_id, recorded.version)}
                 store.apply_once(body, review_rm.project)
 
         def panel(self, *experts: dict) -> dict:

@@ -96,6 +96,21 @@ def test_the_same_event_delivered_twice_changes_the_read_model_once(intake):
     assert processed == [f"{case_id}:1", f"{case_id}:2"]
 
 
+def test_events_queued_in_the_older_envelope_before_an_upgrade_are_applied(intake):
+    """Relays before `stream_id` sent `case_id` as the stream's id, and no `stream` for a case."""
+    container, amqp, engine = intake
+    case_id = str(uuid.uuid4())
+    for event in (submitted(case_id), withdrawn(case_id)):
+        older = {key: value for key, value in event.items() if key not in ("stream", "stream_id")}
+        with entrypoint_waiter(container, "on_case_event", timeout=10):
+            publish(amqp, older)
+
+    cases, processed = rows(engine, case_id)
+    assert [(c.state, c.version) for c in cases] == [("withdrawn", 2)]
+    assert processed == [f"{case_id}:1", f"{case_id}:2"]
+    assert list_parked(amqp, "intake", EXCHANGE) == []
+
+
 def test_an_event_that_arrives_before_its_predecessor_is_applied_after_it(intake):
     container, amqp, engine = intake
     case_id = str(uuid.uuid4())
@@ -190,7 +205,7 @@ def test_a_burst_of_events_is_applied_once_each_in_fewer_transactions_than_event
 def test_a_poison_event_in_the_middle_of_a_burst_is_parked_alone_and_its_neighbours_applied(
     intake_system, caplog
 ):
-    caplog.set_level(logging.INFO, logger="shared.infra.dependencies")
+    caplog.set_level(logging.INFO, logger="shared.infra.messaging.subscriber")
     before, after = [str(uuid.uuid4()) for _ in range(4)], [str(uuid.uuid4()) for _ in range(4)]
     poison = integration_event(str(uuid.uuid4()), 1, "Bogus", {})
     events = burst(before) + [poison] + burst(after)

@@ -14,7 +14,8 @@ A, B, C = "a" * 64, "b" * 64, "c" * 64
 
 
 def event(version: int, type_: str, **payload) -> dict:
-    return {"message_id": f"{CASE}:{version}", "case_id": CASE, "version": version, "type": type_,
+    return {"message_id": f"{CASE}:{version}", "stream": "case", "stream_id": CASE, "case_id": CASE,
+            "version": version, "type": type_,
             "timestamp": f"2025-11-0{version}T09:00:00+00:00", "notification_id": version,
             "actor": {"sub": "u", "role": "applicant", "org": "91420100MA4K2XJ55T"}, "payload": payload}
 

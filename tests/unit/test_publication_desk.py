@@ -22,12 +22,12 @@ from shared.domain import call_rules
 from shared.domain.access import Caller
 from shared.domain.call import Call
 from shared.domain.case import Case, Level, Program, State
-from shared.infra.messaging.contracts import message_id
+from shared.infra.messaging.contracts import integration_event
 from services.cli.demo import sample_call
 from shared.domain.dossier import Dossier
 from shared.domain.calendar import last_official_year
 from shared.domain.errors import DomainRuleViolation, EventNotOwned, Forbidden, NotFound, ValidationFailed
-from shared.infra.ledger import CaseLedger, to_recorded
+from shared.infra.ledger import CaseLedger
 from shared.domain.publication_list import ListKind, PublicList, list_document
 from shared.infra.readmodels.store import ReadModelStore
 from shared.infra.messaging.topology import SUBSCRIPTIONS
@@ -69,12 +69,11 @@ class Desk:
 
     def sync(self) -> None:
         for notification_id, event in self.reader.notifications(self.position, 1000):
-            recorded = to_recorded(event, notification_id).as_dict()
+            body = integration_event(event, notification_id)
             self.position = notification_id
-            if recorded["stream"] not in BOUND:
+            if body["stream"] not in BOUND:
                 continue
-            self.store.apply_once({**recorded, "message_id": message_id(recorded["case_id"], recorded["version"])},
-                                  rm.project)
+            self.store.apply_once(body, rm.project)
 
     def define(self, call: dict) -> dict:
         stored = call_rules.to_json(call_rules.load_call(call))

@@ -4,7 +4,9 @@ A message is parked after `MAX_DELIVERY_ATTEMPTS` failed deliveries. Once the
 cause is mended (a missing predecessor arrived, a bug fixed and deployed),
 `replay` moves a service's parked messages (all, or the ones named by message id) back
 to its queue, with their delivery history cleared so each gets its full number of
-attempts again.
+attempts again. A message goes back byte for byte: one parked in the older envelope
+(`case_id` as every stream's id) is read in that shape by the subscriber's schema
+(shared/infra/messaging/contracts.py).
 """
 
 from __future__ import annotations

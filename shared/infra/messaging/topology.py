@@ -12,18 +12,20 @@ from __future__ import annotations
 from kombu import Exchange, Queue
 
 from shared.infra.config import SERVICES
+from shared.infra.messaging.contracts import binding
 
 RETRY_DELAY_MS = 1000
 
-# What each service's read models need. Every service keeps the case's stage,
-# so each takes every case event; intake also lists the calls. Allocation
-# streams (quotas, shortlist places) are read from the ledger where they are
-# enforced, so no queue takes them. Narrowing a service is one line here.
+# What each service's read models need, by kind of stream (a kind the contract does not
+# declare fails at import). Every service keeps the case's stage, so each takes
+# every case event; intake also lists the calls. Allocation streams (quotas, shortlist
+# places) are read from the ledger where they are enforced, so no queue takes them.
+# Narrowing a service is one line here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    **{service: ("case.#",) for service in SERVICES},
-    "intake": ("case.#", "call.#"),
-    "review": ("case.#", "panel.#"),  # the panels' assignments: each expert's list of cases
-    "publication": ("case.#", "publiclist.#"),  # its public lists are streams of their own
+    **{service: (binding("case"),) for service in SERVICES},
+    "intake": (binding("case"), binding("call")),
+    "review": (binding("case"), binding("panel")),  # the panels' assignments: each expert's list of cases
+    "publication": (binding("case"), binding("publiclist")),  # its public lists are streams of their own
 }
 
 

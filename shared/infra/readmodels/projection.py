@@ -1,4 +1,4 @@
-"""Helpers for read models fed by case events: strict per-case order, derived stage."""
+"""Helpers for read models fed by integration events: strict per-stream order, a case's derived stage."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ class OutOfOrder(Exception):
 
 
 def in_sequence(current_version: int | None, event: dict) -> bool:
-    """True if `event` is the next of its case; False if already applied; raises on a gap."""
+    """True if `event` is the next of its stream; False if already applied; raises on a gap."""
     expected = (current_version or 0) + 1
     if event["version"] < expected:
         return False
     if event["version"] > expected:
         raise OutOfOrder(
-            f"case {event['case_id']}: got version {event['version']}, expected {expected}"
+            f"{event['stream']} {event['stream_id']}: got version {event['version']}, expected {expected}"
         )
     return True
 

@@ -11,8 +11,9 @@ already.
 
 The events go the way the relay and the subscriber take them, minus the broker: the
 notification log read with `CaseLedger.notifications` (the relay's read), each event
-turned into the integration event the relay publishes, kept only if the service's
-queue binds its routing key. The benchmarks (bench/rebuild.py) measure this code.
+turned into the integration event the relay publishes (`contracts.integration_event`),
+kept only if the service's queue binds its routing key. The benchmarks (bench/rebuild.py)
+measure this code.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from typing import Callable, Iterator
 
 import sqlalchemy as sa
 
-from shared.infra.messaging.contracts import message_id, routing_key
-from shared.infra.ledger import CaseLedger, to_recorded
-from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.ledger import CaseLedger
+from shared.infra.messaging.contracts import integration_event, routing_key
 from shared.infra.messaging.topology import SUBSCRIPTIONS
+from shared.infra.readmodels.store import ReadModelStore
 
 LOG_BATCH = 2000  # notifications per read of the log
 APPLY_BATCH = 500  # events per read-model transaction
@@ -48,10 +49,8 @@ def integration_events(ledger: CaseLedger, after: int = 0, batch: int = LOG_BATC
         if not notifications:
             return
         for notification_id, event in notifications:
-            recorded = to_recorded(event, notification_id)
-            body = recorded.as_dict()
-            body["message_id"] = message_id(recorded.case_id, recorded.version)
-            yield routing_key(recorded.stream, recorded.type), body
+            body = integration_event(event, notification_id)
+            yield routing_key(body["stream"], body["type"]), body
             after = notification_id
 
 
