@@ -274,8 +274,10 @@ class PublicList(Aggregate):
                            open_objections=list(open_objections))
 
     def accepts_objections(self, today: date) -> bool:
-        return (self.status == ListStatus.NOTICE_OPEN
-                and self._notice_put_up()["starts_on"] <= today <= self._notice_put_up()["ends_on"])
+        if self.status != ListStatus.NOTICE_OPEN:
+            return False
+        notice = self._notice_put_up()
+        return notice["starts_on"] <= today <= notice["ends_on"]
 
     # -- publication -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from shared.domain.forms.messages import MUST_BE_OBJECT, UNKNOWN_FIELD
 class FormSection(Schema):
     """Base of every part of a form: bilingual schema-level messages, unknown fields refused."""
 
-    error_messages: ClassVar[dict[str, str]] = {"type": MUST_BE_OBJECT, "unknown": UNKNOWN_FIELD}  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
+    error_messages: ClassVar[dict[str, str]] = {"type": MUST_BE_OBJECT, "unknown": UNKNOWN_FIELD}  # type: ignore[misc]  # marshmallow merges it class by class, types it per instance
 
 
 class RuleErrors:
