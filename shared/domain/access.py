@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.domain.actors import Actor
 from shared.domain.case import Case
 from shared.domain.errors import Forbidden
 
@@ -20,9 +21,9 @@ class Caller:
     role: str
     org: str
     name: str = ""
-    region: dict = field(default_factory=dict)  # applicants: {"province": ..., "city": ...}
+    region: dict[str, str | None] = field(default_factory=dict)  # applicants: {"province": ..., "city": ...}
 
-    def as_actor(self) -> dict:
+    def as_actor(self) -> Actor:
         return {"sub": self.sub, "role": self.role, "org": self.org}
 
     def require(self, *roles: str) -> Caller:

@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from shared.domain.actors import actor_record
+from shared.domain.actors import Actor, actor_record
 from shared.domain.errors import DomainRuleViolation, PlacesExhausted
 
 ALLOCATION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:allocation")
@@ -38,10 +38,10 @@ def allocation_id(call_id: str, kind: str, scope: str) -> UUID:
 
 class Allocation(Aggregate):
     class Event(Aggregate.Event):
-        actor: dict
+        actor: Actor
 
     class AllocationOpened(Aggregate.Created):
-        actor: dict
+        actor: Actor
         call_id: str
         kind: str
         scope: str
@@ -60,14 +60,14 @@ class Allocation(Aggregate):
         def apply(self, allocation: Allocation) -> None:
             allocation.holders.remove(self.case_id)
 
-    def __init__(self, *, actor: dict, call_id: str, kind: str, scope: str) -> None:
+    def __init__(self, *, actor: Actor, call_id: str, kind: str, scope: str) -> None:
         self.call_id = call_id
         self.kind = kind
         self.scope = scope
         self.holders: list[str] = []
 
     @classmethod
-    def open(cls, *, actor: dict, call_id: str, kind: str, scope: str) -> Allocation:
+    def open(cls, *, actor: Actor, call_id: str, kind: str, scope: str) -> Allocation:
         return cls._create(
             cls.AllocationOpened, id=allocation_id(call_id, kind, scope), actor=actor_record(actor),
             call_id=call_id, kind=kind, scope=scope,
@@ -77,14 +77,14 @@ class Allocation(Aggregate):
     def description(self) -> str:
         return f"{self.kind} places of {self.scope} in call {self.call_id}"
 
-    def take(self, *, actor: dict, case_id: str, capacity: int) -> None:
+    def take(self, *, actor: Actor, case_id: str, capacity: int) -> None:
         if case_id in self.holders:
             raise DomainRuleViolation("case_id", f"case {case_id} already holds one of the {self.description}")
         if len(self.holders) >= capacity:
             raise PlacesExhausted(self.description, capacity, self.holders)
         self.trigger_event(Allocation.PlaceTaken, actor=actor_record(actor), case_id=case_id, capacity=capacity)
 
-    def release(self, *, actor: dict, case_id: str, reason: str) -> None:
+    def release(self, *, actor: Actor, case_id: str, reason: str) -> None:
         if case_id not in self.holders:
             raise DomainRuleViolation("case_id", f"case {case_id} holds none of the {self.description}")
         self.trigger_event(Allocation.PlaceReleased, actor=actor_record(actor), case_id=case_id, reason=reason)

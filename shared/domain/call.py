@@ -8,11 +8,12 @@ who changed a call and when beside the cases judged under it.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from shared.domain.actors import actor_record
+from shared.domain.actors import Actor, actor_record
 from shared.domain.errors import DomainRuleViolation, NotFound
 
 CALL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:call")
@@ -26,27 +27,27 @@ def call_stream_id(call_id: str) -> UUID:
 
 class Call(Aggregate):
     class Event(Aggregate.Event):
-        actor: dict
+        actor: Actor
 
     class CallDefined(Aggregate.Created):
-        actor: dict
+        actor: Actor
         call_id: str
-        definition: dict  # the JSON form of version 1
+        definition: dict[str, Any]  # the JSON form of version 1
 
     class CallAmended(Event):
         version: int
-        changes: dict  # what the ministry sent
-        definition: dict  # the whole JSON form of the new version
+        changes: dict[str, Any]  # what the ministry sent
+        definition: dict[str, Any]  # the whole JSON form of the new version
 
         def apply(self, call: Call) -> None:
             call.versions.append(self.definition)
 
-    def __init__(self, *, actor: dict, call_id: str, definition: dict) -> None:
+    def __init__(self, *, actor: Actor, call_id: str, definition: dict[str, Any]) -> None:
         self.call_id = call_id
-        self.versions: list[dict] = [definition]
+        self.versions: list[dict[str, Any]] = [definition]
 
     @classmethod
-    def define(cls, *, actor: dict, definition: dict) -> Call:
+    def define(cls, *, actor: Actor, definition: dict[str, Any]) -> Call:
         if definition.get("version") != 1 or definition.get("amended_from") is not None:
             raise DomainRuleViolation("version", "a new call starts at version 1; later versions are amendments")
         return cls._create(
@@ -54,7 +55,7 @@ class Call(Aggregate):
             call_id=definition["call_id"], definition=definition,
         )
 
-    def amend(self, *, actor: dict, changes: dict, definition: dict) -> None:
+    def amend(self, *, actor: Actor, changes: dict[str, Any], definition: dict[str, Any]) -> None:
         expected = len(self.versions) + 1
         if definition.get("version") != expected or definition.get("call_id") != self.call_id:
             raise DomainRuleViolation("version", f"the next version of {self.call_id} is {expected}")
@@ -63,10 +64,10 @@ class Call(Aggregate):
         )
 
     @property
-    def current(self) -> dict:
+    def current(self) -> dict[str, Any]:
         return self.versions[-1]
 
-    def at(self, version: int | None) -> dict:
+    def at(self, version: int | None) -> dict[str, Any]:
         if version is None:
             return self.current
         if not 1 <= version <= len(self.versions):

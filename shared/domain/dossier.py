@@ -11,11 +11,12 @@ service. Owned by documents; routed as `dossier.*`, which no queue binds (shared
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from shared.domain.actors import actor_record
+from shared.domain.actors import Actor, actor_record
 
 DOSSIER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:dossier")
 
@@ -27,10 +28,10 @@ def dossier_id(credit_code: str) -> UUID:
 
 class Dossier(Aggregate):
     class Event(Aggregate.Event):
-        actor: dict
+        actor: Actor
 
     class DossierOpened(Aggregate.Created):
-        actor: dict
+        actor: Actor
         credit_code: str
 
     class DocumentDeposited(Event):
@@ -45,15 +46,17 @@ class Dossier(Aggregate):
                 "filename": self.filename,
             }
 
-    def __init__(self, *, actor: dict, credit_code: str) -> None:
+    def __init__(self, *, actor: Actor, credit_code: str) -> None:
         self.credit_code = credit_code
-        self.documents: dict[str, dict] = {}
+        self.documents: dict[str, dict[str, Any]] = {}
 
     @classmethod
-    def open(cls, *, actor: dict, credit_code: str) -> Dossier:
-        return cls._create(cls.DossierOpened, id=dossier_id(credit_code), actor=actor_record(actor), credit_code=credit_code)
+    def open(cls, *, actor: Actor, credit_code: str) -> Dossier:
+        return cls._create(
+            cls.DossierOpened, id=dossier_id(credit_code), actor=actor_record(actor), credit_code=credit_code,
+        )
 
-    def deposit(self, *, actor: dict, sha256: str, size: int, content_type: str, filename: str) -> bool:
+    def deposit(self, *, actor: Actor, sha256: str, size: int, content_type: str, filename: str) -> bool:
         """Records the document unless the unit already deposited the same bytes; True if recorded."""
         if sha256 in self.documents:
             return False

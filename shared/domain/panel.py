@@ -15,11 +15,12 @@ holds it, and also projects its events (each expert's list of assigned cases).
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from shared.domain.actors import actor_record
+from shared.domain.actors import Actor, actor_record
 from shared.domain.errors import DomainRuleViolation
 
 PANEL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:panel")
@@ -34,7 +35,7 @@ def panel_id(call_id: str, direction: str) -> UUID:
 
 
 
-def _check_criteria(criteria: list[dict]) -> list[dict]:
+def _check_criteria(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not criteria:
         raise DomainRuleViolation("criteria", "a panel scores against at least one criterion")
     ids = [c.get("id") for c in criteria]
@@ -46,7 +47,7 @@ def _check_criteria(criteria: list[dict]) -> list[dict]:
     return [{"id": c["id"], "name": c.get("name", c["id"]), "max_score": c["max_score"]} for c in criteria]
 
 
-def _check_experts(experts: list[dict]) -> dict[str, dict]:
+def _check_experts(experts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     if not experts:
         raise DomainRuleViolation("experts", "a panel has at least one expert")
     ids = [e.get("id") for e in experts]
@@ -59,7 +60,7 @@ def _check_experts(experts: list[dict]) -> dict[str, dict]:
     }
 
 
-def case_parties(applicant: dict, application: dict | None) -> list[dict]:
+def case_parties(applicant: dict[str, Any], application: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Every unit of an application, once each: the applicant (the lead, for a consortium) and the
     consortium members, as {"credit_code", "name", "role"}. What conflicts of interest are checked
     against, and what an assigned expert is shown before declaring."""
@@ -75,7 +76,7 @@ def case_parties(applicant: dict, application: dict | None) -> list[dict]:
     return list(found.values())
 
 
-def conflict_of_interest(expert: dict, units: dict[str, str]) -> str | None:
+def conflict_of_interest(expert: dict[str, Any], units: dict[str, str]) -> str | None:
     """Why `expert` may not review a case whose units are `units` (credit code -> role), or None."""
     unit = expert.get("unit")
     if unit and unit in units:
@@ -89,14 +90,14 @@ def conflict_of_interest(expert: dict, units: dict[str, str]) -> str | None:
 
 class Panel(Aggregate):
     class Event(Aggregate.Event):
-        actor: dict
+        actor: Actor
 
     class PanelFormed(Aggregate.Created):
-        actor: dict
+        actor: Actor
         call_id: str
         direction: str
-        criteria: list  # [{"id", "name", "max_score"}]
-        experts: list  # [{"id", "name", "unit", "relations"}]
+        criteria: list[dict[str, Any]]  # [{"id", "name", "max_score"}]
+        experts: list[dict[str, Any]]  # [{"id", "name", "unit", "relations"}]
 
     class ExpertAssigned(Event):
         case_id: str
@@ -128,16 +129,18 @@ class Panel(Aggregate):
         def apply(self, panel: Panel) -> None:
             panel.assignments[self.case_id][self.expert] = RECUSED
 
-    def __init__(self, *, actor: dict, call_id: str, direction: str, criteria: list, experts: list) -> None:
+    def __init__(self, *, actor: Actor, call_id: str, direction: str, criteria: list[dict[str, Any]],
+                 experts: list[dict[str, Any]]) -> None:
         self.call_id = call_id
         self.direction = direction
         self.criteria = list(criteria)
         self.experts = {e["id"]: e for e in experts}
         self.assignments: dict[str, dict[str, str]] = {}
-        self.refusals: list[dict] = []
+        self.refusals: list[dict[str, str]] = []
 
     @classmethod
-    def form(cls, *, actor: dict, call_id: str, direction: str, criteria: list, experts: list) -> Panel:
+    def form(cls, *, actor: Actor, call_id: str, direction: str, criteria: list[dict[str, Any]],
+             experts: list[dict[str, Any]]) -> Panel:
         checked = _check_experts(experts)
         return cls._create(
             cls.PanelFormed, id=panel_id(call_id, direction), actor=actor_record(actor), call_id=call_id,
@@ -146,7 +149,7 @@ class Panel(Aggregate):
 
     # -- assignments -------------------------------------------------------------
 
-    def assign(self, *, actor: dict, case_id: str, expert: str, units: dict[str, str]) -> str | None:
+    def assign(self, *, actor: Actor, case_id: str, expert: str, units: dict[str, str]) -> str | None:
         """Assigns `expert` to the case, or records the refusal and returns its reason."""
         if expert not in self.experts:
             raise DomainRuleViolation("expert", f"{expert} is not on the panel of {self.direction}")
@@ -161,7 +164,7 @@ class Panel(Aggregate):
         self.trigger_event(Panel.ExpertAssigned, actor=actor_record(actor), case_id=case_id, expert=expert)
         return None
 
-    def declare(self, *, actor: dict, case_id: str, expert: str, conflict: bool, relation: str = "") -> None:
+    def declare(self, *, actor: Actor, case_id: str, expert: str, conflict: bool, relation: str = "") -> None:
         status = self.status(case_id, expert)
         if status is None:
             raise DomainRuleViolation("expert", f"{expert} is not assigned to case {case_id}")
@@ -186,7 +189,7 @@ class Panel(Aggregate):
 
     # -- scores ----------------------------------------------------------------------
 
-    def check_scores(self, scores: dict) -> dict:
+    def check_scores(self, scores: dict[str, Any]) -> dict[str, float]:
         """The scores of one expert: exactly one per criterion, each within 0..max_score."""
         ids = [c["id"] for c in self.criteria]
         missing = [i for i in ids if i not in scores]

@@ -13,6 +13,8 @@ ledger transaction as the case's event so that a limit holds under concurrency.
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.domain.case import Case, Program
 from shared.domain.regions import authority_kind
 
@@ -22,7 +24,7 @@ SHORTLIST, SUCCESS = "shortlist", "success"
 WHOLE_CALL = "*"
 
 
-def recommendation_quota(call: dict, authority_code: str) -> int | None:
+def recommendation_quota(call: dict[str, Any], authority_code: str) -> int | None:
     """How many items the authority may recommend to the ministry; None when the call sets no limit for it.
 
     382号 三（二）: "各省、自治区、直辖市及新疆生产建设兵团工业和信息化主管部门推荐产品数量
@@ -41,13 +43,13 @@ def recommendation_quota(call: dict, authority_code: str) -> int | None:
         codes = rule.get("authority_codes")
         if codes is not None:
             if authority_code in codes:
-                return rule["max"]
+                return int(rule["max"])
         elif rule["authorities"] == kind:
-            return rule["max"]
+            return int(rule["max"])
     return None
 
 
-def shortlist_places(call: dict, case: Case) -> tuple[int, str] | None:
+def shortlist_places(call: dict[str, Any], case: Case) -> tuple[int, str] | None:
     """(capacity, scope) of the shortlist places (入围) of `case`'s direction, or None if unlimited.
 
     220号 三(三): "公布入围揭榜单位或联合体名单,每个揭榜方向原则上不超过5家。" The call's
@@ -59,7 +61,7 @@ def shortlist_places(call: dict, case: Case) -> tuple[int, str] | None:
     return (limit["per_direction_max"], case.direction) if limit else None
 
 
-def success_places(call: dict, case: Case) -> tuple[int, str] | None:
+def success_places(call: dict[str, Any], case: Case) -> tuple[int, str] | None:
     """(capacity, scope) of the places on the successful list `case` competes for, or None if unlimited.
 
     揭榜挂帅, 220号 三(四): "择优确定揭榜任务成功单位或联合体,每个揭榜方向原则上不超过5家。"
@@ -79,7 +81,7 @@ def success_places(call: dict, case: Case) -> tuple[int, str] | None:
     return limit["max"], case.direction if limit["per"] == "domain" else WHOLE_CALL
 
 
-def places_of(call: dict, kind: str, case: Case) -> tuple[int, str] | None:
+def places_of(call: dict[str, Any], kind: str, case: Case) -> tuple[int, str] | None:
     """(capacity, scope) of the places a ministry's decision of `kind` (SHORTLIST or SUCCESS) takes for `case`."""
     if kind == SHORTLIST:
         return shortlist_places(call, case)

@@ -27,13 +27,14 @@ No nameko, no HTTP, no SQL.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from shared.domain.actors import actor_record
+from shared.domain.actors import Actor, actor_record
 from shared.domain.case import Program, State
 from shared.domain.errors import DomainRuleViolation, NotFound
 from shared.domain.regions import name_of
@@ -48,7 +49,7 @@ class ListKind:
 
     ALL = (SHORTLIST, SUCCESSFUL, SIGNATURE_PRODUCTS)
     FINAL = (SUCCESSFUL, SIGNATURE_PRODUCTS)  # publishing them is the case's last step
-    PROGRAM = {
+    PROGRAM: ClassVar[dict[str, str]] = {
         SHORTLIST: Program.OPEN_COMPETITION,
         SUCCESSFUL: Program.OPEN_COMPETITION,
         SIGNATURE_PRODUCTS: Program.SIGNATURE_PRODUCT,
@@ -72,6 +73,15 @@ class ListStatus:
     NOTICE_OPEN = "notice_open"  # 公示中: objections may be raised
     NOTICE_CLOSED = "notice_closed"  # the period is over; waits for the ministry to publish
     PUBLISHED = "published"
+
+
+class Notice(TypedDict):
+    """A list's public notice (公示), as the list holds it once put up."""
+
+    starts_on: date
+    ends_on: date  # the last working day of the notice
+    working_days: int
+    closed_on: date | None  # None while the notice is open
 
 
 def list_key(call_id: str, kind: str) -> str:
@@ -134,7 +144,7 @@ def public_fields(program: str, application: Mapping[str, Any], province: str) -
             "members": [m.get("name", "") for m in application.get("members") or []], **region}
 
 
-def entry_view(position: int, case_id: str, fields: Mapping[str, Any], directions: Mapping[str, str]) -> dict:
+def entry_view(position: int, case_id: str, fields: Mapping[str, Any], directions: Mapping[str, str]) -> dict[str, Any]:
     entry = {"position": position, "case_id": case_id, **fields}
     if "direction" in fields:
         entry["direction_name"] = directions.get(fields["direction"], fields["direction"])
@@ -146,20 +156,20 @@ def entry_view(position: int, case_id: str, fields: Mapping[str, Any], direction
 
 class PublicList(Aggregate):
     class Event(Aggregate.Event):
-        actor: dict
+        actor: Actor
 
     class ListCreated(Aggregate.Created):
-        actor: dict
+        actor: Actor
         list_id: str
         call_id: str
         kind: str
         program: str
         year: int
         title: str
-        directions: dict  # direction code -> name, as the call named them when the list was made
+        directions: dict[str, str]  # direction code -> name, as the call named them when the list was made
 
     class NoticeOpened(Event):
-        entries: list  # case ids, in the list's order
+        entries: list[str]  # case ids, in the list's order
         starts_on: date
         ends_on: date  # the last working day of the notice
         working_days: int
@@ -183,22 +193,22 @@ class PublicList(Aggregate):
 
     class NoticeClosed(Event):
         closed_on: date
-        open_objections: list  # [{"case_id", "objection_id"}] still to be resolved when it closed
+        open_objections: list[dict[str, str]]  # [{"case_id", "objection_id"}] still to be resolved when it closed
 
         def apply(self, public_list: PublicList) -> None:
-            public_list.notice = {**public_list.notice, "closed_on": self.closed_on}
+            public_list.notice = {**public_list._notice_put_up(), "closed_on": self.closed_on}
             public_list.status = ListStatus.NOTICE_CLOSED
 
     class ListPublished(Event):
-        entries: list  # case ids, in the list's order
+        entries: list[str]  # case ids, in the list's order
 
         def apply(self, public_list: PublicList) -> None:
             public_list.entries = list(self.entries)
             public_list.status = ListStatus.PUBLISHED
             public_list.published_at = self.timestamp
 
-    def __init__(self, *, actor: dict, list_id: str, call_id: str, kind: str, program: str, year: int,
-                 title: str, directions: dict) -> None:
+    def __init__(self, *, actor: Actor, list_id: str, call_id: str, kind: str, program: str, year: int,
+                 title: str, directions: dict[str, str]) -> None:
         self.list_id = list_id
         self.call_id = call_id
         self.kind = kind
@@ -208,12 +218,12 @@ class PublicList(Aggregate):
         self.directions = dict(directions)
         self.entries: list[str] = []
         self.delisted: list[str] = []
-        self.notice: dict | None = None
+        self.notice: Notice | None = None
         self.status: str | None = None  # nothing public yet
-        self.published_at = None
+        self.published_at: datetime | None = None
 
     @classmethod
-    def create(cls, *, actor: dict, call: Mapping[str, Any], kind: str) -> PublicList:
+    def create(cls, *, actor: Actor, call: Mapping[str, Any], kind: str) -> PublicList:
         list_id = list_key(call["call_id"], kind)
         if call["program"] != ListKind.PROGRAM[kind]:
             raise DomainRuleViolation(
@@ -227,7 +237,7 @@ class PublicList(Aggregate):
 
     # -- the notice ----------------------------------------------------------------------
 
-    def open_notice(self, *, actor: dict, entries: list[str], starts_on: date, ends_on: date,
+    def open_notice(self, *, actor: Actor, entries: list[str], starts_on: date, ends_on: date,
                     working_days: int) -> None:
         if self.status is not None:
             raise DomainRuleViolation("notice", f"list {self.list_id} is already {self.status}")
@@ -240,7 +250,7 @@ class PublicList(Aggregate):
         self.trigger_event(PublicList.NoticeOpened, actor=actor_record(actor), entries=list(entries),
                            starts_on=starts_on, ends_on=ends_on, working_days=working_days)
 
-    def delist(self, *, actor: dict, case_id: str, objection_id: str, resolution: str) -> None:
+    def delist(self, *, actor: Actor, case_id: str, objection_id: str, resolution: str) -> None:
         if self.status not in (ListStatus.NOTICE_OPEN, ListStatus.NOTICE_CLOSED):
             raise DomainRuleViolation("list", f"list {self.list_id} is {self.status or 'not put up'}: "
                                               "entries leave a list only during its notice")
@@ -250,25 +260,27 @@ class PublicList(Aggregate):
                            objection_id=objection_id, resolution=resolution)
 
     def notice_due_to_close(self, today: date) -> bool:
-        return self.status == ListStatus.NOTICE_OPEN and today > self.notice["ends_on"]
+        return self.status == ListStatus.NOTICE_OPEN and today > self._notice_put_up()["ends_on"]
 
-    def close_notice(self, *, actor: dict, today: date, open_objections: list[dict]) -> None:
+    def close_notice(self, *, actor: Actor, today: date, open_objections: list[dict[str, str]]) -> None:
         """The notice closes by itself the day after its last working day; once."""
         if self.status != ListStatus.NOTICE_OPEN:
             raise DomainRuleViolation("notice", f"list {self.list_id} has no open notice ({self.status})")
         if not self.notice_due_to_close(today):
             raise DomainRuleViolation(
-                "notice", f"the public notice runs until {self.notice['ends_on'].isoformat()} inclusive")
+                "notice", f"the public notice runs until {self._notice_put_up()['ends_on'].isoformat()} inclusive")
         self.trigger_event(PublicList.NoticeClosed, actor=actor_record(actor), closed_on=today,
                            open_objections=list(open_objections))
 
     def accepts_objections(self, today: date) -> bool:
-        return (self.status == ListStatus.NOTICE_OPEN
-                and self.notice["starts_on"] <= today <= self.notice["ends_on"])
+        if self.status != ListStatus.NOTICE_OPEN:
+            return False
+        notice = self._notice_put_up()
+        return notice["starts_on"] <= today <= notice["ends_on"]
 
     # -- publication -------------------------------------------------------------------------
 
-    def publish(self, *, actor: dict, entries: list[str] | None = None,
+    def publish(self, *, actor: Actor, entries: list[str] | None = None,
                 open_objections: Mapping[str, list[str]] | None = None) -> None:
         """Publishes the list: after its notice, the entries that remain; without one, `entries`.
 
@@ -279,7 +291,7 @@ class PublicList(Aggregate):
             raise DomainRuleViolation("list", f"list {self.list_id} was published at {self.published_at}")
         if self.status == ListStatus.NOTICE_OPEN:
             raise DomainRuleViolation(
-                "notice", f"the public notice runs until {self.notice['ends_on'].isoformat()} inclusive")
+                "notice", f"the public notice runs until {self._notice_put_up()['ends_on'].isoformat()} inclusive")
         if self.status == ListStatus.NOTICE_CLOSED:
             if entries is not None and list(entries) != self.entries:
                 raise DomainRuleViolation(
@@ -293,12 +305,18 @@ class PublicList(Aggregate):
             if not entries:
                 raise DomainRuleViolation("case_ids", "every entry left the list during its notice: nothing to publish")
         else:
-            check_entries(entries or [])
+            entries = entries or []
+            check_entries(entries)
         self.trigger_event(PublicList.ListPublished, actor=actor_record(actor), entries=list(entries))
 
     @property
     def noticed(self) -> bool:
         return self.notice is not None
+
+    def _notice_put_up(self) -> Notice:
+        """The notice of a list whose status says it went up for one (NoticeOpened sets both)."""
+        assert self.notice is not None, f"list {self.list_id} is {self.status} without a notice"
+        return self.notice
 
 
 def check_entries(entries: Iterable[str]) -> None:
@@ -316,7 +334,7 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def list_document(public_list: PublicList, cases: Mapping[str, Any]) -> dict:
+def list_document(public_list: PublicList, cases: Mapping[str, Any]) -> dict[str, Any]:
     """The list as published or noticed, rebuilt from the ledger: the list's stream and its entries' cases.
 
     `cases` maps each entry's case id to its Case aggregate. This is the same document

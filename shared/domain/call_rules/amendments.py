@@ -27,7 +27,7 @@ def _merge(base: Any, changes: Any) -> Any:
     return copy.deepcopy(changes)
 
 
-def amend(previous: dict, changes: dict) -> dict:
+def amend(previous: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """The next version of `previous` with `changes` applied, validated; `previous` is not touched.
 
     `changes` is a partial definition: objects merge key by key, lists and scalars

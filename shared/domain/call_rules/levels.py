@@ -15,11 +15,12 @@ Two readings of the notices are fixed here, once:
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from shared.domain.regions import PROVINCE_LEVEL_AUTHORITIES
 
+SHANGHAI: tzinfo
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,13 +64,13 @@ def is_chain_key(key: str) -> bool:
     return key == DEFAULT_CHAIN_KEY or key in PROVINCE_LEVEL_AUTHORITIES
 
 
-def chain_for(call: dict, province_code: str) -> list[str]:
+def chain_for(call: dict[str, Any], province_code: str) -> list[str]:
     """The levels an application from `province_code` passes, in order (a fresh list)."""
     chains = call["chains"]
     return list(chains.get(province_code) or chains[DEFAULT_CHAIN_KEY])
 
 
-def deadline_for(call: dict, level: str, province_code: str | None = None) -> datetime | None:
+def deadline_for(call: dict[str, Any], level: str, province_code: str | None = None) -> datetime | None:
     """When `level` must hand its submission on (aware, Asia/Shanghai), or None if the notice sets no date.
 
     With `province_code`, that region's override (e.g. Hubei's city bureaus) wins over

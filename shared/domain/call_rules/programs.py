@@ -78,7 +78,7 @@ class OpenCompetitionSchema(Strict):
     success_limit = fields.Nested(PerDirectionLimitSchema, load_default=None, allow_none=True)
 
     @validates_schema
-    def _consistent(self, data, **kwargs):
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
         categories = data["categories"]
         codes = [c["code"] for c in categories]
@@ -121,27 +121,28 @@ class OpenCompetitionSchema(Strict):
             raise ValidationError(errors)
 
 
-def accepts_applications(call: dict) -> bool:
+def accepts_applications(call: dict[str, Any]) -> bool:
     """An open-competition call accepts nothing until its directions are defined."""
     section = call.get("open_competition")
     return section is None or bool(section.get("directions"))
 
 
-def require_direction(call: dict, code: str) -> dict:
+def require_direction(call: dict[str, Any], code: str) -> dict[str, Any]:
     """The direction `code` of an open-competition call, or DomainRuleViolation if there is none."""
     section = call.get("open_competition")
     if section is None:
         raise DomainRuleViolation("direction", f"call {call['call_id']} is not an open competition")
-    for direction in section.get("directions", []):
+    directions: list[dict[str, Any]] = section.get("directions", [])
+    for direction in directions:
         if direction["code"] == code:
             return direction
-    if not section.get("directions"):
+    if not directions:
         raise DomainRuleViolation(
             "direction",
             f"call {call['call_id']} v{call['version']} has no task directions yet "
             f"(directions_status={section.get('directions_status')}): the ministry must amend the call "
             "to list them before anything can be filed")
-    codes = ", ".join(d["code"] for d in section["directions"])
+    codes = ", ".join(d["code"] for d in directions)
     raise DomainRuleViolation("direction", f"call {call['call_id']} has no direction {code!r} (has: {codes})")
 
 
@@ -186,7 +187,7 @@ class SignatureProductSchema(Strict):
     success_limit_note = text_field(required=False)
 
     @validates_schema
-    def _consistent(self, data, **kwargs):
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
         for name in ("domains", "types"):
             codes = [item["code"] for item in data[name]]

@@ -9,6 +9,7 @@ quote it), and whatever the notice leaves unsaid is null or empty with a `note`.
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -50,7 +51,7 @@ class DeadlineSchema(Strict):
     note = text_field(required=False)
 
     @validates_schema
-    def _sourced_or_explained(self, data, **kwargs):
+    def _sourced_or_explained(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["due"] is None and not data["note"]:
             raise ValidationError({"note": ["a level without a date says why (the notice gives none, set by …)"]})
         if data["due"] is not None and not data["source"]:
@@ -105,7 +106,7 @@ class QuotasSchema(Strict):
     note = text_field(required=False)
 
     @validates_schema
-    def _one_rule_per_kind(self, data, **kwargs):
+    def _one_rule_per_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
         kinds = [r["authorities"] for r in data["rules"]]
         if len(set(kinds)) != len(kinds):
             raise ValidationError({"rules": ["one rule per kind of authority"]})
@@ -118,7 +119,7 @@ class PublicNoticeSchema(Strict):
     note = text_field(required=False)
 
     @validates_schema
-    def _days_iff_required(self, data, **kwargs):
+    def _days_iff_required(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["required"] and data["working_days"] is None:
             raise ValidationError({"working_days": ["a required public notice (公示) states its length"]})
         if not data["required"] and data["working_days"] is not None:
@@ -200,7 +201,7 @@ class CallDefinitionSchema(Strict):
     public_notice = fields.Nested(PublicNoticeSchema, required=True)
 
     @validates_schema
-    def _consistent(self, data, **kwargs):
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
 
         program = data["program"]
@@ -241,7 +242,7 @@ class CallDefinitionSchema(Strict):
             overrides = data["regions"][key]["deadlines"] if key != DEFAULT_CHAIN_KEY else {}
             dated = [(level, (overrides.get(level) or national[level])["due"]) for level in LEVELS]
             dated = [(level, due) for level, due in dated if due is not None]
-            for (a, da), (b, db) in zip(dated, dated[1:]):
+            for (a, da), (b, db) in pairwise(dated):
                 if db < da:
                     path = "deadlines" if key == DEFAULT_CHAIN_KEY else f"regions.{key}.deadlines"
                     errors.setdefault("deadlines", {}).setdefault(b, {})["due"] = [
@@ -253,17 +254,19 @@ class CallDefinitionSchema(Strict):
 _SCHEMA = CallDefinitionSchema()
 
 
-def load_call(raw: dict) -> dict:
+def load_call(raw: dict[str, Any]) -> dict[str, Any]:
     """Validate a definition (JSON form) and return it loaded: deadlines as aware datetimes.
 
     Raises ValidationFailed whose fields are dotted paths, e.g. "chains.420000".
     """
     try:
-        return _SCHEMA.load(raw)
+        loaded: dict[str, Any] = _SCHEMA.load(raw)
+        return loaded
     except ValidationError as exc:
         raise ValidationFailed(flatten_messages(exc.messages), "the call definition has invalid fields") from exc
 
 
-def to_json(call: dict) -> dict:
+def to_json(call: dict[str, Any]) -> dict[str, Any]:
     """The JSON form of a definition (loaded or not): what is stored and shipped."""
-    return json.loads(json.dumps(_SCHEMA.dump(call), ensure_ascii=False))
+    stored: dict[str, Any] = json.loads(json.dumps(_SCHEMA.dump(call), ensure_ascii=False))
+    return stored

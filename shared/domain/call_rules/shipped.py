@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import Any
 
 from shared.domain.call_rules.schema import load_call
 from shared.domain.errors import ValidationFailed
 
 
-def load_shipped() -> list[dict]:
+def load_shipped() -> list[dict[str, Any]]:
     """The calls shipped in shared/domain/calls/*.json, validated and loaded, in file-name order."""
     folder = resources.files("shared.domain").joinpath("calls")
     entries = sorted((e for e in folder.iterdir() if e.name.endswith(".json")), key=lambda e: e.name)

@@ -15,11 +15,12 @@ class `Case.<Name>`, the one recorded and replayed.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from shared.domain.actors import actor_record
+from shared.domain.actors import Actor, actor_record
 from shared.domain.case import events
 from shared.domain.case.arguments import check_milestones, checked_assessment, nonblank, reason_list
 from shared.domain.case.states import VALID_CHAINS, Level, Program, State, awaiting_level
@@ -62,8 +63,9 @@ class Case(Aggregate):
     EvidenceSuperseded = events.EvidenceSuperseded
 
     def __init__(
-        self, *, actor, call_id, call_version, program, direction, applicant,
-        province, city, chain, public_notice_required, title, application,
+        self, *, actor: Actor, call_id: str, call_version: int, program: str, direction: str,
+        applicant: dict[str, Any], province: str, city: str | None, chain: list[str], public_notice_required: bool,
+        title: str, application: dict[str, Any],
     ) -> None:
         self.call_id = call_id
         self.call_version = call_version
@@ -79,11 +81,11 @@ class Case(Aggregate):
         self.submitted_by = actor
         self.state = state_after("Submitted", {}, None)
         self.round = 1
-        self.verifications: list[dict] = []
+        self.verifications: list[dict[str, Any]] = []
         self.expert_reviews = 0
         self.scored_by: list[str] = []
         self.milestones: dict[str, str] = {}
-        self.task_book: dict | None = None
+        self.task_book: dict[str, Any] | None = None
         self.amendments: list[str] = []
         self.work_plans: list[int] = []
         self.completion_declared = False
@@ -98,10 +100,10 @@ class Case(Aggregate):
 
     @classmethod
     def submit(
-        cls, *, actor: dict, call_id: str, call_version: int, program: str,
-        direction: str, applicant: dict, province: str, city: str | None,
+        cls, *, actor: Actor, call_id: str, call_version: int, program: str,
+        direction: str, applicant: dict[str, Any], province: str, city: str | None,
         chain: list[str], public_notice_required: bool, title: str,
-        application: dict, case_id: UUID | None = None,
+        application: dict[str, Any], case_id: UUID | None = None,
     ) -> Case:
         if program not in Program.ALL:
             raise DomainRuleViolation("program", f"unknown program kind {program!r}")
@@ -151,30 +153,30 @@ class Case(Aggregate):
 
     # -- intake ---------------------------------------------------------------
 
-    def resubmit(self, *, actor: dict, application: dict, changes: str) -> None:
+    def resubmit(self, *, actor: Actor, application: dict[str, Any], changes: str) -> None:
         self._require(Case.Resubmitted)
         self.trigger_event(Case.Resubmitted, actor=actor_record(actor), application=application,
                            changes=nonblank("changes", changes))
 
-    def withdraw(self, *, actor: dict, reason: str) -> None:
+    def withdraw(self, *, actor: Actor, reason: str) -> None:
         self._require(Case.Withdrawn)
         self.trigger_event(Case.Withdrawn, actor=actor_record(actor), reason=nonblank("reason", reason))
 
     # -- verification ---------------------------------------------------------
 
-    def record_verification(self, *, actor: dict, level: str, checks: dict) -> None:
+    def record_verification(self, *, actor: Actor, level: str, checks: dict[str, Any]) -> None:
         self._require_level(Case.VerificationRecorded, level)
         self.trigger_event(Case.VerificationRecorded, actor=actor_record(actor), level=level, checks=checks)
 
-    def recommend_by_city(self, *, actor: dict, reason: str, rank: int) -> None:
+    def recommend_by_city(self, *, actor: Actor, reason: str, rank: int) -> None:
         self._require_level(Case.CityRecommended, Level.CITY)
         self.trigger_event(Case.CityRecommended, actor=actor_record(actor), reason=reason, rank=rank)
 
-    def endorse_by_province(self, *, actor: dict, reason: str, rank: int) -> None:
+    def endorse_by_province(self, *, actor: Actor, reason: str, rank: int) -> None:
         self._require_level(Case.ProvinceEndorsed, Level.PROVINCE)
         self.trigger_event(Case.ProvinceEndorsed, actor=actor_record(actor), reason=reason, rank=rank)
 
-    def withdraw_endorsement(self, *, actor: dict, reason: str) -> None:
+    def withdraw_endorsement(self, *, actor: Actor, reason: str) -> None:
         """The province takes back its endorsement (freeing its place) before the ministry acts."""
         self._require(Case.EndorsementWithdrawn)
         if self.expert_reviews:
@@ -183,40 +185,40 @@ class Case(Aggregate):
         self.trigger_event(Case.EndorsementWithdrawn, actor=actor_record(actor),
                            reason=nonblank("reason", reason), back_to=back_to)
 
-    def return_for_correction(self, *, actor: dict, level: str, reasons: list[str]) -> None:
+    def return_for_correction(self, *, actor: Actor, level: str, reasons: list[str]) -> None:
         self._require_level(Case.ReturnedForCorrection, level)
         self.trigger_event(Case.ReturnedForCorrection, actor=actor_record(actor), level=level,
                            reasons=reason_list("reasons", reasons, "a return for correction"))
 
-    def reject(self, *, actor: dict, level: str, reason: str) -> None:
+    def reject(self, *, actor: Actor, level: str, reason: str) -> None:
         self._require_level(Case.Rejected, level)
         self.trigger_event(Case.Rejected, actor=actor_record(actor), level=level, reason=nonblank("reason", reason))
 
     # -- review ---------------------------------------------------------------
 
-    def record_expert_review(self, *, actor: dict, expert: str, scores: dict, comment: str) -> None:
+    def record_expert_review(self, *, actor: Actor, expert: str, scores: dict[str, float], comment: str) -> None:
         self._require(Case.ExpertReviewed)
         if expert in self.scored_by:
             raise DomainRuleViolation("expert", f"{expert} has already scored this case; a score is final")
         self.trigger_event(Case.ExpertReviewed, actor=actor_record(actor), expert=expert, scores=scores,
                            comment=comment)
 
-    def shortlist(self, *, actor: dict) -> None:
+    def shortlist(self, *, actor: Actor) -> None:
         self._require(Case.Shortlisted)
         self._require_program(Case.Shortlisted, Program.OPEN_COMPETITION)
         self.trigger_event(Case.Shortlisted, actor=actor_record(actor))
 
-    def decline_shortlist(self, *, actor: dict, reason: str) -> None:
+    def decline_shortlist(self, *, actor: Actor, reason: str) -> None:
         self._require(Case.NotShortlisted)
         self._require_program(Case.NotShortlisted, Program.OPEN_COMPETITION)
         self.trigger_event(Case.NotShortlisted, actor=actor_record(actor), reason=nonblank("reason", reason))
 
-    def sign_task_book(self, *, actor: dict, task_book: dict) -> None:
+    def sign_task_book(self, *, actor: Actor, task_book: dict[str, Any]) -> None:
         self._require(Case.TaskBookSigned)
         check_milestones(task_book)
         self.trigger_event(Case.TaskBookSigned, actor=actor_record(actor), task_book=task_book)
 
-    def report_milestone(self, *, actor: dict, milestone_id: str, summary: str, evidence: list[str]) -> None:
+    def report_milestone(self, *, actor: Actor, milestone_id: str, summary: str, evidence: list[str]) -> None:
         self._require(Case.MilestoneReported)
         self._require_milestone(milestone_id)
         if self.milestones[milestone_id] in ("reported", "accepted"):
@@ -226,7 +228,7 @@ class Case(Aggregate):
         self.trigger_event(Case.MilestoneReported, actor=actor_record(actor), milestone_id=milestone_id,
                            summary=summary, evidence=list(evidence))
 
-    def mark_milestone_overdue(self, *, actor: dict, milestone_id: str, due_on: date) -> None:
+    def mark_milestone_overdue(self, *, actor: Actor, milestone_id: str, due_on: date) -> None:
         self._require(Case.MilestoneOverdue)
         self._require_milestone(milestone_id)
         # Overdue: no report at all, or only one the ministry sent back. A report awaiting
@@ -236,13 +238,13 @@ class Case(Aggregate):
                 "milestone_id", f"milestone {milestone_id} is {self.milestones[milestone_id]}, not pending")
         self.trigger_event(Case.MilestoneOverdue, actor=actor_record(actor), milestone_id=milestone_id, due_on=due_on)
 
-    def accept_milestone_report(self, *, actor: dict, milestone_id: str, note: str = "") -> None:
+    def accept_milestone_report(self, *, actor: Actor, milestone_id: str, note: str = "") -> None:
         self._require(Case.MilestoneReportAccepted)
         self._require_reported(milestone_id)
         self.trigger_event(Case.MilestoneReportAccepted, actor=actor_record(actor), milestone_id=milestone_id,
                            note=note)
 
-    def return_milestone_report(self, *, actor: dict, milestone_id: str, reasons: list[str]) -> None:
+    def return_milestone_report(self, *, actor: Actor, milestone_id: str, reasons: list[str]) -> None:
         self._require(Case.MilestoneReportReturned)
         self._require_reported(milestone_id)
         self.trigger_event(Case.MilestoneReportReturned, actor=actor_record(actor), milestone_id=milestone_id,
@@ -260,7 +262,8 @@ class Case(Aggregate):
                 "no report awaits the ministry's decision")
 
     def amend_task_book(
-        self, *, actor: dict, amendment_id: str, reason: str, task_book: dict, signatories: list[dict],
+        self, *, actor: Actor, amendment_id: str, reason: str, task_book: dict[str, Any],
+        signatories: list[dict[str, Any]],
     ) -> None:
         self._require(Case.TaskBookAmended)
         nonblank("reason", reason)
@@ -277,21 +280,21 @@ class Case(Aggregate):
         self.trigger_event(Case.TaskBookAmended, actor=actor_record(actor), amendment_id=amendment_id, reason=reason,
                            task_book=task_book, signatories=list(signatories))
 
-    def record_work_plan(self, *, actor: dict, year: int, plan: str, evidence: list[str]) -> None:
+    def record_work_plan(self, *, actor: Actor, year: int, plan: str, evidence: list[str]) -> None:
         self._require(Case.AnnualWorkPlanRecorded)
         if year in self.work_plans:
             raise DomainRuleViolation("year", f"the work plan for {year} is already recorded")
         self.trigger_event(Case.AnnualWorkPlanRecorded, actor=actor_record(actor), year=year,
                            plan=nonblank("plan", plan), evidence=list(evidence))
 
-    def declare_completion(self, *, actor: dict, summary: str, evidence: list[str]) -> None:
+    def declare_completion(self, *, actor: Actor, summary: str, evidence: list[str]) -> None:
         self._require(Case.CompletionDeclared)
         if self.completion_declared:
             raise DomainRuleViolation("completion", "completion is already declared")
         self.trigger_event(Case.CompletionDeclared, actor=actor_record(actor), summary=nonblank("summary", summary),
                            evidence=list(evidence))
 
-    def commission_evaluator(self, *, actor: dict, evaluator: str) -> None:
+    def commission_evaluator(self, *, actor: Actor, evaluator: str) -> None:
         self._require(Case.EvaluatorCommissioned)
         # 220号 三(四): the third party evaluates once the unit has completed its task
         # ("完成揭榜任务后……委托第三方专业机构和专家开展评价工作").
@@ -302,7 +305,7 @@ class Case(Aggregate):
         self.trigger_event(Case.EvaluatorCommissioned, actor=actor_record(actor), evaluator=evaluator)
 
     def record_evaluation(
-        self, *, actor: dict, score: float, conclusion: str, report: list[str], assessment: list[dict],
+        self, *, actor: Actor, score: float, conclusion: str, report: list[str], assessment: list[dict[str, Any]],
     ) -> None:
         self._require(Case.ThirdPartyEvaluated)
         if self.evaluator is None:
@@ -323,17 +326,17 @@ class Case(Aggregate):
             return (State.EVALUATED,)
         return (State.PROVINCE_ENDORSED,)
 
-    def select(self, *, actor: dict) -> None:
+    def select(self, *, actor: Actor) -> None:
         self._require(Case.Selected, allowed=self._selection_sources())
         self.trigger_event(Case.Selected, actor=actor_record(actor))
 
-    def decline_selection(self, *, actor: dict, reason: str) -> None:
+    def decline_selection(self, *, actor: Actor, reason: str) -> None:
         self._require(Case.NotSelected, allowed=self._selection_sources())
         self.trigger_event(Case.NotSelected, actor=actor_record(actor), reason=nonblank("reason", reason))
 
     # -- publication ----------------------------------------------------------
 
-    def open_public_notice(self, *, actor: dict, notice_id: str, starts_on: date, ends_on: date) -> None:
+    def open_public_notice(self, *, actor: Actor, notice_id: str, starts_on: date, ends_on: date) -> None:
         self._require(Case.PublicNoticeOpened)
         if not self.public_notice_required:
             raise DomainRuleViolation("notice", "this case's call publishes without a public notice")
@@ -343,7 +346,7 @@ class Case(Aggregate):
                            ends_on=ends_on)
 
     def raise_objection(
-        self, *, actor: dict, objection_id: str, reasons: str, today: date, evidence: list[str] | None = None,
+        self, *, actor: Actor, objection_id: str, reasons: str, today: date, evidence: list[str] | None = None,
     ) -> None:
         self._require(Case.ObjectionRaised)
         nonblank("reasons", reasons)
@@ -357,7 +360,7 @@ class Case(Aggregate):
         self.trigger_event(Case.ObjectionRaised, actor=actor_record(actor), objection_id=objection_id, reasons=reasons,
                            evidence=list(evidence or []))
 
-    def resolve_objection(self, *, actor: dict, objection_id: str, upheld: bool, resolution: str) -> None:
+    def resolve_objection(self, *, actor: Actor, objection_id: str, upheld: bool, resolution: str) -> None:
         self._require(Case.ObjectionResolved)
         if objection_id not in self.open_objections:
             raise DomainRuleViolation("objection_id", f"no open objection {objection_id!r} on this case")
@@ -365,7 +368,7 @@ class Case(Aggregate):
         self.trigger_event(Case.ObjectionResolved, actor=actor_record(actor), objection_id=objection_id, upheld=upheld,
                            resolution=resolution)
 
-    def publish(self, *, actor: dict, list_id: str, today: date) -> None:
+    def publish(self, *, actor: Actor, list_id: str, today: date) -> None:
         allowed = (State.NOTICE_OPEN,) if self.public_notice_required else (State.SELECTED,)
         self._require(Case.Published, allowed=allowed)
         if self.public_notice_required:
@@ -380,13 +383,13 @@ class Case(Aggregate):
     # -- documents --------------------------------------------------------------
 
     def attach_evidence(
-        self, *, actor: dict, sha256: str, size: int, content_type: str, filename: str, step: str
+        self, *, actor: Actor, sha256: str, size: int, content_type: str, filename: str, step: str
     ) -> None:
         self.trigger_event(Case.EvidenceAttached, actor=actor_record(actor), sha256=sha256, size=size,
                            content_type=content_type, filename=filename, step=step)
 
     def supersede_evidence(
-        self, *, actor: dict, sha256: str, supersedes: str, size: int, content_type: str,
+        self, *, actor: Actor, sha256: str, supersedes: str, size: int, content_type: str,
         filename: str, step: str, reason: str,
     ) -> None:
         self._require(Case.EvidenceSuperseded)

@@ -3,6 +3,8 @@ reasons, a task book's milestones, an evaluation's findings."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.domain.errors import DomainRuleViolation
 
 
@@ -20,7 +22,7 @@ def reason_list(field: str, given: list[str], what: str) -> list[str]:
     return list(given)
 
 
-def check_milestones(task_book: dict) -> None:
+def check_milestones(task_book: dict[str, Any]) -> None:
     """A task book states at least one milestone, each with an id of its own."""
     stated = task_book.get("milestones") or []
     if not stated:
@@ -30,11 +32,11 @@ def check_milestones(task_book: dict) -> None:
         raise DomainRuleViolation("task_book.milestones", "every milestone needs a unique id")
 
 
-def checked_assessment(given: list[dict], targets: list[str]) -> list[dict]:
+def checked_assessment(given: list[dict[str, Any]], targets: list[str]) -> list[dict[str, Any]]:
     """An evaluation assesses every target of the task book, once each: met or not, with its finding."""
     named = [a.get("target") for a in given]
     unknown = [t for t in named if t not in targets]
-    twice = sorted({t for t in named if named.count(t) > 1})
+    twice = sorted({str(t) for t in named if named.count(t) > 1})
     missing = [t for t in targets if t not in named]
     if unknown or twice or missing:
         parts = ([f"not a target of the task book: {'; '.join(map(str, unknown))}"] if unknown else []) + (

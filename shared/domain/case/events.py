@@ -17,10 +17,11 @@ other module (`Case.Submitted`, not `events.Submitted`), and its stored topic is
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
+from shared.domain.actors import Actor
 from shared.domain.case.transitions import state_after
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 class CaseEvent(Aggregate.Event):
-    actor: dict
+    actor: Actor
 
     def apply(self, case: Case) -> None:
         self.record_on(case)
@@ -46,17 +47,17 @@ class Submitted(CaseEvent, Aggregate.Created):
     call_version: int
     program: str
     direction: str  # 揭榜方向 or 征集领域, as the call names it
-    applicant: dict  # {"credit_code", "name"}
+    applicant: dict[str, Any]  # {"credit_code", "name"}
     province: str  # GB/T 2260 code of the province-level authority
     city: str | None  # GB/T 2260 code, where the chain has a city level
-    chain: list  # verification levels in order, e.g. ["city", "province"]
+    chain: list[str]  # verification levels in order, e.g. ["city", "province"]
     public_notice_required: bool
     title: str
-    application: dict  # the form as submitted
+    application: dict[str, Any]  # the form as submitted
 
 
 class Resubmitted(CaseEvent):
-    application: dict
+    application: dict[str, Any]
     changes: str
 
     def record_on(self, case: Case) -> None:
@@ -73,7 +74,7 @@ class Withdrawn(CaseEvent):
 
 class VerificationRecorded(CaseEvent):
     level: str
-    checks: dict  # {"authenticity": {"passed": bool, "note": str}, ...}
+    checks: dict[str, Any]  # {"authenticity": {"passed": bool, "note": str}, ...}
 
     def record_on(self, case: Case) -> None:
         case.verifications.append({"level": self.level, "checks": self.checks})
@@ -96,7 +97,7 @@ class EndorsementWithdrawn(CaseEvent):
 
 class ReturnedForCorrection(CaseEvent):
     level: str
-    reasons: list
+    reasons: list[str]
 
 
 class Rejected(CaseEvent):
@@ -109,7 +110,7 @@ class Rejected(CaseEvent):
 
 class ExpertReviewed(CaseEvent):
     expert: str
-    scores: dict
+    scores: dict[str, float]
     comment: str
 
     def record_on(self, case: Case) -> None:
@@ -126,7 +127,7 @@ class NotShortlisted(CaseEvent):
 
 
 class TaskBookSigned(CaseEvent):
-    task_book: dict  # targets, deadline, milestones, signatories
+    task_book: dict[str, Any]  # targets, deadline, milestones, signatories
 
     def record_on(self, case: Case) -> None:
         case.milestones = {m["id"]: "pending" for m in self.task_book["milestones"]}
@@ -136,7 +137,7 @@ class TaskBookSigned(CaseEvent):
 class MilestoneReported(CaseEvent):
     milestone_id: str
     summary: str
-    evidence: list
+    evidence: list[str]
 
     def record_on(self, case: Case) -> None:
         case.milestones[self.milestone_id] = "reported"
@@ -160,7 +161,7 @@ class MilestoneReportAccepted(CaseEvent):
 
 class MilestoneReportReturned(CaseEvent):
     milestone_id: str
-    reasons: list
+    reasons: list[str]
 
     def record_on(self, case: Case) -> None:
         case.milestones[self.milestone_id] = "returned"
@@ -171,8 +172,8 @@ class TaskBookAmended(CaseEvent):
 
     amendment_id: str
     reason: str
-    task_book: dict  # the whole task book as amended
-    signatories: list  # [{"party", "name", "signed_on"}], every party of the signed book
+    task_book: dict[str, Any]  # the whole task book as amended
+    signatories: list[dict[str, Any]]  # [{"party", "name", "signed_on"}], every party of the signed book
 
     def record_on(self, case: Case) -> None:
         case.milestones = {
@@ -187,7 +188,7 @@ class AnnualWorkPlanRecorded(CaseEvent):
 
     year: int
     plan: str
-    evidence: list
+    evidence: list[str]
 
     def record_on(self, case: Case) -> None:
         case.work_plans.append(self.year)
@@ -195,7 +196,7 @@ class AnnualWorkPlanRecorded(CaseEvent):
 
 class CompletionDeclared(CaseEvent):
     summary: str
-    evidence: list
+    evidence: list[str]
 
     def record_on(self, case: Case) -> None:
         case.completion_declared = True
@@ -215,11 +216,11 @@ class ThirdPartyEvaluated(CaseEvent):
 
     score: float
     conclusion: str
-    report: list  # evidence sha256 digests
-    assessment: list  # [{"target", "met", "finding"}], one per target of the task book
+    report: list[str]  # evidence sha256 digests
+    assessment: list[dict[str, Any]]  # [{"target", "met", "finding"}], one per target of the task book
 
     @staticmethod
-    def upcast_v1_v2(state: dict) -> None:
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["assessment"] = []  # recorded before targets were assessed one by one
 
 
@@ -250,10 +251,10 @@ class ObjectionRaised(CaseEvent):
     class_version = 2  # v1 had no evidence
     objection_id: str
     reasons: str
-    evidence: list  # SHA-256 digests the objector deposited with the documents service
+    evidence: list[str]  # SHA-256 digests the objector deposited with the documents service
 
     @staticmethod
-    def upcast_v1_v2(state: dict) -> None:
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["evidence"] = []
 
     def record_on(self, case: Case) -> None:

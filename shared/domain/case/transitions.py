@@ -37,7 +37,7 @@ class Transition:
 def back_to_the_province(payload: Mapping[str, Any], previous: str | None) -> str:
     """EndorsementWithdrawn: the case waits for the province again, in the state the event names
     (after the city's recommendation on a city chain, or as submitted on a province-only one)."""
-    return payload["back_to"]
+    return str(payload["back_to"])
 
 
 def delisted_if_upheld(payload: Mapping[str, Any], previous: str | None) -> str:

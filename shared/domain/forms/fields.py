@@ -9,9 +9,11 @@ blank, so that a schema's conditional rule may then demand them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, types, validate
 
 from shared.domain.forms.messages import (
     AT_LEAST_ONE_ENTRY,
@@ -50,7 +52,7 @@ class MaxChars(validate.Length):
         super().__init__(max=limit)
         self.limit = limit
 
-    def __call__(self, value: str | None) -> str | None:
+    def __call__(self, value: str | None) -> str | None:  # type: ignore[override]  # unlike Length, None passes
         if value is not None and len(value) > self.limit:
             raise ValidationError(max_chars_message(self.limit, len(value)))
         return value
@@ -85,7 +87,7 @@ class Bounds(validate.Range):
 FIELD_MESSAGES = {"required": REQUIRED, "null": REQUIRED, "validator_failed": bilingual("无效", "invalid")}
 
 
-def _validators(validate_arg: Any) -> list:
+def _validators(validate_arg: types.Validator | Iterable[types.Validator] | None) -> list[types.Validator]:
     if validate_arg is None:
         return []
     if callable(validate_arg):
@@ -102,7 +104,9 @@ class Text(fields.String):
     a schema rule compares with the raw input.
     """
 
-    default_error_messages = {**FIELD_MESSAGES, "invalid": MUST_BE_TEXT, "invalid_utf8": MUST_BE_TEXT}
+    default_error_messages: ClassVar[types.ErrorMessages] = {  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
+        **FIELD_MESSAGES, "invalid": MUST_BE_TEXT, "invalid_utf8": MUST_BE_TEXT,
+    }
 
     def __init__(self, max_chars: int | None = SHORT_TEXT_MAX, *, required: bool = True, strip: bool = True,
                  **kwargs: Any):
@@ -116,7 +120,9 @@ class Text(fields.String):
         self.strip = strip
         super().__init__(required=required, validate=validators, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+    def _deserialize(  # type: ignore[override]  # marshmallow's String never loads None; a blank optional Text does
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any,
+    ) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not text.strip():
             if self.required:
@@ -137,7 +143,7 @@ class Code(Text):
 class YesNo(fields.Boolean):
     """A yes/no box: JSON `true` or `false` only (no "yes", 1 or "true")."""
 
-    default_error_messages = {**FIELD_MESSAGES, "invalid": MUST_BE_YES_NO}
+    default_error_messages: ClassVar[types.ErrorMessages] = {**FIELD_MESSAGES, "invalid": MUST_BE_YES_NO}  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if isinstance(value, bool):
@@ -153,8 +159,8 @@ class Confirmed(YesNo):
     """
 
     def __init__(self, *, message: str | None = None, **kwargs: Any):
-        validators = [*_validators(kwargs.pop("validate", None)),
-                      validate.Equal(True, error=message or MUST_BE_TRUE)]
+        validators: list[types.Validator] = [*_validators(kwargs.pop("validate", None)),
+                                             validate.Equal(True, error=message or MUST_BE_TRUE)]
         if message is not None:
             kwargs["error_messages"] = {"required": message, "null": message, "invalid": message,
                                         **kwargs.get("error_messages", {})}
@@ -164,11 +170,13 @@ class Confirmed(YesNo):
 class Count(fields.Integer):
     """A whole number ≥ `minimum` (a JSON integer; 12.5, "12" and booleans are refused)."""
 
-    default_error_messages = {**FIELD_MESSAGES, "invalid": MUST_BE_WHOLE_NUMBER, "too_large": MUST_BE_WHOLE_NUMBER}
+    default_error_messages: ClassVar[types.ErrorMessages] = {  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
+        **FIELD_MESSAGES, "invalid": MUST_BE_WHOLE_NUMBER, "too_large": MUST_BE_WHOLE_NUMBER,
+    }
 
     def __init__(self, minimum: int = 0, **kwargs: Any):
-        validators = [*_validators(kwargs.pop("validate", None)),
-                      Bounds(min=minimum, error=at_least_message(minimum))]
+        validators: list[types.Validator] = [*_validators(kwargs.pop("validate", None)),
+                                             Bounds(min=minimum, error=at_least_message(minimum))]
         kwargs.setdefault("required", True)
         super().__init__(strict=True, validate=validators, **kwargs)
 
@@ -178,7 +186,7 @@ class Count(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def _blank_to_missing(field: fields.Field, value: Any) -> tuple[bool, Any]:
+def _blank_to_missing(field: fields.Field[Any], value: Any) -> tuple[bool, Any]:
     """A blank string in a non-text field: refused as missing if required, else `None`."""
     if isinstance(value, str):
         value = value.strip()
@@ -196,7 +204,7 @@ class Amount(fields.Decimal):
     Required by default; `required=False` makes it optional (missing or null → `None`).
     """
 
-    default_error_messages = {
+    default_error_messages: ClassVar[types.ErrorMessages] = {  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
         **FIELD_MESSAGES, "invalid": MUST_BE_NUMBER, "special": MUST_BE_FINITE, "too_large": MUST_BE_NUMBER,
     }
 
@@ -211,7 +219,9 @@ class Amount(fields.Decimal):
             kwargs.setdefault("allow_none", True)
         super().__init__(as_string=True, required=required, validate=validators, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+    def _deserialize(  # type: ignore[override]  # marshmallow's Decimal never loads None; a blank optional Amount does
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any,
+    ) -> Decimal | None:
         if isinstance(value, bool):
             raise self.make_error("invalid")
         blank, value = _blank_to_missing(self, value)
@@ -223,7 +233,9 @@ class Amount(fields.Decimal):
 class Day(fields.Date):
     """A calendar date, ISO `YYYY-MM-DD`."""
 
-    default_error_messages = {**FIELD_MESSAGES, "invalid": MUST_BE_DATE, "format": MUST_BE_DATE}
+    default_error_messages: ClassVar[types.ErrorMessages] = {  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
+        **FIELD_MESSAGES, "invalid": MUST_BE_DATE, "format": MUST_BE_DATE,
+    }
 
     def __init__(self, *, required: bool = True, **kwargs: Any):
         if not required:
@@ -231,20 +243,22 @@ class Day(fields.Date):
             kwargs.setdefault("allow_none", True)
         super().__init__(required=required, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+    def _deserialize(  # type: ignore[override]  # marshmallow's Date never loads None; a blank optional Day does
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any,
+    ) -> date | None:
         blank, value = _blank_to_missing(self, value)
         if blank:
             return None
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Listing(fields.List):
+class Listing(fields.List[Any]):
     """A list on the form, `minimum` entries at least (with `minimum_message`) and, when
     `maximum` is given, at most `maximum` (with `maximum_message`)."""
 
-    default_error_messages = {**FIELD_MESSAGES, "invalid": MUST_BE_LIST}
+    default_error_messages: ClassVar[types.ErrorMessages] = {**FIELD_MESSAGES, "invalid": MUST_BE_LIST}  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
 
-    def __init__(self, item: fields.Field | type[fields.Field], *, minimum: int = 0,
+    def __init__(self, item: fields.Field[Any] | type[fields.Field[Any]], *, minimum: int = 0,
                  minimum_message: str = AT_LEAST_ONE_ENTRY, maximum: int | None = None,
                  maximum_message: str | None = None, **kwargs: Any):
         validators = _validators(kwargs.pop("validate", None))
@@ -266,7 +280,7 @@ def entries(schema: type[Schema], *, minimum: int = 0) -> Listing:
 class Section(fields.Nested):
     """A nested group of fields (a part of the form, or one row of a table)."""
 
-    default_error_messages = {**FIELD_MESSAGES, "type": MUST_BE_OBJECT}
+    default_error_messages: ClassVar[types.ErrorMessages] = {**FIELD_MESSAGES, "type": MUST_BE_OBJECT}  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
 
     def __init__(self, nested: Any, **kwargs: Any):
         kwargs.setdefault("required", True)

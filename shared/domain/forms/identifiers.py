@@ -10,9 +10,9 @@ references is one rule (`evidence_references`): lists named `evidence` or
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, types
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import uscc
 
@@ -34,7 +34,9 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 class DocumentRef(fields.String):
     """A document held by the documents service, named by its SHA-256 hex digest."""
 
-    default_error_messages = {**FIELD_MESSAGES, "invalid": MUST_BE_DOCUMENT, "invalid_utf8": MUST_BE_DOCUMENT}
+    default_error_messages: ClassVar[types.ErrorMessages] = {  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
+        **FIELD_MESSAGES, "invalid": MUST_BE_DOCUMENT, "invalid_utf8": MUST_BE_DOCUMENT,
+    }
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("required", True)
@@ -73,7 +75,9 @@ class Mobile(Text):
     def __init__(self, **kwargs: Any):
         super().__init__(None, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+    def _deserialize(  # type: ignore[override]  # as Text's: a blank optional one loads None
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any,
+    ) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
         if text is None:
             return None
@@ -90,7 +94,9 @@ class Mobile(Text):
 class EmailAddress(fields.Email):
     """An email address, stripped; blank is missing."""
 
-    default_error_messages = {**FIELD_MESSAGES, "invalid": MUST_BE_EMAIL, "invalid_utf8": MUST_BE_EMAIL}
+    default_error_messages: ClassVar[types.ErrorMessages] = {  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
+        **FIELD_MESSAGES, "invalid": MUST_BE_EMAIL, "invalid_utf8": MUST_BE_EMAIL,
+    }
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("required", True)
@@ -113,7 +119,9 @@ class CreditCode(Text):
     def __init__(self, **kwargs: Any):
         super().__init__(None, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+    def _deserialize(  # type: ignore[override]  # as Text's: a blank optional one loads None
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any,
+    ) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
         if text is None:
             return None

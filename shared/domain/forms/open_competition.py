@@ -145,7 +145,7 @@ class OpenCompetitionApplicationBase(OpenCompetitionPart):
     evidence = evidence_list(required=False, maximum=EVIDENCE_MAX)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
-    def _consortium_rules(self, data, original, **kwargs):
+    def _consortium_rules(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
         """Member count, unique credit codes, the user-enterprise rule, unique evidence.
 
         They read the raw input: a member whose own fields fail is left out of the loaded

@@ -13,8 +13,9 @@ not hide the others.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from marshmallow import validates_schema
+from marshmallow import types, validates_schema
 
 from shared.domain.forms.fields import Code, Listing, Section, Text, YesNo
 from shared.domain.forms.identifiers import CreditCode
@@ -63,7 +64,7 @@ class UnitSchema(OpenCompetitionPart):
     user_of = Listing(Code(USER_KINDS, strip=False), required=False)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
-    def _kind_rules(self, data, original, **kwargs):
+    def _kind_rules(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
         """Rules that depend on the unit kind, read from the raw input (see the module docstring)."""
         if not isinstance(original, Mapping):
             return
@@ -99,15 +100,18 @@ class UnitSchema(OpenCompetitionPart):
 class LeadUnit(Section):
     """二(一) "联合体中应明确1家牵头单位": one unit, not a list of them."""
 
-    default_error_messages = {"required": _ONE_LEAD, "list": _ONE_LEAD}
+    default_error_messages: ClassVar[types.ErrorMessages] = {"required": _ONE_LEAD, "list": _ONE_LEAD}  # type: ignore[misc]  # marshmallow reads it per class, types it per instance
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+        partial: bool | types.StrSequenceOrSet | None = None, **kwargs: Any,
+    ) -> Any:
         if isinstance(value, (list, tuple)):
             raise self.make_error("list")
-        return super()._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize(value, attr, data, partial=partial, **kwargs)
 
 
-def uses(unit: Mapping, wanted: frozenset[str]) -> bool:
+def uses(unit: Mapping[str, Any], wanted: frozenset[str]) -> bool:
     """The raw `unit` is a user enterprise of one of the `wanted` user kinds."""
     user_of = unit.get("user_of")
     return (

@@ -8,6 +8,7 @@ failing field at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError
 
@@ -17,7 +18,7 @@ from shared.domain.forms.messages import MUST_BE_OBJECT, UNKNOWN_FIELD
 class FormSection(Schema):
     """Base of every part of a form: bilingual schema-level messages, unknown fields refused."""
 
-    error_messages = {"type": MUST_BE_OBJECT, "unknown": UNKNOWN_FIELD}
+    error_messages: ClassVar[dict[str, str]] = {"type": MUST_BE_OBJECT, "unknown": UNKNOWN_FIELD}  # type: ignore[misc]  # marshmallow merges it class by class, types it per instance
 
 
 class RuleErrors:
@@ -30,9 +31,9 @@ class RuleErrors:
     """
 
     def __init__(self) -> None:
-        self.messages: dict = {}
+        self.messages: dict[str | int, Any] = {}
 
-    def add(self, path: str | tuple, message: str) -> None:
+    def add(self, path: str | tuple[str | int, ...], message: str) -> None:
         keys = path if isinstance(path, tuple) else (path,)
         node = self.messages
         for key in keys[:-1]:
@@ -50,7 +51,7 @@ class RuleErrors:
             raise ValidationError(self.messages)
 
 
-def is_blank(data: Mapping, key: str) -> bool:
+def is_blank(data: Mapping[str, Any], key: str) -> bool:
     """The field loaded as empty (None, or an empty list).
 
     A field that failed its own rules is absent from `data`: it is not blank, its own

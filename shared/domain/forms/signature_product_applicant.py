@@ -88,7 +88,7 @@ class SignatureProductApplicant(FormSection):
     profile_evidence = evidence()
 
     @validates_schema(skip_on_field_errors=False)
-    def _conditional_rules(self, data: dict, **kwargs: Any) -> None:
+    def _conditional_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors = RuleErrors()
         if data.get("unit_nature") == "other" and is_blank(data, "unit_nature_other"):
             errors.add("unit_nature_other", REQUIRED)

@@ -84,7 +84,7 @@ class SignatureProductEquipment(FormSection):
     other = Listing(Text())
 
     @validates_schema(skip_on_field_errors=False)
-    def _not_empty(self, data: dict, **kwargs: Any) -> None:
+    def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
         present = [data[key] for key in EQUIPMENT_CATEGORIES if key in data]
         if len(present) == len(EQUIPMENT_CATEGORIES) and not any(present):
             raise ValidationError(bilingual("至少填写一台主要设备", "list at least one piece of main equipment"))
@@ -101,7 +101,7 @@ class SignatureProductIpItem(FormSection):
     granted_on = Day()
 
     @validates_schema(skip_on_field_errors=False)
-    def _other_kind(self, data: dict, **kwargs: Any) -> None:
+    def _other_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("kind") == "other" and is_blank(data, "kind_other"):
             raise ValidationError({"kind_other": [REQUIRED]})
 
@@ -190,7 +190,7 @@ class SignatureProductDetails(FormSection):
             raise ValidationError(one_of_message(self.types))
 
     @validates_schema(skip_on_field_errors=False)
-    def _conditional_rules(self, data: dict, **kwargs: Any) -> None:
+    def _conditional_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors = RuleErrors()
         if data.get("domain") in self.free_text_domains and is_blank(data, "domain_other"):
             errors.add("domain_other", REQUIRED)
@@ -201,11 +201,10 @@ class SignatureProductDetails(FormSection):
                                               "required when a prior administrative licence applies"))
             if is_blank(data, "admin_licence_evidence"):
                 errors.add("admin_licence_evidence", EVIDENCE_REQUIRED)
-        if data.get("stage") == "early_commercial":
-            if is_blank(data, "pilot_verification"):
-                errors.add("pilot_verification", bilingual(
-                    "商业化早期产品须说明已完成的产品化（中试）验证情况",
-                    "required for an early-commercial product: describe its completed pilot verification"))
+        if data.get("stage") == "early_commercial" and is_blank(data, "pilot_verification"):
+            errors.add("pilot_verification", bilingual(
+                "商业化早期产品须说明已完成的产品化（中试）验证情况",
+                "required for an early-commercial product: describe its completed pilot verification"))
         prospects, pilot = data.get("application_prospects"), data.get("pilot_verification")
         if prospects and pilot and len(prospects) + len(pilot) > APPLICATION_PROSPECTS_MAX:
             total = len(prospects) + len(pilot)
