@@ -12,10 +12,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from shared.domain.access import require_case
-from shared.domain.access import Caller
+from shared.application.commands import INDEPENDENT, change_case
+from shared.domain.access import Caller, require_case
 from shared.domain.case import Case
-from shared.application.decisions import decide_together
 from shared.domain.errors import Conflict, DomainRuleViolation, NotFound
 from shared.infra.ledger import CaseLedger
 from shared.infra.objectstore import EvidenceStore, StoredObject, TooLarge, spool_stream
@@ -68,18 +67,16 @@ class Documents:
         step, filename = _check_step(step), clean_filename(filename)
         stored, content_type = self.store_upload(stream, declared_length, filename)
 
-        def attempt() -> tuple[Case, list]:
-            # A document attached commutes with any other event of the case: when another
-            # command appended first, reload and attach again rather than refuse the upload
-            # (tests/faults/test_concurrent_writers.py). The bytes are stored once, before.
-            case = require_case(caller, self.ledger.get_case(case_id), *UPLOADERS)
+        def attach(case: Case) -> None:
             case.attach_evidence(
                 actor=caller.as_actor(), sha256=stored.sha256, size=stored.size,
                 content_type=content_type, filename=filename, step=step,
             )
-            return case, []
 
-        case = decide_together(self.ledger, attempt, retry_alone=True)
+        # A document attached commutes with any other event of the case: when another
+        # command appended first, reload and attach again rather than refuse the upload
+        # (tests/faults/test_concurrent_writers.py). The bytes are stored once, before.
+        case = change_case(self.ledger, caller, case_id, UPLOADERS, attach, retry=INDEPENDENT)
         return case, _filed(case, stored, content_type, filename, step)
 
     def supersede(self, caller: Caller, case_id: str, supersedes: str, stream, *, filename: str, step: str,
@@ -92,11 +89,15 @@ class Documents:
         stored, content_type = self.store_upload(stream, declared_length, filename)
         if stored.sha256 == supersedes:
             raise DomainRuleViolation("file", "the correction has the same bytes as the document it supersedes")
-        case.supersede_evidence(
-            actor=caller.as_actor(), sha256=stored.sha256, supersedes=supersedes, size=stored.size,
-            content_type=content_type, filename=filename, step=step, reason=reason,
-        )
-        self.ledger.save_case(case)
+
+        def supersede(case: Case) -> None:
+            self._require_current(case, supersedes)  # again, on the case as now stored
+            case.supersede_evidence(
+                actor=caller.as_actor(), sha256=stored.sha256, supersedes=supersedes, size=stored.size,
+                content_type=content_type, filename=filename, step=step, reason=reason,
+            )
+
+        case = change_case(self.ledger, caller, case_id, UPLOADERS, supersede)
         filed = _filed(case, stored, content_type, filename, step)
         return case, {**filed, "supersedes": supersedes, "reason": reason}
 

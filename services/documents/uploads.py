@@ -11,9 +11,9 @@ what is attached or superseded already: a redelivery changes nothing.
 
 from __future__ import annotations
 
+from shared.application.commands import CONTENDED, INDEPENDENT, decide
 from shared.domain.access import Caller
 from shared.domain.case import Case
-from shared.application.decisions import decide_together
 from shared.domain.dossier import Dossier
 from shared.domain.named_documents import document_references
 
@@ -27,13 +27,14 @@ def deposit(app: Documents, caller: Caller, stream, *, filename: str, declared_l
     filename = clean_filename(filename)
     stored, content_type = app.store_upload(stream, declared_length, filename)
 
-    def attempt() -> tuple[Dossier | None, list]:
+    def record() -> tuple[Dossier, list] | None:
         dossier = app.ledger.find_dossier(caller.org) or Dossier.open(actor=caller.as_actor(), credit_code=caller.org)
         recorded = dossier.deposit(actor=caller.as_actor(), sha256=stored.sha256, size=stored.size,
                                    content_type=content_type, filename=filename)
-        return (dossier if recorded else None), []
+        return (dossier, []) if recorded else None
 
-    decide_together(app.ledger, attempt, retry_alone=True)
+    # A unit's uploads all go to its one dossier: two at once collide on it.
+    decide(app.ledger, record, retry=CONTENDED)
     return {"sha256": stored.sha256, "size": stored.size, "content_type": content_type, "filename": filename}
 
 
@@ -47,7 +48,7 @@ def attach_named_documents(app: Documents, case_id: str) -> int:
     """Attaches to the case every document its current application names and it lacks; returns how many."""
     added: list[str] = []
 
-    def attempt() -> tuple[Case | None, list]:
+    def attach() -> tuple[Case, list] | None:
         added.clear()
         case = app.ledger.get_case(case_id)
         dossier = app.ledger.find_dossier(case.applicant["credit_code"])
@@ -61,7 +62,7 @@ def attach_named_documents(app: Documents, case_id: str) -> int:
                                  step=APPLICATION_STEP)
             done.add(digest)
             added.append(digest)
-        return (case if added else None), []
+        return (case, []) if added else None
 
-    decide_together(app.ledger, attempt, retry_alone=True)
+    decide(app.ledger, attach, retry=INDEPENDENT)
     return len(added)

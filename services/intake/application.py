@@ -13,23 +13,21 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
-from shared.domain.access import require_case
-from shared.domain.access import Caller
+from shared.application.commands import change_case, decide
+from shared.domain import call_rules, regions
+from shared.domain.access import Caller, require_case
 from shared.domain.call import Call
-from shared.application.commands import change_case
-from shared.domain.named_documents import document_references
 from shared.domain.case import Case, Program
-from shared.domain.errors import Conflict, ConcurrentUpdate, DomainRuleViolation, NotFound, ValidationFailed
+from shared.domain.errors import ConcurrentUpdate, Conflict, DomainRuleViolation, NotFound, ValidationFailed
+from shared.domain.forms.open_competition import open_competition_schema
+from shared.domain.forms.open_competition_tasks import canonical_category
+from shared.domain.forms.signature_product import signature_product_schema
+from shared.domain.named_documents import document_references
 from shared.domain.validation import load
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 
-from shared.domain import call_rules
-from shared.domain import regions
 from . import readmodels as rm
-from shared.domain.forms.open_competition import open_competition_schema
-from shared.domain.forms.open_competition_tasks import canonical_category
-from shared.domain.forms.signature_product import signature_product_schema
 
 
 def _plain(data):
@@ -95,26 +93,30 @@ class Intake:
         stored = call_rules.to_json(call_rules.load_call(raw))
         exists = Conflict(f"call {stored['call_id']} exists; change it by an amendment",
                           {"call_id": [stored["call_id"]]})
-        try:
-            self.ledger.get_call(stored["call_id"])
-        except NotFound:
-            pass
-        else:
+
+        def define() -> tuple[Call, list]:
+            try:
+                self.ledger.get_call(stored["call_id"])
+            except NotFound:
+                return Call.define(actor=caller.as_actor(), definition=stored), []
             raise exists
-        call = Call.define(actor=caller.as_actor(), definition=stored)
+
         try:
-            self.ledger.save_together(call)
-        except ConcurrentUpdate:
+            decide(self.ledger, define)
+        except ConcurrentUpdate:  # defined by another at the same instant
             raise exists from None
         return {"call_id": stored["call_id"], "version": stored["version"]}
 
     def amend_call(self, caller: Caller, call_id: str, changes: dict) -> dict:
         caller.require("ministry")
-        call = self.ledger.get_call(call_id)
-        amended = call_rules.to_json(call_rules.amend(call_rules.load_call(call.current), changes))
-        call.amend(actor=caller.as_actor(), changes=changes, definition=amended)
-        self.ledger.save_together(call)
-        return {"call_id": call_id, "version": amended["version"]}
+
+        def amend() -> tuple[Call, list]:
+            call = self.ledger.get_call(call_id)
+            amended = call_rules.to_json(call_rules.amend(call_rules.load_call(call.current), changes))
+            call.amend(actor=caller.as_actor(), changes=changes, definition=amended)
+            return call, []
+
+        return {"call_id": call_id, "version": decide(self.ledger, amend).current["version"]}
 
     def _call(self, call_id: str, version: int | None = None) -> dict:
         return self.ledger.get_call(call_id).at(version)
@@ -233,7 +235,7 @@ class Intake:
         )
         self._claim(call_id, caller.org, submission, str(case.id))
         try:
-            self.ledger.save_case(case)
+            decide(self.ledger, lambda: (case, []))  # a new stream: no command can have appended to it
         except Exception:
             self._release(str(case.id))
             raise

@@ -2,8 +2,8 @@
 
 Every command loads the list and the cases it touches from the ledger, decides on
 them (`shared.domain.publication_list.PublicList`, `shared.domain.case.Case`) and saves them in one
-transaction, retried on a collision (`shared.application.decisions.decide_together`): the list's
-events and its entries' events are written together or not at all.
+transaction, retried on a collision where that is safe (`shared.application.commands.decide`): the
+list's events and its entries' events are written together or not at all.
 
 Which cases go on a list is the ministry's to name (it has seen the candidates);
 the service checks each named case in the ledger (its call, its stage) and refuses
@@ -26,16 +26,20 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
-from shared.domain.access import require_case
-from shared.domain.access import ROLES, Caller
+from shared.application.commands import CONTENDED, INDEPENDENT, decide
+from shared.domain.access import ROLES, Caller, require_case
 from shared.domain.calendar import ArrangementUnknown, notice_period
 from shared.domain.case import Case
-from shared.application.decisions import decide_together
 from shared.domain.errors import DomainRuleViolation, NotFound, ValidationFailed
-from shared.infra.ledger import CaseLedger
 from shared.domain.publication_list import (
-    ELIGIBLE, ListKind, PublicList, check_entries, list_document, parse_list_key,
+    ELIGIBLE,
+    ListKind,
+    PublicList,
+    check_entries,
+    list_document,
+    parse_list_key,
 )
+from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
@@ -134,7 +138,7 @@ class Publication:
         caller.require("ministry")
         call_id, kind = parse_list_key(list_id)
 
-        def attempt():
+        def open_notice() -> tuple[PublicList, list[Case]]:
             call = self.ledger.get_call(call_id).current
             days = notice_rule(call, kind)
             if days is None:
@@ -154,8 +158,7 @@ class Publication:
                                         ends_on=ends_on)
             return public_list, cases
 
-        public_list = decide_together(self.ledger, attempt)
-        return self._document(public_list)
+        return self._document(decide(self.ledger, open_notice))
 
     def close_due_notices(self) -> list[str]:
         """Closes every notice whose last working day is past; returns the lists closed.
@@ -177,14 +180,15 @@ class Publication:
         return closed
 
     def _close(self, list_id: str, actor: dict) -> bool:
-        def attempt():
+        def close() -> tuple[PublicList, list] | None:
             public_list = self.ledger.find_public_list(list_id)
             if public_list is None or not public_list.notice_due_to_close(self.today):
-                return None, []
+                return None
             public_list.close_notice(actor=actor, today=self.today, open_objections=self._open_objections(public_list))
             return public_list, []
 
-        return decide_together(self.ledger, attempt, retry_alone=True) is not None
+        # The timer and the ministry's publication both close a notice that is due.
+        return decide(self.ledger, close, retry=CONTENDED) is not None
 
     def _open_objections(self, public_list: PublicList) -> list[dict]:
         return [{"case_id": case_id, "objection_id": o}
@@ -199,7 +203,7 @@ class Publication:
         caller.require(*ROLES)
         objection_id = uuid4().hex
 
-        def attempt():
+        def raise_objection() -> tuple[Case, list]:
             public_list = self._list_with_entry(list_id, case_id)
             if not public_list.accepts_objections(self.today):
                 notice = public_list.notice
@@ -216,7 +220,7 @@ class Publication:
             return case, []
 
         # Objections by different people do not conflict: on a collision, raise it on the new version.
-        decide_together(self.ledger, attempt, retry_alone=True)
+        decide(self.ledger, raise_objection, retry=INDEPENDENT)
         return {"objection_id": objection_id, "list_id": list_id, "case_id": case_id, "status": "open",
                 "raised_on": self.today.isoformat()}
 
@@ -244,7 +248,7 @@ class Publication:
                           resolution: str) -> dict:
         caller.require("ministry")
 
-        def attempt():
+        def resolve() -> tuple[Case, list[PublicList]]:
             public_list = self._list_with_entry(list_id, case_id)
             case = require_case(caller, self.ledger.get_case(case_id), "ministry")
             case.resolve_objection(actor=caller.as_actor(), objection_id=objection_id, upheld=upheld,
@@ -255,7 +259,7 @@ class Publication:
                                resolution=resolution)
             return case, [public_list]
 
-        case = decide_together(self.ledger, attempt, retry_alone=True)
+        case = decide(self.ledger, resolve, retry=INDEPENDENT)
         return {"objection_id": objection_id, "list_id": list_id, "case_id": case_id,
                 "status": "upheld" if upheld else "dismissed", "resolution": resolution,
                 "case_state": case.state, "case_version": case.version}
@@ -278,7 +282,7 @@ class Publication:
         caller.require("ministry")
         call_id, kind = parse_list_key(list_id)
 
-        def attempt():
+        def publish() -> tuple[PublicList, list[Case]]:
             public_list = self.ledger.find_public_list(list_id)
             if public_list is None:
                 call = self.ledger.get_call(call_id).current
@@ -306,8 +310,7 @@ class Publication:
                 case.publish(actor=caller.as_actor(), list_id=list_id, today=self.today)
             return public_list, cases
 
-        public_list = decide_together(self.ledger, attempt)
-        return self._document(public_list)
+        return self._document(decide(self.ledger, publish))
 
     def _document(self, public_list: PublicList) -> dict:
         cases = {case_id: self.ledger.get_case(case_id) for case_id in public_list.entries}

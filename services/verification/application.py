@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Callable
 
 import sqlalchemy as sa
 
+from shared.application.commands import CHECKS_COMMUTE, CONTENDED, change_case, decide
 from shared.domain import call_rules
-from shared.domain.access import require_case
+from shared.domain.access import Caller, require_case
 from shared.domain.allocation import Allocation
-from shared.domain.access import Caller
 from shared.domain.case import Case, State
-from shared.application.decisions import COMMUTING, decide_together
 from shared.domain.errors import DeadlinePassed, NotFound
 from shared.domain.places import recommendation_quota
 from shared.infra.ledger import CaseLedger
@@ -31,12 +29,6 @@ from . import summary
 
 AUTHORITIES = ("city", "province")
 RECOMMENDATION = "recommendation"
-
-# What a check commutes with besides documents: other checks. A check records what an
-# authority verified and changes no state, so two recorded at the same instant are both
-# kept (the loser is retried on the new version, not refused with 409); a decision that
-# moved the case in between is not in the set, and refuses the retry.
-CHECKS_COMMUTE = COMMUTING | {"VerificationRecorded"}
 
 
 class Verification:
@@ -71,17 +63,23 @@ class Verification:
         return require_case(caller, self.ledger.get_case(case_id), *AUTHORITIES)
 
     # -- decisions ------------------------------------------------------------
+    # Each decision but a check reads the call as the ledger holds it at that moment and is
+    # refused after the level's deadline (`_open_call`); a check is accepted after it.
 
     def record_checks(self, caller: Caller, case_id: str, checks: dict) -> Case:
-        return self._decide(caller, case_id, AUTHORITIES, lambda case, call: case.record_verification(
-            actor=caller.as_actor(), level=caller.role, checks=checks), deadline=False, commuting=CHECKS_COMMUTE)
+        return change_case(self.ledger, caller, case_id, AUTHORITIES, lambda case: case.record_verification(
+            actor=caller.as_actor(), level=caller.role, checks=checks), retry=CHECKS_COMMUTE)
 
     def recommend(self, caller: Caller, case_id: str, reason: str, rank: int) -> Case:
-        return self._decide(caller, case_id, ("city",), lambda case, call: case.recommend_by_city(
-            actor=caller.as_actor(), reason=reason, rank=rank))
+        def recommend(case: Case) -> None:
+            self._open_call(case, caller)
+            case.recommend_by_city(actor=caller.as_actor(), reason=reason, rank=rank)
+
+        return change_case(self.ledger, caller, case_id, ("city",), recommend)
 
     def endorse(self, caller: Caller, case_id: str, reason: str, rank: int) -> Case:
-        def endorse(case: Case, call: dict) -> list:
+        def endorse(case: Case) -> list[Allocation]:
+            call = self._open_call(case, caller)
             case.endorse_by_province(actor=caller.as_actor(), reason=reason, rank=rank)
             capacity = recommendation_quota(call, case.province)
             if capacity is None:
@@ -90,11 +88,12 @@ class Verification:
             places.take(actor=caller.as_actor(), case_id=str(case.id), capacity=capacity)
             return [places]
 
-        return self._decide(caller, case_id, ("province",), endorse)
+        return change_case(self.ledger, caller, case_id, ("province",), endorse)
 
     def withdraw_endorsement(self, caller: Caller, case_id: str, reason: str) -> Case:
         """Takes back an endorsement before the province's deadline; frees its place."""
-        def withdraw(case: Case, call: dict) -> list:
+        def withdraw(case: Case) -> list[Allocation]:
+            self._open_call(case, caller)
             case.withdraw_endorsement(actor=caller.as_actor(), reason=reason)
             places = self.ledger.find_allocation(case.call_id, RECOMMENDATION, case.province)
             if places is None or str(case.id) not in places.holders:
@@ -102,15 +101,21 @@ class Verification:
             places.release(actor=caller.as_actor(), case_id=str(case.id), reason=reason)
             return [places]
 
-        return self._decide(caller, case_id, ("province",), withdraw)
+        return change_case(self.ledger, caller, case_id, ("province",), withdraw)
 
     def return_for_correction(self, caller: Caller, case_id: str, reasons: list[str]) -> Case:
-        return self._decide(caller, case_id, AUTHORITIES, lambda case, call: case.return_for_correction(
-            actor=caller.as_actor(), level=caller.role, reasons=reasons))
+        def send_back(case: Case) -> None:
+            self._open_call(case, caller)
+            case.return_for_correction(actor=caller.as_actor(), level=caller.role, reasons=reasons)
+
+        return change_case(self.ledger, caller, case_id, AUTHORITIES, send_back)
 
     def reject(self, caller: Caller, case_id: str, reason: str) -> Case:
-        return self._decide(caller, case_id, AUTHORITIES, lambda case, call: case.reject(
-            actor=caller.as_actor(), level=caller.role, reason=reason))
+        def reject(case: Case) -> None:
+            self._open_call(case, caller)
+            case.reject(actor=caller.as_actor(), level=caller.role, reason=reason)
+
+        return change_case(self.ledger, caller, case_id, AUTHORITIES, reject)
 
     def free_place_of_withdrawn(self, case_id: str) -> bool:
         """An applicant withdrew an endorsed application: its place goes back to the authority.
@@ -122,14 +127,14 @@ class Verification:
         if case.state != State.WITHDRAWN:
             return False
 
-        def attempt() -> tuple[Allocation | None, list]:
+        def release() -> tuple[Allocation, list] | None:
             places = self.ledger.find_allocation(case.call_id, RECOMMENDATION, case.province)
             if places is None or str(case.id) not in places.holders:
-                return None, []
+                return None
             places.release(actor=case.submitted_by, case_id=str(case.id), reason="the applicant withdrew")
             return places, []
 
-        return decide_together(self.ledger, attempt, retry_alone=True) is not None
+        return decide(self.ledger, release, retry=CONTENDED) is not None
 
     # -- the recommendation summary table (推荐汇总表) ----------------------------
 
@@ -162,22 +167,13 @@ class Verification:
             rows=[{**dict(r._mapping), "listing": json.loads(r.listing)} for r in rows],
         )
 
-    # -- the shape of every decision --------------------------------------------
+    # -- helpers ----------------------------------------------------------------
 
-    def _decide(
-        self, caller: Caller, case_id: str, roles: tuple[str, ...],
-        command: Callable[[Case, dict], list | None], deadline: bool = True,
-        commuting: frozenset[str] = COMMUTING,
-    ) -> Case:
-        """Load the case and its call, check who acts and the level's deadline, change, save together."""
-        def attempt() -> tuple[Case, list]:
-            case = require_case(caller, self.ledger.get_case(case_id), *roles)
-            call = self.ledger.get_call(case.call_id).current
-            if deadline:
-                self._before_deadline(call, caller.role, case.province)
-            return case, command(case, call) or []
-
-        return decide_together(self.ledger, attempt, commuting=commuting)
+    def _open_call(self, case: Case, caller: Caller) -> dict:
+        """The case's call as now in force, once the caller's level is found within its deadline."""
+        call = self.ledger.get_call(case.call_id).current
+        self._before_deadline(call, caller.role, case.province)
+        return call
 
     def _before_deadline(self, call: dict, level: str, province: str) -> None:
         due = call_rules.deadline_for(call, level, province)

@@ -18,17 +18,18 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from services.cli.demo import sample_call
 from services.intake import readmodels as intake_rm
 from services.intake.application import Intake
 from services.review import readmodels as review_rm
-from services.review.application import TIMER_ACTOR, Review
+from services.review.application import Review
+from services.review.implementation import TIMER_ACTOR
 from shared.domain.access import Caller
 from shared.domain.case import Case, Program
-from shared.infra.messaging.contracts import integration_event
-from services.cli.demo import sample_call
 from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
 from shared.domain.panel import panel_id
 from shared.domain.places import SHORTLIST, SUCCESS
+from shared.infra.messaging.contracts import integration_event
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382
 
