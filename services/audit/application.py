@@ -17,7 +17,7 @@ from shared.infra.integrity import merkle
 from shared.infra.integrity.checkpoints import CheckpointError, b64, verify
 from shared.infra.integrity.export import export_case
 from shared.infra.integrity.verify import verify_case
-from shared.infra.ledger import CaseLedger
+from shared.infra.ledger import CaseLedger, to_recorded
 from shared.infra.readmodels.store import ReadModelStore
 from shared.infra.web.views import case_view
 
@@ -110,9 +110,8 @@ def events_between(ledger: CaseLedger, start: datetime, end: datetime, org: str 
             after = nid
             actor = dict(getattr(event, "actor", {}) or {})
             if start <= event.timestamp < end and (org is None or actor.get("org") == org):
-                yield {"notification_id": nid, "case_id": str(event.originator_id),
-                       "version": event.originator_version, "type": type(event).__name__,
-                       "timestamp": event.timestamp.isoformat(), "actor": actor}
+                recorded = to_recorded(event, nid).as_dict()  # `case_id` only on a case's events
+                yield {k: v for k, v in recorded.items() if k != "payload"}
         if progress is not None:
             progress(after, total)
 
