@@ -31,7 +31,7 @@ ACTIVITIES = (  # by priority: the first whose frames appear in a stack names it
                                     "ConsumerMixin.")),
     # The command: its worker (the service's entrypoint method in services/, and below),
     # and the server's part before and after it: reading the request, answering.
-    ("command (HTTP)", ("(services/", "(shared/infra/web/http.py", "(eventlet/wsgi.py", "(nameko/web/")),
+    ("command (HTTP)", ("(services/", "(shared/infra/web/", "(eventlet/wsgi.py", "(nameko/web/")),
 )
 LIBRARIES = (  # the first that matches, innermost frame outward
     ("psycopg (database driver)", ("(psycopg/", "(psycopg_pool/")),

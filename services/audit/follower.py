@@ -17,7 +17,7 @@ from nameko.extensions import DependencyProvider
 from shared.infra.config import Settings
 from shared.infra.integrity.checkpoints import key_id, load_or_create_key, public_bytes
 from shared.infra.integrity.store import IntegrityStore
-from shared.infra.objectstore import EvidenceStore
+from shared.infra.objectstore.store import EvidenceStore
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ verify-bundle` is what reads a bundle.
 
 from marshmallow import Schema, fields, validate
 
-from shared.infra.web.http import OpenSchema
+from shared.infra.web.openapi import OpenSchema
 from shared.infra.web.views import CaseViewSchema
 
 from .application import MAX_NUMBER

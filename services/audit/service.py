@@ -5,7 +5,8 @@ It opens the ledger without an owner, so it can append nothing.
 """
 
 from shared.infra.dependencies import Ledger, ReadModels
-from shared.infra.web.http import OpenSchema, api, openapi_route
+from shared.infra.web.http import api, openapi_route
+from shared.infra.web.openapi import OpenSchema
 from shared.infra.service_base import CaseService
 
 from . import readmodels

@@ -55,7 +55,7 @@ def _trusted_key_id(settings, given: str | None) -> str | None:
 
 
 def _evidence_or_none(settings):
-    from shared.infra.objectstore import EvidenceStore
+    from shared.infra.objectstore.store import EvidenceStore
 
     try:
         store = EvidenceStore.from_settings(settings, connect_timeout=3.0)
@@ -243,7 +243,7 @@ def evidence_audit(args) -> int:
     from shared.infra.config import Settings
     from shared.domain.errors import PlatformError
     from shared.infra.ledger import CaseLedger
-    from shared.infra.objectstore import EvidenceStore
+    from shared.infra.objectstore.store import EvidenceStore
 
     settings = Settings.from_env()
     started, last = time.monotonic(), [0.0]

@@ -17,7 +17,10 @@ from shared.domain.access import Caller, require_case
 from shared.domain.case import Case
 from shared.domain.errors import Conflict, DomainRuleViolation, NotFound
 from shared.infra.ledger import CaseLedger
-from shared.infra.objectstore import EvidenceStore, StoredObject, TooLarge, spool_stream
+from shared.infra.objectstore.errors import TooLarge
+from shared.infra.objectstore.results import StoredObject
+from shared.infra.objectstore.spooling import spool_stream
+from shared.infra.objectstore.store import EvidenceStore
 from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm

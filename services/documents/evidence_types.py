@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import filetype
 
-from shared.domain.errors import PlatformError
+from shared.domain.errors import UnsupportedFileType
 
 # PDF, images, office documents and archives of those.
 ALLOWED_MIME = {
@@ -30,21 +30,16 @@ ALLOWED_MIME = {
 }
 
 
-class UnsupportedType(PlatformError):
-    status = 415
-    code = "unsupported_type"
-
-
 def sniff(head: bytes) -> str:
     """The MIME type the bytes show, if it is allowed as evidence."""
     kind = filetype.guess(head)
     if kind is None:
-        raise UnsupportedType(
+        raise UnsupportedFileType(
             "the file's bytes match no allowed evidence type (PDF, image, office document, archive)",
             {"file": ["type not recognised from its content"]},
         )
     if kind.mime not in ALLOWED_MIME:
-        raise UnsupportedType(
+        raise UnsupportedFileType(
             f"files of type {kind.mime} are not accepted as evidence",
             {"file": [f"{kind.mime} is not an allowed evidence type"]},
         )
@@ -85,7 +80,7 @@ def check_name_before_reading(filename: str) -> None:
     """A name that says "run me" is refused before a byte of the body is read."""
     extension = _extension(filename)
     if extension in EXECUTABLE_EXTENSIONS:
-        raise UnsupportedType(
+        raise UnsupportedFileType(
             f"a file named .{extension} is not accepted as evidence",
             {"filename": [f".{extension} names a program or a web page, not an evidence type"]},
         )
@@ -96,7 +91,7 @@ def check_name(filename: str, mime: str) -> None:
     extension = _extension(filename)
     expected = EXTENSIONS.get(extension) if extension else None
     if expected is not None and mime not in expected:
-        raise UnsupportedType(
+        raise UnsupportedFileType(
             f"the file is named .{extension} but its bytes are {mime}",
             {"file": [f"the name says .{extension} but the bytes are {mime}: name the file as what it is"]},
         )

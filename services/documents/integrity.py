@@ -26,7 +26,9 @@ from typing import Callable
 from shared.domain.case import Case
 from shared.domain.dossier import Dossier
 from shared.infra.ledger import CaseLedger, to_recorded
-from shared.infra.objectstore import EvidenceNotFound, EvidenceStore, key_for
+from shared.infra.objectstore.errors import EvidenceNotFound
+from shared.infra.objectstore.keys import key_for
+from shared.infra.objectstore.store import EvidenceStore
 
 EVIDENCE_EVENTS = (Case.EvidenceAttached, Case.EvidenceSuperseded, Dossier.DocumentDeposited)
 LEDGER_PAGE = 500  # notifications read per query

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from shared.infra.web.http import OpenSchema
+from shared.infra.web.openapi import OpenSchema
 
 # The rules of each value (a path-free file name, a step's spelling, a reason's length) are the
 # application's, so that each refusal names them; the query only says what must be there.

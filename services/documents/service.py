@@ -6,7 +6,7 @@ from nameko.extensions import DependencyProvider
 from shared.infra.config import Settings
 from shared.infra.dependencies import Ledger, ReadModels
 from shared.infra.web.http import api, openapi_route
-from shared.infra.objectstore import EvidenceStore
+from shared.infra.objectstore.store import EvidenceStore
 from shared.infra.service_base import CaseService
 
 from . import readmodels, uploads

@@ -7,7 +7,7 @@ by the application layer rather than by the route.
 
 from marshmallow import Schema, fields, validate
 
-from shared.infra.web.http import OpenSchema
+from shared.infra.web.openapi import OpenSchema
 
 
 class ResubmitSchema(Schema):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import InterfaceError as LedgerInterfaceError
 from eventsourcing.persistence import OperationalError as LedgerOperationalError
 
-from shared.infra.objectstore import StoreUnavailable
+from shared.infra.objectstore.errors import StoreUnavailable
 
 # Connection refused, reset or lost, a pool that could not hand out a connection in
 # time, a server shutting down, a deadlock or serialisation failure: all of them pass,

@@ -31,7 +31,7 @@ from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.web.tokens import mint_token
 from services.cli.demo import sample_call
 from services.cli.localinfra.ports import free_port
-from shared.infra.objectstore import EvidenceStore
+from shared.infra.objectstore.store import EvidenceStore
 
 pytestmark = pytest.mark.e2e
 

@@ -19,7 +19,7 @@ import os
 import pytest
 
 from shared.domain.dossier import dossier_id
-from shared.infra.objectstore import EvidenceStore
+from shared.infra.objectstore.store import EvidenceStore
 from tests.faults import accounting
 from tests.faults.workload import Workload
 from tests.infra import wait_for

@@ -30,7 +30,7 @@ from shared.infra.integrity.export import export_case
 from shared.infra.integrity.store import EVENTS_TABLE, IntegrityStore
 from shared.infra.integrity.verify import verify_case, verify_ledger
 from shared.infra.ledger import CaseLedger
-from shared.infra.objectstore import EvidenceStore
+from shared.infra.objectstore.store import EvidenceStore
 
 pytestmark = pytest.mark.integration
 

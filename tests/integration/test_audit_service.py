@@ -16,7 +16,8 @@ from shared.infra.integrity.checkpoints import SignedCheckpoint, key_id, load_or
 from shared.infra.integrity.store import IntegrityStore
 from shared.infra.ledger import CaseLedger
 from services.cli.localinfra.ports import free_port
-from shared.infra.objectstore import EvidenceStore, StoreError
+from shared.infra.objectstore.errors import StoreError
+from shared.infra.objectstore.store import EvidenceStore
 from tests.infra import wait_for
 
 from .test_audit_integrity import attach, submit

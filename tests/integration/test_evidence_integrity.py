@@ -22,7 +22,7 @@ from minio import Minio
 from services.documents.integrity import audit_evidence
 from shared.domain.case import Case, Level, Program
 from shared.infra.ledger import CaseLedger
-from shared.infra.objectstore import EvidenceStore
+from shared.infra.objectstore.store import EvidenceStore
 from tests.unit.parties import APPLICANT
 
 pytestmark = pytest.mark.integration

@@ -22,14 +22,9 @@ import requests
 from minio import Minio
 from minio.error import S3Error
 
-from shared.infra.objectstore import (
-    EmptyFile,
-    EvidenceNotFound,
-    EvidenceStore,
-    StoreUnavailable,
-    TooLarge,
-    spool_stream,
-)
+from shared.infra.objectstore.errors import EmptyFile, EvidenceNotFound, StoreUnavailable, TooLarge
+from shared.infra.objectstore.spooling import spool_stream
+from shared.infra.objectstore.store import EvidenceStore
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ import pytest
 from shared.domain.access import ROLES, Caller
 
 from shared.infra.web.tokens import ALGORITHM, ISSUER, caller_from_header, mint_token
-from shared.domain.errors import Forbidden, Unauthenticated
+from shared.domain.errors import Forbidden
+from shared.infra.web.errors import Unauthenticated, refusal_of
 
 SECRET = "unit-test-secret-long-enough-for-hs256-and-hs512-0123456789abcdef"
 OTHER_SECRET = "another-secret-that-is-also-long-enough-for-hs256-98765"
@@ -44,7 +45,7 @@ def refused(header: str | None, secret: str = SECRET) -> Unauthenticated:
         caller_from_header(secret, header)
     error = excinfo.value
     assert error.message and error.message == str(error)
-    assert error.status == 401 and error.code == "unauthenticated"
+    assert refusal_of(error).status == 401 and refusal_of(error).code == "unauthenticated"
     return error
 
 
@@ -89,7 +90,7 @@ def test_a_caller_may_only_do_what_its_role_allows():
     assert caller.require("expert", "ministry") is caller
     with pytest.raises(Forbidden) as excinfo:
         caller.require("ministry")
-    assert excinfo.value.status == 403 and "expert" in excinfo.value.message
+    assert refusal_of(excinfo.value).status == 403 and "expert" in excinfo.value.message
 
 
 # -- what is refused ------------------------------------------------------------------

@@ -23,6 +23,7 @@ from shared.domain.case import EVENT_TYPES, Case, Level, Program, State
 from shared.domain.case.transitions import TRANSITIONS
 from shared.domain.errors import DomainRuleViolation, IllegalTransition
 from shared.infra.ledger import CaseLedger
+from shared.infra.web.errors import refusal_of
 from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 # -- the parties ----------------------------------------------------------------
@@ -445,7 +446,7 @@ def test_a_command_succeeds_exactly_when_its_state_and_guards_allow_it(event, st
         assert refused.value.state == state
         assert refused.value.event == event.__name__
         assert f"the case is {state}" in str(refused.value)
-        assert refused.value.status == 409
+        assert refusal_of(refused.value).status == 409
         assert refused.value.fields == {"state": [state]}
     else:
         with pytest.raises(DomainRuleViolation) as refused:

@@ -16,6 +16,7 @@ from eventsourcing.domain import DomainEvent
 from shared.domain.case import OWNERS, Case, Level, Program, State, owner_of
 from shared.domain.errors import ConcurrentUpdate, EventNotOwned, IllegalTransition, NotFound
 from shared.infra.ledger import CaseLedger
+from shared.infra.web.errors import refusal_of
 from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 CHECKS = {"authenticity": {"passed": True, "note": ""}}
@@ -225,7 +226,7 @@ def test_a_service_ledger_refuses_an_event_it_does_not_own_and_writes_nothing(le
     with pytest.raises(EventNotOwned) as refused:
         ledgers(service).save_case(loaded)
     assert event.__name__ in refused.value.message and service in refused.value.message
-    assert refused.value.status == 500  # a programming error, not the caller's
+    assert refusal_of(refused.value).status == 500  # a programming error, not the caller's
 
     assert ledgers(None).get_case(case.id).version == stored_version
     assert [e.type for e in ledgers(None).history(case.id)] == stored_types
@@ -307,8 +308,8 @@ def test_when_two_services_save_the_same_version_the_second_gets_a_concurrent_up
     assert verification.save_case(by_city) == 2
     with pytest.raises(ConcurrentUpdate) as conflict:
         intake.save_case(by_applicant)
-    assert conflict.value.status == 409
-    assert conflict.value.code == "concurrent_update"
+    assert refusal_of(conflict.value).status == 409
+    assert refusal_of(conflict.value).code == "concurrent_update"
     assert str(case.id) in conflict.value.message
 
     stored = ledgers(None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.documents.application import clean_filename
-from services.documents.evidence_types import UnsupportedType, check_name, check_name_before_reading
-from shared.domain.errors import DomainRuleViolation
+from services.documents.evidence_types import check_name, check_name_before_reading
+from shared.domain.errors import DomainRuleViolation, UnsupportedFileType
+from shared.infra.web.errors import refusal_of
 
 
 @pytest.mark.parametrize("name", ["申请书.pdf", "营业执照", "2024 年度 报告.v2.pdf", "a" * 255])
@@ -38,7 +39,7 @@ def test_a_path_or_a_name_with_control_characters_is_refused_naming_the_rule(nam
     ("a.v2", "application/pdf"), (".pdf", "image/png"),  # a dot-file has no extension: the bytes decide
 ])
 def test_a_name_that_names_no_type_or_the_bytes_type_passes(name, mime):
-    # Both checks refuse by raising UnsupportedType; accepting is returning nothing.
+    # Both checks refuse by raising UnsupportedFileType; accepting is returning nothing.
     assert check_name_before_reading(name) is None
     assert check_name(name, mime) is None
 
@@ -46,13 +47,13 @@ def test_a_name_that_names_no_type_or_the_bytes_type_passes(name, mime):
 @pytest.mark.parametrize("name,mime", [("a.pdf", "image/png"), ("a.png", "application/pdf"),
                                        ("a.xlsx", "application/pdf"), ("a.zip", "application/pdf")])
 def test_a_name_that_says_another_type_than_the_bytes_is_refused(name, mime):
-    with pytest.raises(UnsupportedType) as refused:
+    with pytest.raises(UnsupportedFileType) as refused:
         check_name(name, mime)
-    assert refused.value.status == 415 and mime in refused.value.fields["file"][0]
+    assert refusal_of(refused.value).status == 415 and mime in refused.value.fields["file"][0]
 
 
 @pytest.mark.parametrize("name", ["setup.exe", "a.pdf.exe", "index.HTML", "logo.svg", "run.sh", "x.js"])
 def test_a_name_that_says_program_or_web_page_is_refused_before_the_body_is_read(name):
-    with pytest.raises(UnsupportedType) as refused:
+    with pytest.raises(UnsupportedFileType) as refused:
         check_name_before_reading(name)
     assert list(refused.value.fields) == ["filename"]

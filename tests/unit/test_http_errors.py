@@ -6,7 +6,9 @@ import pytest
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.domain.errors import ValidationFailed
-from shared.infra.web.http import error_payload, flatten_messages, load, openapi_path
+from shared.domain.validation import flatten_messages, load
+from shared.infra.web.errors import error_payload, refusal_of
+from shared.infra.web.openapi import openapi_path
 
 
 class IpItem(Schema):
@@ -86,9 +88,9 @@ def test_index_keys_and_name_keys_combine_in_order():
 def test_load_reports_a_validation_failure_with_the_flat_paths():
     with pytest.raises(ValidationFailed) as excinfo:
         load(Product(), {"name": "p", "highlights": "h", "ip_items": [{**GOOD_ITEM, "granted_on": "x"}]})
-    assert excinfo.value.status == 400
+    assert refusal_of(excinfo.value).status == 400
     assert excinfo.value.fields == {"ip_items[0].granted_on": ["Not a valid date."]}
-    assert error_payload(excinfo.value.code, excinfo.value.message, excinfo.value.fields) == {
+    assert error_payload(refusal_of(excinfo.value).code, excinfo.value.message, excinfo.value.fields) == {
         "error": "validation_failed", "message": "the request has invalid fields",
         "fields": {"ip_items[0].granted_on": ["Not a valid date."]},
     }

@@ -19,18 +19,12 @@ from minio.error import S3Error
 from minio.objectlockconfig import ObjectLockConfig
 from minio.versioningconfig import VersioningConfig
 
-from shared.infra.objectstore import (
-    CHUNK_SIZE,
-    HEAD_SIZE,
-    EmptyFile,
-    EvidenceStore,
-    IncompleteUpload,
-    StoreUnavailable,
-    TooLarge,
-    content_disposition,
-    key_for,
-    spool_stream,
-)
+from shared.infra.objectstore.errors import EmptyFile, IncompleteUpload, StoreUnavailable, TooLarge
+from shared.infra.objectstore.keys import key_for
+from shared.infra.objectstore.reading import content_disposition
+from shared.infra.objectstore.spooling import CHUNK_SIZE, HEAD_SIZE, spool_stream
+from shared.infra.objectstore.store import EvidenceStore
+from shared.infra.web.errors import refusal_of
 
 MiB = 1024 * 1024
 
@@ -107,7 +101,7 @@ def test_reading_stops_at_the_first_byte_past_the_limit():
 
     assert refused.value.limit == 3 * MiB + 5
     assert stream.delivered == 3 * MiB + 6
-    assert refused.value.status == 413
+    assert refusal_of(refused.value).status == 413
     assert "3145733 bytes" in refused.value.message
 
 
@@ -119,7 +113,7 @@ def test_a_stream_of_exactly_the_limit_is_accepted():
 def test_an_empty_stream_is_refused():
     with pytest.raises(EmptyFile) as refused:
         spool_stream(io.BytesIO(b""), max_bytes=1000)
-    assert refused.value.status == 400
+    assert refusal_of(refused.value).status == 400
 
 
 def test_small_files_stay_in_memory_and_large_ones_go_to_disk():
@@ -138,7 +132,7 @@ def test_a_refused_stream_leaves_no_temporary_file_open(monkeypatch):
         opened.append(real(*args, **kwargs))
         return opened[-1]
 
-    monkeypatch.setattr("shared.infra.objectstore.tempfile.SpooledTemporaryFile", tracking)
+    monkeypatch.setattr("shared.infra.objectstore.spooling.tempfile.SpooledTemporaryFile", tracking)
     with pytest.raises(TooLarge):
         spool_stream(io.BytesIO(b"x" * 50), max_bytes=10)
     assert opened and opened[0].closed
@@ -160,8 +154,8 @@ class BrokenStream:
 def test_a_body_shorter_than_its_declared_length_is_refused_not_stored_truncated():
     with pytest.raises(IncompleteUpload) as refused:
         spool_stream(io.BytesIO(b"%PDF-1.7 half"), max_bytes=MiB, expected_size=1000)
-    assert refused.value.status == 400
-    assert refused.value.code == "incomplete_upload"
+    assert refusal_of(refused.value).status == 400
+    assert refusal_of(refused.value).code == "incomplete_upload"
     assert refused.value.fields == {"file": ["the body ended after 13 of the 1000 bytes its Content-Length declared"]}
     with spool_stream(io.BytesIO(b"x" * 1000), max_bytes=MiB, expected_size=1000) as whole:
         assert whole.size == 1000
@@ -338,4 +332,4 @@ def test_connection_refused_is_store_unavailable_with_the_address():
 
     assert f"http://127.0.0.1:{port}" in down.value.message
     assert "unreachable" in down.value.message
-    assert down.value.status == 503
+    assert refusal_of(down.value).status == 503

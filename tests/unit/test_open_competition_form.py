@@ -25,6 +25,7 @@ from shared.domain.forms.open_competition_tasks import (
 )
 from shared.domain.forms.samples import SAMPLE_CATEGORY, SAMPLE_DIRECTIONS, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.validation import load
+from shared.infra.web.errors import refusal_of
 
 TEST_DIRECTIONS = [
     {"code": "T-R1", "name": "test reactor direction", "category": REACTOR_SYSTEMS},
@@ -381,7 +382,7 @@ def test_an_error_path_reaches_the_api_through_shared_http_load():
         schema.load(app)
     with pytest.raises(ValidationFailed) as excinfo:
         load(schema, app)
-    assert excinfo.value.status == 400
+    assert refusal_of(excinfo.value).status == 400
     assert excinfo.value.fields == {
         "members[3].credit_code": ["统一社会信用代码含非法字符（前8位为数字，其余为数字或除I、O、S、V、Z外的大写字母） / "
                                    "unified social credit code has invalid characters (8 digits, then digits or "

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from marshmallow import Schema, fields
 
-from shared.infra.web.http import Api, ErrorSchema, OpenSchema, build_openapi, error_payload
+from shared.infra.web.errors import ErrorSchema, error_payload
+from shared.infra.web.http import Api
+from shared.infra.web.openapi import OpenSchema, build_openapi
 
 
 class Body(Schema):

@@ -7,6 +7,7 @@ import pytest
 from shared.domain.allocation import Allocation, allocation_id
 from shared.domain.errors import DomainRuleViolation, PlacesExhausted
 from shared.domain.regions import HUBEI_CITY_LEVEL, XPCC, recommending_authority, region_errors
+from shared.infra.web.errors import refusal_of
 from tests.unit.parties import PROVINCE
 
 
@@ -23,7 +24,7 @@ def test_a_province_level_authority_takes_at_most_its_quota_and_the_refusal_name
         allocation.take(actor=PROVINCE, case_id="case-5", capacity=5)
     assert refused.value.holders == [f"case-{n}" for n in range(5)]
     assert refused.value.fields["places"] == ["5 of 5 used"]
-    assert refused.value.status == 409
+    assert refusal_of(refused.value).status == 409
 
 
 def test_a_released_place_can_be_taken_again():

@@ -1,6 +1,6 @@
 """The 生物制造标志性产品申请表 (工信厅消费函〔2024〕382号, 附件1) as a schema: one test per rule.
 
-Errors are read the way a client sees them: through `shared.infra.web.http.load`, as
+Errors are read the way a client sees them: through `shared.domain.validation.load`, as
 `{path: [messages]}` on `ValidationFailed.fields`.
 """
 

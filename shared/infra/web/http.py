@@ -1,22 +1,20 @@
-"""HTTP entrypoint for every service: who is calling, JSON in and out, errors, OpenAPI.
+"""HTTP entrypoint for every service: who is calling, and JSON in and out.
 
 `api(...)` replaces nameko's `http(...)`. Before the service method runs it
 checks the bearer token and role, and loads the body through its marshmallow
 schema; the method gets `caller` (unless the route is public) and `body`
 (when it has a body schema). Every error leaves as
-`{"error": code, "message": ..., "fields": {...}}` with its status.
+`{"error": code, "message": ..., "fields": {...}}` with the status that
+`shared.infra.web.errors` gives it; `shared.infra.web.openapi` documents the routes.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any, Callable
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import INCLUDE, RAISE, Schema, fields, post_dump
+from marshmallow import RAISE, Schema, fields
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -24,14 +22,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from shared.domain.access import ROLES, Caller
-
-from shared.infra.web.tokens import caller_from_header
+from shared.domain.errors import Forbidden, ValidationFailed
+from shared.domain.validation import load
 from shared.infra.config import Settings
-from shared.domain.errors import Forbidden, PayloadTooLarge, PlatformError, ValidationFailed
-from shared.infra.outages import is_outage
-from shared.domain.validation import flatten_messages, load  # noqa: F401 - the API's loading of bodies
-
-log = logging.getLogger(__name__)
+from shared.infra.web.errors import PayloadTooLarge, answer_to, error_payload
+from shared.infra.web.openapi import OpenSchema, build_openapi, schema_name
+from shared.infra.web.tokens import caller_from_header
 
 MAX_JSON_BYTES = 2 * 1024 * 1024  # the largest form (申请表 with its lists) is far below this
 
@@ -45,54 +41,14 @@ def json_response(payload: Any, status: int = 200, headers: dict | None = None) 
     )
 
 
-def error_payload(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": code, "message": message, "fields": fields or {}}
-
-
-class ErrorSchema(Schema):
-    """Every refusal: a code, a message, and each failing field with the rules it breaks."""
-
-    error = fields.String(required=True, metadata={"example": "validation_failed"})
-    message = fields.String(required=True)
-    fields_ = fields.Dict(data_key="fields", attribute="fields", required=True, keys=fields.String(),
-                          values=fields.List(fields.String()))
-
-
-class OpenSchema(Schema):
-    """A response shape that documents and types the fields it names and passes the others
-    through unchanged (dumping with a plain schema would drop them)."""
-
-    class Meta:
-        unknown = INCLUDE
-
-    @post_dump(pass_original=True)
-    def _keep_the_rest(self, data, original, **kwargs):
-        if not isinstance(original, dict):
-            return data
-        return {**{k: v for k, v in original.items() if k not in data}, **data}
-
-
-# Why each refusal happens; which ones a route lists follows from what it takes (see _error_statuses).
-ERROR_RESPONSES = {
-    400: "bad input: `fields` names each failing field (body, path or query) with the rule it breaks",
-    401: "no valid bearer token (missing, expired, wrongly signed, unknown role)",
-    403: "the caller's role, or its organisation, may not do this to this case",
-    404: "no such case, call, draft, document or checkpoint",
-    409: "the case's state, a concurrent change or a used-up quota refuses this step",
-    413: "the body is larger than the limit",
-    415: "the file's bytes (or its name) are not an allowed evidence type",
-    502: "the evidence store refused the request (its credentials or configuration): nothing was recorded",
-    503: "a database or the evidence store cannot be reached: nothing was recorded; retry (Retry-After)",
-}
-
-
 def _read_at_most(stream, limit: int) -> bytes:
     """The whole body, refused once it passes `limit` bytes.
 
     eventlet's `wsgi.input` ends where the body ends, chunked or not (werkzeug's
     `request.stream` would hand a chunked body over as empty: see documents' uploads).
     """
-    parts, size = [], 0
+    parts: list[bytes] = []
+    size = 0
     while True:
         try:
             chunk = stream.read(min(64 * 1024, limit + 1 - size))
@@ -182,7 +138,7 @@ class Api(HttpRequestHandler):
         # parameter) and documented; the method still reads them from request.args.
         # A parameter the route does not take is refused, not ignored: a misspelt filter
         # (`?provnce=`) would otherwise answer with everything, as if it had been applied.
-        self.query_schema = Schema.from_dict(query, name=f"{_schema_name(url, method)}Query")(unknown=RAISE) \
+        self.query_schema = Schema.from_dict(query, name=f"{schema_name(url, method)}Query")(unknown=RAISE) \
             if query else None
         self.produces = produces
         self.extra_errors = tuple(errors)
@@ -248,129 +204,14 @@ class Api(HttpRequestHandler):
         return json_response(result, status)
 
     def response_from_exception(self, exc: BaseException) -> Response:
-        if isinstance(exc, PlatformError):
-            if exc.status >= 500:
-                log.error("%s %s failed: %s", self.method, self.url, exc)
-            return json_response(error_payload(exc.code, exc.message, exc.fields), exc.status)
-        if isinstance(exc, HTTPException):
-            return json_response(error_payload("http_error", exc.description or str(exc)), exc.code or 500)
-        if is_outage(exc):
-            # A database unreachable (restart, lost connections): not a bug, and not half-done,
-            # since a transaction commits whole or not at all (tests/faults/test_database_outage.py).
-            log.warning("%s %s: a database is unreachable: %s", self.method, self.url, str(exc).splitlines()[0][:300])
-            return json_response(error_payload(
-                "service_unavailable", "a database this service needs is unreachable; the request was not "
-                "completed and nothing of it was half-saved: reload and retry in a moment"), 503, {"Retry-After": "5"})
-        log.exception("%s %s failed", self.method, self.url, exc_info=exc)
-        return json_response(
-            error_payload("internal_error", "the request failed inside the service; it was logged"), 500
-        )
+        answer = answer_to(exc, f"{self.method} {self.url}")
+        return json_response(answer.body, answer.status, answer.headers)
 
 
 api = Api.decorator
 
 
-# -- OpenAPI ------------------------------------------------------------------
-
-_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
-
-
-def openapi_path(url: str) -> str:
-    return _PARAM.sub(r"{\1}", url)
-
-
-def _schema_name(url: str, method: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", openapi_path(url))
-    return method.split(",")[0].title() + "".join(w.title() for w in words)
-
-
-MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def _error_statuses(ep: Api, method: str, path_params: list[str]) -> list[int]:
-    """The refusals a route can answer with, from what it takes (see ERROR_RESPONSES)."""
-    takes_input = bool(ep.json_body or ep.raw_body or path_params or ep.query_schema)
-    statuses = set(ep.extra_errors)
-    if takes_input:
-        statuses.add(400)
-    if path_params or (takes_input and not ep.public):  # what it names (in the path or the body) may not exist
-        statuses.add(404)
-    if not ep.public:
-        statuses |= {401, 403}
-    if method.upper() in MUTATING:
-        statuses.add(409)
-    if ep.json_body or ep.raw_body:
-        statuses.add(413)
-    if ep.raw_body:
-        statuses |= {415, 502}
-    if not ep.url.endswith("/openapi.json"):  # every route but the document reads a database
-        statuses.add(503)
-    return sorted(statuses)
-
-
-def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
-    plugin = MarshmallowPlugin()
-    spec = APISpec(
-        title=f"caseplatform {service_name}",
-        version="1.0.0",
-        openapi_version="3.0.3",
-        plugins=[plugin],
-    )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    spec.components.schema("Error", schema=ErrorSchema)
-    error_ref = {"$ref": "#/components/schemas/Error"}
-    paths: dict[str, dict] = {}
-    for ep in sorted(entrypoints, key=lambda e: (e.url, e.method)):
-        path = openapi_path(ep.url)
-        for method in ep.method.lower().split(","):
-            success: dict[str, Any] = {"description": "success"}
-            if ep.response_schema is not None:
-                success["content"] = {ep.produces: {"schema": ep.response_schema}}
-            elif ep.produces == "application/json":
-                success["content"] = {ep.produces: {"schema": {}}}  # any JSON; the route names no shape
-            else:
-                success["content"] = {ep.produces: {"schema": {"type": "string", "format": "binary"}}}
-            op: dict[str, Any] = {
-                "operationId": f"{service_name}.{ep.method_name}",
-                "summary": ep.summary or ep.method_name.replace("_", " "),
-                "responses": {str(ep.status): success},
-            }
-            params = _PARAM.findall(ep.url)
-            parameters = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-                for p in params
-            ]
-            if ep.query_schema is not None:
-                parameters += plugin.converter.schema2parameters(ep.query_schema, location="query")
-            if parameters:
-                op["parameters"] = parameters
-            if ep.body_schema is not None:
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": ep.body_schema}},
-                }
-            elif ep.json_body:
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                }
-            elif ep.raw_body:
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-                }
-            if not ep.public:
-                op["security"] = [{"bearer": []}]
-                op["x-roles"] = list(ep.roles)
-            for status in _error_statuses(ep, method, params):
-                op["responses"][str(status)] = {
-                    "description": ERROR_RESPONSES[status],
-                    "content": {"application/json": {"schema": error_ref}},
-                }
-            paths.setdefault(path, {})[method] = op
-    for path, operations in paths.items():
-        spec.path(path=path, operations=operations)
-    return spec.to_dict()
+# -- the OpenAPI document of each service ---------------------------------------
 
 
 class OpenApi(DependencyProvider):

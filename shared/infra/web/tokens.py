@@ -13,7 +13,7 @@ import time
 import jwt
 
 from shared.domain.access import ROLES, Caller
-from shared.domain.errors import Unauthenticated
+from shared.infra.web.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 ISSUER = "caseplatform"

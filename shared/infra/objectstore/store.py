@@ -1,19 +1,7 @@
-"""Evidence files in an S3 object store (MinIO in deployment, SeaweedFS in tests).
+"""`EvidenceStore`: content-addressed, write-once evidence files (and the ledger's signed
+checkpoints) in one S3 bucket, and the bucket's set-up (versioning, object lock).
 
-Every file is stored under its content's SHA-256 (`sha256/<hex>`) and is never
-overwritten: the same bytes uploaded twice are stored once, and the store has no
-delete method. The bucket is created with object lock where the server allows it
-(every version is then kept under a GOVERNANCE default retention), and always with
-versioning, so even a write made behind the store's back leaves the original
-version in place, and `sha256_of_stored` shows that the latest one no longer
-matches its key.
-
-Uploads are read in chunks into a spooled temporary file (memory up to 8 MiB, then
-disk) while they are hashed, so a file is never held whole in memory; the upload
-to the server goes in 16 MiB parts, one at a time.
-
-No nameko and no HTTP framework here: a service's DependencyProvider builds one
-`EvidenceStore.from_settings(settings)` in `setup()` and calls `ensure_bucket()`.
+The package's docstring (`shared.infra.objectstore`) says what the store promises.
 """
 
 from __future__ import annotations
@@ -21,248 +9,30 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
-import tempfile
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import IO, BinaryIO, Iterator
-from urllib.parse import quote
+from datetime import timedelta
+from typing import BinaryIO
 
 import certifi
 import urllib3
 from minio import Minio
 from minio.commonconfig import GOVERNANCE
-from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.error import S3Error
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.versioningconfig import ENABLED, VersioningConfig
 
-from shared.domain.errors import NotFound, PlatformError
+from shared.infra.objectstore.errors import EvidenceNotFound, StoreError, translated
+from shared.infra.objectstore.keys import CHECKPOINT_PREFIX, checkpoint_key, key_for, sha256_of_key
+from shared.infra.objectstore.reading import ObjectReader, content_disposition
+from shared.infra.objectstore.results import BucketStatus, ObjectInfo, ObjectVersion, StoredObject
+from shared.infra.objectstore.spooling import Spooled, spool_stream
 
-CHUNK_SIZE = 1024 * 1024  # read from the caller's stream 1 MiB at a time
-SPOOL_MAX_SIZE = 8 * 1024 * 1024  # beyond this the temporary file moves to disk
 PART_SIZE = 16 * 1024 * 1024  # files larger than this go up as multipart
-HEAD_SIZE = 8 * 1024  # bytes handed back for type sniffing
 DEFAULT_RETENTION_DAYS = 3650
-KEY_PREFIX = "sha256/"
 SHA256_METADATA = "x-amz-meta-sha256"
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _MISSING_CODES = {"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"}
 _NO_LOCK_CONFIG_CODES = {"ObjectLockConfigurationNotFoundError", "ObjectLockConfigurationNotFound"}
 _BUCKET_EXISTS_CODES = {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
-
-
-# --- errors -----------------------------------------------------------------------
-
-
-class TooLarge(PlatformError):
-    """The upload is larger than the limit; reading stopped one byte past it."""
-
-    status = 413
-    code = "file_too_large"
-
-    def __init__(self, limit: int):
-        rule = f"the file is larger than the limit of {limit} bytes ({_human(limit)})"
-        super().__init__(rule, {"file": [rule]})
-        self.limit = limit
-
-
-class EmptyFile(PlatformError):
-    status = 400
-    code = "empty_file"
-
-    def __init__(self):
-        rule = "the file is empty"
-        super().__init__(rule, {"file": [rule]})
-
-
-class IncompleteUpload(PlatformError):
-    """The body ended before the length it declared, or its chunked framing broke off.
-
-    Without this check a client that disconnects half-way would leave a truncated
-    file stored and attached as if it were the whole document."""
-
-    status = 400
-    code = "incomplete_upload"
-
-    def __init__(self, rule: str):
-        super().__init__(rule, {"file": [rule]})
-
-
-class EvidenceNotFound(NotFound):
-    code = "evidence_not_found"
-
-    def __init__(self, sha256: str):
-        super().__init__(f"no stored evidence file has SHA-256 {sha256}", {"sha256": ["not stored"]})
-        self.sha256 = sha256
-
-
-class StoreUnavailable(PlatformError):
-    """The object store cannot be reached, or answers with a server error."""
-
-    status = 503
-    code = "store_unavailable"
-
-
-class StoreError(PlatformError):
-    """The object store refused a request (credentials, permissions, configuration)."""
-
-    status = 502
-    code = "object_store_error"
-
-    def __init__(self, message: str, s3_code: str | None = None):
-        super().__init__(message)
-        self.s3_code = s3_code
-
-
-# --- results ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    sha256: str
-    size: int
-    key: str
-    created: bool  # False: these bytes were already stored, nothing was uploaded
-    head: bytes = field(default=b"", repr=False)  # first up to 8 KiB, for type sniffing
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    sha256: str
-    key: str
-    size: int
-    etag: str
-    version_id: str | None
-    content_type: str | None
-    last_modified: datetime | None
-    metadata_sha256: str | None  # what the uploader recorded in x-amz-meta-sha256
-
-
-@dataclass(frozen=True)
-class ObjectVersion:
-    """One stored version of a key (versioning keeps every write and delete)."""
-
-    version_id: str | None
-    size: int | None
-    last_modified: datetime | None
-    is_latest: bool
-    is_delete_marker: bool
-
-
-@dataclass(frozen=True)
-class BucketStatus:
-    """What the server says about the bucket, not what was asked for."""
-
-    bucket: str
-    versioning: str | None  # "Enabled", "Suspended" or None (never enabled)
-    object_lock: bool
-    retention_mode: str | None
-    retention_days: int | None
-
-
-@dataclass
-class Spooled:
-    """An upload read to its end: the temporary file (at position 0) and its digest."""
-
-    file: IO[bytes]
-    sha256: str
-    size: int
-    head: bytes
-
-    def close(self) -> None:
-        self.file.close()
-
-    def __enter__(self) -> Spooled:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-# --- the streaming part, without a server --------------------------------------------
-
-
-def spool_stream(
-    stream: BinaryIO,
-    *,
-    max_bytes: int,
-    chunk_size: int = CHUNK_SIZE,
-    spool_max_size: int = SPOOL_MAX_SIZE,
-    head_size: int = HEAD_SIZE,
-    expected_size: int | None = None,
-) -> Spooled:
-    """Read `stream` to its end in chunks, hashing it into a spooled temporary file.
-
-    Never reads more than `max_bytes + 1` bytes: the byte past the limit raises
-    `TooLarge`. An empty stream raises `EmptyFile`; a stream that breaks off, or
-    ends short of `expected_size` (a declared Content-Length), raises
-    `IncompleteUpload`. The caller closes the result.
-    """
-    if max_bytes < 1:
-        raise ValueError("max_bytes must be at least 1")
-    if chunk_size < 1:
-        raise ValueError("chunk_size must be at least 1")
-    digest = hashlib.sha256()
-    head = bytearray()
-    size = 0
-    spool = tempfile.SpooledTemporaryFile(max_size=spool_max_size, prefix="evidence-")
-    try:
-        while True:
-            try:
-                chunk = stream.read(min(chunk_size, max_bytes + 1 - size))
-            except (OSError, ValueError) as exc:  # the client's side: a broken chunked body, a reset
-                raise IncompleteUpload(f"the upload broke off after {size} bytes ({exc})") from exc
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > max_bytes:
-                raise TooLarge(max_bytes)
-            digest.update(chunk)
-            if len(head) < head_size:
-                head += chunk[: head_size - len(head)]
-            spool.write(chunk)
-        if size == 0:
-            raise EmptyFile()
-        if expected_size is not None and size != expected_size:
-            raise IncompleteUpload(
-                f"the body ended after {size} of the {expected_size} bytes its Content-Length declared"
-            )
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-    return Spooled(file=spool, sha256=digest.hexdigest(), size=size, head=bytes(head))
-
-
-def key_for(sha256: str) -> str:
-    """The object key of a SHA-256 hex digest (validated: 64 hex digits)."""
-    digest = sha256.strip().lower() if isinstance(sha256, str) else ""
-    if not _HEX64.fullmatch(digest):
-        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
-    return KEY_PREFIX + digest
-
-
-def content_disposition(filename: str, disposition: str = "attachment") -> str:
-    """A Content-Disposition value for any file name (RFC 6266 with RFC 5987 `filename*`).
-
-    The plain `filename` is an ASCII stand-in for old clients; `filename*` carries the
-    real name (Chinese included) percent-encoded as UTF-8.
-    """
-    name = os.path.basename(filename.replace("\\", "/"))
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or "download"
-    fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\;%' else "_" for ch in name)
-    encoded = quote(name, safe="!#$&+-.^_`|~")
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-
-
-def _human(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:g} {unit}" if unit == "bytes" else f"{n:.4g} {unit}"
-        n /= 1024
-    return str(n)
 
 
 def _default_http_client(secure: bool, connect_timeout: float, read_timeout: float) -> urllib3.PoolManager:
@@ -277,50 +47,6 @@ def _default_http_client(secure: bool, connect_timeout: float, read_timeout: flo
             total=3, connect=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
         ),
     )
-
-
-# --- reading a stored file ----------------------------------------------------------
-
-
-class ObjectReader:
-    """A stored file's body as a stream. Close it (or use `with`) to free the connection."""
-
-    def __init__(self, response, store: EvidenceStore, sha256: str):
-        self._response = response
-        self._store = store
-        self.sha256 = sha256
-        length = response.headers.get("Content-Length")
-        self.size = int(length) if length is not None else None
-        self.content_type = response.headers.get("Content-Type")
-
-    def read(self, amt: int | None = None) -> bytes:
-        with self._store._translate(f"reading evidence {self.sha256}"):
-            return self._response.read(amt)
-
-    def stream(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-        while True:
-            chunk = self.read(chunk_size)
-            if not chunk:
-                return
-            yield chunk
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.stream()
-
-    def close(self) -> None:
-        try:
-            self._response.close()
-        finally:
-            self._response.release_conn()
-
-    def __enter__(self) -> ObjectReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-# --- the store -----------------------------------------------------------------------
 
 
 class EvidenceStore:
@@ -348,6 +74,7 @@ class EvidenceStore:
         self.endpoint = endpoint
         self.bucket = bucket
         self.secure = secure
+        self._address = f"{'https' if secure else 'http'}://{endpoint}"  # what its errors name
         self.retention_days = retention_days
         # One part in memory at a time: parallel uploads hold N parts of 16 MiB each.
         self.upload_parallelism = upload_parallelism
@@ -390,38 +117,13 @@ class EvidenceStore:
     def __repr__(self) -> str:
         return f"EvidenceStore({self.endpoint!r}, bucket={self.bucket!r}, object_lock={self.object_lock})"
 
-    # -- errors
-
-    @contextmanager
-    def _translate(self, doing: str):
-        where = f"{'https' if self.secure else 'http'}://{self.endpoint}"
-        try:
-            yield
-        except S3Error as exc:
-            raise StoreError(
-                f"object store at {where} refused {doing}: {exc.code}: {exc.message}", exc.code
-            ) from exc
-        except ServerError as exc:
-            raise StoreUnavailable(
-                f"object store at {where} failed while {doing} (HTTP {exc.status_code})"
-            ) from exc
-        except InvalidResponseError as exc:
-            raise StoreUnavailable(
-                f"object store at {where} gave a response that is not S3 while {doing}: {exc}"
-            ) from exc
-        except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise StoreUnavailable(
-                f"object store at {where} is unreachable while {doing}: {reason}"
-            ) from exc
-
     # -- the bucket
 
     def ensure_bucket(self) -> BucketStatus:
         """Create the bucket if absent (object lock on where the server allows it),
         enable versioning, and set the default retention when object lock is on.
         Safe to call at every start-up; returns what the server then reports."""
-        with self._translate(f"setting up bucket {self.bucket}"):
+        with translated(self._address, f"setting up bucket {self.bucket}"):
             if not self.client.bucket_exists(self.bucket):
                 self._create_bucket()
             lock = self._lock_config()
@@ -466,7 +168,7 @@ class EvidenceStore:
 
     def bucket_status(self) -> BucketStatus:
         """Ask the server how the bucket is configured."""
-        with self._translate(f"reading the configuration of bucket {self.bucket}"):
+        with translated(self._address, f"reading the configuration of bucket {self.bucket}"):
             versioning = self.client.get_bucket_versioning(self.bucket).status
             lock = self._lock_config()
         return BucketStatus(
@@ -496,7 +198,7 @@ class EvidenceStore:
         created = not self.exists(spooled.sha256)
         if created:
             spooled.file.seek(0)
-            with self._translate(f"uploading {key}"):
+            with translated(self._address, f"uploading {key}"):
                 self.client.put_object(
                     self.bucket,
                     key,
@@ -519,7 +221,7 @@ class EvidenceStore:
 
     def stat(self, sha256: str) -> ObjectInfo | None:
         key = key_for(sha256)
-        with self._translate(f"looking up {key}"):
+        with translated(self._address, f"looking up {key}"):
             try:
                 obj = self.client.stat_object(self.bucket, key)
             except S3Error as exc:
@@ -528,7 +230,7 @@ class EvidenceStore:
                 raise
         metadata = {k.lower(): v for k, v in (obj.metadata or {}).items()}
         return ObjectInfo(
-            sha256=key[len(KEY_PREFIX):],
+            sha256=sha256_of_key(key),
             key=key,
             size=obj.size,
             etag=obj.etag,
@@ -544,7 +246,7 @@ class EvidenceStore:
     def versions(self, sha256: str) -> list[ObjectVersion]:
         """Every version the server keeps under the key, oldest first (delete markers included)."""
         key = key_for(sha256)
-        with self._translate(f"listing the versions of {key}"):
+        with translated(self._address, f"listing the versions of {key}"):
             found = [
                 ObjectVersion(
                     version_id=obj.version_id,
@@ -561,14 +263,14 @@ class EvidenceStore:
     def open(self, sha256: str, version_id: str | None = None) -> ObjectReader:
         """The stored file (its latest version, or `version_id`) as a stream; the caller closes it."""
         key = key_for(sha256)
-        with self._translate(f"reading {key}"):
+        with translated(self._address, f"reading {key}"):
             try:
                 response = self.client.get_object(self.bucket, key, version_id=version_id)
             except S3Error as exc:
                 if exc.code in _MISSING_CODES:
-                    raise EvidenceNotFound(key[len(KEY_PREFIX):]) from exc
+                    raise EvidenceNotFound(sha256_of_key(key)) from exc
                 raise
-        return ObjectReader(response, self, key[len(KEY_PREFIX):])
+        return ObjectReader(response, sha256_of_key(key), self._address)
 
     def sha256_of_stored(self, sha256: str, version_id: str | None = None) -> str:
         """Re-read the stored file in chunks and hash it (the integrity audit).
@@ -590,7 +292,7 @@ class EvidenceStore:
         response_headers = (
             {"response-content-disposition": content_disposition(filename)} if filename else None
         )
-        with self._translate(f"signing a download URL for {key}"):
+        with translated(self._address, f"signing a download URL for {key}"):
             return self._presigner.presigned_get_object(
                 self.bucket, key, expires=expires, response_headers=response_headers
             )
@@ -607,14 +309,14 @@ class EvidenceStore:
                 raise StoreError(f"checkpoint {seq} is already stored at {key} with other content; "
                                  "checkpoints are never overwritten")
             return key
-        with self._translate(f"uploading {key}"):
+        with translated(self._address, f"uploading {key}"):
             self.client.put_object(self.bucket, key, io.BytesIO(data), length=len(data),
                                    content_type="application/json")
         return key
 
     def get_checkpoint(self, seq: int) -> bytes | None:
         key = checkpoint_key(seq)
-        with self._translate(f"reading {key}"):
+        with translated(self._address, f"reading {key}"):
             try:
                 response = self.client.get_object(self.bucket, key)
             except S3Error as exc:
@@ -629,7 +331,7 @@ class EvidenceStore:
 
     def list_checkpoints(self) -> list[int]:
         """The sequence numbers of the checkpoints stored, in order."""
-        with self._translate(f"listing {CHECKPOINT_PREFIX}"):
+        with translated(self._address, f"listing {CHECKPOINT_PREFIX}"):
             names = [o.object_name for o in self.client.list_objects(self.bucket, prefix=CHECKPOINT_PREFIX)]
         seqs = []
         for name in names:
@@ -637,10 +339,3 @@ class EvidenceStore:
             if stem.isdigit():
                 seqs.append(int(stem))
         return sorted(seqs)
-
-
-CHECKPOINT_PREFIX = "checkpoints/"
-
-
-def checkpoint_key(seq: int) -> str:
-    return f"{CHECKPOINT_PREFIX}{int(seq):012d}.json"
