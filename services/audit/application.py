@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from shared.domain.access import Caller
+from shared.domain.case import Case
 from shared.domain.errors import NotFound, ValidationFailed
 from shared.infra.integrity import merkle
 from shared.infra.integrity.checkpoints import CheckpointError, b64, verify
@@ -71,7 +72,7 @@ def case_as_of(ledger: CaseLedger, case_id: str, version: int | None = None, at:
     if not 1 <= version <= len(events):
         raise NotFound(f"case {case_id} has no version {version}; it has versions 1 to {len(events)}",
                        {"version": [f"1..{len(events)}"]})
-    case = ledger.repository.get(UUID(str(case_id)), version=version)
+    case: Case = ledger.repository.get(UUID(str(case_id)), version=version)
     last = events[version - 1]
     return {
         "case_id": str(case_id),

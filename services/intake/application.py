@@ -205,6 +205,7 @@ class Intake:
         wrong_region = regions.region_errors(province, city)
         if wrong_region:
             raise ValidationFailed(wrong_region, "the applicant's token carries no valid registered region")
+        assert province is not None  # region_errors refuses a token without one
         # A 计划单列市 recommends its units itself, at the province level, with its own quota.
         authority = regions.recommending_authority(province, city)
         chain = call_rules.chain_for(call, authority)
@@ -297,7 +298,7 @@ class Intake:
 
         return change_case(self.ledger, caller, case_id, ("applicant",), correct)
 
-    def _subject_of(self, case: Case) -> str:
+    def _subject_of(self, case: Case) -> str | None:
         with self.store.session() as session:
             return session.execute(sa.select(rm.claims.c.subject).where(
                 rm.claims.c.case_id == str(case.id))).scalar()

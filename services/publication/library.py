@@ -53,14 +53,18 @@ class ProductQuery:
     def from_args(cls, args) -> ProductQuery:
         errors: dict[str, list[str]] = {}
 
-        def number(key: str, default: int | None, low: int, high: int) -> int | None:
+        def given(key: str, low: int, high: int) -> int | None:
             raw = args.get(key)
             if raw is None or raw == "":
-                return default
+                return None
             if not raw.isdigit() or not low <= int(raw) <= high:
                 errors[key] = [f"a whole number from {low} to {high}"]
-                return default
+                return None
             return int(raw)
+
+        def number(key: str, default: int, low: int, high: int) -> int:
+            value = given(key, low, high)
+            return default if value is None else value
 
         def text(key: str) -> str | None:
             raw = args.get(key)
@@ -68,7 +72,7 @@ class ProductQuery:
                 errors[key] = ["at most 200 characters"]
             return (raw.strip() or None) if raw is not None else None
 
-        query = cls(year=number("year", None, 2000, 2100), domain=text("domain"), type=text("type"),
+        query = cls(year=given("year", 2000, 2100), domain=text("domain"), type=text("type"),
                     province=text("province"), name=text("name"), page=number("page", 1, 1, 100000),
                     per_page=number("per_page", 20, 1, MAX_PER_PAGE))
         if errors:
@@ -97,7 +101,7 @@ class PublicLibrary:
             query = query.where(t.c.call_id == call_id)
         with self.store.session() as session:
             rows = session.execute(query.order_by(t.c.year.desc(), t.c.list_id)).all()
-            counts = dict(session.execute(
+            counts: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]  # rows of (list_id, count)
                 sa.select(rm.list_entries.c.list_id, sa.func.count()).where(rm.list_entries.c.on_list)
                 .group_by(rm.list_entries.c.list_id)).all())
         return [{

@@ -8,9 +8,11 @@ a client is told (the HTTP status, the `error` code) is the edge's business:
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PlatformError(Exception):
-    def __init__(self, message: str, fields: dict | None = None):
+    def __init__(self, message: str, fields: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
@@ -19,7 +21,7 @@ class PlatformError(Exception):
 class ValidationFailed(PlatformError):
     """Bad input: every failing field at once, each with its rule."""
 
-    def __init__(self, fields: dict, message: str = "the request has invalid fields"):
+    def __init__(self, fields: dict[str, Any], message: str = "the request has invalid fields"):
         super().__init__(message, fields)
 
 

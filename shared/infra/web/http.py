@@ -164,7 +164,8 @@ class Api(HttpRequestHandler):
         repeated = {name: ["given more than once; give it once"] for name in takes if len(args.getlist(name)) > 1}
         if unknown or repeated:
             raise ValidationFailed({**unknown, **repeated})
-        load(self.query_schema, args.to_dict(flat=True))
+        if self.query_schema is not None:  # without one, any parameter was refused above
+            load(self.query_schema, args.to_dict(flat=True))
 
     def get_entrypoint_parameters(self, request):
         args, kwargs = super().get_entrypoint_parameters(request)
