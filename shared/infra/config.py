@@ -135,7 +135,7 @@ class Settings:
 
 def sqlalchemy_url(url: str) -> str:
     """The SQLAlchemy form of a database URL, always through pure-Python psycopg 3."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 

@@ -8,7 +8,7 @@ service classes only declare them. The event subscription is the other extension
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import eventlet
@@ -98,7 +98,7 @@ class Clock(DependencyProvider):
         class _Now:
             @staticmethod
             def now() -> datetime:
-                return datetime.now(timezone.utc) + offset
+                return datetime.now(UTC) + offset
 
             @staticmethod
             def today() -> date:

@@ -8,10 +8,11 @@ version is the store's own: a stale save raises `ConcurrentUpdate`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterator
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -27,7 +28,6 @@ from shared.domain.panel import Panel, panel_id
 from shared.domain.publication_list import PublicList, list_stream_id
 from shared.domain.streams import APPENDERS, kind_of_event, kind_of_stream
 from shared.infra.config import eventsourcing_env, sqlalchemy_url
-
 
 # A stored event names its class by module path (its topic). Events recorded before the
 # domain moved into `shared.domain`, or before the case became a package, name the old
@@ -136,6 +136,9 @@ def schema_lock(url: str) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
 
+Found = TypeVar("Found")
+
+
 class CaseLedger(Application[UUID]):
     # The name fixes the tables' names: every service must open the same ones.
     name = "Ledger"
@@ -151,10 +154,10 @@ class CaseLedger(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    def _find(self, aggregate_id: UUID, kind: type) -> Any:
+    def _find(self, aggregate_id: UUID, kind: type[Found]) -> Found | None:
         """The stream `aggregate_id` as a `kind`, or None if there is none of that kind."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None

@@ -49,7 +49,11 @@ class NamedPostgresFactory(PostgresFactory):
         if name:
             # The datastore creates its pool closed and opens it at the first query, so
             # every connection the pool ever makes is made with these arguments.
-            pool.kwargs["application_name"] = name[:MAX_NAME]
+            connect_args = pool.kwargs
+            if not isinstance(connect_args, dict):
+                raise TypeError(f"eventsourcing's pool no longer takes its connection arguments as a dict "
+                                f"({type(connect_args).__name__}): its connections cannot be named")
+            connect_args["application_name"] = name[:MAX_NAME]
         # Back to `size` connections after a minute without use, not psycopg_pool's ten:
         # six processes' bursts should not hold the server's connections for long.
         pool.max_idle = IDLE_SECONDS

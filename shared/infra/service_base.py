@@ -10,8 +10,9 @@ import eventlet
 
 from shared.infra.dependencies import RelayRunner
 from shared.infra.messaging.subscriber import subscribe
-from shared.infra.web.http import OpenApi
 from shared.infra.readmodels.projection import OutOfOrder
+from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.web.http import OpenApi
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ ORDER_WAIT_ROUNDS = 10  # about 1 s in all
 class CaseService:
     relay = RelayRunner()
     openapi_document = OpenApi()
+    # Declared by each service (`ReadModels(its metadata)`); nameko injects this store in its place.
+    store: ReadModelStore
 
     @staticmethod
     def project(session, event: dict) -> None:

@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shared.infra.integrity import merkle
 from shared.infra.integrity.bundle import build_bundle, event_entry, evidence_refs, verify_bundle
 from shared.infra.integrity.chain import (
-    GENESIS, RecordedHash, StoredRecord, build_chain, canonical, chain_hash, check_recorded, compare, event_hash,
+    GENESIS, LedgerRow, RecordedHash, StoredRecord, build_chain, canonical, chain_hash, check_recorded, compare,
+    event_hash,
 )
 from shared.infra.integrity.checkpoints import (
     CheckpointError, SignedCheckpoint, key_id, load_or_create_key, new_checkpoint, public_bytes, verify,
@@ -41,6 +42,15 @@ def test_canonical_encoding_separates_fields():
     b = StoredRecord(CASE, 1, "a", b"bc")
     assert canonical(a) != canonical(b)
     assert event_hash(a) != event_hash(replace(a, originator_version=2))
+
+
+def test_a_row_read_from_the_ledger_has_its_place_in_the_log_and_hashes_as_the_record_it_is():
+    with pytest.raises(TypeError, match="notification_id"):
+        LedgerRow(CASE, 1, "ab", b"c")
+    row = LedgerRow(CASE, 1, "ab", b"c", 7)
+    assert row.notification_id == 7
+    # Its place in the log is not hashed: the record's own fields are.
+    assert event_hash(row) == event_hash(StoredRecord(CASE, 1, "ab", b"c"))
 
 
 def test_chain_links_each_version_to_the_previous_one():

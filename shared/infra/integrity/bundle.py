@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from . import merkle
 from shared.domain.named_documents import document_references
 
+from . import merkle
 from .chain import GENESIS, StoredRecord, chain_hash, event_hash, leaf_data
 from .checkpoints import CheckpointError, SignedCheckpoint, b64, unb64, verify
 
@@ -52,13 +53,13 @@ def evidence_refs(topic: str, state: bytes) -> list[str]:
 def build_bundle(*, case_id: str, exported_at: str, events: list[dict], checkpoint: SignedCheckpoint | None,
                  evidence: list[dict], history: list[dict] | None = None) -> dict:
     """Assemble a bundle. `events`: one dict per stored event, as made by `event_entry`."""
-    cp = checkpoint.checkpoint if checkpoint is not None else None
     return {
         "format": FORMAT,
         "case_id": str(case_id),
         "exported_at": exported_at,
         "checkpoint": checkpoint.as_dict() if checkpoint is not None else None,
-        "public_key": ({"ed25519": checkpoint.public_key, "key_id": cp.key_id} if checkpoint else None),
+        "public_key": ({"ed25519": checkpoint.public_key, "key_id": checkpoint.checkpoint.key_id}
+                       if checkpoint is not None else None),
         "hashing": {
             "event_hash": "SHA-256 of the length-prefixed (originator_id, originator_version, topic, state)",
             "chain_hash": "SHA-256(prev_hash || event_hash), prev_hash of version 1 = 32 zero bytes",
@@ -171,7 +172,8 @@ def verify_bundle(bundle: dict, trusted_key_id: str | None = None,
             if position in later:
                 report.fail(f"version {position}: out of place (reordered: version {version} stands before it)")
             elif version > position:
-                report.fail(f"version {position}: missing from the bundle (deleted; the next event is version {version})")
+                report.fail(f"version {position}: missing from the bundle "
+                            f"(deleted; the next event is version {version})")
             else:
                 report.fail(f"version {version}: out of place at position {position} (reordered or inserted)")
             return report
@@ -190,7 +192,7 @@ def verify_bundle(bundle: dict, trusted_key_id: str | None = None,
             report.warnings.append(f"version {version}: stored after the checkpoint; its place in the ledger is "
                                    "not proved by this bundle")
             continue
-        if cp is None:
+        if cp is None or root is None:  # no checkpoint: nothing to prove inclusion in
             continue
         leaf = merkle.leaf_hash(leaf_data(int(entry["notification_id"]), record.originator_id, version,
                                           recorded, chained))

@@ -17,8 +17,8 @@ what happened to it (modified, deleted, inserted, reordered, truncated). No I/O.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 GENESIS = bytes(32)
 _EVENT_TAG = b"caseplatform/ledger/event/v1\n"
@@ -34,6 +34,14 @@ class StoredRecord:
     topic: str
     state: bytes
     notification_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LedgerRow(StoredRecord):
+    """A stored record read from the ledger itself: unlike one rebuilt from a bundle, it has its place in the log."""
+
+    # field(): a bare annotation would inherit StoredRecord's default (None) and not be required.
+    notification_id: int = field()
 
 
 @dataclass(frozen=True)

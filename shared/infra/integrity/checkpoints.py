@@ -44,10 +44,10 @@ def load_or_create_key(path: str | os.PathLike) -> Ed25519PrivateKey:
             os.write(fd, pem)
         finally:
             os.close(fd)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{path} does not hold an Ed25519 private key")
-    return key
+    return loaded
 
 
 def public_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from . import merkle
 from .bundle import build_bundle, event_entry, evidence_refs
@@ -63,6 +63,6 @@ def export_case(store: IntegrityStore, case_id: str, *, evidence=None, history: 
         if progress is not None:
             progress("evidence", i, len(refs))
     return build_bundle(
-        case_id=str(case_id), exported_at=(now or datetime.now(timezone.utc)).isoformat(), events=entries,
+        case_id=str(case_id), exported_at=(now or datetime.now(UTC)).isoformat(), events=entries,
         checkpoint=signed, evidence=files, history=history,
     )

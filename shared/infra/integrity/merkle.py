@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
@@ -134,8 +134,10 @@ def _range_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
     level = list(hashes[lo:hi])
     sha256, prefix = hashlib.sha256, NODE_PREFIX
     while len(level) > 1:
+        # One iterator zipped with itself yields the level's pairs; an odd last hash has no
+        # partner (not strict) and is carried up below.
         pairs = iter(level)
-        upper = [sha256(prefix + left + right).digest() for left, right in zip(pairs, pairs)]
+        upper = [sha256(prefix + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
         if len(level) & 1:
             upper.append(level[-1])
         level = upper
@@ -158,8 +160,8 @@ def _subproof(m: int, hashes: Sequence[bytes], complete: bool) -> list[bytes]:
         return [] if complete else [root(hashes)]
     k = _split(n)
     if m <= k:
-        return _subproof(m, hashes[:k], complete) + [root(hashes[k:])]
-    return _subproof(m - k, hashes[k:], False) + [root(hashes[:k])]
+        return [*_subproof(m, hashes[:k], complete), root(hashes[k:])]
+    return [*_subproof(m - k, hashes[k:], False), root(hashes[:k])]
 
 
 def _check_sizes(proof: Sequence[bytes]) -> None:

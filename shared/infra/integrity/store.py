@@ -16,9 +16,9 @@ through the domain model; the write path of the ledger is not touched.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from shared.infra.config import ensure_sqlite_parent, sqlalchemy_url
 
 from . import merkle
-from .chain import GENESIS, RecordedHash, StoredRecord, chain_hash, event_hash, leaf_data
+from .chain import GENESIS, LedgerRow, RecordedHash, chain_hash, event_hash, leaf_data
 from .checkpoints import SignedCheckpoint, new_checkpoint
 
 log = logging.getLogger(__name__)
@@ -158,13 +158,13 @@ class IntegrityStore:
 
     # -- the ledger's stored rows, as stored
 
-    def _record(self, row) -> StoredRecord:
-        return StoredRecord(originator_id=_identity(row.originator_id),
-                            originator_version=int(row.originator_version),
-                            topic=row.topic or "", state=bytes(row.state or b""),
-                            notification_id=int(row.notification_id))
+    def _record(self, row) -> LedgerRow:
+        return LedgerRow(originator_id=_identity(row.originator_id),
+                         originator_version=int(row.originator_version),
+                         topic=row.topic or "", state=bytes(row.state or b""),
+                         notification_id=int(row.notification_id))
 
-    def read_ledger(self, after: int, limit: int = BATCH, upto: int | None = None) -> list[StoredRecord]:
+    def read_ledger(self, after: int, limit: int = BATCH, upto: int | None = None) -> list[LedgerRow]:
         """Stored rows after notification id `after`, in log order."""
         sql = (f"SELECT {self._nid} AS notification_id, originator_id, originator_version, topic, state "
                f"FROM {self.events_table} WHERE {self._nid} > :after")
@@ -176,7 +176,7 @@ class IntegrityStore:
         with self.engine.connect() as conn:
             return [self._record(r) for r in conn.execute(sa.text(sql), params)]
 
-    def stored_records(self, originator_id: str) -> list[StoredRecord]:
+    def stored_records(self, originator_id: str) -> list[LedgerRow]:
         """One aggregate's stored rows, in version order."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.text(
@@ -237,7 +237,7 @@ class IntegrityStore:
                                          .order_by(event_hashes.c.leaf_index).limit(BATCH)))
             if not rows:
                 return
-            for row, rec in zip(rows, _rows_to_recorded(rows)):
+            for row, rec in zip(rows, _rows_to_recorded(rows), strict=True):
                 yield rec, bytes(row.leaf_hash)
             after = rows[-1].leaf_index
 
@@ -310,7 +310,7 @@ class IntegrityStore:
                 return None
             if latest is None and not leaves:
                 return None
-            stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat()
+            stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
             seq = latest.checkpoint.seq + 1 if latest is not None else 1
             tree = merkle.CompactRange()
             tree.extend(leaves)

@@ -14,11 +14,11 @@ Three layers, each catching what the one below cannot:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import merkle
-from .chain import Finding, compare, event_hash
+from .chain import Finding, RecordedHash, compare, event_hash
 from .checkpoints import Checkpoint, CheckpointError, SignedCheckpoint, verify_sequence
 from .store import IntegrityStore
 
@@ -164,7 +164,7 @@ def verify_ledger(store: IntegrityStore, trusted_key_id: str | None, evidence=No
     leaves: list[bytes] = []
     after = 0
     done = 0
-    pending_rec = None
+    pending_rec: tuple[RecordedHash, bytes] | None = None
     while True:
         batch = store.read_ledger(after)
         for row in batch:
@@ -172,11 +172,11 @@ def verify_ledger(store: IntegrityStore, trusted_key_id: str | None, evidence=No
             done += 1
             # Recorded rows the ledger skipped over were deleted.
             while True:
-                rec = pending_rec if pending_rec is not None else next(recorded_iter, None)
+                item = pending_rec if pending_rec is not None else next(recorded_iter, None)
                 pending_rec = None
-                if rec is None:
+                if item is None:
                     break
-                rec, leaf = rec
+                rec, leaf = item
                 if rec.notification_id < row.notification_id:
                     _first(report, Finding(rec.originator_version, "deleted",
                                            f"{rec.originator_id} version {rec.originator_version}: deleted from the "
@@ -184,7 +184,7 @@ def verify_ledger(store: IntegrityStore, trusted_key_id: str | None, evidence=No
                     leaves.append(merkle.leaf_hash(rec.leaf_data()))
                     expected_leaf += 1
                     continue
-                pending_rec = (rec, leaf)
+                pending_rec = item
                 break
             if pending_rec is None or pending_rec[0].notification_id != row.notification_id:
                 if row.notification_id <= position:

@@ -10,9 +10,10 @@ its own retries and parking, and only the poison one is parked.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from enum import Enum
 from queue import Empty
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from shared.infra.outages import is_outage
 
@@ -61,10 +62,11 @@ def handle(
         one_by_one(batch)
         return Outcome.ONE_BY_ONE
     error = run_batch(batch)
-    result = outcome(error)
-    if result is Outcome.APPLIED:
+    if error is None:
         acknowledge(batch)
-    elif result is Outcome.OUTAGE:
+        return Outcome.APPLIED
+    result = outcome(error)
+    if result is Outcome.OUTAGE:
         requeue(batch, error)
     else:
         one_by_one(batch)

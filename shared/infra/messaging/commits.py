@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -61,11 +62,12 @@ class CommitListener:
         return True
 
     def _listen(self) -> None:
-        options = {"application_name": self.application_name[:MAX_NAME]} if self.application_name else {}
+        # Unnamed (None, which psycopg leaves out): libpq's default, the process's PGAPPNAME.
+        name = self.application_name[:MAX_NAME] if self.application_name else None
         # Keepalives: a connection whose server vanished without a reset errors within a
         # minute instead of staying silent (and the relay polling) for hours.
         conn = psycopg.connect(self.url, autocommit=True, connect_timeout=2, keepalives=1,
-                               keepalives_idle=20, keepalives_interval=5, keepalives_count=3, **options)
+                               keepalives_idle=20, keepalives_interval=5, keepalives_count=3, application_name=name)
         try:
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
         except BaseException:
@@ -76,10 +78,8 @@ class CommitListener:
     def close(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
-            try:
+            with contextlib.suppress(psycopg.Error, OSError):  # already broken: nothing to end
                 conn.close()
-            except (psycopg.Error, OSError):
-                pass  # already broken: nothing to end
 
 
 def commit_listener(ledger: CaseLedger, ledger_url: str, application_name: str | None) -> CommitListener | None:

@@ -159,6 +159,8 @@ class PostgresLeadership(Leadership):
 
     def _drop(self) -> None:
         conn, self.conn = self.conn, None
+        if conn is None:
+            return
         try:
             conn.invalidate()  # closed, not returned to the pool: the server ends the session
             conn.close()

@@ -13,6 +13,7 @@ the integration event shared/infra/messaging/contracts.py declares.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -105,21 +106,21 @@ class Relay:
         # Only the leader listens: a standby holds no connection for it.
         self.listener = commit_listener(ledger, ledger_url, listener_name)
 
-    def _producer(self) -> Producer:
-        if self.producer is None:
+    def _producer(self) -> tuple[Producer, BatchConfirms]:
+        """The producer on the relay's channel, with that channel's confirms; opened on first use."""
+        if self.producer is None or self.confirms is None:
             self.connection = Connection(self.amqp_uri)
             channel = self.connection.channel()
             topology.declare(channel, self.exchange_name)
             self.confirms = BatchConfirms(channel)
             self.producer = Producer(channel, exchange=self.exchange)
-        return self.producer
+        return self.producer, self.confirms
 
     def reset_broker(self) -> None:
         if self.connection is not None:
-            try:
+            # The connection is already broken: whatever releasing it raises changes nothing.
+            with contextlib.suppress(Exception):
                 self.connection.release()
-            except Exception:  # noqa: BLE001 - the connection is already broken
-                pass
         self.connection = None
         self.producer = None
         self.confirms = None
@@ -146,9 +147,9 @@ class Relay:
         # published where no queue takes it.
         bodies = [integration_event(event, notification_id) for notification_id, event in batch]
         keys = [routing_key(body["stream"], body["type"]) for body in bodies]
-        producer = self._producer()
+        producer, confirms = self._producer()
         try:
-            for body, key in zip(bodies, keys):
+            for body, key in zip(bodies, keys, strict=True):
                 producer.publish(
                     json.dumps(body, ensure_ascii=False),
                     routing_key=key,
@@ -158,8 +159,8 @@ class Relay:
                     delivery_mode=2,
                     retry=False,
                 )
-                self.confirms.sent()
-            self.confirms.wait(CONFIRM_TIMEOUT)
+                confirms.sent()
+            confirms.wait(CONFIRM_TIMEOUT)
         except BaseException:
             # Not all confirmed (a nack, a broken connection, no answer): the position stays
             # and the whole batch goes again, on a new channel whose numbering starts afresh.

@@ -119,6 +119,7 @@ class LedgerSubscriber(Consumer):
 
         Parked as it came: a replay sends those very bytes again.
         """
+        errors: object  # marshmallow's messages (a list or a dict), or why the body is no JSON
         try:
             if isinstance(body, (bytes, str)):
                 body = json.loads(body)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -100,7 +100,8 @@ class Rebuilder:
         return {"read": read, "applied": applied, "position": position, "seconds": time.perf_counter() - started}
 
     def one_by_one(self, ledger: CaseLedger, limit: int) -> dict:
-        """Applies the first `limit` subscribed events one transaction each, as the subscriber applies one arriving alone."""
+        """Applies the first `limit` subscribed events one transaction each, as the subscriber
+        applies one arriving alone."""
         started = time.perf_counter()
         applied = 0
         for key, event in integration_events(ledger):
@@ -129,7 +130,8 @@ def connections_of(url: str, service: str) -> list[str]:
             return list(conn.execute(sa.text(
                 "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
                 "AND pid <> pg_backend_pid() AND (application_name = :exact OR application_name LIKE :prefix) "
-                "ORDER BY application_name"), {"exact": f"caseplatform-{service}", "prefix": f"caseplatform-{service}-%"},
+                "ORDER BY application_name"),
+                {"exact": f"caseplatform-{service}", "prefix": f"caseplatform-{service}-%"},
             ).scalars())
     finally:
         engine.dispose()

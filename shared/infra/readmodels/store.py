@@ -8,8 +8,8 @@ retries); projections that keep a case's latest state compare versions.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,7 +91,8 @@ class ReadModelStore:
             seen = set(session.execute(
                 sa.select(self.processed.c.message_id).where(self.processed.c.message_id.in_(ids))
             ).scalars())
-            fresh, duplicates = [], []
+            fresh: list[dict] = []
+            duplicates: list[dict] = []
             for event in events:
                 (duplicates if event["message_id"] in seen else fresh).append(event)
                 seen.add(event["message_id"])
