@@ -4,8 +4,8 @@ that none of it was changed (hash chain, signed checkpoints, offline bundle)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -159,7 +159,7 @@ class Audit:
         lo, hi = parse_moment(start, "from"), parse_moment(end, "to")
         if len(start) == 10:  # a date starts at the beginning of that day
             lo = datetime.combine(date.fromisoformat(start), time.min, CHINA)
-        lo_utc, hi_utc = lo.astimezone(timezone.utc), hi.astimezone(timezone.utc)
+        lo_utc, hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
         # Stored times are UTC ISO strings: narrow by their date in SQL, then compare exactly.
         t = rm.touches.c
         with self.store.session() as session:

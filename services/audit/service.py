@@ -5,16 +5,27 @@ It opens the ledger without an owner, so it can append nothing.
 """
 
 from shared.infra.dependencies import Ledger, ReadModels
+from shared.infra.service_base import CaseService
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema
-from shared.infra.service_base import CaseService
 
 from . import readmodels
 from .application import Audit
 from .follower import CheckpointFollower
 from .schemas import (
-    CONSISTENCY_QUERY, DIFF_QUERY, PERIOD_QUERY, STATE_QUERY, CheckpointsSchema, ConsistencySchema, DiffSchema,
-    HistorySchema, PeriodSchema, ProofsSchema, StateSchema, TouchSchema, VerificationSchema,
+    CONSISTENCY_QUERY,
+    DIFF_QUERY,
+    PERIOD_QUERY,
+    STATE_QUERY,
+    CheckpointsSchema,
+    ConsistencySchema,
+    DiffSchema,
+    HistorySchema,
+    PeriodSchema,
+    ProofsSchema,
+    StateSchema,
+    TouchSchema,
+    VerificationSchema,
 )
 
 

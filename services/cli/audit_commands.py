@@ -111,7 +111,8 @@ def diff(args) -> int:
 
 
 def events(args) -> int:
-    from datetime import date, datetime, time as dtime
+    from datetime import date, datetime
+    from datetime import time as dtime
 
     from services.audit.application import CHINA, events_between, parse_moment
     from shared.infra.config import Settings
@@ -240,8 +241,8 @@ def verify_bundle(args) -> int:
 def evidence_audit(args) -> int:
     """Re-hashes every evidence file the ledger names; exit 1 when one is missing or altered."""
     from services.documents.integrity import audit_evidence
-    from shared.infra.config import Settings
     from shared.domain.errors import PlatformError
+    from shared.infra.config import Settings
     from shared.infra.ledger import CaseLedger
     from shared.infra.objectstore.store import EvidenceStore
 

@@ -19,15 +19,17 @@ from typing import Any
 import requests
 
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.infra.web.tokens import mint_token
-from shared.infra.config import Settings
 from shared.domain.named_documents import document_references
+from shared.infra.config import Settings
+from shared.infra.web.tokens import mint_token
+
 
 def sample_call(call_id: str, today: date) -> dict:
     """A SAMPLE call modelled on 工信厅联消费函〔2025〕220号 as shipped, with one invented
     direction (the real nine are in an attachment we do not have), deadlines ahead of
     `today`, and Hubei's city-then-province chain so the walk meets both levels."""
-    shipped = json.loads(resources.files("shared.domain").joinpath("calls/open_competition_2025_220.json").read_text("utf-8"))
+    shipped_file = resources.files("shared.domain").joinpath("calls/open_competition_2025_220.json")
+    shipped = json.loads(shipped_file.read_text("utf-8"))
     call = copy.deepcopy(shipped)
     call.update(call_id=call_id, title=f"SAMPLE — {shipped['title']}", sample=True,
                 note="SAMPLE call for the demo: not a real call; one invented direction, invented deadlines")

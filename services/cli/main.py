@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("second", type=int)
     p.set_defaults(func=audit_commands.diff)
 
-    p = sub.add_parser("events", help="every ledger event in a period (optionally by one organisation), one JSON a line")
+    p = sub.add_parser("events", help="every ledger event in a period (optionally by one organisation), "
+                                      "one JSON a line")
     p.add_argument("--from", dest="start", required=True, help="date or ISO date-time (inclusive)")
     p.add_argument("--to", dest="end", required=True, help="date (end of that day) or ISO date-time")
     p.add_argument("--org", help="only events made by this organisation")

@@ -23,16 +23,16 @@ def serve(args) -> int:
     eventlet.monkey_patch()
     from nameko.runners import ServiceRunner
 
+    from services.cli.registry import service_class
     from shared.infra.config import Settings
     from shared.infra.logs import configure_logging
-    from services.cli.registry import service_class
 
     configure_logging()
     settings = Settings.from_env()
     runner = ServiceRunner(settings.nameko_config(args.service))
     runner.add_service(service_class(args.service))
 
-    def shutdown(signum, frame):  # noqa: ARG001
+    def shutdown(signum, frame):
         eventlet.spawn(runner.stop)
 
     signal.signal(signal.SIGTERM, shutdown)
@@ -45,9 +45,9 @@ def serve(args) -> int:
 
 
 def run(args) -> int:
-    from shared.infra.config import SERVICES, Settings
     from services.cli.localinfra.s3 import ensure_s3
     from services.cli.localinfra.system_services import ensure_rabbitmq
+    from shared.infra.config import SERVICES, Settings
 
     settings = Settings.from_env()
     try:
@@ -66,7 +66,7 @@ def run(args) -> int:
     print("try: caseplatform demo   (in another shell; Ctrl-C here stops everything)", flush=True)
     stopping = False
 
-    def stop(signum, frame):  # noqa: ARG001
+    def stop(signum, frame):
         nonlocal stopping
         stopping = True
 
@@ -93,8 +93,8 @@ def run(args) -> int:
 
 
 def token(args) -> int:
-    from shared.infra.web.tokens import mint_token
     from shared.infra.config import Settings
+    from shared.infra.web.tokens import mint_token
 
     region = {k: v for k, v in (("province", args.province), ("city", args.city)) if v}
     print(mint_token(
@@ -110,8 +110,8 @@ def load_calls(args) -> int:
 
     import requests
 
-    from shared.infra.config import Settings
     from services.cli.demo import Platform
+    from shared.infra.config import Settings
 
     platform = Platform.local(Settings.from_env())
     folder = resources.files("shared.domain").joinpath("calls")

@@ -28,7 +28,7 @@ from .evidence_types import check_name, check_name_before_reading, sniff
 from .integrity import Progress, audit_evidence
 
 UPLOADERS = ("applicant", "city", "province", "ministry", "evaluator")
-READERS = UPLOADERS + ("auditor",)
+READERS = (*UPLOADERS, "auditor")
 AUDITORS = ("auditor", "ministry")
 PRESIGNED_TTL = timedelta(minutes=5)
 MAX_REASON = 1000

@@ -19,9 +19,9 @@ reported as missing files: an audit that could not look has found nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from shared.domain.case import Case
 from shared.domain.dossier import Dossier
@@ -119,7 +119,7 @@ def check_object(store: EvidenceStore, item: Referenced) -> tuple[str, dict | No
 
 def audit_evidence(ledger: CaseLedger, store: EvidenceStore, progress: Progress | None = None) -> dict:
     """Re-hash every file the ledger names; report the missing and the altered, with counts."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     referenced, position = evidence_references(ledger)
     items = list(referenced.values())
     findings: dict[str, list[dict]] = {"missing": [], "altered": []}
@@ -148,5 +148,5 @@ def audit_evidence(ledger: CaseLedger, store: EvidenceStore, progress: Progress 
         "ledger_position": position,
         "bucket": store.bucket,
         "started_at": started.isoformat(),
-        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
     }

@@ -5,15 +5,22 @@ from nameko.extensions import DependencyProvider
 
 from shared.infra.config import Settings
 from shared.infra.dependencies import Ledger, ReadModels
-from shared.infra.web.http import api, openapi_route
 from shared.infra.objectstore.store import EvidenceStore
 from shared.infra.service_base import CaseService
+from shared.infra.web.http import api, openapi_route
 
 from . import readmodels, uploads
 from .application import AUDITORS, READERS, UPLOADERS, Documents
 from .schemas import (
-    DEPOSIT_QUERY, DOCUMENT_ROW, FILED, FILED_CORRECTION, INTEGRITY_REPORT, SUPERSEDE_QUERY, UPLOAD_QUERY,
-    DepositSchema, DownloadSchema,
+    DEPOSIT_QUERY,
+    DOCUMENT_ROW,
+    FILED,
+    FILED_CORRECTION,
+    INTEGRITY_REPORT,
+    SUPERSEDE_QUERY,
+    UPLOAD_QUERY,
+    DepositSchema,
+    DownloadSchema,
 )
 
 

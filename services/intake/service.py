@@ -2,15 +2,24 @@
 
 from shared.domain.access import ROLES
 from shared.infra.dependencies import Clock, Ledger, ReadModels
-from shared.infra.web.http import api, openapi_route
 from shared.infra.service_base import CaseService
+from shared.infra.web.http import api, openapi_route
 from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import Intake
 from .schemas import (
-    CALL_QUERY, CallSchema, CallVersionSchema, CaseRowSchema, CountsSchema, DraftSavedSchema, DraftSchema,
-    DraftUpdateSchema, DraftViewSchema, ResubmitSchema, WithdrawSchema,
+    CALL_QUERY,
+    CallSchema,
+    CallVersionSchema,
+    CaseRowSchema,
+    CountsSchema,
+    DraftSavedSchema,
+    DraftSchema,
+    DraftUpdateSchema,
+    DraftViewSchema,
+    ResubmitSchema,
+    WithdrawSchema,
 )
 
 

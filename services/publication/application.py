@@ -175,7 +175,7 @@ class Publication:
             try:
                 if self._close(list_id, TIMER_ACTOR):
                     closed.append(list_id)
-            except Exception:  # noqa: BLE001 - one list's trouble must not keep the others open
+            except Exception:
                 log.exception("closing the notice of %s failed; the next pass tries again", list_id)
         return closed
 

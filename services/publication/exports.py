@@ -38,7 +38,8 @@ def rows(document: dict) -> list[list]:
 
 
 def heading(document: dict) -> list[str]:
-    lines = [document["title"], f"名单编号：{document['list_id']}　状态：{STATUS_NAMES.get(document['status'], document['status'])}"]
+    status = STATUS_NAMES.get(document["status"], document["status"])
+    lines = [document["title"], f"名单编号：{document['list_id']}　状态：{status}"]
     notice = document.get("notice")
     if notice:
         line = f"公示期：{notice['starts_on']} 至 {notice['ends_on']}（{notice['working_days']}个工作日）"
@@ -76,7 +77,7 @@ def to_xlsx(document: dict) -> bytes:
     for cell in sheet[len(top) + 1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for letter, width in zip("ABCDEF", (6, 36, 36, 24, 24, 14)):
+    for letter, width in zip("ABCDEF", (6, 36, 36, 24, 24, 14), strict=True):
         sheet.column_dimensions[letter].width = width
     out = io.BytesIO()
     book.save(out)

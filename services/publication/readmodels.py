@@ -18,8 +18,8 @@ import json
 
 import sqlalchemy as sa
 
-from shared.infra.readmodels.projection import OutOfOrder, case_summary_table, in_sequence, project_case_summary
 from shared.domain.publication_list import ListKind, ListStatus, public_fields
+from shared.infra.readmodels.projection import OutOfOrder, case_summary_table, in_sequence, project_case_summary
 
 metadata = sa.MetaData()
 

@@ -6,16 +6,25 @@ from werkzeug.wrappers import Response
 
 from shared.domain.access import ROLES
 from shared.infra.dependencies import Clock, Ledger, ReadModels
-from shared.infra.web.http import api, openapi_route
 from shared.infra.service_base import CaseService
 from shared.infra.timers import settings_timer
+from shared.infra.web.http import api, openapi_route
 
 from . import exports, readmodels
 from .application import Publication
 from .library import ProductQuery, PublicLibrary
 from .schemas import (
-    LISTS_QUERY, PRODUCTS_QUERY, ListDocumentSchema, ListSummarySchema, NoticeSchema, ObjectionSchema, ObjectionViewSchema, ProductPageSchema,
-    ProductSchema, PublishSchema, ResolutionSchema,
+    LISTS_QUERY,
+    PRODUCTS_QUERY,
+    ListDocumentSchema,
+    ListSummarySchema,
+    NoticeSchema,
+    ObjectionSchema,
+    ObjectionViewSchema,
+    ProductPageSchema,
+    ProductSchema,
+    PublishSchema,
+    ResolutionSchema,
 )
 
 log = logging.getLogger(__name__)

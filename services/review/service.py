@@ -2,20 +2,34 @@
 
 import logging
 
-from shared.infra.dependencies import Clock, Ledger, ReadModels
 from shared.domain.errors import ValidationFailed
-from shared.infra.web.http import api, openapi_route
+from shared.infra.dependencies import Clock, Ledger, ReadModels
 from shared.infra.service_base import CaseService
+from shared.infra.timers import settings_timer
+from shared.infra.web.http import api, openapi_route
 from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import Review, review_view
 from .schemas import (
-    BOARD_QUERY, AmendmentSchema, AssignedCaseSchema, AssignmentSchema, CommissionSchema, CompletionSchema, DeclarationSchema,
-    EvaluationSchema, MilestoneReportSchema, PanelSchema, ReportDecisionSchema, ReviewCaseSchema, ScoreSchema,
-    SelectionSchema, ShortlistSchema, TaskBookSchema, WorkPlanSchema,
+    BOARD_QUERY,
+    AmendmentSchema,
+    AssignedCaseSchema,
+    AssignmentSchema,
+    CommissionSchema,
+    CompletionSchema,
+    DeclarationSchema,
+    EvaluationSchema,
+    MilestoneReportSchema,
+    PanelSchema,
+    ReportDecisionSchema,
+    ReviewCaseSchema,
+    ScoreSchema,
+    SelectionSchema,
+    ShortlistSchema,
+    TaskBookSchema,
+    WorkPlanSchema,
 )
-from shared.infra.timers import settings_timer
 
 log = logging.getLogger(__name__)
 

@@ -3,14 +3,20 @@
 from werkzeug.wrappers import Response
 
 from shared.infra.dependencies import Clock, Ledger, ReadModels
-from shared.infra.web.http import api, openapi_route
 from shared.infra.service_base import CaseService
+from shared.infra.web.http import api, openapi_route
 from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import AUTHORITIES, Verification
 from .schemas import (
-    ChecksSchema, ContactSchema, ContactViewSchema, InboxRowSchema, RecommendSchema, RejectSchema, ReturnSchema,
+    ChecksSchema,
+    ContactSchema,
+    ContactViewSchema,
+    InboxRowSchema,
+    RecommendSchema,
+    RejectSchema,
+    ReturnSchema,
     WithdrawEndorsementSchema,
 )
 
@@ -53,7 +59,8 @@ class VerificationService(CaseService):
     def recommend(self, request, caller, case_id, body):
         return case_view(self.app.recommend(caller, case_id, body["reason"], body["rank"]))
 
-    @api("POST", "/verification/cases/<case_id>/endorse", response=CASE_VIEW, roles=("province",), body=RecommendSchema())
+    @api("POST", "/verification/cases/<case_id>/endorse", response=CASE_VIEW, roles=("province",),
+         body=RecommendSchema())
     def endorse(self, request, caller, case_id, body):
         return case_view(self.app.endorse(caller, case_id, body["reason"], body["rank"]))
 

@@ -127,5 +127,5 @@ class Table:
         for cell in sheet[3]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
-        for letter, width in zip("ABCDEFGH", (6, 28, 28, 14, 18, 40, 30, 16)):
+        for letter, width in zip("ABCDEFGH", (6, 28, 28, 14, 18, 40, 30, 16), strict=True):
             sheet.column_dimensions[letter].width = width

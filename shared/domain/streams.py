@@ -13,8 +13,9 @@ among the services); for an allocation, the service its kind names
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
 

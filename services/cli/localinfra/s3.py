@@ -53,12 +53,11 @@ def weed_binary() -> str:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     # Linux: the server gets SIGTERM if the process that started it dies (even by
     # SIGKILL), so a crashed test run or `caseplatform run` leaves no orphan behind.
-    try:
+    # Without a libc that has prctl the server merely outlives a crashed parent.
+    with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
 
 
 class S3Server:
@@ -175,15 +174,12 @@ class S3Server:
         env = dict(os.environ)
         env.update(AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key)
         env.pop("S3_BUCKET", None)  # weed mini would pre-create it
-        log = open(self.log_path, "ab")
-        try:
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 self.command(), cwd=self.data_dir, env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
-        finally:
-            log.close()
         atexit.register(self.stop)
         try:
             self._wait_ready()

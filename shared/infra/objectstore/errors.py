@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import urllib3
 from minio.error import InvalidResponseError, S3Error, ServerError

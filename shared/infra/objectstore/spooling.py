@@ -59,7 +59,8 @@ def spool_stream(
     digest = hashlib.sha256()
     head = bytearray()
     size = 0
-    spool = tempfile.SpooledTemporaryFile(max_size=spool_max_size, prefix="evidence-")
+    # Not a `with`: on success the file is handed to the caller inside `Spooled`, which closes it.
+    spool = tempfile.SpooledTemporaryFile(max_size=spool_max_size, prefix="evidence-")  # noqa: SIM115
     try:
         while True:
             try:
