@@ -9,15 +9,26 @@ from importlib import resources
 
 from stdnum.cn import uscc
 
+from shared.domain.case import Case
+from shared.domain.dossier import Dossier
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.messaging.contracts import message_id
-from shared.domain.dossier import Dossier
 
 
 def credit_code(seed: int, area: str = "440300") -> str:
     """A unified social credit code that passes python-stdnum: 91 (enterprise) + area + MA + seed + check."""
     body = f"91{area}MA{seed:07d}"
     return body + uscc.calc_check_digit(body)
+
+
+def filed_case(applicant: dict, call_id: str = "SAMPLE-call") -> Case:
+    """A SAMPLE signature-product case as `applicant` files it, on the province-only chain, not yet saved."""
+    return Case.submit(
+        actor=applicant, call_id=call_id, call_version=1, program="signature_product",
+        direction="SAMPLE", applicant={"credit_code": applicant["org"], "name": "SAMPLE"},
+        province="420000", city=None, chain=["province"], public_notice_required=True,
+        title="SAMPLE", application={},
+    )
 
 
 def signature_form(code: str, product: str) -> dict:

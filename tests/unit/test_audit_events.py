@@ -1,11 +1,11 @@
 """`caseplatform events`: every event of a period, each named by its stream; `case_id` only for a case."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.audit.application import events_between
 from shared.domain.call import Call
-from shared.domain.case import Case
 from shared.infra.ledger import CaseLedger
+from tests.samples import filed_case
 from tests.unit.parties import APPLICANT, MINISTRY
 
 
@@ -13,15 +13,10 @@ def test_a_period_lists_case_and_call_events_each_by_its_own_stream(tmp_path):
     url = f"sqlite:///{tmp_path}/ledger.db"
     intake = CaseLedger(url, owner="intake")
     call = Call.define(actor=MINISTRY, definition={"call_id": "SAMPLE-call", "version": 1})
-    case = Case.submit(
-        actor=APPLICANT, call_id="SAMPLE-call", call_version=1, program="signature_product",
-        direction="SAMPLE", applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE"},
-        province="420000", city=None, chain=["province"], public_notice_required=True,
-        title="SAMPLE", application={},
-    )
+    case = filed_case(APPLICANT)
     intake.save_together(call)
     intake.save_case(case)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         rows = list(events_between(intake, now - timedelta(hours=1), now + timedelta(hours=1)))
         by_stream = {row["stream"]: row for row in rows}

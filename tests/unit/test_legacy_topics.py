@@ -16,6 +16,9 @@ from shared.domain.dossier import Dossier
 from shared.domain.panel import Panel
 from shared.domain.publication_list import PublicList
 from shared.infra import ledger
+from shared.infra.ledger import CaseLedger
+from tests.samples import filed_case
+from tests.unit.parties import APPLICANT
 
 
 @pytest.mark.parametrize("topic, expected", [
@@ -50,7 +53,6 @@ def test_version_1_events_stored_under_an_old_path_are_upcast(tmp_path, old_modu
     import json
     import sqlite3
 
-    from shared.infra.ledger import CaseLedger
     from tests.unit.test_case_transitions import OC_CITY, path_to, submit
 
     url = f"sqlite:///{tmp_path}/ledger.db"
@@ -99,17 +101,9 @@ def test_a_case_stored_under_the_old_module_path_replays(tmp_path):
     """A ledger written before the move: its rows name `shared.case:…`, and the case still loads."""
     import sqlite3
 
-    from shared.infra.ledger import CaseLedger
-    from tests.unit.parties import APPLICANT
-
     url = f"sqlite:///{tmp_path}/ledger.db"
     intake = CaseLedger(url, owner="intake")
-    case = Case.submit(
-        actor=APPLICANT, call_id="SAMPLE-call", call_version=1, program="signature_product",
-        direction="SAMPLE", applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE"},
-        province="420000", city=None, chain=["province"], public_notice_required=True,
-        title="SAMPLE", application={},
-    )
+    case = filed_case(APPLICANT)
     intake.save_case(case)
     intake.close()
     with sqlite3.connect(tmp_path / "ledger.db") as db:
