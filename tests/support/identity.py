@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from services.cli.localinfra import free_port
+from services.cli.localinfra.ports import free_port
 
 IDENTITY_DIR = Path(__file__).resolve().parents[2] / "services" / "identity"
 CLI = "caseplatform-cli"
