@@ -76,10 +76,9 @@ class Retry:
     contended places (a quota's allocation, a list's entries); the loser reloads and takes
     a place still free, or is refused with their holders (`PlacesExhausted`), and the main
     aggregate as now stored decides again too (a case returned meanwhile refuses to be
-    endorsed). Otherwise
-    when `always`, or when every event stored on the main aggregate since it was loaded is
-    in `commuting`: such events cannot have changed this decision. Else someone changed
-    that very record, and the caller should see it: `ConcurrentUpdate`.
+    endorsed). Otherwise when `always`, or when every event stored on the main aggregate
+    since it was loaded is in `commuting`: such events cannot have changed this decision.
+    Else someone changed that very record, and the caller should see it: `ConcurrentUpdate`.
     """
 
     commuting: frozenset[str] = frozenset()
