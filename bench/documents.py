@@ -15,15 +15,15 @@ import os
 import threading
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from minio import Minio
 
 from bench.http import Client
 from bench.seed import CITY, PROVINCE, unit_code
+from shared.infra.objectstore.store import PART_SIZE
 from shared.infra.web.tokens import mint_token
 from tests.support.localsystem import LocalSystem
-from shared.infra.objectstore.store import PART_SIZE
 
 MiB = 1024 * 1024
 CHUNK = 1 * MiB

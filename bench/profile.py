@@ -16,8 +16,8 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.commands import SERVICE_OF, Commands
 from bench.load import closed_loop

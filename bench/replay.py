@@ -12,7 +12,7 @@ submitted to published) is replayed too, for scale.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import psycopg
 

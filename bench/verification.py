@@ -16,8 +16,8 @@ audit service and the CLI run (`shared.infra.integrity`):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import psycopg
 

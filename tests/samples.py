@@ -9,9 +9,9 @@ from importlib import resources
 
 from stdnum.cn import uscc
 
+from shared.domain.dossier import Dossier
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.messaging.contracts import message_id
-from shared.domain.dossier import Dossier
 
 
 def credit_code(seed: int, area: str = "440300") -> str:

@@ -13,10 +13,10 @@ from importlib import resources
 import pytest
 import requests
 
-from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.web.tokens import mint_token
 from services.cli.demo import upload_sample_evidence
+from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.domain.named_documents import document_references
+from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e

@@ -44,14 +44,17 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, ignored_auth, negative_data_rejection, response_schema_conformance,
+    content_type_conformance,
+    ignored_auth,
+    negative_data_rejection,
+    response_schema_conformance,
     status_code_conformance,
 )
 
+from services.cli.demo import SAMPLE_DIRECTIONS_DATA, SAMPLE_PDF, sample_call, walk_open_competition
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.config import SERVICES
 from shared.infra.web.http import MAX_JSON_BYTES
-from services.cli.demo import SAMPLE_DIRECTIONS_DATA, SAMPLE_PDF, sample_call, walk_open_competition
 
 pytestmark = pytest.mark.e2e
 

@@ -25,15 +25,15 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
+from services.cli.demo import SAMPLE_PDF, Platform, upload_sample_evidence, walk_open_competition
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.web.tokens import mint_token
+from shared.domain.publication_list import list_document
 from shared.infra.config import SERVICES
 from shared.infra.dependencies import CHINA
-from services.cli.demo import SAMPLE_PDF, Platform, upload_sample_evidence, walk_open_competition
 from shared.infra.ledger import CaseLedger
-from tests.support.localsystem import start_system
-from shared.domain.publication_list import list_document
+from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code, sample_382, signature_form
+from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
 

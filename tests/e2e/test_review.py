@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.web.tokens import mint_token
-from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
-from tests.support.localsystem import start_system
 from tests.samples import credit_code
+from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
 

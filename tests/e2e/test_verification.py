@@ -16,9 +16,9 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
+from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.web.tokens import mint_token
-from services.cli.demo import upload_sample_evidence
 from tests.samples import credit_code, sample_382, shipped_call, signature_form
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -265,7 +265,7 @@ def test_state_at_any_version_or_moment_and_the_difference_between_versions(worl
     stamp = datetime.fromisoformat(world.intake.history(world.case)[2].timestamp)
     at = case_as_of(world.intake, str(world.case), at=stamp.isoformat())
     assert at["version"] == 3
-    before = (stamp - timedelta(days=3650)).astimezone(timezone.utc).isoformat()
+    before = (stamp - timedelta(days=3650)).astimezone(UTC).isoformat()
     with pytest.raises(Exception, match="did not exist yet"):
         case_as_of(world.intake, str(world.case), at=before)
     diff = case_diff(world.intake, str(world.case), 2, 4)

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from bench.seed import Seeder
+from services.cli.main import main
 from services.review import readmodels as review_rm
 from shared.domain.case import Case
-from services.cli.main import main
 from shared.infra.config import sqlalchemy_url
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.rebuild import integration_events, subscribed

@@ -10,11 +10,11 @@ from amqp.exceptions import MessageNacked
 from kombu import Connection, Queue
 from nameko.testing.utils import get_extension
 
-from shared.infra.messaging import topology
 from shared.domain.case import Case
 from shared.infra.config import Settings
 from shared.infra.dependencies import RelayRunner
 from shared.infra.ledger import CaseLedger
+from shared.infra.messaging import topology
 from shared.infra.messaging.leadership import PositionStore
 from shared.infra.messaging.relay import Relay
 from tests.faultproxy import FaultProxy

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -33,7 +33,7 @@ from shared.infra.messaging.contracts import integration_event
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 MINISTRY = Caller(sub="u-miit", role="ministry", org="MIIT")
 GUANGDONG = Caller(sub="u-gd", role="province", org="440000")
 DIRECTION = "SAMPLE-R1"
@@ -468,7 +468,7 @@ def unit_of(desk, case_id) -> Caller:
 
 
 def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=timezone.utc)  # 09:00 in Beijing
+    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 
 
 def test_a_milestone_past_its_due_date_becomes_overdue_by_itself_once(desk):

@@ -14,8 +14,8 @@ from nameko.testing.services import entrypoint_waiter
 
 from services.intake import readmodels
 from services.intake.service import IntakeService
-from shared.infra.messaging import topology
 from shared.infra.config import Settings, sqlalchemy_url
+from shared.infra.messaging import topology
 from shared.infra.messaging.parked import list_parked, replay_parked
 from tests.infra import wait_for
 from tests.samples import integration_event, submitted, withdrawn

@@ -1,6 +1,6 @@
 """`caseplatform events`: every event of a period, each named by its stream; `case_id` only for a case."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.audit.application import events_between
 from shared.domain.call import Call
@@ -21,7 +21,7 @@ def test_a_period_lists_case_and_call_events_each_by_its_own_stream(tmp_path):
     )
     intake.save_together(call)
     intake.save_case(case)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         rows = list(events_between(intake, now - timedelta(hours=1), now + timedelta(hours=1)))
         by_stream = {row["stream"]: row for row in rows}

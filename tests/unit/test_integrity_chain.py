@@ -10,10 +10,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shared.infra.integrity import merkle
 from shared.infra.integrity.bundle import build_bundle, event_entry, evidence_refs, verify_bundle
 from shared.infra.integrity.chain import (
-    GENESIS, RecordedHash, StoredRecord, build_chain, canonical, chain_hash, check_recorded, compare, event_hash,
+    GENESIS,
+    RecordedHash,
+    StoredRecord,
+    build_chain,
+    canonical,
+    chain_hash,
+    check_recorded,
+    compare,
+    event_hash,
 )
 from shared.infra.integrity.checkpoints import (
-    CheckpointError, SignedCheckpoint, key_id, load_or_create_key, new_checkpoint, public_bytes, verify,
+    CheckpointError,
+    SignedCheckpoint,
+    key_id,
+    load_or_create_key,
+    new_checkpoint,
+    public_bytes,
+    verify,
     verify_sequence,
 )
 

@@ -163,7 +163,7 @@ def test_every_generated_proof_of_larger_trees_verifies():
         assert compact.root() == root
         for index in range(size):
             merkle.verify_inclusion(index, size, leaves[index], merkle.inclusion_proof(index, leaves[:size]), root)
-        for first in range(0, size + 1):
+        for first in range(size + 1):
             merkle.verify_consistency(first, size, merkle.root(leaves[:first]), root,
                                       merkle.consistency_proof(first, leaves[:size]))
 

@@ -13,11 +13,18 @@ from datetime import date
 
 import pytest
 
-from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.case import Case, Level, Program, State
 from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.publication_list import (
-    ListKind, ListStatus, PublicList, list_document, list_key, list_stream_id, parse_list_key, public_fields,
+    ListKind,
+    ListStatus,
+    PublicList,
+    list_document,
+    list_key,
+    list_stream_id,
+    parse_list_key,
+    public_fields,
 )
 from tests.samples import credit_code, sample_382, shipped_call, signature_form
 from tests.unit.parties import APPLICANT, MINISTRY, PROVINCE

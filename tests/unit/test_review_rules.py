@@ -12,10 +12,10 @@ from services.review.schemas import TaskBookSchema
 from shared.domain.call_rules import load_call, load_shipped
 from shared.domain.case import Case, Program, State
 from shared.domain.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
-from shared.infra.ledger import CaseLedger
 from shared.domain.panel import Panel, case_parties, conflict_of_interest
 from shared.domain.places import SHORTLIST, SUCCESS, places_of, shortlist_places, success_places
 from shared.domain.validation import load
+from shared.infra.ledger import CaseLedger
 from tests.unit.parties import APPLICANT, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 UNITS = {"91440100MA0000001X": "applicant", "91440100MA0000002X": "consortium member"}

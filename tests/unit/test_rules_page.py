@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 import importlib
-import types
 import os
 import re
+import types
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
