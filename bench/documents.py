@@ -3,10 +3,10 @@
 The service reads the body as it arrives, hashes it and spools it (memory up to
 8 MiB, then a temporary file), sniffs its type from the first bytes, and then puts
 it to S3 in 16 MiB parts, one at a time; the direct put sends the same bytes with the
-same part size, one part at a time, into the same bucket, straight from the client. Both read from the same generator, so neither pays
-for making the bytes more than the other. The documents process's resident memory
-is sampled during each upload, and its peak (VmHWM, reset before each upload) is
-reported beside its size before.
+same part size, one part at a time, into the same bucket, straight from the client.
+Both read from the same generator, so neither pays for making the bytes more than the
+other. The documents process's resident memory is sampled during each upload, and its
+peak (VmHWM, reset before each upload) is reported beside its size before.
 """
 
 from __future__ import annotations

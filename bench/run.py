@@ -118,7 +118,8 @@ class Run:
         started = time.monotonic()
         rebuild.fill_read_models(ledger_url, readmodel_urls)
         prime(ledger_url)
-        log(f"  read models filled and the relay and follower brought to the head in {time.monotonic() - started:,.0f} s")
+        log(f"  read models filled and the relay and follower brought to the head in "
+            f"{time.monotonic() - started:,.0f} s")
         largest = max(s.upload_sizes) if "documents" in self.sections else 0
         extra_env = {"MAX_UPLOAD_BYTES": str(max(DEFAULT_MAX_UPLOAD, 2 * largest))}
         self.results["settings"]["services"] = {

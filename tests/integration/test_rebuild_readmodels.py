@@ -66,7 +66,8 @@ def processed(engine) -> int:
 def test_a_damaged_read_model_is_rebuilt_to_what_the_ledger_says(world, capsys):
     ledger_url, _, case_ids, engine = world
     expected, bound = what_the_ledger_says(ledger_url, case_ids)
-    assert {state for state, _ in expected.values()} == {"published", "submitted"}  # awaiting the province is still "submitted"
+    # awaiting the province is still "submitted"
+    assert {state for state, _ in expected.values()} == {"published", "submitted"}
 
     assert main(["rebuild-readmodels", "review"]) == 0
     assert review_rows(engine) == expected

@@ -80,7 +80,7 @@ def race(desk, caller, case_ids):
             outcomes[case_id] = exc
 
     desks = [desk() for _ in case_ids]  # a connection each, opened before the race starts
-    threads = [threading.Thread(target=endorse, args=(c, d)) for c, d in zip(case_ids, desks)]
+    threads = [threading.Thread(target=endorse, args=(c, d)) for c, d in zip(case_ids, desks, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

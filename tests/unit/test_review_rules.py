@@ -209,7 +209,8 @@ def test_382_sets_no_number_of_products_selected_and_says_so():
 
 
 def _382(**section_changes) -> dict:
-    raw = json.loads(resources.files("shared.domain").joinpath("calls/signature_product_2024_382.json").read_text("utf-8"))
+    shipped = resources.files("shared.domain").joinpath("calls/signature_product_2024_382.json")
+    raw = json.loads(shipped.read_text("utf-8"))
     raw["signature_product"].update(section_changes)
     return raw
 
