@@ -13,7 +13,7 @@ clients, at the same concurrency levels as the commands.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import psycopg
 from eventsourcing.application import Application

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from kombu import Connection
@@ -22,11 +22,11 @@ from kombu import Connection
 from bench.http import Client
 from bench.load import closed_loop, open_loop
 from bench.seed import CITY, PROVINCE, Seeder, application_for
-from shared.infra.web.tokens import mint_token
 from shared.infra.config import SERVICES, sqlalchemy_url
-from tests.support.localsystem import LocalSystem
 from shared.infra.messaging.leadership import relay_position
 from shared.infra.messaging.topology import queue_name
+from shared.infra.web.tokens import mint_token
+from tests.support.localsystem import LocalSystem
 
 KINDS = ("submit", "endorse", "milestone_report")
 SERVICE_OF = {"submit": "intake", "endorse": "verification", "milestone_report": "review"}

@@ -3,10 +3,10 @@
 The service reads the body as it arrives, hashes it and spools it (memory up to
 8 MiB, then a temporary file), sniffs its type from the first bytes, and then puts
 it to S3 in 16 MiB parts, one at a time; the direct put sends the same bytes with the
-same part size, one part at a time, into the same bucket, straight from the client. Both read from the same generator, so neither pays
-for making the bytes more than the other. The documents process's resident memory
-is sampled during each upload, and its peak (VmHWM, reset before each upload) is
-reported beside its size before.
+same part size, one part at a time, into the same bucket, straight from the client.
+Both read from the same generator, so neither pays for making the bytes more than the
+other. The documents process's resident memory is sampled during each upload, and its
+peak (VmHWM, reset before each upload) is reported beside its size before.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import os
 import threading
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from minio import Minio
 
 from bench.http import Client
 from bench.seed import CITY, PROVINCE, unit_code
+from shared.infra.objectstore.store import PART_SIZE
 from shared.infra.web.tokens import mint_token
 from tests.support.localsystem import LocalSystem
-from shared.infra.objectstore.store import PART_SIZE
 
 MiB = 1024 * 1024
 CHUNK = 1 * MiB

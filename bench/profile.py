@@ -2,12 +2,13 @@
 
 py-spy attaches to the service process (root, or ptrace allowed), samples every
 thread's Python stack without pausing it (`--nonblocking`), and writes collapsed
-stacks (frames read "function (package/module.py:line)"). Each sample is put in one activity by the outermost frame it finds (the
-HTTP command, the subscription's projection, the outbox relay, the checkpoint
-follower), and the command's own samples are broken down by the library the
-innermost frame of ours or theirs belongs to, so the answer reads as "of the time
-spent on a command, x% in psycopg, y% in eventsourcing…". Only samples holding a
-Python stack count; the hub waiting on sockets shows as idle and is left out.
+stacks (frames read "function (package/module.py:line)"). Each sample is put in one
+activity by the outermost frame it finds (the HTTP command, the subscription's
+projection, the outbox relay, the checkpoint follower), and the command's own samples
+are broken down by the library the innermost frame of ours or theirs belongs to, so
+the answer reads as "of the time spent on a command, x% in psycopg, y% in
+eventsourcing…". Only samples holding a Python stack count; the hub waiting on sockets
+shows as idle and is left out.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.commands import SERVICE_OF, Commands
 from bench.load import closed_loop

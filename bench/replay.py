@@ -12,7 +12,10 @@ submitted to published) is replayed too, for scale.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
+from functools import partial
+from typing import ClassVar
+from uuid import UUID
 
 import psycopg
 
@@ -27,13 +30,18 @@ CALL_ID = "sample-bench-replay"
 def snapshotting_ledger(url: str, interval: int) -> CaseLedger:
     class SnapshottingLedger(CaseLedger):
         name = CaseLedger.name  # eventsourcing names a subclass after itself: keep the ledger's tables
-        snapshotting_intervals = {Case: interval}
+        snapshotting_intervals: ClassVar[dict[type, int]] = {Case: interval}
 
     return SnapshottingLedger(url, owner=None)
 
 
 def _state(case: Case) -> dict:
     return {k: v for k, v in vars(case).items() if k != "_pending_events"}
+
+
+def _raw_rows(conn: psycopg.Connection, case_id: UUID) -> list:
+    return conn.execute("SELECT originator_version, topic, state FROM ledger_events "
+                        "WHERE originator_id = %s ORDER BY originator_version", (case_id,)).fetchall()
 
 
 def _timed(fn: Callable, repeats: int) -> tuple[float, object]:
@@ -58,23 +66,19 @@ def measure(ledger_url: str, case_events: tuple[int, ...], interval: int, replay
     try:
         with psycopg.connect(dsn) as conn:
             for n, case_id in cases.items():
-                def raw():
-                    return conn.execute("SELECT originator_version, topic, state FROM ledger_events "
-                                        "WHERE originator_id = %s ORDER BY originator_version", (case_id,)).fetchall()
-
-                raw_ms, rows = _timed(raw, replays)
+                raw_ms, rows = _timed(partial(_raw_rows, conn, case_id), replays)
                 assert len(rows) == n, f"case of {n} events read back with {len(rows)} rows"
-                full_ms, full = _timed(lambda: plain.get_case(case_id), replays)
+                full_ms, full = _timed(partial(plain.get_case, case_id), replays)
                 started = time.perf_counter()
                 snapshots.take_snapshot(case_id, version=max(1, n - (interval - 1)))
                 first_ms = (time.perf_counter() - started) * 1000
-                worst_ms, worst = _timed(lambda: snapshots.get_case(case_id), replays)
+                worst_ms, worst = _timed(partial(snapshots.get_case, case_id), replays)
                 # What the write path pays every `interval` events: the case from the previous
                 # snapshot and the events since, and one row written.
                 started = time.perf_counter()
                 snapshots.take_snapshot(case_id)
                 take_ms = (time.perf_counter() - started) * 1000
-                head_ms, head = _timed(lambda: snapshots.get_case(case_id), replays)
+                head_ms, head = _timed(partial(snapshots.get_case, case_id), replays)
                 for read in (worst, head):
                     if _state(read) != _state(full):
                         raise AssertionError(f"the case of {n} events read through a snapshot differs from its replay")

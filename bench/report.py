@@ -99,7 +99,8 @@ def table(results: dict) -> str:
         for name, ls in rows.items():
             by = {lvl["clients"]: lvl for lvl in ls}
             cells = "".join(
-                f"{by[c]['per_s']:>9,.0f}/s ({by[c]['p50_ms']:.1f}/{by[c]['p95_ms']:.1f}/{by[c]['p99_ms']:.1f})".rjust(30)
+                (f"{by[c]['per_s']:>9,.0f}/s "
+                 f"({by[c]['p50_ms']:.1f}/{by[c]['p95_ms']:.1f}/{by[c]['p99_ms']:.1f})").rjust(30)
                 if c in by and by[c]["p50_ms"] is not None else f"{'-':>30}" for c in levels)
             lines.append(f"{name:<26}{cells}")
         for kind, r in (results.get("commands") or {}).items():
@@ -131,7 +132,8 @@ def table(results: dict) -> str:
         lines.append(f"raw read of the log {r['raw_read']['events_per_s']:>12,.0f}/s")
         lines.append(f"log read and decoded {r['decoded_read']['events_per_s']:>11,.0f}/s")
         for s, v in r["services"].items():
-            lines.append(f"{s:<20}{v['log_events_per_s']:>12,.0f}/s  ({v['log_events_read']:,} of {r['ledger_events']:,} "
+            lines.append(f"{s:<20}{v['log_events_per_s']:>12,.0f}/s  "
+                         f"({v['log_events_read']:,} of {r['ledger_events']:,} "
                          f"in {v['seconds']:.0f} s{'' if v['complete'] else ', time-boxed'}); one transaction per "
                          f"event {v['per_event']['events_per_s'] or 0:,.0f}/s")
         a = r["all_read_models"]
@@ -141,16 +143,20 @@ def table(results: dict) -> str:
         d = results["documents"]
         section("4. Uploads: through the service vs a direct SDK put (MiB/s), documents RSS (MiB)")
         for u in d["uploads"]:
-            lines.append(f"{_size(u['bytes']):>9}: service {u['service_mib_per_s']:>8,.1f}  direct {u['direct_mib_per_s']:>8,.1f}"
+            lines.append(f"{_size(u['bytes']):>9}: service {u['service_mib_per_s']:>8,.1f}  "
+                         f"direct {u['direct_mib_per_s']:>8,.1f}"
                          f"  ({u['ratio_to_direct']:.0%})   RSS {u['service_rss_before_mib']:,.0f} → "
                          f"{u['service_rss_peak_mib']:,.0f} (+{u['service_rss_growth_mib']:,.1f})")
     if results.get("verification"):
         v = results["verification"]
         section(f"5. Verification over {v['ledger_events']:,} events")
-        lines.append(f"follower pass (hash, chain, record, sign) {v['follower_pass']['events_per_s']:>10,.0f} events/s")
-        lines.append(f"verify ledger (chains + Merkle + checkpoints) {v['verify_ledger']['events_per_s']:>7,.0f} events/s")
+        lines.append(f"follower pass (hash, chain, record, sign) "
+                     f"{v['follower_pass']['events_per_s']:>10,.0f} events/s")
+        lines.append(f"verify ledger (chains + Merkle + checkpoints) "
+                     f"{v['verify_ledger']['events_per_s']:>7,.0f} events/s")
         lines.append(f"Merkle root from recorded leaves {v['merkle_root']['leaves_per_s']:>19,.0f} leaves/s")
-        lines.append(f"verify one case with proofs ({v['verify_case']['events']} events) {v['verify_case']['ms']:>10,.0f} ms")
+        lines.append(f"verify one case with proofs ({v['verify_case']['events']} events) "
+                     f"{v['verify_case']['ms']:>10,.0f} ms")
     if results.get("profile"):
         section("Profile of the command path (py-spy, share of the command's samples)")
         for kind, p in results["profile"].items():
@@ -262,7 +268,7 @@ def chart(results: dict, path: Path) -> None:
         xs = range(len(uploads))
         ax.bar([x - 0.2 for x in xs], [u["service_mib_per_s"] for u in uploads], 0.4, label="through the service")
         ax.bar([x + 0.2 for x in xs], [u["direct_mib_per_s"] for u in uploads], 0.4, label="direct SDK put")
-        for x, u in zip(xs, uploads):
+        for x, u in enumerate(uploads):
             ax.annotate(f"RSS +{u['service_rss_growth_mib']:.0f} MiB", (x - 0.2, u["service_mib_per_s"]),
                         ha="center", va="bottom", fontsize=8)
         ax.set_xticks(list(xs), [_size(u["bytes"]) for u in uploads])

@@ -13,9 +13,9 @@ import argparse
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import sqlalchemy as sa
 
@@ -45,7 +45,7 @@ class Run:
         self.sections = sections
         self.out_dir = out_dir
         self.started = time.monotonic()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self.stamp = now.strftime("%Y%m%dT%H%M%SZ")
         self.results: dict = {
             "schema": 1, "mode": sizes.mode, "started_at": now.isoformat(timespec="seconds"),
@@ -118,7 +118,8 @@ class Run:
         started = time.monotonic()
         rebuild.fill_read_models(ledger_url, readmodel_urls)
         prime(ledger_url)
-        log(f"  read models filled and the relay and follower brought to the head in {time.monotonic() - started:,.0f} s")
+        log(f"  read models filled and the relay and follower brought to the head in "
+            f"{time.monotonic() - started:,.0f} s")
         largest = max(s.upload_sizes) if "documents" in self.sections else 0
         extra_env = {"MAX_UPLOAD_BYTES": str(max(DEFAULT_MAX_UPLOAD, 2 * largest))}
         self.results["settings"]["services"] = {
@@ -154,7 +155,7 @@ class Run:
     # -- the end --------------------------------------------------------------------------
 
     def finish(self) -> dict:
-        self.results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.results["duration_s"] = round(time.monotonic() - self.started, 1)
         self.results["load_average_at_end"] = load_average()
         self.results["targets"] = report.judge(self.results)

@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 from stdnum.cn import uscc
 
+from services.cli.demo import SAMPLE_CRITERIA, SAMPLE_EVALUATOR, SAMPLE_EXPERT, sample_call
 from services.intake.application import Submission
-from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain import call_rules
 from shared.domain.call import Call, call_stream_id
 from shared.domain.case import Case
-from services.cli.demo import SAMPLE_CRITERIA, SAMPLE_EVALUATOR, SAMPLE_EXPERT, sample_call
 from shared.domain.dossier import Dossier
-from shared.infra.ledger import CaseLedger
+from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.named_documents import document_references
+from shared.infra.ledger import CaseLedger
 
 PROVINCE = "440000"  # Guangdong: the province alone recommends (the call's default chain)
 CITY = "440100"

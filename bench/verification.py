@@ -16,8 +16,8 @@ audit service and the CLI run (`shared.infra.integrity`):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import psycopg
 
@@ -72,7 +72,8 @@ def measure(ledger_url: str, key_dir: Path, log: Callable[[str], None] = print) 
         log(f"  verify case ({case_report.checked_events} events, with proofs): {case_s * 1000:,.0f} ms")
         return {
             "ledger_events": report.checked_events,
-            "follower_pass": {"events": passed.hashed, "seconds": follower_s, "events_per_s": passed.hashed / follower_s},
+            "follower_pass": {"events": passed.hashed, "seconds": follower_s,
+                              "events_per_s": passed.hashed / follower_s},
             "verify_ledger": {"events": report.checked_events, "seconds": ledger_s,
                               "events_per_s": report.checked_events / ledger_s},
             "merkle_root": {"leaves": len(leaves), "seconds": merkle_s, "leaves_per_s": len(leaves) / merkle_s},

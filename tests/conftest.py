@@ -28,7 +28,7 @@ from urllib.parse import unquote, urljoin, urlsplit  # noqa: E402
 
 import pytest  # noqa: E402
 
-try:  # noqa: E402
+try:
     from tests import infra as _infra
 except ImportError:  # tests/ not importable as a package: pytest put tests/ on sys.path
     import infra as _infra

@@ -48,6 +48,7 @@ def backend() -> str:
 
 def wait_for_amqp(uri: str, timeout: float = 90.0) -> None:
     """Wait until an AMQP connection to `uri` opens (a port answering is not enough)."""
+    from amqp.exceptions import AMQPError
     from kombu import Connection
 
     deadline = time.monotonic() + timeout
@@ -57,7 +58,7 @@ def wait_for_amqp(uri: str, timeout: float = 90.0) -> None:
             with Connection(uri, connect_timeout=3) as conn:
                 conn.connect()
                 return
-        except Exception as exc:  # broker still booting
+        except (OSError, AMQPError) as exc:  # broker still booting: refused, reset, or not ready to talk AMQP
             last = exc
             time.sleep(1)
     raise RuntimeError(f"RabbitMQ at {uri} did not accept connections: {last}")

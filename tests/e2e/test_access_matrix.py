@@ -44,11 +44,11 @@ from typing import Any
 import pytest
 import requests
 
-from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.domain.access import ROLES
-from shared.infra.web.tokens import mint_token
-from shared.infra.config import SERVICES
 from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_EXPERT, SAMPLE_PDF, walk_open_competition
+from shared.domain.access import ROLES
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.infra.config import SERVICES
+from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e

@@ -13,10 +13,10 @@ from importlib import resources
 import pytest
 import requests
 
-from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.web.tokens import mint_token
 from services.cli.demo import upload_sample_evidence
+from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.domain.named_documents import document_references
+from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e
@@ -37,14 +37,18 @@ def platform(system):
 def loaded(platform):
     ids = []
     for name in ("open_competition_2025_220.json", "signature_product_2024_382.json"):
-        ids.append(platform.call("ministry", "POST", "intake", "/calls", json_body=shipped(name), expect=201)["call_id"])
+        defined = platform.call("ministry", "POST", "intake", "/calls", json_body=shipped(name), expect=201)
+        ids.append(defined["call_id"])
     # The call's stream in the ledger answers at once; the list is intake's projection of it.
     return {call_id: platform.call("ministry", "GET", "intake", f"/calls/{call_id}") for call_id in ids}
 
 
 def test_every_defined_call_is_listed_once_the_ledger_s_event_reaches_intake(platform, loaded):
-    listed = platform.wait_until("both calls listed", lambda: (lambda calls: calls if set(loaded) <= set(calls) else None)(
-        {c["call_id"]: c for c in platform.call("applicant", "GET", "intake", "/calls")}))
+    def listed_calls():
+        calls = {c["call_id"]: c for c in platform.call("applicant", "GET", "intake", "/calls")}
+        return calls if set(loaded) <= set(calls) else None
+
+    listed = platform.wait_until("both calls listed", listed_calls)
     assert {k: listed[k] for k in loaded} == loaded
 
 
@@ -120,7 +124,8 @@ def test_an_amendment_makes_a_new_version_and_the_old_deadline_still_refuses_lat
 def test_a_hubei_unit_files_a_signature_product_and_its_case_follows_the_city_then_province_chain(platform, loaded):
     call = _sp(loaded)
     upload_sample_evidence(platform, hubei_unit(platform), SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
-    created = post(platform, hubei_unit(platform), f"/calls/{call['call_id']}/cases", SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    cases = f"/calls/{call['call_id']}/cases"
+    created = post(platform, hubei_unit(platform), cases, SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
     assert created.status_code == 201, created.text
     case = created.json()
     assert case["state"] == "submitted" and case["awaiting_level"] == "city"
@@ -128,7 +133,7 @@ def test_a_hubei_unit_files_a_signature_product_and_its_case_follows_the_city_th
     assert case["applicant"]["credit_code"] == SAMPLE_PRODUCT_UNIT
     assert case["title"] == SAMPLE_SIGNATURE_PRODUCT_APPLICATION["product"]["name"]
 
-    again = post(platform, hubei_unit(platform), f"/calls/{call['call_id']}/cases", SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    again = post(platform, hubei_unit(platform), cases, SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
     assert again.status_code == 400
     assert case["case_id"] in again.json()["fields"]["product.name"][0]
 
@@ -189,7 +194,6 @@ def test_an_applicant_can_file_only_for_its_own_unit(platform, loaded):
 def test_a_draft_is_saved_without_a_case_and_submitted_later(platform, loaded):
     call = _sp(loaded)
     org = "91420100MA4K0000X0"
-    form = copy.deepcopy(SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
     token = hubei_unit(platform, org)
     draft = post(platform, token, "/drafts", {"call_id": call["call_id"], "form": {"half": "done"}})
     assert draft.status_code == 201

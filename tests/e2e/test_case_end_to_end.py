@@ -11,13 +11,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from shared.infra.web.tokens import mint_token
-from shared.infra.config import SERVICES, sqlalchemy_url
-from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from services.cli.demo import SAMPLE_PDF, SAMPLE_UNIT, public_entries, walk_open_competition
+from services.cli.registry import service_class
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.infra.config import SERVICES, sqlalchemy_url
 from shared.infra.web.http import Api
 from shared.infra.web.openapi import openapi_path
-from services.cli.registry import service_class
+from shared.infra.web.tokens import mint_token
 
 pytestmark = pytest.mark.e2e
 

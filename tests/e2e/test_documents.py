@@ -27,11 +27,11 @@ import pytest
 import requests
 from minio import Minio
 
-from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.infra.web.tokens import mint_token
 from services.cli.demo import sample_call
 from services.cli.localinfra.ports import free_port
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.objectstore.store import EvidenceStore
+from shared.infra.web.tokens import mint_token
 
 pytestmark = pytest.mark.e2e
 

@@ -25,15 +25,15 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
+from services.cli.demo import SAMPLE_PDF, Platform, upload_sample_evidence, walk_open_competition
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.web.tokens import mint_token
+from shared.domain.publication_list import list_document
 from shared.infra.config import SERVICES
 from shared.infra.dependencies import CHINA
-from services.cli.demo import SAMPLE_PDF, Platform, upload_sample_evidence, walk_open_competition
 from shared.infra.ledger import CaseLedger
-from tests.support.localsystem import start_system
-from shared.domain.publication_list import list_document
+from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code, sample_382, signature_form
+from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
 
@@ -214,7 +214,8 @@ def objections(platform, noticed, products):
     evidence = rival.call("applicant", "POST", "documents", "/uploads", expect=201,
                           data=SAMPLE_PDF + b"%SAMPLE objection evidence\n", params={"filename": "SAMPLE异议证据.pdf"})
     upheld = rival.call("applicant", "POST", "publication", f"/lists/{list_id}/entries/{selected[0]}/objections",
-                        expect=201, json_body={"reasons": "SAMPLE 该产品专利权属存在争议", "evidence": [evidence["sha256"]]})
+                        expect=201,
+                        json_body={"reasons": "SAMPLE 该产品专利权属存在争议", "evidence": [evidence["sha256"]]})
     # A provincial official objects to the second with reasons alone.
     hubei = as_party(platform, "province", "420000")
     dismissed = hubei.call("province", "POST", "publication", f"/lists/{list_id}/entries/{selected[1]}/objections",
@@ -361,12 +362,14 @@ def test_the_library_finds_published_products_by_year_domain_type_province_and_n
     assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
     assert [p["case_id"] for p in first["items"] + second["items"]] == selected[1:]
     assert public(platform, "/products", name="标志性产品 3").json()["items"][0]["case_id"] == selected[2]
-    narrowed = public(platform, "/products", year=2024, domain="生物基材料", type="规模替代型", province="440000").json()
+    narrowed = public(platform, "/products", year=2024, domain="生物基材料", type="规模替代型",
+                      province="440000").json()
     assert narrowed["total"] == 3
     assert public(platform, "/products", province="广东省").json()["total"] == 3
     assert public(platform, "/products", province="420000").json()["total"] == 0
     assert public(platform, "/products", year=2025).json()["total"] == 0
-    assert public(platform, "/products", page="0", expect=400).json()["fields"] == {"page": ["a whole number from 1 to 100000"]}
+    assert public(platform, "/products", page="0", expect=400).json()["fields"] == {
+        "page": ["a whole number from 1 to 100000"]}
     # A misspelt filter is refused, not ignored (ignored, it would answer with all three as if it had filtered).
     misspelt = public(platform, "/products", provnce="420000", expect=400).json()["fields"]
     assert list(misspelt) == ["provnce"] and misspelt["provnce"][0].startswith("not a parameter of this route")

@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.web.tokens import mint_token
-from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
-from tests.support.localsystem import start_system
 from tests.samples import credit_code
+from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
 
@@ -132,6 +132,21 @@ def file_task(platform, call_id: str) -> tuple[Party, str]:
     return unit, case["case_id"]
 
 
+def file_and_endorse_task(platform, province: Party, call_id: str, rank: int) -> tuple[Party, str]:
+    """A unit files a task and, once its documents are attached and it is in the inbox, the province endorses it."""
+    unit, case_id = file_task(platform, call_id)
+    # documents attaches the two files the form names when it hears of the filing
+    platform.wait_until("the application's documents", lambda: len(
+        unit.ok("GET", "documents", f"/cases/{case_id}/evidence")) == 2)
+    platform.wait_until("the case in the province's inbox", lambda: any(
+        r["case_id"] == case_id for r in province.ok("GET", "verification", "/inbox")))
+    province.ok("POST", "verification", f"/cases/{case_id}/checks", CHECKS)
+    endorsed = province.ok("POST", "verification", f"/cases/{case_id}/endorse",
+                           {"reason": "SAMPLE 省级推荐理由", "rank": rank})
+    assert endorsed["state"] == "province_endorsed"
+    return unit, case_id
+
+
 # -- with the ministry -----------------------------------------------------------------------
 
 
@@ -139,16 +154,7 @@ def test_six_endorsed_tasks_reach_the_ministry(platform, walk):
     province = walk["province"]
     walk["units"], walk["cases"] = [], []
     for rank in range(1, 7):
-        unit, case_id = file_task(platform, walk["call_id"])
-        # documents attaches the two files the form names when it hears of the filing
-        platform.wait_until("the application's documents", lambda: len(
-            unit.ok("GET", "documents", f"/cases/{case_id}/evidence")) == 2)
-        platform.wait_until("the case in the province's inbox", lambda: any(
-            r["case_id"] == case_id for r in province.ok("GET", "verification", "/inbox")))
-        province.ok("POST", "verification", f"/cases/{case_id}/checks", CHECKS)
-        endorsed = province.ok("POST", "verification", f"/cases/{case_id}/endorse",
-                               {"reason": "SAMPLE 省级推荐理由", "rank": rank})
-        assert endorsed["state"] == "province_endorsed"
+        unit, case_id = file_and_endorse_task(platform, province, walk["call_id"], rank)
         walk["units"].append(unit)
         walk["cases"].append(case_id)
     listed = platform.wait_until("the six cases with the ministry", lambda: (lambda rows: rows if len(rows) == 6
@@ -222,8 +228,8 @@ def test_an_expert_sees_no_other_score_until_it_has_submitted_its_own(walk):
 
 def test_the_ranking_orders_by_mean_score_with_ties_shown_as_ties(platform, walk):
     expert_a, expert_b, _ = walk["experts"]
-    for case_id, scores in list(zip(walk["cases"], SCORES))[1:]:
-        for expert, (innovation, feasibility) in zip((expert_a, expert_b), scores):
+    for case_id, scores in list(zip(walk["cases"], SCORES, strict=True))[1:]:
+        for expert, (innovation, feasibility) in zip((expert_a, expert_b), scores, strict=True):
             expert.ok("POST", "review", f"/cases/{case_id}/scores",
                       {"scores": {"innovation": innovation, "feasibility": feasibility}}, expect=201)
 

@@ -19,8 +19,8 @@ import jwt
 import pytest
 import requests
 
-from shared.infra.web.tokens import ALGORITHM, ISSUER, mint_token
 from services.cli.demo import sample_call
+from shared.infra.web.tokens import ALGORITHM, ISSUER, mint_token
 from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e

@@ -16,9 +16,9 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
+from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.web.tokens import mint_token
-from services.cli.demo import upload_sample_evidence
 from tests.samples import credit_code, sample_382, shipped_call, signature_form
 
 pytestmark = pytest.mark.e2e
@@ -151,7 +151,8 @@ def test_returned_twice_the_applicant_corrects_twice_and_the_history_shows_every
         "Submitted", "ReturnedForCorrection", "Resubmitted", "CityRecommended", "ReturnedForCorrection",
         "Resubmitted", "CityRecommended", "ProvinceEndorsed"]
     assert [e["payload"].get("level") for e in history if e["type"] == "ReturnedForCorrection"] == ["city", "province"]
-    assert [e["payload"]["changes"] for e in history if e["type"] == "Resubmitted"] == ["SAMPLE 补营业执照", "SAMPLE 更正数据"]
+    assert [e["payload"]["changes"] for e in history if e["type"] == "Resubmitted"] == [
+        "SAMPLE 补营业执照", "SAMPLE 更正数据"]
 
 
 def test_a_planned_city_s_third_product_is_refused_naming_the_two_that_hold_its_places(platform, call_id):
@@ -198,7 +199,7 @@ def test_the_province_downloads_its_summary_table_as_excel_and_csv(platform, cal
     jiangsu = Desk(platform, "province", "320000")
     units = [applicant(platform, "320000", "320100") for _ in range(2)]
     cases = [file(platform, call_id, u, f"SAMPLE 江苏产品 {i}") for i, u in enumerate(units)]
-    for rank, case in zip((2, 1), cases):
+    for rank, case in zip((2, 1), cases, strict=True):
         jiangsu.ok("POST", "verification", f"/cases/{case['case_id']}/endorse",
                    {"reason": f"SAMPLE 理由 {rank}", "rank": rank})
 

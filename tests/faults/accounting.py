@@ -23,11 +23,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from shared.infra.messaging import topology
 from shared.domain.case import EVENT_TYPES, state_after
 from shared.domain.case.transitions import allowed_from
 from shared.infra.config import SERVICES, sqlalchemy_url
 from shared.infra.ledger import CaseLedger
+from shared.infra.messaging import topology
 from shared.infra.messaging.contracts import integration_event
 from shared.infra.readmodels.store import ReadModelStore
 

@@ -25,12 +25,12 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from shared.infra.config import SERVICES, Settings
 from services.cli.demo import Platform
 from services.cli.localinfra.ports import free_port
-from tests.support.localsystem import service_env, stop_processes
+from shared.infra.config import SERVICES, Settings
 from tests.faultproxy import FaultProxy
 from tests.faults import accounting
+from tests.support.localsystem import service_env, stop_processes
 
 # Faster retries than production's 5 so a poison message is parked within seconds.
 MAX_DELIVERY_ATTEMPTS = 3

@@ -16,6 +16,8 @@ events committed = events applied by each read model, with no duplicate applied.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from shared.infra.messaging.subscriber import LedgerSubscriber
@@ -41,22 +43,7 @@ def test_commands_during_broker_outages_are_whole_and_every_event_reaches_every_
         with CommandStream(workload, workers=1):
             assert wait_for(lambda: len(workload.cases) >= 2, timeout=60), "no case filed before the outage"
             for _ in range(OUTAGES):
-                assert amqp.cut() >= len(accounting.SERVICES), "every service was connected to the broker"
-                committed_at_cut, _ = ledger_position(system)
-                resets = amqp.stats()["reset_while_cut"]
-                during = len(workload.outcomes)
-                # Each outage lasts while 30 more events are committed (commands need the ledger, not
-                # the broker) and until the services have found the broker gone on reconnecting.
-                assert wait_for(lambda: ledger_position(system)[0] >= committed_at_cut + 30
-                                and amqp.stats()["reset_while_cut"] >= resets + 2 * len(accounting.SERVICES),
-                                timeout=120)
-                committed, published = ledger_position(system)
-                assert published < committed, "events committed during the outage could not have been published"
-                accepted_during += [o for o in workload.outcomes[during:] if o.accepted]
-                amqp.restore()
-                # Back: every consumer reconnected, and the relay sent what piled up while it was away.
-                assert wait_for(lambda: amqp.stats()["live"] >= len(accounting.SERVICES), timeout=60)
-                assert wait_for(lambda: ledger_position(system)[1] >= committed, timeout=60)
+                accepted_during += outage(system, amqp, workload)
 
         assert accepted_during, "commands were accepted while the broker was away"
         stopped = {s: p.returncode for s, p in system.procs.items() if p.poll() is not None}
@@ -70,11 +57,32 @@ def test_commands_during_broker_outages_are_whole_and_every_event_reaches_every_
           f"duplicate deliveries absorbed, {row.duplicates_applied} applied")
 
 
+def outage(system, amqp, workload: Workload) -> list:
+    """Cuts the broker away while commands arrive and brings it back; returns the commands accepted meanwhile."""
+    assert amqp.cut() >= len(accounting.SERVICES), "every service was connected to the broker"
+    committed_at_cut, _ = ledger_position(system)
+    resets = amqp.stats()["reset_while_cut"]
+    during = len(workload.outcomes)
+    # Each outage lasts while 30 more events are committed (commands need the ledger, not
+    # the broker) and until the services have found the broker gone on reconnecting.
+    assert wait_for(lambda: ledger_position(system)[0] >= committed_at_cut + 30
+                    and amqp.stats()["reset_while_cut"] >= resets + 2 * len(accounting.SERVICES),
+                    timeout=120)
+    committed, published = ledger_position(system)
+    assert published < committed, "events committed during the outage could not have been published"
+    accepted = [o for o in workload.outcomes[during:] if o.accepted]
+    amqp.restore()
+    # Back: every consumer reconnected, and the relay sent what piled up while it was away.
+    assert wait_for(lambda: amqp.stats()["live"] >= len(accounting.SERVICES), timeout=60)
+    assert wait_for(lambda: ledger_position(system)[1] >= committed, timeout=60)
+    return accepted
+
+
 class _Gone:
     """A delivered message whose connection has just died: acknowledging it meets the socket's reset."""
 
-    properties = {"message_id": "00000000-0000-0000-0000-000000000001:1"}
-    headers: dict = {}
+    properties: ClassVar[dict[str, str]] = {"message_id": "00000000-0000-0000-0000-000000000001:1"}
+    headers: ClassVar[dict] = {}
 
     class channel:
         connection = object()  # not yet noticed as closed by the consumer's loop

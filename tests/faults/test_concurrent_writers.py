@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from functools import partial
 
 import pytest
 
@@ -104,12 +105,12 @@ def test_decisions_that_exclude_each_other_race_and_exactly_one_is_recorded(faul
             assert filed.accepted, filed.body
             case_id = filed.case_id
             answers = at_once(
-                lambda: wuhan.request("POST", "verification", f"/cases/{case_id}/recommend",
-                                      json_body={"reason": "SAMPLE 推荐意见", "rank": 1}),
-                lambda: wuhan.request("POST", "verification", f"/cases/{case_id}/return",
-                                      json_body={"reasons": ["SAMPLE 材料不全"]}),
-                lambda: wuhan.request("POST", "verification", f"/cases/{case_id}/reject",
-                                      json_body={"reason": "SAMPLE 不符合条件"}),
+                partial(wuhan.request, "POST", "verification", f"/cases/{case_id}/recommend",
+                        json_body={"reason": "SAMPLE 推荐意见", "rank": 1}),
+                partial(wuhan.request, "POST", "verification", f"/cases/{case_id}/return",
+                        json_body={"reasons": ["SAMPLE 材料不全"]}),
+                partial(wuhan.request, "POST", "verification", f"/cases/{case_id}/reject",
+                        json_body={"reason": "SAMPLE 不符合条件"}),
             )
             statuses = sorted(a.status_code for a in answers)
             assert statuses == [200, 409, 409], [(a.status_code, a.text[:200]) for a in answers]

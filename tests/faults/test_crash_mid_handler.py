@@ -22,7 +22,12 @@ import pytest
 
 from tests.faults import accounting
 from tests.faults.probes import (
-    connections_of, ledger_position, lock_holders_ended, relay_leader, relay_waiting_on_its_position, waiting_on_a_lock,
+    connections_of,
+    ledger_position,
+    lock_holders_ended,
+    relay_leader,
+    relay_waiting_on_its_position,
+    waiting_on_a_lock,
 )
 from tests.faults.workload import Workload
 from tests.infra import wait_for

@@ -11,6 +11,7 @@ connection and raised on every pass, never to lead again.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.relay import Relay
@@ -47,7 +48,7 @@ def test_a_relay_leader_that_lost_its_database_leads_again_and_sends_what_was_co
 
         proxy.cut()
         second = submit(writer)  # committed while the relay cannot reach the database
-        with pytest.raises(Exception):  # the loop (RelayRunner) logs it and tries again later
+        with pytest.raises(sa.exc.OperationalError):  # the loop (RelayRunner) logs it and tries again later
             relay.run_once()
         assert not relay.leads
 

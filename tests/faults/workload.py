@@ -18,9 +18,9 @@ from datetime import date
 
 import requests
 
+from shared.domain.dossier import dossier_id
 from shared.domain.forms.samples import SAMPLE_EVIDENCE
 from shared.infra.web.tokens import mint_token
-from shared.domain.dossier import dossier_id
 from tests.samples import credit_code, sample_382, signature_form
 
 CITIES = ("420100", "420200", "420500", "420600")  # Wuhan, Huangshi, Yichang, Xiangyang

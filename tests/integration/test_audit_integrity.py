@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -23,6 +23,7 @@ from services.audit.application import Audit, case_as_of, case_diff
 from services.audit.follower import IntegrityContext
 from shared.domain.access import Caller
 from shared.domain.case import Case
+from shared.domain.errors import Forbidden, NotFound
 from shared.infra.integrity import merkle
 from shared.infra.integrity.bundle import verify_bundle
 from shared.infra.integrity.checkpoints import SignedCheckpoint, key_id, new_checkpoint, public_bytes
@@ -252,7 +253,8 @@ def test_checkpoints_are_published_and_a_rolled_back_checkpoint_is_named(world, 
     world.sql("DELETE FROM checkpoints WHERE seq = 2")
     case, ledger = verified(world, evidence)
     assert not case.ok and not ledger.ok
-    expected = "checkpoint rolled back: the evidence store holds checkpoint 2 (tree size 11) but the database's latest is checkpoint 1"
+    expected = ("checkpoint rolled back: the evidence store holds checkpoint 2 (tree size 11) "
+                "but the database's latest is checkpoint 1")
     assert expected in case.problems
     assert expected in ledger.problems
 
@@ -265,8 +267,8 @@ def test_state_at_any_version_or_moment_and_the_difference_between_versions(worl
     stamp = datetime.fromisoformat(world.intake.history(world.case)[2].timestamp)
     at = case_as_of(world.intake, str(world.case), at=stamp.isoformat())
     assert at["version"] == 3
-    before = (stamp - timedelta(days=3650)).astimezone(timezone.utc).isoformat()
-    with pytest.raises(Exception, match="did not exist yet"):
+    before = (stamp - timedelta(days=3650)).astimezone(UTC).isoformat()
+    with pytest.raises(NotFound, match="did not exist yet"):
         case_as_of(world.intake, str(world.case), at=before)
     diff = case_diff(world.intake, str(world.case), 2, 4)
     assert diff["changes"]["evidence"] == {"from": [f"{1:064x}"], "to": [f"{n:064x}" for n in (1, 2, 3)]}
@@ -287,7 +289,7 @@ def test_the_audit_application_reads_touched_cases_and_serves_proofs(world, evid
     world.sign()
     consistency = audit.consistency(AUDITOR, "1", "2")
     assert len(consistency["proof"]) > 0
-    with pytest.raises(Exception):
+    with pytest.raises(Forbidden, match="role province may not do this"):
         audit.verify(Caller(sub="p", role="province", org="420000"), str(world.case))
 
 
@@ -314,11 +316,12 @@ def test_a_bundle_is_verified_after_the_database_is_gone(make_database, _databas
         psycopg.connect(url).close()
 
     env = {**os.environ, "LEDGER_URL": url, "S3_ENDPOINT": "127.0.0.1:9", "CASEPLATFORM_DATA_DIR": str(tmp_path / "d")}
-    ok = subprocess.run([sys.executable, "-m", "services.cli.main", "verify-bundle", str(good), "--key-fingerprint", kid],
+    verify_bundle_cli = [sys.executable, "-m", "services.cli.main", "verify-bundle"]
+    ok = subprocess.run([*verify_bundle_cli, str(good), "--key-fingerprint", kid],
                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK: case" in ok.stdout and "6 event(s) proved" in ok.stdout and "5 evidence file(s) match" in ok.stdout
-    failed = subprocess.run([sys.executable, "-m", "services.cli.main", "verify-bundle", str(bad), "--key-fingerprint", kid],
+    failed = subprocess.run([*verify_bundle_cli, str(bad), "--key-fingerprint", kid],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1
     assert "FAILED: version 2: the event's stored bytes do not match its recorded hash" in failed.stdout

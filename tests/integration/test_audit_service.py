@@ -2,22 +2,22 @@
 publishes the ledger's head on its own, and an auditor replays, diffs, verifies and exports."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from services.audit.service import AuditService
-from shared.infra.web.tokens import mint_token
+from services.cli.localinfra.ports import free_port
 from shared.infra.config import Settings
 from shared.infra.integrity import merkle
 from shared.infra.integrity.bundle import verify_bundle
 from shared.infra.integrity.checkpoints import SignedCheckpoint, key_id, load_or_create_key, public_bytes
 from shared.infra.integrity.store import IntegrityStore
 from shared.infra.ledger import CaseLedger
-from services.cli.localinfra.ports import free_port
 from shared.infra.objectstore.errors import StoreError
 from shared.infra.objectstore.store import EvidenceStore
+from shared.infra.web.tokens import mint_token
 from tests.infra import wait_for
 
 from .test_audit_integrity import attach, submit
@@ -82,7 +82,7 @@ def test_the_follower_signs_and_publishes_and_an_auditor_proves_the_case_over_ht
 
     state = get(audit, f"/cases/{case}/state", version="2").json()
     assert state["version"] == 2 and state["case"]["evidence"] == [f"{1:064x}"]
-    today = datetime.now(timezone.utc).astimezone().date().isoformat()
+    today = datetime.now(UTC).astimezone().date().isoformat()
     assert get(audit, f"/cases/{case}/state", at="2000-01-01").status_code == 404
     diff = get(audit, f"/cases/{case}/diff", **{"from": "1", "to": "4"}).json()
     assert len(diff["changes"]["evidence"]["to"]) == 3 and [e["version"] for e in diff["events"]] == [2, 3, 4]

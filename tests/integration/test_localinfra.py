@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 import pytest
+from amqp.exceptions import NotFound
 from kombu import Connection, Exchange, Queue
 from minio import Minio
 from minio.error import S3Error
@@ -90,9 +91,12 @@ def test_vhosts_are_isolated(amqp_uri, make_vhost, infra_backend):
     with Connection(amqp_uri, connect_timeout=5) as conn, conn.channel() as channel:
         Queue(name, auto_delete=False, durable=False)(channel).declare()
     try:
-        with Connection(other, connect_timeout=5) as conn, conn.channel() as channel:
-            with pytest.raises(Exception) as excinfo:
-                Queue(name)(channel).queue_declare(passive=True)
+        with (
+            Connection(other, connect_timeout=5) as conn,
+            conn.channel() as channel,
+            pytest.raises(NotFound) as excinfo,
+        ):
+            Queue(name)(channel).queue_declare(passive=True)
         assert "NOT_FOUND" in str(excinfo.value) or "404" in str(excinfo.value)
     finally:
         with Connection(amqp_uri, connect_timeout=5) as conn, conn.channel() as channel:

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from bench.seed import Seeder
+from services.cli.main import main
 from services.review import readmodels as review_rm
 from shared.domain.case import Case
-from services.cli.main import main
 from shared.infra.config import sqlalchemy_url
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.rebuild import integration_events, subscribed
@@ -66,7 +66,8 @@ def processed(engine) -> int:
 def test_a_damaged_read_model_is_rebuilt_to_what_the_ledger_says(world, capsys):
     ledger_url, _, case_ids, engine = world
     expected, bound = what_the_ledger_says(ledger_url, case_ids)
-    assert {state for state, _ in expected.values()} == {"published", "submitted"}  # awaiting the province is still "submitted"
+    # awaiting the province is still "submitted"
+    assert {state for state, _ in expected.values()} == {"published", "submitted"}
 
     assert main(["rebuild-readmodels", "review"]) == 0
     assert review_rows(engine) == expected

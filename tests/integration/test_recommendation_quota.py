@@ -9,14 +9,14 @@ service processes would.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.application import Intake
 from services.intake import readmodels as intake_rm
+from services.intake.application import Intake
 from services.verification import readmodels as verification_rm
 from services.verification.application import RECOMMENDATION, Verification
 from shared.domain.access import Caller
@@ -25,7 +25,7 @@ from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, deposit_sample_evidence, sample_382, signature_form
 
-NOW = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 MINISTRY = Caller(sub="u-miit", role="ministry", org="MIIT")
 GUANGDONG = Caller(sub="u-gd", role="province", org="440000")
 SHENZHEN = Caller(sub="u-sz", role="province", org="440300")  # a 计划单列市, province level for its units
@@ -80,7 +80,7 @@ def race(desk, caller, case_ids):
             outcomes[case_id] = exc
 
     desks = [desk() for _ in case_ids]  # a connection each, opened before the race starts
-    threads = [threading.Thread(target=endorse, args=(c, d)) for c, d in zip(case_ids, desks)]
+    threads = [threading.Thread(target=endorse, args=(c, d)) for c, d in zip(case_ids, desks, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -33,7 +33,7 @@ from shared.infra.messaging.contracts import integration_event
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 MINISTRY = Caller(sub="u-miit", role="ministry", org="MIIT")
 GUANGDONG = Caller(sub="u-gd", role="province", org="440000")
 DIRECTION = "SAMPLE-R1"
@@ -238,7 +238,7 @@ def race_calls(calls, desk) -> dict[str, object]:
             outcomes[name] = exc
 
     reviews = [desk.review(own_connection=True) for _ in calls]
-    threads = [threading.Thread(target=run, args=(name, r, fn)) for (name, fn), r in zip(calls, reviews)]
+    threads = [threading.Thread(target=run, args=(name, r, fn)) for (name, fn), r in zip(calls, reviews, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -439,8 +439,10 @@ BOOK = {
     "targets": ["SAMPLE 2000 L"],
     "deadline": date(2027, 6, 30),
     "milestones": [
-        {"id": "m1", "title": "样机", "due_on": date(2026, 6, 30), "deliverable": "样机", "evidence_required": "检测报告"},
-        {"id": "m2", "title": "中试", "due_on": date(2026, 12, 31), "deliverable": "中试线", "evidence_required": "报告"},
+        {"id": "m1", "title": "样机", "due_on": date(2026, 6, 30), "deliverable": "样机",
+         "evidence_required": "检测报告"},
+        {"id": "m2", "title": "中试", "due_on": date(2026, 12, 31), "deliverable": "中试线",
+         "evidence_required": "报告"},
     ],
     "signatories": [
         {"party": "ministry", "name": "SAMPLE 工信部", "signed_on": date(2026, 3, 1)},
@@ -468,7 +470,7 @@ def unit_of(desk, case_id) -> Caller:
 
 
 def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=timezone.utc)  # 09:00 in Beijing
+    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 
 
 def test_a_milestone_past_its_due_date_becomes_overdue_by_itself_once(desk):
@@ -543,7 +545,7 @@ def test_a_signed_task_book_changes_only_by_an_amendment_every_party_signs(desk)
     # the timer follows the amended due date
     assert desk.review().mark_overdue(at(date(2026, 7, 1))) == []
     assert desk.review().mark_overdue(at(date(2026, 10, 1))) == [(case_id, "m1")]
-    amendment = [e for e in desk.reader.history(case_id) if e.type == "TaskBookAmended"][0]
+    [amendment] = [e for e in desk.reader.history(case_id) if e.type == "TaskBookAmended"]
     assert {s["party"] for s in amendment.payload["signatories"]} == {"ministry", "cas", "province", "unit"}
     with pytest.raises(DomainRuleViolation, match="already recorded"):
         desk.review().amend_task_book(MINISTRY, case_id, moved)
@@ -554,7 +556,8 @@ def test_the_province_records_annual_work_plans_and_sees_only_its_own_board(desk
     desk.review().record_work_plan(GUANGDONG, case_id, {"year": 2026, "plan": "SAMPLE 2026 计划", "evidence": []})
     with pytest.raises(DomainRuleViolation, match="already recorded"):
         desk.review().record_work_plan(GUANGDONG, case_id, {"year": 2026, "plan": "again", "evidence": []})
-    assert desk.review().milestone_board(GUANGDONG, desk.call_id, date(2026, 6, 15))["due_soon"][0]["case_id"] == case_id
+    board = desk.review().milestone_board(GUANGDONG, desk.call_id, date(2026, 6, 15))
+    assert board["due_soon"][0]["case_id"] == case_id
     hubei = Caller(sub="u-hb", role="province", org="420000")
     assert desk.review().milestone_board(hubei, desk.call_id, date(2026, 6, 15))["due_soon"] == []
 
@@ -605,7 +608,7 @@ def test_the_evaluation_assesses_every_target_and_names_a_report_that_exists(des
 
     evaluated = desk.review().record_evaluation(EVALUATOR, case_id, evaluation(desk, case_id))
     assert evaluated.state == "evaluated"
-    recorded = [e for e in desk.reader.history(case_id) if e.type == "ThirdPartyEvaluated"][0]
+    [recorded] = [e for e in desk.reader.history(case_id) if e.type == "ThirdPartyEvaluated"]
     assert recorded.payload["assessment"] == [{"target": "SAMPLE 2000 L", "met": True, "finding": "SAMPLE 达标"}]
     assert recorded.payload["report"][0] in desk.reader.get_case(case_id).evidence
     assert recorded.actor["org"] == EVALUATOR.org

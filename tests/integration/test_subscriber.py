@@ -14,8 +14,8 @@ from nameko.testing.services import entrypoint_waiter
 
 from services.intake import readmodels
 from services.intake.service import IntakeService
-from shared.infra.messaging import topology
 from shared.infra.config import Settings, sqlalchemy_url
+from shared.infra.messaging import topology
 from shared.infra.messaging.parked import list_parked, replay_parked
 from tests.infra import wait_for
 from tests.samples import integration_event, submitted, withdrawn
@@ -112,7 +112,7 @@ def test_events_queued_in_the_older_envelope_before_an_upgrade_are_applied(intak
 
 
 def test_an_event_that_arrives_before_its_predecessor_is_applied_after_it(intake):
-    container, amqp, engine = intake
+    _, amqp, engine = intake
     case_id = str(uuid.uuid4())
     publish(amqp, withdrawn(case_id))  # version 2 first: it goes to the retry queue
     time.sleep(0.3)
@@ -208,7 +208,7 @@ def test_a_poison_event_in_the_middle_of_a_burst_is_parked_alone_and_its_neighbo
     caplog.set_level(logging.INFO, logger="shared.infra.messaging.subscriber")
     before, after = [str(uuid.uuid4()) for _ in range(4)], [str(uuid.uuid4()) for _ in range(4)]
     poison = integration_event(str(uuid.uuid4()), 1, "Bogus", {})
-    events = burst(before) + [poison] + burst(after)
+    events = [*burst(before), poison, *burst(after)]
     for event in events:
         publish(intake_system.amqp, event)
     intake_system.start()

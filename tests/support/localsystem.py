@@ -18,9 +18,9 @@ from pathlib import Path
 
 import requests
 
-from shared.infra.config import Settings
 from services.cli.demo import Platform
 from services.cli.localinfra.ports import free_port
+from shared.infra.config import Settings
 
 
 def _wait_ready(platform: Platform, procs: dict, logs: dict, timeout: float = 60.0) -> None:

@@ -58,15 +58,17 @@ class Databases:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def close(self) -> None:
+        import psycopg
+
         errors = []
         while self.created:
             name = self.created.pop()
             try:
                 self.drop(name)
-            except Exception as exc:  # keep dropping the others
+            except psycopg.Error as exc:  # keep dropping the others
                 errors.append(f"{name}: {exc}")
         if errors:
-            warnings.warn("could not drop test databases: " + "; ".join(errors))
+            warnings.warn("could not drop test databases: " + "; ".join(errors), stacklevel=2)
 
 
 # ------------------------------------------------------------------------- RabbitMQ
@@ -98,14 +100,14 @@ class Vhosts:
     def create(self, hint: str = "") -> str:
         """A new vhost the URI's user may use fully; returns its AMQP URI."""
         if self.ctl is None:
-            warnings.warn("rabbitmqctl is not available: tests share the broker's default vhost")
+            warnings.warn("rabbitmqctl is not available: tests share the broker's default vhost", stacklevel=2)
             return self.base_uri
         name = unique_name(self.prefix, hint)
         try:
             self._run("add_vhost", name)
         except RuntimeError as exc:
             warnings.warn(f"cannot create a RabbitMQ vhost ({exc}); "
-                          "tests share the broker's default vhost")
+                          "tests share the broker's default vhost", stacklevel=2)
             return self.base_uri
         self.created.append(name)
         self._run("set_permissions", "-p", name, self.user, ".*", ".*", ".*")
@@ -132,4 +134,4 @@ class Vhosts:
                 proc.kill()
                 output, _ = proc.communicate()
             if proc.returncode != 0:
-                warnings.warn(f"could not delete RabbitMQ vhost {name}: {output.strip()}")
+                warnings.warn(f"could not delete RabbitMQ vhost {name}: {output.strip()}", stacklevel=2)

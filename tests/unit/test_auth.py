@@ -10,10 +10,9 @@ import jwt
 import pytest
 
 from shared.domain.access import ROLES, Caller
-
-from shared.infra.web.tokens import ALGORITHM, ISSUER, caller_from_header, mint_token
 from shared.domain.errors import Forbidden
 from shared.infra.web.errors import Unauthenticated, refusal_of
+from shared.infra.web.tokens import ALGORITHM, ISSUER, caller_from_header, mint_token
 
 SECRET = "unit-test-secret-long-enough-for-hs256-and-hs512-0123456789abcdef"
 OTHER_SECRET = "another-secret-that-is-also-long-enough-for-hs256-98765"

@@ -58,7 +58,7 @@ def raw(name: str) -> dict:
 def sample_directions(per_category=(3, 3, 3)):
     cats = ["reactor_system", "key_components_and_consumables", "industrial_operating_system"]
     return [{"code": f"SAMPLE-{cat}-{i}", "name": f"SAMPLE 方向 {cat} {i}（测试数据，非榜单）", "category": cat}
-            for cat, n in zip(cats, per_category) for i in range(1, n + 1)]
+            for cat, n in zip(cats, per_category, strict=True) for i in range(1, n + 1)]
 
 
 def refused_fields(excinfo) -> dict:

@@ -13,9 +13,9 @@ saved streams.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 import pytest
 
@@ -191,30 +191,30 @@ def path_to(profile: Profile, target: str, *, open_objection: bool = False) -> l
         return [verify(Level.CITY), CITY_RECOMMEND]
     if target == State.PROVINCE_ENDORSED:
         before = path_to(profile, State.CITY_RECOMMENDED) if first == Level.CITY else []
-        return before + [verify(Level.PROVINCE), PROVINCE_ENDORSE]
+        return [*before, verify(Level.PROVINCE), PROVINCE_ENDORSE]
     if target == State.SHORTLISTED:
-        return path_to(profile, State.PROVINCE_ENDORSED) + [EXPERT_REVIEW, SHORTLIST]
+        return [*path_to(profile, State.PROVINCE_ENDORSED), EXPERT_REVIEW, SHORTLIST]
     if target == State.NOT_SHORTLISTED:
-        return path_to(profile, State.PROVINCE_ENDORSED) + [EXPERT_REVIEW, DECLINE_SHORTLIST]
+        return [*path_to(profile, State.PROVINCE_ENDORSED), EXPERT_REVIEW, DECLINE_SHORTLIST]
     if target == State.IN_IMPLEMENTATION:
         # m1 reported: a report awaits the ministry's decision (accept or send back)
-        return path_to(profile, State.SHORTLISTED) + [SIGN_TASK_BOOK, REPORT_M1]
+        return [*path_to(profile, State.SHORTLISTED), SIGN_TASK_BOOK, REPORT_M1]
     if target == State.EVALUATED:
-        return path_to(profile, State.IN_IMPLEMENTATION) + [OVERDUE_M2, DECLARE_COMPLETION, COMMISSION, EVALUATE]
+        return [*path_to(profile, State.IN_IMPLEMENTATION), OVERDUE_M2, DECLARE_COMPLETION, COMMISSION, EVALUATE]
     if target in (State.SELECTED, State.NOT_SELECTED):
         if profile.program == OC:
             before = path_to(profile, State.EVALUATED)
         else:
-            before = path_to(profile, State.PROVINCE_ENDORSED) + [EXPERT_REVIEW]
-        return before + [SELECT if target == State.SELECTED else DECLINE_SELECTION]
+            before = [*path_to(profile, State.PROVINCE_ENDORSED), EXPERT_REVIEW]
+        return [*before, SELECT if target == State.SELECTED else DECLINE_SELECTION]
     if target == State.NOTICE_OPEN:
         objection = [RAISE_OBJECTION] if open_objection else []
-        return path_to(profile, State.SELECTED) + [OPEN_NOTICE] + objection
+        return [*path_to(profile, State.SELECTED), OPEN_NOTICE, *objection]
     if target == State.DELISTED:
-        return path_to(profile, State.NOTICE_OPEN) + [RAISE_OBJECTION, UPHOLD_OBJECTION]
+        return [*path_to(profile, State.NOTICE_OPEN), RAISE_OBJECTION, UPHOLD_OBJECTION]
     if target == State.PUBLISHED:
         before = State.NOTICE_OPEN if profile.notice else State.SELECTED
-        return path_to(profile, before) + [PUBLISH]
+        return [*path_to(profile, before), PUBLISH]
     raise AssertionError(f"no path to {target}")
 
 
@@ -965,8 +965,7 @@ REPLAYS = {
     "sp-city-published": (SP_CITY, path_to(SP_CITY, State.PUBLISHED)),
     "sp-province-without-notice": (Profile(SP, PROVINCE_ONLY, False),
                                    path_to(Profile(SP, PROVINCE_ONLY, False), State.PUBLISHED)),
-    "oc-city-withdrawn-in-implementation": (OC_CITY, path_to(OC_CITY, State.IN_IMPLEMENTATION) + [
-        REPORT_M2, WITHDRAW]),
+    "oc-city-withdrawn-in-implementation": (OC_CITY, [*path_to(OC_CITY, State.IN_IMPLEMENTATION), REPORT_M2, WITHDRAW]),
 }
 
 
@@ -986,8 +985,9 @@ def test_a_case_rebuilt_from_its_saved_events_equals_the_case_built_in_memory(sc
     assert rebuilt.milestones == case.milestones
     assert rebuilt.notice_ends_on == case.notice_ends_on
     assert _domain_state(rebuilt) == _domain_state(case)
-    assert [e.type for e in ledgers(None).history(case.id)][0] == "Submitted"
-    assert len(ledgers(None).history(case.id)) == case.version
+    history = ledgers(None).history(case.id)
+    assert history[0].type == "Submitted"
+    assert len(history) == case.version
 
 
 def test_replay_keeps_milestone_states_and_dates(ledgers):

@@ -30,7 +30,12 @@ from shared.domain.streams import APPENDERS, BY_NAME, STREAM_KINDS, kind_of_even
 from shared.infra.config import SERVICES
 from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.contracts import (
-    STREAM_EVENTS, IntegrationEventSchema, UndeclaredEvent, binding, integration_event, routing_key,
+    STREAM_EVENTS,
+    IntegrationEventSchema,
+    UndeclaredEvent,
+    binding,
+    integration_event,
+    routing_key,
 )
 from shared.infra.messaging.topology import SUBSCRIPTIONS
 from shared.infra.readmodels.store import ReadModelStore
@@ -139,7 +144,7 @@ SINGLE_WRITER_STREAMS = {
 
 
 def test_the_services_that_append_are_every_service_but_audit():
-    assert APPENDERS == set(SERVICES) - {"audit"}
+    assert set(SERVICES) - {"audit"} == APPENDERS
 
 
 @pytest.mark.parametrize("stream", SINGLE_WRITER_STREAMS)

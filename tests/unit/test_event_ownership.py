@@ -7,8 +7,8 @@ writing anything, a save that carries an event type the service does not own.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import pytest
 from eventsourcing.domain import DomainEvent

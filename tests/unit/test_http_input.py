@@ -45,7 +45,8 @@ def _refusal(api: Api, query: list[tuple[str, str]]) -> dict:
 
 def test_a_misspelt_filter_is_refused_naming_it_and_the_parameters_the_route_takes():
     # Ignored, `?provnce=` would answer with every province's products as if it had filtered.
-    products = Api("GET", "/products", roles=("ministry",), query={"province": fields.String(), "page": fields.String()})
+    products = Api("GET", "/products", roles=("ministry",),
+                   query={"province": fields.String(), "page": fields.String()})
     assert _refusal(products, [("provnce", "440000")]) == {
         "provnce": ["not a parameter of this route; it takes page, province"]}
     assert _refusal(products, [("province", "440000"), ("page", "2")]) == {}

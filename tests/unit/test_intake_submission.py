@@ -16,9 +16,9 @@ import pytest
 
 from services.intake import readmodels as rm
 from services.intake.application import Intake
-from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.access import Caller
 from shared.domain.errors import DomainRuleViolation, ValidationFailed
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, deposit_sample_evidence, sample_382, shipped_call, signature_form

@@ -10,11 +10,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shared.infra.integrity import merkle
 from shared.infra.integrity.bundle import build_bundle, event_entry, evidence_refs, verify_bundle
 from shared.infra.integrity.chain import (
-    GENESIS, LedgerRow, RecordedHash, StoredRecord, build_chain, canonical, chain_hash, check_recorded, compare,
+    GENESIS,
+    LedgerRow,
+    RecordedHash,
+    StoredRecord,
+    build_chain,
+    canonical,
+    chain_hash,
+    check_recorded,
+    compare,
     event_hash,
 )
 from shared.infra.integrity.checkpoints import (
-    CheckpointError, SignedCheckpoint, key_id, load_or_create_key, new_checkpoint, public_bytes, verify,
+    CheckpointError,
+    SignedCheckpoint,
+    key_id,
+    load_or_create_key,
+    new_checkpoint,
+    public_bytes,
+    verify,
     verify_sequence,
 )
 
@@ -22,13 +36,14 @@ CASE = "6c0b5d0e-7b8a-4d7e-9a65-1f2e3d4c5b6a"
 
 
 def records(n, case=CASE, first_nid=1, step=1):
-    return [StoredRecord(case, v, f"shared.domain.case:Case.Step{v}", json.dumps({"v": v}).encode(), first_nid + (v - 1) * step)
+    return [StoredRecord(case, v, f"shared.domain.case:Case.Step{v}", json.dumps({"v": v}).encode(),
+                         first_nid + (v - 1) * step)
             for v in range(1, n + 1)]
 
 
 def recorded_for(stored):
     out = []
-    for i, (rec, (h, prev, c)) in enumerate(zip(stored, build_chain(stored))):
+    for i, (rec, (h, prev, c)) in enumerate(zip(stored, build_chain(stored), strict=True)):
         out.append(RecordedHash(rec.notification_id, i, rec.originator_id, rec.originator_version, h, prev, c))
     return out
 
@@ -93,7 +108,7 @@ def test_an_inserted_event_with_later_versions_shifted():
     stored = records(5)
     recorded = recorded_for(stored)
     forged = StoredRecord(CASE, 2, "shared.domain.case:Case.Forged", b"{}", 99)
-    f = compare(CASE, renumber(stored[:1] + [forged] + stored[1:]), recorded, 5)
+    f = compare(CASE, renumber([*stored[:1], forged, *stored[1:]]), recorded, 5)
     assert (f.version, f.kind) == (2, "inserted")
 
 
@@ -101,15 +116,15 @@ def test_an_event_inserted_behind_the_follower():
     stored = records(3)
     recorded = recorded_for(stored)
     late = StoredRecord(CASE, 4, "shared.domain.case:Case.Forged", b"{}", 2)  # placed in a gap of the log
-    f = compare(CASE, stored + [late], recorded, follower_position=3)
+    f = compare(CASE, [*stored, late], recorded, follower_position=3)
     assert (f.version, f.kind) == (4, "inserted")
-    assert compare(CASE, stored + [replace(late, notification_id=10)], recorded, follower_position=3) is None
+    assert compare(CASE, [*stored, replace(late, notification_id=10)], recorded, follower_position=3) is None
 
 
 def test_two_reordered_events():
     stored = records(5)
     recorded = recorded_for(stored)
-    swapped = stored[:2] + [stored[3], stored[2]] + stored[4:]
+    swapped = [*stored[:2], stored[3], stored[2], *stored[4:]]
     f = compare(CASE, renumber(swapped), recorded, 5)
     assert (f.version, f.kind) == (3, "reordered")
     assert "versions 3 and 4: reordered" in f.message
@@ -158,7 +173,7 @@ def test_a_swapped_key_and_a_forged_signature_are_refused():
     with pytest.raises(CheckpointError, match=f"not by the trusted key {kid}"):
         verify(resigned, kid)
     swapped = SignedCheckpoint(genuine.body, genuine.signature, resigned.public_key)
-    with pytest.raises(CheckpointError, match="names key .* but carries key"):
+    with pytest.raises(CheckpointError, match=r"names key .* but carries key"):
         verify(swapped)
     bad_sig = SignedCheckpoint(genuine.body.replace('"tree_size":3', '"tree_size":4'), genuine.signature,
                                genuine.public_key)
@@ -177,13 +192,13 @@ def make_bundle(n=4, key=None):
     chain = build_chain(stored)
     leaves, entries = [], []
     from shared.infra.integrity.chain import leaf_data
-    for i, (rec, (h, prev, c)) in enumerate(zip(stored, chain)):
+    for i, (rec, (h, _, c)) in enumerate(zip(stored, chain, strict=True)):
         filler = StoredRecord(other, i + 1, "x", b"{}", rec.notification_id - 1)
         fh = event_hash(filler)
         leaves.append(merkle.leaf_hash(leaf_data(filler.notification_id, other, i + 1, fh, fh)))
         leaves.append(merkle.leaf_hash(leaf_data(rec.notification_id, CASE, rec.originator_version, h, c)))
     cp = new_checkpoint(1, len(leaves), merkle.root(leaves), "t", None, key)
-    for i, (rec, (h, prev, c)) in enumerate(zip(stored, chain)):
+    for i, (rec, (h, prev, c)) in enumerate(zip(stored, chain, strict=True)):
         entries.append(event_entry(rec, leaf_index=2 * i + 1, notification_id=rec.notification_id, event_hash_=h,
                                    prev_hash=prev, chain_hash_=c, proof=merkle.inclusion_proof(2 * i + 1, leaves)))
     return build_bundle(case_id=CASE, exported_at="t", events=entries, checkpoint=cp, evidence=[]), key, leaves
@@ -214,12 +229,14 @@ def test_bundle_tampering_is_named():
 
     check(flip, "version 2: the event's stored bytes do not match")
     check(lambda b: b["events"].pop(1), "version 2: missing from the bundle")
-    check(lambda b: b["events"].__setitem__(slice(1, 3), [b["events"][2], b["events"][1]]), "version 2: out of place (reordered")
+    check(lambda b: b["events"].__setitem__(slice(1, 3), [b["events"][2], b["events"][1]]),
+          "version 2: out of place (reordered")
     other = Ed25519PrivateKey.generate()
     resigned = new_checkpoint(1, len(leaves), merkle.root(leaves), "t", None, other)
     check(lambda b: b.__setitem__("checkpoint", resigned.as_dict()), "not by the trusted key")
     older = new_checkpoint(1, 3, merkle.root(leaves[:3]), "t", None, key)
-    check(lambda b: b.__setitem__("checkpoint", older.as_dict()), "version 1: not included in checkpoint 1 (tree size 3)")
+    check(lambda b: b.__setitem__("checkpoint", older.as_dict()),
+          "version 1: not included in checkpoint 1 (tree size 3)")
 
 
 def test_a_bundle_lists_the_documents_an_application_names_and_the_files_attached_later():
@@ -228,6 +245,7 @@ def test_a_bundle_lists_the_documents_an_application_names_and_the_files_attache
     submitted = json.dumps({"application": application, "title": "SAMPLE"}).encode()
     assert sorted(evidence_refs("shared.domain.case:Case.Submitted", submitted)) == [seal, profile]
     assert sorted(evidence_refs("shared.domain.case:Case.Resubmitted", submitted)) == [seal, profile]
-    assert evidence_refs("shared.domain.case:Case.MilestoneReported", json.dumps({"report": [report]}).encode()) == [report]
+    reported = json.dumps({"report": [report]}).encode()
+    assert evidence_refs("shared.domain.case:Case.MilestoneReported", reported) == [report]
     assert evidence_refs("shared.domain.case:Case.ProvinceEndorsed", submitted) == []
     assert evidence_refs("shared.domain.case:Case.Submitted", b"not json") == []

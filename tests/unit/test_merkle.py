@@ -98,8 +98,8 @@ def test_corrupted_inclusion_proofs_are_refused(leaf, size, proof):
         (index ^ 2, size, leaf_hash, proof, root), (index, size * 2, leaf_hash, proof, root),
         (index, size // 2, leaf_hash, proof, root), (index, size, b"WrongLeaf", proof, root),
         (index, size, leaf_hash, proof, EMPTY), (index, size, leaf_hash, proof, SOME_HASH),
-        (index, size, leaf_hash, proof + [b""], root), (index, size, leaf_hash, proof + [root], root),
-        (index, size, leaf_hash, [b""] + proof, root), (index, size, leaf_hash, [root] + proof, root),
+        (index, size, leaf_hash, [*proof, b""], root), (index, size, leaf_hash, [*proof, root], root),
+        (index, size, leaf_hash, [b"", *proof], root), (index, size, leaf_hash, [root, *proof], root),
         (index, size, leaf_hash, proof[:-1], root),
     ]
     for i in range(len(proof)):
@@ -107,7 +107,7 @@ def test_corrupted_inclusion_proofs_are_refused(leaf, size, proof):
         flipped[i] = bytes([flipped[i][0] ^ 8]) + flipped[i][1:]
         probes.append((index, size, leaf_hash, flipped, root))
     if len(proof) > 1:
-        probes.append((index, size, leaf_hash, [proof[0], SOME_HASH] + proof[1:], root))
+        probes.append((index, size, leaf_hash, [proof[0], SOME_HASH, *proof[1:]], root))
     for probe in probes:
         if probe[0] < 0:
             continue
@@ -129,10 +129,10 @@ def test_corrupted_consistency_proofs_are_refused(size1, size2, proof):
         (size1, size2 * 2, r1, r2, proof), (size1, size2 // 2, r1, r2, proof),
         (size1, size2, b"WrongRoot", r2, proof), (size1, size2, r1, b"WrongRoot", proof),
         (size1, size2, r2, r1, proof), (size1, size2, r1, r2, []),
-        (size1, size2, r1, r2, proof + [b""]), (size1, size2, r1, r2, proof + [r1]),
-        (size1, size2, r1, r2, proof + [r2]), (size1, size2, r1, r2, [b""] + proof),
-        (size1, size2, r1, r2, [r1] + proof), (size1, size2, r1, r2, [r2] + proof),
-        (size1, size2, r1, r2, [proof[0]] + proof), (size1, size2, r1, r2, proof[:-1]),
+        (size1, size2, r1, r2, [*proof, b""]), (size1, size2, r1, r2, [*proof, r1]),
+        (size1, size2, r1, r2, [*proof, r2]), (size1, size2, r1, r2, [b"", *proof]),
+        (size1, size2, r1, r2, [r1, *proof]), (size1, size2, r1, r2, [r2, *proof]),
+        (size1, size2, r1, r2, [proof[0], *proof]), (size1, size2, r1, r2, proof[:-1]),
     ]
     for i in range(len(proof)):
         flipped = list(proof)
@@ -163,7 +163,7 @@ def test_every_generated_proof_of_larger_trees_verifies():
         assert compact.root() == root
         for index in range(size):
             merkle.verify_inclusion(index, size, leaves[index], merkle.inclusion_proof(index, leaves[:size]), root)
-        for first in range(0, size + 1):
+        for first in range(size + 1):
             merkle.verify_consistency(first, size, merkle.root(leaves[:first]), root,
                                       merkle.consistency_proof(first, leaves[:size]))
 
@@ -175,8 +175,8 @@ def reference_inclusion_proof(index, hashes):
         return []
     k = 1 << ((n - 1).bit_length() - 1)
     if index < k:
-        return reference_inclusion_proof(index, hashes[:k]) + [merkle.root(hashes[k:])]
-    return reference_inclusion_proof(index - k, hashes[k:]) + [merkle.root(hashes[:k])]
+        return [*reference_inclusion_proof(index, hashes[:k]), merkle.root(hashes[k:])]
+    return [*reference_inclusion_proof(index - k, hashes[k:]), merkle.root(hashes[:k])]
 
 
 @pytest.mark.parametrize("size", range(1, 41))
@@ -197,7 +197,7 @@ def test_proofs_of_random_subsets_match_one_at_a_time(size):
     leaves = [rng.randbytes(32) for _ in range(size)]
     root = merkle.root(leaves)
     for k in (1, 2, 5, 20, 64):
-        wanted = rng.sample(range(size), k) + [0, size - 1]
+        wanted = [*rng.sample(range(size), k), 0, size - 1]
         proofs = merkle.inclusion_proofs(wanted, leaves)
         assert set(proofs) == set(wanted)
         for index in wanted:

@@ -91,7 +91,8 @@ def test_the_sample_is_labelled_sample_and_its_credit_codes_pass_stdnum():
 
 
 def test_the_three_categories_carry_the_notices_chinese_names():
-    assert (REACTOR_SYSTEMS, COMPONENTS_AND_CONSUMABLES, OPERATING_SYSTEMS) == ("反应器系统", "关键部件与耗材", "工业操作系统")
+    assert (REACTOR_SYSTEMS, COMPONENTS_AND_CONSUMABLES, OPERATING_SYSTEMS) == (
+        "反应器系统", "关键部件与耗材", "工业操作系统")
     assert CATEGORIES == (REACTOR_SYSTEMS, COMPONENTS_AND_CONSUMABLES, OPERATING_SYSTEMS)
 
 
@@ -134,7 +135,7 @@ def test_a_consortium_has_at_most_four_members_besides_the_lead():
     four = app["members"] + [university(5)]
     assert len(four) == 4
     assert len(loads({**app, "members": four})["members"]) == 4
-    flat = errors({**app, "members": four + [university(6)]})
+    flat = errors({**app, "members": [*four, university(6)]})
     assert flat == {"members": ["联合体成员不得超过4家 / at most 4 members besides the lead unit"]}
 
 
@@ -384,9 +385,10 @@ def test_an_error_path_reaches_the_api_through_shared_http_load():
         load(schema, app)
     assert refusal_of(excinfo.value).status == 400
     assert excinfo.value.fields == {
-        "members[3].credit_code": ["统一社会信用代码含非法字符（前8位为数字，其余为数字或除I、O、S、V、Z外的大写字母） / "
-                                   "unified social credit code has invalid characters (8 digits, then digits or "
-                                   "capitals except I, O, S, V, Z)"],
+        "members[3].credit_code": [
+            "统一社会信用代码含非法字符（前8位为数字，其余为数字或除I、O、S、V、Z外的大写字母） / "
+            "unified social credit code has invalid characters (8 digits, then digits or "
+            "capitals except I, O, S, V, Z)"],
     }
 
 

@@ -14,23 +14,23 @@ from datetime import date, timedelta
 
 import pytest
 
-from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
+from services.cli.demo import sample_call
 from services.publication import readmodels as rm
 from services.publication.application import TIMER_ACTOR, Publication
 from services.publication.library import ProductQuery, PublicLibrary
 from shared.domain import call_rules
 from shared.domain.access import Caller
-from shared.domain.call import Call
-from shared.domain.case import Case, Level, Program, State
-from shared.infra.messaging.contracts import integration_event
-from services.cli.demo import sample_call
-from shared.domain.dossier import Dossier
 from shared.domain.calendar import last_official_year
+from shared.domain.call import Call
+from shared.domain.case import Case, Level, State
+from shared.domain.dossier import Dossier
 from shared.domain.errors import DomainRuleViolation, EventNotOwned, Forbidden, NotFound, ValidationFailed
-from shared.infra.ledger import CaseLedger
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.publication_list import ListKind, PublicList, list_document
-from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.ledger import CaseLedger
+from shared.infra.messaging.contracts import integration_event
 from shared.infra.messaging.topology import SUBSCRIPTIONS
+from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382, signature_form
 
 OPENED = date(2026, 2, 11)  # a Wednesday before the 2026 Spring Festival

@@ -13,11 +13,18 @@ from datetime import date
 
 import pytest
 
-from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.case import Case, Level, Program, State
 from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.publication_list import (
-    ListKind, ListStatus, PublicList, list_document, list_key, list_stream_id, parse_list_key, public_fields,
+    ListKind,
+    ListStatus,
+    PublicList,
+    list_document,
+    list_key,
+    list_stream_id,
+    parse_list_key,
+    public_fields,
 )
 from tests.samples import credit_code, sample_382, shipped_call, signature_form
 from tests.unit.parties import APPLICANT, MINISTRY, PROVINCE
@@ -178,7 +185,7 @@ def test_a_dismissed_objection_leaves_the_entry_on_the_list():
 
 
 def test_an_objection_states_its_reasons_and_a_resolution_states_why():
-    public_list, cases = noticed(1)
+    _, cases = noticed(1)
     (case,) = cases.values()
     with pytest.raises(DomainRuleViolation) as blank:
         case.raise_objection(actor=OBJECTOR, objection_id="o-1", reasons="  ", today=DURING)
@@ -191,7 +198,7 @@ def test_an_objection_states_its_reasons_and_a_resolution_states_why():
 
 
 def test_only_an_entry_of_the_list_can_be_delisted_and_only_during_its_notice():
-    public_list, cases = noticed(1)
+    public_list, _ = noticed(1)
     with pytest.raises(DomainRuleViolation) as stranger:
         public_list.delist(actor=MINISTRY, case_id="not-on-it", objection_id="o", resolution="x")
     assert stranger.value.field == "case_id"

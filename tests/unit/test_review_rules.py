@@ -12,10 +12,10 @@ from services.review.schemas import TaskBookSchema
 from shared.domain.call_rules import load_call, load_shipped
 from shared.domain.case import Case, Program, State
 from shared.domain.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
-from shared.infra.ledger import CaseLedger
 from shared.domain.panel import Panel, case_parties, conflict_of_interest
 from shared.domain.places import SHORTLIST, SUCCESS, places_of, shortlist_places, success_places
 from shared.domain.validation import load
+from shared.infra.ledger import CaseLedger
 from tests.unit.parties import APPLICANT, EVALUATOR, EXPERT, MINISTRY, PROVINCE
 
 UNITS = {"91440100MA0000001X": "applicant", "91440100MA0000002X": "consortium member"}
@@ -209,7 +209,8 @@ def test_382_sets_no_number_of_products_selected_and_says_so():
 
 
 def _382(**section_changes) -> dict:
-    raw = json.loads(resources.files("shared.domain").joinpath("calls/signature_product_2024_382.json").read_text("utf-8"))
+    shipped = resources.files("shared.domain").joinpath("calls/signature_product_2024_382.json")
+    raw = json.loads(shipped.read_text("utf-8"))
     raw["signature_product"].update(section_changes)
     return raw
 

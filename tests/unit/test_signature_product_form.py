@@ -382,7 +382,8 @@ def test_a_credit_code_with_a_wrong_check_character_is_refused(base, wrong):
     if wrong == uscc.calc_check_digit(base):
         wrong = USCC_ALPHABET[(USCC_ALPHABET.index(wrong) + 1) % len(USCC_ALPHABET)]
     assert errors(form(**{"applicant.credit_code": base + wrong})) == {
-        "applicant.credit_code": ["统一社会信用代码校验位错误 / unified social credit code has a wrong check character"]}
+        "applicant.credit_code": [
+            "统一社会信用代码校验位错误 / unified social credit code has a wrong check character"]}
 
 
 @pytest.mark.parametrize("code", ["91420100MA4K1234", "91420100MA4K123456X", "914201006000373"])
