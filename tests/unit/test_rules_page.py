@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "rules.md"
-SEEDS = Path(os.environ.get("CASEPLATFORM_SEEDS", "/work/shared/seeds"))
+# The notices in Chinese live beside the checkout (../shared/seeds), outside the repository.
+SEEDS = Path(os.environ.get("CASEPLATFORM_SEEDS", ROOT.parent / "shared" / "seeds"))
 
 RULE_COLUMNS = ("Rule", "Clause", "The notice says", "Enforced by", "Also involved", "Proved by")
 START_COLUMNS = ("Start here", "Rule", "Enforced by", "Proved by")
