@@ -8,6 +8,7 @@ import sys
 # The command modules import only the standard library when loaded, each command the rest
 # when it runs: `serve` must let eventlet patch the standard library before kombu loads.
 from services.cli import audit_commands, operator_commands, system
+from shared.domain.errors import PlatformError  # pure Python: safe before eventlet patches
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=audit_commands.verify_bundle)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except PlatformError as exc:
+        # A refusal (no such case, a bad date): the operator reads why, not a traceback.
+        print(f"caseplatform {args.command}: {exc.message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
