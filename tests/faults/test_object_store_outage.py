@@ -65,6 +65,7 @@ def test_an_upload_meeting_a_store_outage_is_refused_and_records_nothing(faulty_
         for response in refused:
             assert response.status_code == 503, response.text
             assert response.json()["error"] == "store_unavailable", response.text
+            assert response.headers["Retry-After"] == "5"  # nothing recorded: the same upload may be tried again
         assert history(system, case_id) == case_before and history(system, dossier) == dossier_before
         assert not store.exists(hashlib.sha256(small).hexdigest())
 

@@ -86,7 +86,8 @@ def test_an_error_leaves_with_its_row_and_its_own_message_and_fields():
     assert answer.body == {"error": "illegal_transition", "fields": {"state": ["draft"]},
                            "message": "cannot record Endorsed: the case is draft (allowed from: submitted)"}
     store_down = answer_to(StoreUnavailable("object store at http://s3 is unreachable"), "POST /x")
-    assert (store_down.status, store_down.body["error"], store_down.headers) == (503, "store_unavailable", None)
+    assert (store_down.status, store_down.body["error"], store_down.headers) == (
+        503, "store_unavailable", {"Retry-After": "5"})
 
 
 def test_an_unreachable_database_is_503_with_retry_after_and_an_error_without_a_row_a_logged_500():

@@ -85,7 +85,8 @@ REFUSALS: dict[type[PlatformError], Refusal] = {
     UnsupportedFileType: Refusal(415, "unsupported_type"),
     EventNotOwned: Refusal(500, "event_not_owned"),
     StoreError: Refusal(502, "object_store_error"),
-    StoreUnavailable: Refusal(503, "store_unavailable"),
+    # Like a database outage: nothing was recorded, and the same request may succeed later.
+    StoreUnavailable: Refusal(503, "store_unavailable", retry_after=5),
 }
 # A database unreachable (restart, lost connections; see shared.infra.outages): not a bug,
 # and not half-done, since a transaction commits whole or not at all.
