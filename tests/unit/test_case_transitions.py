@@ -562,6 +562,18 @@ def test_return_for_correction_needs_a_reason(reasons):
     assert case.pending_events[-1].reasons == ["缺少审计报告"]
 
 
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_recommendation_and_an_endorsement_state_their_reason(reason):
+    """推荐理由: the summary table prints it for each case, so the case refuses to be recommended without one."""
+    city_case = submit(OC_CITY)
+    with pytest.raises(DomainRuleViolation, match="reason"):
+        city_case.recommend_by_city(actor=CITY, reason=reason, rank=1)
+    province_case = submit(SP_PROVINCE)
+    with pytest.raises(DomainRuleViolation, match="reason"):
+        province_case.endorse_by_province(actor=PROVINCE, reason=reason, rank=1)
+    assert city_case.state == province_case.state == State.SUBMITTED  # nothing recorded
+
+
 @pytest.mark.parametrize("reasons", [[""], ["   "]])
 def test_return_for_correction_refuses_blank_reasons(reasons):
     case = submit(OC_CITY)

@@ -170,11 +170,13 @@ class Case(Aggregate):
 
     def recommend_by_city(self, *, actor: Actor, reason: str, rank: int) -> None:
         self._require_level(Case.CityRecommended, Level.CITY)
-        self.trigger_event(Case.CityRecommended, actor=actor_record(actor), reason=reason, rank=rank)
+        self.trigger_event(
+            Case.CityRecommended, actor=actor_record(actor), reason=nonblank("reason", reason), rank=rank)
 
     def endorse_by_province(self, *, actor: Actor, reason: str, rank: int) -> None:
         self._require_level(Case.ProvinceEndorsed, Level.PROVINCE)
-        self.trigger_event(Case.ProvinceEndorsed, actor=actor_record(actor), reason=reason, rank=rank)
+        self.trigger_event(
+            Case.ProvinceEndorsed, actor=actor_record(actor), reason=nonblank("reason", reason), rank=rank)
 
     def withdraw_endorsement(self, *, actor: Actor, reason: str) -> None:
         """The province takes back its endorsement (freeing its place) before the ministry acts."""
