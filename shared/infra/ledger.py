@@ -8,6 +8,7 @@ version is the store's own: a stale save raises `ConcurrentUpdate`.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from shared.domain.errors import ConcurrentUpdate, EventNotOwned, NotFound
 from shared.domain.panel import Panel, panel_id
 from shared.domain.publication_list import PublicList, list_stream_id
 from shared.domain.streams import APPENDERS, kind_of_event, kind_of_stream
-from shared.infra.config import eventsourcing_env, sqlalchemy_url
+from shared.infra.config import ensure_sqlite_parent, eventsourcing_env, sqlalchemy_url
 
 # A stored event names its class by module path (its topic). Events recorded before the
 # domain moved into `shared.domain`, or before the case became a package, name the old
@@ -117,12 +118,20 @@ SCHEMA_LOCK_KEY = 0x73636865  # "sche": serialises table creation across process
 
 @contextmanager
 def schema_lock(url: str) -> Iterator[None]:
-    """Holds a PostgreSQL advisory lock while tables are created.
+    """Holds a lock across processes while tables are created.
 
-    Several service processes start at once against one ledger, and PostgreSQL's
-    CREATE TABLE IF NOT EXISTS is not safe when raced (duplicate pg_type rows).
-    SQLite serialises DDL itself.
+    Several service processes start at once against one ledger. PostgreSQL's CREATE TABLE
+    IF NOT EXISTS is not safe when raced (duplicate pg_type rows): an advisory lock. On
+    SQLite each statement is atomic, but SQLAlchemy's create_all looks before it creates,
+    and a fresh file raced by six processes refused the second creator ("table
+    relay_position already exists"): an flock on a file beside the database.
     """
+    if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
+        ensure_sqlite_parent(url)
+        with open(url[len("sqlite:///"):] + ".schema-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
+            yield
+        return
     if not url.startswith(("postgresql", "postgres")):
         yield
         return
