@@ -21,9 +21,12 @@ How an area is compared with a claim (province, and city where the chain has one
   name no city, and a unit registered in a district keeps its code when districts are redrawn.
 - The Xinjiang Production and Construction Corps has no GB/T 2260 code. Its units are in
   Xinjiang and are registered either by Xinjiang's authorities (`65…`, including the
-  county-level cities the corps administers, `6590xx`) or by the corps' own, whose codes begin
-  `66` (no province has it): an XPCC claim matches either, and is flagged for anything else.
-  A Xinjiang (`650000`) claim with a `66` area is flagged: the corps, not the region, registered it.
+  county-level cities the corps administers, `6590xx`) or by the corps' own. We read areas
+  beginning `66` as the corps' own authorities: no province has that code, so the reading can
+  only spare a corps unit a flag, never hide another province's (an assumption, not checked
+  against the market regulator's list of registration authorities). An XPCC claim matches `65…`
+  and `66…` and is flagged for anything else; a Xinjiang (`650000`) claim with a `66` area is
+  flagged, the corps and not the region having registered it.
 """
 
 from __future__ import annotations
