@@ -27,6 +27,7 @@ from shared.domain.case import Case
 from shared.domain.dossier import Dossier
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.named_documents import document_references
+from shared.domain.registration_area import check_registration_area
 from shared.infra.ledger import CaseLedger
 
 PROVINCE = "440000"  # Guangdong: the province alone recommends (the call's default chain)
@@ -134,6 +135,7 @@ class Seeder:
             direction=submission.direction, applicant=submission.applicant, province=PROVINCE, city=CITY,
             chain=call_rules.chain_for(call, PROVINCE), public_notice_required=bool(call["public_notice"]["required"]),
             title=submission.title, application=submission.application,
+            registration_check=check_registration_area(unit, PROVINCE, CITY),
         )
         for _, digest in document_references(case.application):
             case.attach_evidence(actor=case.submitted_by, sha256=digest, size=len(SAMPLE_EVIDENCE[digest]),

@@ -12,6 +12,7 @@ from stdnum.cn import uscc
 from shared.domain.case import Case
 from shared.domain.dossier import Dossier
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from shared.domain.registration_area import check_registration_area
 from shared.infra.messaging.contracts import message_id
 
 
@@ -28,6 +29,7 @@ def filed_case(applicant: dict, call_id: str = "SAMPLE-call") -> Case:
         direction="SAMPLE", applicant={"credit_code": applicant["org"], "name": "SAMPLE"},
         province="420000", city=None, chain=["province"], public_notice_required=True,
         title="SAMPLE", application={},
+        registration_check=check_registration_area(applicant["org"], "420000", None),
     )
 
 

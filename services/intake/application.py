@@ -23,6 +23,7 @@ from shared.domain.forms.open_competition import open_competition_schema
 from shared.domain.forms.open_competition_tasks import canonical_category
 from shared.domain.forms.signature_product import signature_product_schema
 from shared.domain.named_documents import document_references
+from shared.domain.registration_area import check_registration_area
 from shared.domain.validation import load
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
@@ -227,12 +228,14 @@ class Intake:
             errors.update(self._undeposited_evidence(caller.org, submission.application))
         if errors:
             raise ValidationFailed(errors, "the application cannot be filed")
+        # Recorded, never refused: a unit keeps its credit code when it moves its registration.
+        registration = check_registration_area(submission.applicant["credit_code"], province, city)
         case = Case.submit(
             actor=caller.as_actor(), call_id=call_id, call_version=call["version"],
             program=call["program"], direction=submission.direction, applicant=submission.applicant,
             province=authority, city=city, chain=chain,
             public_notice_required=bool(call["public_notice"]["required"]), title=submission.title,
-            application=submission.application,
+            application=submission.application, registration_check=registration,
         )
         self._claim(call_id, caller.org, submission, str(case.id))
         try:

@@ -1,6 +1,7 @@
 """Verification's own tables: the authorities' inboxes, what each authority recommended, and its contact.
 
-`inbox` keeps every case with the level it waits for. `recommendations` keeps, per
+`inbox` keeps every case with the level it waits for and whether the unit's credit code
+was registered elsewhere than the region it files as. `recommendations` keeps, per
 case and level, the recommendation an authority made (rank, 推荐理由) with what the
 summary table (推荐汇总表) prints about the application; an endorsement withdrawn
 or an application withdrawn leaves it. `authority_contacts` is an authority's own
@@ -12,6 +13,7 @@ import json
 import sqlalchemy as sa
 
 from shared.domain.case import Program, awaiting_level
+from shared.domain.registration_area import NOT_CHECKED
 from shared.infra.readmodels.projection import case_state_after, case_summary_table, project_case_summary
 
 metadata = sa.MetaData()
@@ -21,6 +23,9 @@ inbox = case_summary_table(
     sa.Column("chain", sa.String(40), nullable=False),
     sa.Column("awaiting_level", sa.String(16), nullable=True, index=True),
     sa.Column("listing", sa.Text, nullable=False, server_default="{}"),  # what the summary table prints
+    # The credit code's registration area against the claimed region, for 真实性 verification.
+    sa.Column("registration_check", sa.String(16), nullable=False),
+    sa.Column("registration_note", sa.Text, nullable=False),
 )
 
 recommendations = sa.Table(
@@ -73,6 +78,10 @@ def _inbox_columns(event: dict, row) -> dict:
     if event["type"] in ("Submitted", "Resubmitted"):
         program = event["payload"]["program"] if row is None else row.program
         values["listing"] = json.dumps(listing(program, event["payload"]["application"]), ensure_ascii=False)
+    if event["type"] == "Submitted":
+        # Messages queued by a relay older than the check carry none: such a case was not checked.
+        check = event["payload"].get("registration_check") or NOT_CHECKED.as_record()
+        values.update(registration_check=check["outcome"], registration_note=check["note"])
     return values
 
 

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.registration_area import Outcome
+
 MAX_RANK = 10_000
 
 
@@ -65,6 +67,11 @@ class InboxRowSchema(Schema):
     chain = fields.String(required=True)
     awaiting_level = fields.String(required=True, allow_none=True)
     listing = fields.Dict(required=True, metadata={"description": "what the summary table prints of it"})
+    registration_check = fields.String(required=True, validate=validate.OneOf(Outcome.ALL), metadata={
+        "description": "the credit code's registration area against the claimed region; "
+                       f"{Outcome.DIFFERS!r} is the flag to check for 真实性"})
+    registration_note = fields.String(required=True, metadata={
+        "description": "e.g. 登记机关行政区划 420100，申报地区 440000 / registered in 420100, filing as 440000"})
     deadline = fields.String(required=True, allow_none=True)
 
 

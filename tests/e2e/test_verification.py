@@ -127,6 +127,42 @@ def test_a_guangdong_product_goes_to_the_province_alone(platform, call_id):
     assert endorsed["state"] == "province_endorsed"
 
 
+def test_a_wuhan_registered_unit_filing_as_guangdong_is_flagged_to_the_province_and_a_guangdong_one_is_not(
+        platform, call_id):
+    """Issue #17: a code registered in Wuhan (420100) filed as a Guangdong unit. It is taken (a unit keeps its
+    code when it moves), and Guangdong sees the difference in its inbox and on the case, to check for 真实性."""
+    guangdong = Desk(platform, "province", "440000")
+    moved = applicant(platform, "440000", area="420100")
+    local = applicant(platform, "440000", area="440106")  # a district of Guangzhou
+    flagged_case, matching_case = file(platform, call_id, moved), file(platform, call_id, local)
+    note = "登记机关行政区划 420100，申报地区 440000 / registered in 420100, filing as 440000"
+    assert flagged_case["state"] == "submitted"
+    assert flagged_case["registration_check"] == {
+        "outcome": "differs", "mismatch": True, "registered_area": "420100", "claimed_region": "440000", "note": note}
+
+    flagged_row = wait_in_inbox(platform, guangdong, flagged_case["case_id"])
+    assert (flagged_row["registration_check"], flagged_row["registration_note"]) == ("differs", note)
+    matching_row = wait_in_inbox(platform, guangdong, matching_case["case_id"])
+    assert matching_row["registration_check"] == "matches"
+    assert "440106" in matching_row["registration_note"] and "filing as" not in matching_row["registration_note"]
+
+    shown = guangdong.ok("GET", "verification", f"/cases/{flagged_case['case_id']}")["registration_check"]
+    assert shown == flagged_case["registration_check"]
+    shown = guangdong.ok("GET", "verification", f"/cases/{matching_case['case_id']}")["registration_check"]
+    assert (shown["outcome"], shown["mismatch"], shown["registered_area"]) == ("matches", False, "440106")
+    ministry_view = Desk(platform, "ministry", "MIIT").ok("GET", "intake", f"/cases/{flagged_case['case_id']}")
+    assert ministry_view["registration_check"]["mismatch"] is True
+
+
+def test_a_hubei_city_bureau_sees_a_unit_registered_in_another_city_flagged(platform, call_id):
+    wuhan = Desk(platform, "city", "420100")
+    case = file(platform, call_id, applicant(platform, "420000", "420100", area="420500"))  # registered in Yichang
+    row = wait_in_inbox(platform, wuhan, case["case_id"])
+    assert (row["registration_check"], row["registration_note"]) == (
+        "differs", "登记机关行政区划 420500，申报地区 420100 / registered in 420500, filing as 420100")
+    assert wuhan.ok("GET", "verification", f"/cases/{case['case_id']}")["registration_check"]["mismatch"] is True
+
+
 def test_returned_twice_the_applicant_corrects_twice_and_the_history_shows_every_round(platform, call_id):
     unit = applicant(platform, "420000", "420500")
     yichang, hubei = Desk(platform, "city", "420500"), Desk(platform, "province", "420000")

@@ -24,6 +24,7 @@ from services.audit.follower import IntegrityContext
 from shared.domain.access import Caller
 from shared.domain.case import Case
 from shared.domain.errors import Forbidden, NotFound
+from shared.domain.registration_area import check_registration_area
 from shared.infra.integrity import merkle
 from shared.infra.integrity.bundle import verify_bundle
 from shared.infra.integrity.checkpoints import SignedCheckpoint, key_id, new_checkpoint, public_bytes
@@ -47,6 +48,7 @@ def submit(ledger: CaseLedger, title="SAMPLE product") -> Case:
         direction="酶制剂", applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE unit"},
         province="420000", city=None, chain=["province"], public_notice_required=True,
         title=title, application={},
+        registration_check=check_registration_area(APPLICANT["org"], "420000", None),
     )
     ledger.save_case(case)
     return case

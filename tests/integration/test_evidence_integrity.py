@@ -21,6 +21,7 @@ from minio import Minio
 
 from services.documents.integrity import audit_evidence
 from shared.domain.case import Case, Level, Program
+from shared.domain.registration_area import check_registration_area
 from shared.infra.ledger import CaseLedger
 from shared.infra.objectstore.store import EvidenceStore
 from tests.unit.parties import APPLICANT
@@ -73,6 +74,7 @@ def file_case(ledger_url: str, store: EvidenceStore, files: list[bytes], *, uplo
             direction="reactor-systems", applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE unit"},
             province="420000", city="420100", chain=[Level.CITY, Level.PROVINCE], public_notice_required=True,
             title="SAMPLE", application={},
+            registration_check=check_registration_area(APPLICANT["org"], "420000", "420100"),
         )
         intake.save_case(case)
         for i, data in enumerate(files):

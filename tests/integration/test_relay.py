@@ -11,6 +11,7 @@ from kombu import Connection, Queue
 from nameko.testing.utils import get_extension
 
 from shared.domain.case import Case
+from shared.domain.registration_area import check_registration_area
 from shared.infra.config import Settings
 from shared.infra.dependencies import RelayRunner
 from shared.infra.ledger import CaseLedger
@@ -33,6 +34,7 @@ def submit(ledger: CaseLedger) -> Case:
         direction="酶制剂", applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE unit"},
         province="420000", city=None, chain=["province"], public_notice_required=True,
         title="SAMPLE product", application={},
+        registration_check=check_registration_area(APPLICANT["org"], "420000", None),
     )
     ledger.save_case(case)
     return case

@@ -29,6 +29,7 @@ from shared.domain.case import Case, Program
 from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
 from shared.domain.panel import panel_id
 from shared.domain.places import SHORTLIST, SUCCESS
+from shared.domain.registration_area import check_registration_area
 from shared.infra.messaging.contracts import integration_event
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382
@@ -88,6 +89,7 @@ def desk(ledgers, tmp_path):
                     chain=["province"], public_notice_required=True, title=f"SAMPLE 任务 {n}",
                     application={"lead": {"credit_code": code, "name": f"SAMPLE 单位 {n}"},
                                  "members": [{"credit_code": MEMBER, "name": "SAMPLE 成员单位"}]},
+                    registration_check=check_registration_area(code, "440000", None),
                 )
                 filer.save_case(case)
                 case.endorse_by_province(actor=GUANGDONG.as_actor(), reason="SAMPLE 推荐", rank=1)

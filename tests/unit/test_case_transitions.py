@@ -22,6 +22,7 @@ import pytest
 from shared.domain.case import EVENT_TYPES, Case, Level, Program, State
 from shared.domain.case.transitions import TRANSITIONS
 from shared.domain.errors import DomainRuleViolation, IllegalTransition
+from shared.domain.registration_area import check_registration_area
 from shared.infra.ledger import CaseLedger
 from shared.infra.web.errors import refusal_of
 from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
@@ -86,6 +87,7 @@ def submit(profile: Profile, **overrides) -> Case:
         province="420000", city="420100" if Level.CITY in profile.chain else None,
         chain=list(profile.chain), public_notice_required=profile.notice,
         title="2000 L 一次性生物反应器", application={"round": 1},
+        registration_check=check_registration_area(APPLICANT["org"], "420000", "420100"),
     )
     fields.update(overrides)
     return Case.submit(**fields)
@@ -945,6 +947,20 @@ def test_the_submission_records_the_applicant_as_actor():
     case = submit(OC_CITY, actor={**APPLICANT, "name": "张三", "token": "not-kept"})
     assert case.pending_events[0].actor == APPLICANT  # only who, in which role, for which unit
     assert case.submitted_by == APPLICANT
+
+
+def test_the_submission_records_the_registration_check_it_was_filed_with(ledgers):
+    # The unit's code was registered in Wuhan (420100); it files as a Guangdong unit: recorded, not refused.
+    differs = check_registration_area(APPLICANT["org"], "440000", None)
+    case = submit(OC_PROVINCE, province="440000", registration_check=differs)
+    assert case.state == State.SUBMITTED
+    assert case.registration_check == differs and case.registration_check.mismatch
+    assert case.pending_events[0].registration_check == differs.as_record()
+    ledgers("intake").save_case(case)
+    assert ledgers(None).get_case(case.id).registration_check == differs
+    assert ledgers(None).history(case.id)[0].payload["registration_check"] == {
+        "outcome": "differs", "registered_area": "420100", "claimed_region": "440000",
+        "note": "登记机关行政区划 420100，申报地区 440000 / registered in 420100, filing as 440000"}
 
 
 @pytest.mark.parametrize("missing", ["sub", "role", "org"])

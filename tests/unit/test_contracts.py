@@ -26,6 +26,7 @@ from shared.domain.dossier import Dossier
 from shared.domain.errors import EventNotOwned
 from shared.domain.panel import Panel
 from shared.domain.publication_list import ListKind, PublicList
+from shared.domain.registration_area import check_registration_area
 from shared.domain.streams import APPENDERS, BY_NAME, STREAM_KINDS, kind_of_event
 from shared.infra.config import SERVICES
 from shared.infra.ledger import CaseLedger
@@ -62,7 +63,8 @@ def submitted_case() -> Case:
         actor={**APPLICANT, "org": code}, call_id=CALL["call_id"], call_version=1, program=Program.SIGNATURE_PRODUCT,
         direction="生物基材料", applicant={"credit_code": code, "name": "SAMPLE 单位 1"}, province="420000",
         city=None, chain=[Level.PROVINCE], public_notice_required=True, title="SAMPLE 产品 1",
-        application=signature_form(code, "SAMPLE 产品 1"))
+        application=signature_form(code, "SAMPLE 产品 1"),
+        registration_check=check_registration_area(code, "420000", None))
 
 
 def formed_panel() -> Panel:

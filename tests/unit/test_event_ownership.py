@@ -15,6 +15,7 @@ from eventsourcing.domain import DomainEvent
 
 from shared.domain.case import OWNERS, Case, Level, Program, State, owner_of
 from shared.domain.errors import ConcurrentUpdate, EventNotOwned, IllegalTransition, NotFound
+from shared.domain.registration_area import check_registration_area
 from shared.infra.ledger import CaseLedger
 from shared.infra.web.errors import refusal_of
 from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
@@ -66,6 +67,7 @@ def submit() -> Case:
         applicant={"credit_code": APPLICANT["org"], "name": "武汉某生物科技有限公司"},
         province="420000", city="420100", chain=[Level.CITY, Level.PROVINCE],
         public_notice_required=True, title="2000 L 一次性生物反应器", application={"round": 1},
+        registration_check=check_registration_area(APPLICANT["org"], "420000", "420100"),
     )
 
 

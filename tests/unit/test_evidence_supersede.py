@@ -11,6 +11,7 @@ import pytest
 
 from shared.domain.case import Case, Level, Program, State, state_after
 from shared.domain.errors import DomainRuleViolation
+from shared.domain.registration_area import check_registration_area
 from shared.infra.ledger import CaseLedger, to_recorded
 from tests.unit.parties import APPLICANT, CITY
 
@@ -24,6 +25,7 @@ def submitted() -> Case:
         applicant={"credit_code": APPLICANT["org"], "name": "武汉某生物科技有限公司"},
         province="420000", city="420100", chain=[Level.CITY, Level.PROVINCE],
         public_notice_required=True, title="2000 L 一次性生物反应器", application={"round": 1},
+        registration_check=check_registration_area(APPLICANT["org"], "420000", "420100"),
     )
 
 

@@ -19,6 +19,7 @@ from services.intake.application import Intake
 from shared.domain.access import Caller
 from shared.domain.errors import DomainRuleViolation, ValidationFailed
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
+from shared.domain.registration_area import Outcome, RegistrationCheck
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, deposit_sample_evidence, sample_382, shipped_call, signature_form
@@ -142,3 +143,38 @@ def test_a_form_naming_documents_the_unit_never_uploaded_is_refused_at_each_such
 
     deposit_sample_evidence(desk.documents, LEAD["credit_code"])
     assert desk.intake.submit(lead, OPEN, task("SAMPLE-R1")).state == "submitted"
+
+
+def test_a_unit_registered_elsewhere_than_the_region_it_files_as_is_taken_and_the_difference_recorded(desk):
+    """The unit of issue #17: its code was registered in Wuhan; it files as a Guangdong unit, then as a
+    Shenzhen one. Neither is refused (a unit keeps its code when it moves); each case records both codes."""
+    wuhan_code = credit_code(5101, "420100")
+    deposit_sample_evidence(desk.documents, wuhan_code)
+    as_guangdong = unit(wuhan_code, {"province": "440000"})
+    filed = desk.intake.submit(as_guangdong, PRODUCTS, signature_form(wuhan_code, "SAMPLE 产品 丙"))
+    assert (filed.state, filed.province) == ("submitted", "440000")
+    assert filed.registration_check == RegistrationCheck(
+        Outcome.DIFFERS, "420100", "440000",
+        "登记机关行政区划 420100，申报地区 440000 / registered in 420100, filing as 440000")
+    assert desk.ledger.get_case(filed.id).registration_check == filed.registration_check
+
+    as_shenzhen = unit(wuhan_code, {"province": "440000", "city": "440300"})
+    again = desk.intake.submit(as_shenzhen, PRODUCTS, signature_form(wuhan_code, "SAMPLE 产品 丁"))
+    assert again.province == "440300"  # Shenzhen recommends its own units
+    assert again.registration_check.mismatch
+    assert (again.registration_check.registered_area, again.registration_check.claimed_region) == ("420100", "440300")
+
+
+def test_a_unit_filing_in_the_region_of_its_registration_is_recorded_as_matching(desk):
+    shenzhen_code = credit_code(5102, "440305")  # registered in a district of Shenzhen
+    deposit_sample_evidence(desk.documents, shenzhen_code)
+    filed = desk.intake.submit(unit(shenzhen_code, {"province": "440000", "city": "440300"}), PRODUCTS,
+                               signature_form(shenzhen_code, "SAMPLE 产品 戊"))
+    assert filed.registration_check.outcome == Outcome.MATCHES and not filed.registration_check.mismatch
+    assert (filed.registration_check.registered_area, filed.registration_check.claimed_region) == ("440305", "440300")
+
+
+def test_a_consortium_s_check_is_of_its_lead_unit_the_one_that_files(desk):
+    case = desk.intake.submit(desk.uploaded(LEAD["credit_code"]), OPEN, task("SAMPLE-R1"))  # filing as Beijing
+    assert (case.registration_check.outcome, case.registration_check.registered_area,
+            case.registration_check.claimed_region) == (Outcome.DIFFERS, "420100", "110000")

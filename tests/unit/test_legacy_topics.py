@@ -1,4 +1,5 @@
-"""Events stored before the domain moved into shared.domain, or before the case became a package, still replay.
+"""Events stored before the domain moved into shared.domain, or before the case became a package, still replay;
+so do events stored in an earlier shape of their class (an older `class_version`), through its upcaster.
 
 A stored event names its class by its module path. The ledgers written before the
 first move hold `shared.case:Case.Submitted` and the like, those written before the
@@ -15,6 +16,7 @@ from shared.domain.case import EVENT_TYPES, Case, State
 from shared.domain.dossier import Dossier
 from shared.domain.panel import Panel
 from shared.domain.publication_list import PublicList
+from shared.domain.registration_area import NOT_CHECKED, Outcome, check_registration_area
 from shared.infra import ledger
 from shared.infra.ledger import CaseLedger
 from tests.samples import filed_case
@@ -65,7 +67,8 @@ def test_version_1_events_stored_under_an_old_path_are_upcast(tmp_path, old_modu
     for writer in writers.values():
         writer.close()
 
-    added_in_v2 = {"ThirdPartyEvaluated": "assessment", "ObjectionRaised": "evidence"}
+    added_in_v2 = {"Submitted": "registration_check", "ThirdPartyEvaluated": "assessment",
+                   "ObjectionRaised": "evidence"}
     with sqlite3.connect(tmp_path / "ledger.db") as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         events = next(t for t in tables if t.endswith("_events"))
@@ -88,7 +91,10 @@ def test_version_1_events_stored_under_an_old_path_are_upcast(tmp_path, old_modu
         again = reader.get_case(case.id)
         assert again.state == State.NOTICE_OPEN and again.open_objections == ["obj-1"]
         assert again.version == case.version and again.milestones == case.milestones
+        assert again.registration_check == NOT_CHECKED  # filed before areas were compared
         history = {e.type: e.payload for e in reader.history(case.id)}
+        assert history["Submitted"]["registration_check"] == NOT_CHECKED.as_record()
+        assert history["Submitted"]["title"] == case.title
         assert history["ThirdPartyEvaluated"]["assessment"] == []  # recorded before targets were assessed
         assert history["ThirdPartyEvaluated"]["conclusion"] == "通过"
         assert history["ObjectionRaised"]["evidence"] == []
@@ -119,5 +125,36 @@ def test_a_case_stored_under_the_old_module_path_replays(tmp_path):
         again = reader.get_case(case.id)
         assert again.state == "submitted" and again.title == "SAMPLE"
         assert [e.type for e in reader.history(case.id)] == ["Submitted"]
+    finally:
+        reader.close()
+
+
+def test_a_version_1_submission_replays_as_not_checked_never_as_matching(tmp_path):
+    """A case filed before the registration area was compared: its `Submitted` has no check at all."""
+    import json
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    intake = CaseLedger(url, owner="intake")
+    case = filed_case(APPLICANT)  # its code's area and its region agree: a fresh filing would match
+    assert case.registration_check == check_registration_area(APPLICANT["org"], "420000", None)
+    assert case.registration_check.outcome == Outcome.MATCHES
+    intake.save_case(case)
+    intake.close()
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        events = next(t for t in tables if t.endswith("_events"))
+        (rowid, state), = db.execute(f"SELECT rowid, state FROM {events}").fetchall()
+        stored = json.loads(state)
+        assert stored.pop("class_version") == 2
+        del stored["registration_check"]
+        db.execute(f"UPDATE {events} SET state = ? WHERE rowid = ?", (json.dumps(stored).encode(), rowid))
+
+    reader = CaseLedger(url)
+    try:
+        again = reader.get_case(case.id)
+        assert again.registration_check == NOT_CHECKED and not again.registration_check.mismatch
+        assert again.registration_check.outcome == Outcome.NOT_CHECKED != case.registration_check.outcome
+        assert reader.history(case.id)[0].payload["registration_check"]["outcome"] == "not_checked"
     finally:
         reader.close()

@@ -27,6 +27,7 @@ from shared.domain.dossier import Dossier
 from shared.domain.errors import DomainRuleViolation, EventNotOwned, Forbidden, NotFound, ValidationFailed
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.publication_list import ListKind, PublicList, list_document
+from shared.domain.registration_area import check_registration_area
 from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.contracts import integration_event
 from shared.infra.messaging.topology import SUBSCRIPTIONS
@@ -88,7 +89,8 @@ class Desk:
             actor=unit.as_actor(), call_id=call["call_id"], call_version=1, program=program, direction=direction,
             applicant={"credit_code": unit.org, "name": f"SAMPLE 单位 {n}"}, province="420000", city=None,
             chain=[Level.PROVINCE], public_notice_required=call["public_notice"]["required"],
-            title=f"SAMPLE {n}", application=application)
+            title=f"SAMPLE {n}", application=application,
+            registration_check=check_registration_area(unit.org, "420000", None))
         self.ledgers["intake"].save_case(case)
         case.endorse_by_province(actor=HUBEI.as_actor(), reason="SAMPLE", rank=1)
         self.ledgers["verification"].save_case(case)

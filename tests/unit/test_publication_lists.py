@@ -26,6 +26,7 @@ from shared.domain.publication_list import (
     parse_list_key,
     public_fields,
 )
+from shared.domain.registration_area import check_registration_area
 from tests.samples import credit_code, sample_382, shipped_call, signature_form
 from tests.unit.parties import APPLICANT, MINISTRY, PROVINCE
 
@@ -41,7 +42,8 @@ def selected_product(n: int) -> Case:
         actor={**APPLICANT, "org": code}, call_id=CALL["call_id"], call_version=1, program=Program.SIGNATURE_PRODUCT,
         direction="生物基材料", applicant={"credit_code": code, "name": f"SAMPLE 单位 {n}"}, province="420000",
         city=None, chain=[Level.PROVINCE], public_notice_required=True, title=f"SAMPLE 产品 {n}",
-        application=signature_form(code, f"SAMPLE 产品 {n}"))
+        application=signature_form(code, f"SAMPLE 产品 {n}"),
+        registration_check=check_registration_area(code, "420000", None))
     case.endorse_by_province(actor=PROVINCE, reason="SAMPLE", rank=1)
     case.select(actor=MINISTRY)
     return case

@@ -14,6 +14,7 @@ from shared.domain.case import Case, Program, State
 from shared.domain.errors import DomainRuleViolation, IllegalTransition, ValidationFailed
 from shared.domain.panel import Panel, case_parties, conflict_of_interest
 from shared.domain.places import SHORTLIST, SUCCESS, places_of, shortlist_places, success_places
+from shared.domain.registration_area import check_registration_area
 from shared.domain.validation import load
 from shared.infra.ledger import CaseLedger
 from tests.unit.parties import APPLICANT, EVALUATOR, EXPERT, MINISTRY, PROVINCE
@@ -129,7 +130,8 @@ def implementing() -> Case:
     case = Case.submit(
         actor=APPLICANT, call_id="c", call_version=1, program=Program.OPEN_COMPETITION, direction="d",
         applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE"}, province="420000", city=None,
-        chain=["province"], public_notice_required=False, title="SAMPLE", application={})
+        chain=["province"], public_notice_required=False, title="SAMPLE", application={},
+        registration_check=check_registration_area(APPLICANT["org"], "420000", None))
     case.endorse_by_province(actor=PROVINCE, reason="SAMPLE", rank=1)
     case.record_expert_review(actor=EXPERT, expert=EXPERT["sub"], scores={"x": 1.0}, comment="")
     case.shortlist(actor=MINISTRY)
@@ -230,7 +232,8 @@ def _case(program: str, direction: str) -> Case:
     return Case.submit(
         actor=APPLICANT, call_id="c", call_version=1, program=program, direction=direction,
         applicant={"credit_code": APPLICANT["org"], "name": "SAMPLE"}, province="420000", city=None,
-        chain=["province"], public_notice_required=True, title="SAMPLE", application={})
+        chain=["province"], public_notice_required=True, title="SAMPLE", application={},
+        registration_check=check_registration_area(APPLICANT["org"], "420000", None))
 
 
 def test_the_places_a_decision_takes_follow_the_program_and_the_limit_in_force():

@@ -26,6 +26,7 @@ from shared.domain.case.arguments import check_milestones, checked_assessment, n
 from shared.domain.case.states import VALID_CHAINS, Level, Program, State, awaiting_level
 from shared.domain.case.transitions import allowed_from, state_after
 from shared.domain.errors import DomainRuleViolation, IllegalTransition
+from shared.domain.registration_area import RegistrationCheck
 
 
 class Case(Aggregate):
@@ -65,7 +66,7 @@ class Case(Aggregate):
     def __init__(
         self, *, actor: Actor, call_id: str, call_version: int, program: str, direction: str,
         applicant: dict[str, Any], province: str, city: str | None, chain: list[str], public_notice_required: bool,
-        title: str, application: dict[str, Any],
+        title: str, application: dict[str, Any], registration_check: dict[str, str | None],
     ) -> None:
         self.call_id = call_id
         self.call_version = call_version
@@ -78,6 +79,7 @@ class Case(Aggregate):
         self.public_notice_required = public_notice_required
         self.title = title
         self.application = application
+        self.registration_check = RegistrationCheck.from_record(registration_check)
         self.submitted_by = actor
         self.state = state_after("Submitted", {}, None)
         self.round = 1
@@ -103,7 +105,7 @@ class Case(Aggregate):
         cls, *, actor: Actor, call_id: str, call_version: int, program: str,
         direction: str, applicant: dict[str, Any], province: str, city: str | None,
         chain: list[str], public_notice_required: bool, title: str,
-        application: dict[str, Any], case_id: UUID | None = None,
+        application: dict[str, Any], registration_check: RegistrationCheck, case_id: UUID | None = None,
     ) -> Case:
         if program not in Program.ALL:
             raise DomainRuleViolation("program", f"unknown program kind {program!r}")
@@ -119,7 +121,7 @@ class Case(Aggregate):
             program=program, direction=direction, applicant=applicant,
             province=province, city=city if Level.CITY in chain else None,
             chain=list(chain), public_notice_required=public_notice_required,
-            title=title, application=application,
+            title=title, application=application, registration_check=registration_check.as_record(),
         )
 
     # -- derived facts ----------------------------------------------------------

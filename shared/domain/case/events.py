@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor
 from shared.domain.case.transitions import state_after
+from shared.domain.registration_area import NOT_CHECKED
 
 if TYPE_CHECKING:
     from shared.domain.case.aggregate import Case
@@ -43,6 +44,8 @@ class CaseEvent(Aggregate.Event):
 
 
 class Submitted(CaseEvent, Aggregate.Created):
+    class_version = 2  # v2 added `registration_check`
+
     call_id: str
     call_version: int
     program: str
@@ -54,6 +57,12 @@ class Submitted(CaseEvent, Aggregate.Created):
     public_notice_required: bool
     title: str
     application: dict[str, Any]  # the form as submitted
+    # The credit code's registration area against the claimed region (RegistrationCheck.as_record)
+    registration_check: dict[str, str | None]
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["registration_check"] = NOT_CHECKED.as_record()  # filed before the comparison existed
 
 
 class Resubmitted(CaseEvent):

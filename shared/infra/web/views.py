@@ -1,8 +1,9 @@
 """How a case is shown over HTTP to those allowed to see it (never to the public)."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from shared.domain.case import Case
+from shared.domain.registration_area import Outcome
 
 
 def case_view(case: Case) -> dict:
@@ -26,7 +27,21 @@ def case_view(case: Case) -> dict:
         "open_objections": list(case.open_objections),
         "evidence": list(case.evidence),
         "application": case.application,
+        "registration_check": {**case.registration_check.as_record(), "mismatch": case.registration_check.mismatch},
     }
+
+
+class RegistrationCheckSchema(Schema):
+    """The credit code's registration area against the region the unit filed as, for 真实性 verification."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(Outcome.ALL))
+    mismatch = fields.Boolean(required=True, metadata={
+        "description": "the areas differ: flagged to the verifying authorities (never a refusal)"})
+    registered_area = fields.String(required=True, allow_none=True, metadata={
+        "description": "characters 3-8 of the credit code; null when not checked"})
+    claimed_region = fields.String(required=True, allow_none=True, metadata={
+        "description": "the claimed city where the unit names one, else its province"})
+    note = fields.String(required=True, metadata={"description": "in Chinese and English"})
 
 
 class CaseViewSchema(Schema):
@@ -51,6 +66,7 @@ class CaseViewSchema(Schema):
     open_objections = fields.List(fields.String(), required=True)
     evidence = fields.List(fields.String(), required=True)
     application = fields.Dict(required=True)
+    registration_check = fields.Nested(RegistrationCheckSchema, required=True)
 
 
 CASE_VIEW = CaseViewSchema()
