@@ -33,3 +33,17 @@ def test_a_period_lists_case_and_call_events_each_by_its_own_stream(tmp_path):
         assert list(events_between(intake, now + timedelta(hours=1), now + timedelta(hours=2))) == []
     finally:
         intake.close()
+
+
+def test_a_case_snapshot_stores_and_restores_its_registration_check(tmp_path):
+    """Snapshots (the benchmark's replay, long streams) serialise the aggregate's state: it stays plain data."""
+    ledger = CaseLedger(f"sqlite:///{tmp_path}/ledger.db", owner="intake", env={"IS_SNAPSHOTTING_ENABLED": "y"})
+    try:
+        case = filed_case(APPLICANT)
+        ledger.save_case(case)
+        ledger.take_snapshot(case.id)
+        again = ledger.get_case(case.id)
+        assert again.registration_check == case.registration_check
+        assert ledger.snapshots is not None and list(ledger.snapshots.get(case.id))
+    finally:
+        ledger.close()

@@ -79,7 +79,8 @@ class Case(Aggregate):
         self.public_notice_required = public_notice_required
         self.title = title
         self.application = application
-        self.registration_check = RegistrationCheck.from_record(registration_check)
+        # Kept as its record: aggregate state must stay plain data for snapshots.
+        self.registration_record = dict(registration_check)
         self.submitted_by = actor
         self.state = state_after("Submitted", {}, None)
         self.round = 1
@@ -125,6 +126,11 @@ class Case(Aggregate):
         )
 
     # -- derived facts ----------------------------------------------------------
+
+    @property
+    def registration_check(self) -> RegistrationCheck:
+        """The credit code's registration area against the region filed as (recorded, never refused)."""
+        return RegistrationCheck.from_record(self.registration_record)
 
     @property
     def awaiting_level(self) -> str | None:
