@@ -11,6 +11,7 @@ import copy
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -18,10 +19,11 @@ from typing import Any
 
 import requests
 
+from services.cli.signin import OidcClient, sample_accounts
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.named_documents import document_references
 from shared.infra.config import Settings
-from shared.infra.web.tokens import mint_token
+from shared.infra.web.tokens import mint_dev_token
 
 
 def sample_call(call_id: str, today: date) -> dict:
@@ -50,8 +52,17 @@ SAMPLE_UNIT = {  # invented, with a credit code whose check character is right
     "credit_code": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["credit_code"],
     "name": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["name"],
 }
-SAMPLE_EVALUATOR = "12100000SAMPLE0001"  # an invented third-party institution code
-SAMPLE_EXPERT = {"id": "sample-expert", "name": "SAMPLE 专家", "unit": "12100000SAMPLE0002"}  # invented
+# The SAMPLE people of the local provider (services/identity/sample-accounts.json) the walk
+# signs in as, one per role.
+SAMPLE_SIGN_INS = {
+    "applicant": "sample-applicant", "city": "sample-wuhan-official", "province": "sample-hubei-official",
+    "ministry": "sample-miit-official", "evaluator": "sample-evaluator", "expert": "sample-expert",
+    "auditor": "sample-auditor",
+}
+_ACCOUNTS = {account["username"]: account for account in sample_accounts()}
+SAMPLE_EVALUATOR = _ACCOUNTS["sample-evaluator"]["org"]  # an invented third-party institution
+SAMPLE_EXPERT = {"id": "sample-expert", "name": _ACCOUNTS["sample-expert"]["name"],
+                 "unit": _ACCOUNTS["sample-expert"]["org"]}  # invented
 SAMPLE_CRITERIA = [  # invented: the notice names no scoring criteria; the ministry sets them on the panel
     {"id": "innovation", "name": "SAMPLE 技术先进性", "max_score": 40},
     {"id": "feasibility", "name": "SAMPLE 实施可行性", "max_score": 60},
@@ -65,6 +76,10 @@ class StepFailed(RuntimeError):
     pass
 
 
+def _no_people(claims: dict) -> str:
+    raise StepFailed(f"this platform signs in its SAMPLE people only, not {claims}")
+
+
 @dataclass
 class Platform:
     """The services' base URLs and a token per role, for one walk."""
@@ -72,22 +87,17 @@ class Platform:
     settings: Settings
     base: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    # Tests only: a token for any person, token_for(sub=, role=, org=, name=, region=), taken
+    # from the provider through the protocol after an operator's account is made for them.
+    token_for: Callable[..., str] = field(default=lambda **claims: _no_people(claims))
 
     @classmethod
     def local(cls, settings: Settings) -> Platform:
+        """The services of `settings`, with a token for each SAMPLE person: signed in at the
+        provider through the protocol, or minted in the development mode (AUTH_MODE=dev-hs256)."""
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "") else settings.http_host
         platform = cls(settings, {s: f"http://{host}:{p}" for s, p in settings.ports.items()})
-        secret = settings.jwt_secret
-        platform.tokens = {
-            "applicant": mint_token(secret, sub="sample-applicant", role="applicant", org=SAMPLE_UNIT["credit_code"],
-                                    region={"province": "420000", "city": "420100"}),
-            "city": mint_token(secret, sub="sample-wuhan-official", role="city", org="420100"),
-            "province": mint_token(secret, sub="sample-hubei-official", role="province", org="420000"),
-            "ministry": mint_token(secret, sub="sample-miit-official", role="ministry", org="MIIT"),
-            "evaluator": mint_token(secret, sub="sample-evaluator", role="evaluator", org=SAMPLE_EVALUATOR),
-            "expert": mint_token(secret, sub=SAMPLE_EXPERT["id"], role="expert", org=SAMPLE_EXPERT["unit"]),
-            "auditor": mint_token(secret, sub="sample-auditor", role="auditor", org="AUDIT"),
-        }
+        platform.tokens = {role: sample_token(settings, username) for role, username in SAMPLE_SIGN_INS.items()}
         return platform
 
     def call(self, role: str | None, method: str, service: str, path: str, *, expect: int = 200,
@@ -108,6 +118,15 @@ class Platform:
             if time.monotonic() > deadline:
                 raise StepFailed(f"timed out waiting for {what}")
             time.sleep(0.1)
+
+
+def sample_token(settings: Settings, username: str) -> str:
+    """An access token for one of the local provider's SAMPLE accounts."""
+    account = _ACCOUNTS[username]
+    if settings.dev_mode:
+        return mint_dev_token(settings.jwt_secret, sub=username, role=account["role"], org=account["org"],
+                              name=account["name"], region=account.get("region"), audience=settings.oidc_audience)
+    return OidcClient(settings.oidc_issuer).sign_in(username, account["password"])["access_token"]
 
 
 def upload_sample_evidence(p: Platform, token: str, application: dict) -> list[dict]:

@@ -3,11 +3,15 @@
 //   node services/identity/admin.mjs disable <username>   # next sign-in and refresh refused
 //   node services/identity/admin.mjs enable <username>
 //   node services/identity/admin.mjs rotate-keys          # takes effect when the provider restarts
-import { readAccounts, setDisabled } from './lib/accounts.mjs';
+//   node services/identity/admin.mjs add-accounts < FILE   # {"accounts": [...]} as in sample-accounts.json;
+//                                                          # an account of the same username is replaced
+import * as fs from 'node:fs';
+
+import { readAccounts, setDisabled, upsertAccounts } from './lib/accounts.mjs';
 import { readConfig } from './lib/config.mjs';
 import { rotateKeys } from './lib/keys.mjs';
 
-const USAGE = 'usage: node services/identity/admin.mjs [--data-dir DIR] list | disable <username> | enable <username> | rotate-keys';
+const USAGE = 'usage: node services/identity/admin.mjs [--data-dir DIR] list | disable <username> | enable <username> | rotate-keys | add-accounts < FILE';
 
 function list(dataDir) {
   const rows = readAccounts(dataDir).map((account) => [
@@ -29,6 +33,12 @@ function run([command, username, ...extra], dataDir) {
     case 'enable':
       setDisabled(dataDir, username, command === 'disable');
       return console.log(`${username} ${command}d; the provider reads this on the account's next sign-in or refresh`);
+    case 'add-accounts': {
+      const given = JSON.parse(fs.readFileSync(0, 'utf8')).accounts;
+      if (!Array.isArray(given)) throw new Error('add-accounts reads {"accounts": [...]} from standard input');
+      const added = upsertAccounts(dataDir, given, 'standard input');
+      return console.log(`added or replaced: ${added.join(', ')}`);
+    }
     case 'rotate-keys': {
       const { signing, kept, dropped } = rotateKeys(dataDir);
       console.log(`new signing key ${signing}; ${kept} kept to verify the tokens it signed`);

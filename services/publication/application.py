@@ -27,7 +27,7 @@ from uuid import uuid4
 import sqlalchemy as sa
 
 from shared.application.commands import CONTENDED, INDEPENDENT, decide
-from shared.domain.access import ROLES, Caller, require_case
+from shared.domain.access import ROLES, SYSTEM, Caller, require_case
 from shared.domain.calendar import ArrangementUnknown, notice_period
 from shared.domain.case import Case
 from shared.domain.errors import DomainRuleViolation, NotFound, ValidationFailed
@@ -45,9 +45,6 @@ from shared.infra.readmodels.store import ReadModelStore
 from . import readmodels as rm
 
 log = logging.getLogger(__name__)
-
-TIMER_ACTOR = {"sub": "publication-notice-timer", "role": "system", "org": "MIIT"}
-
 
 def notice_rule(call: dict, kind: str) -> int | None:
     """The working days of the list's public notice, or None when it is published without one.
@@ -160,12 +157,14 @@ class Publication:
 
         return self._document(decide(self.ledger, open_notice))
 
-    def close_due_notices(self) -> list[str]:
-        """Closes every notice whose last working day is past; returns the lists closed.
+    def close_due_notices(self, timer: Caller) -> list[str]:
+        """Closes every notice whose last working day is past, as the platform's timer (role
+        system); returns the lists closed.
 
         Candidates come from the read model; the list as the ledger holds it decides,
         so a second pass, or a second process, closes nothing twice.
         """
+        actor = timer.require(SYSTEM).as_actor()
         t = rm.public_lists
         with self.store.session() as session:
             due = session.execute(sa.select(t.c.list_id).where(
@@ -173,7 +172,7 @@ class Publication:
         closed = []
         for list_id in due:
             try:
-                if self._close(list_id, TIMER_ACTOR):
+                if self._close(list_id, actor):
                     closed.append(list_id)
             except Exception:
                 log.exception("closing the notice of %s failed; the next pass tries again", list_id)

@@ -5,7 +5,7 @@ import logging
 from werkzeug.wrappers import Response
 
 from shared.domain.access import ROLES
-from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.dependencies import Clock, Ledger, ReadModels, TimerIdentity
 from shared.infra.service_base import CaseService
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
@@ -42,6 +42,7 @@ class PublicationService(CaseService):
     ledger = Ledger(owner="publication")
     store = ReadModels(readmodels.metadata)
     clock = Clock()
+    timer_identity = TimerIdentity()
     openapi = openapi_route("/publication")
     project = staticmethod(readmodels.project)
 
@@ -55,7 +56,7 @@ class PublicationService(CaseService):
 
     @settings_timer("notice_scan_interval")  # a day's resolution would do; tests set it short
     def close_notices(self):
-        closed = self.app.close_due_notices()
+        closed = self.app.close_due_notices(self.timer_identity.caller())
         if closed:
             log.info("public notices closed: %s", closed)
 

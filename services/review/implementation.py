@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from shared.application.commands import change_case, decide
-from shared.domain.access import Caller
+from shared.domain.access import SYSTEM, Caller
+from shared.domain.actors import Actor
 from shared.domain.case import Case, State
 from shared.domain.errors import ConcurrentUpdate, DomainRuleViolation
 from shared.infra.ledger import CaseLedger
@@ -23,8 +24,6 @@ from shared.infra.readmodels.store import ReadModelStore
 from . import readmodels as rm
 
 CHINA = ZoneInfo("Asia/Shanghai")
-# The overdue timer acts as the platform itself, on the ministry's behalf.
-TIMER_ACTOR = {"sub": "review-overdue-timer", "role": "system", "org": "MIIT"}
 OVERDUE_CANDIDATES = ("pending", "returned")
 DUE_SOON_DAYS = 30
 
@@ -100,7 +99,7 @@ class Implementation:
 
         return change_case(self.ledger, caller, case_id, ("applicant",), command)
 
-    def mark_overdue(self, now: datetime) -> list[tuple[str, str]]:
+    def mark_overdue(self, now: datetime, timer: Caller) -> list[tuple[str, str]]:
         """Every milestone due before today (China) with no report, or only one sent back, becomes overdue once.
 
         Reads review's read model for candidates and decides on the case as the
@@ -108,6 +107,7 @@ class Implementation:
         left alone (the aggregate refuses it twice), so running twice, or in two
         processes, records one event. Returns the (case, milestone) pairs marked.
         """
+        actor = timer.require(SYSTEM).as_actor()
         today = now.astimezone(CHINA).date()
         t = rm.milestones
         with self.store.session() as session:
@@ -116,11 +116,11 @@ class Implementation:
             ).order_by(t.c.due_on, t.c.case_id)).all()
         marked = []
         for row in due:
-            if self._mark_overdue(row.case_id, row.milestone_id, today):
+            if self._mark_overdue(row.case_id, row.milestone_id, today, actor):
                 marked.append((row.case_id, row.milestone_id))
         return marked
 
-    def _mark_overdue(self, case_id: str, milestone_id: str, today: date) -> bool:
+    def _mark_overdue(self, case_id: str, milestone_id: str, today: date, actor: Actor) -> bool:
         """Whether the milestone was marked overdue now: not if the case as stored has it reported or moved."""
         def mark() -> tuple[Case, list] | None:
             case = self.ledger.get_case(case_id)
@@ -129,7 +129,7 @@ class Implementation:
             due_on = _due_on(case, milestone_id)
             if due_on is None or due_on >= today:  # an amendment moved it: the task book decides
                 return None
-            case.mark_milestone_overdue(actor=TIMER_ACTOR, milestone_id=milestone_id, due_on=due_on)
+            case.mark_milestone_overdue(actor=actor, milestone_id=milestone_id, due_on=due_on)
             return case, []
 
         try:

@@ -3,7 +3,7 @@
 import logging
 
 from shared.domain.errors import ValidationFailed
-from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.dependencies import Clock, Ledger, ReadModels, TimerIdentity
 from shared.infra.service_base import CaseService
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
@@ -49,6 +49,7 @@ class ReviewService(CaseService):
     ledger = Ledger(owner="review")
     store = ReadModels(readmodels.metadata)
     clock = Clock()
+    timer_identity = TimerIdentity()
     openapi = openapi_route("/review")
     project = staticmethod(readmodels.project)
 
@@ -58,7 +59,7 @@ class ReviewService(CaseService):
 
     @settings_timer("overdue_scan_interval")  # OVERDUE_SCAN_INTERVAL seconds, 60 by default
     def mark_overdue(self):
-        marked = self.app.mark_overdue(self.clock.now())
+        marked = self.app.mark_overdue(self.clock.now(), self.timer_identity.caller())
         if marked:
             log.info("milestones overdue: %s", marked)
 

@@ -13,6 +13,10 @@ from shared.domain.case import Case
 from shared.domain.errors import Forbidden
 
 ROLES = ("applicant", "city", "province", "ministry", "expert", "evaluator", "auditor")
+# `system`: the platform's own timers, under a machine identity of their own. No route
+# admits it; it is named on the events its timers record.
+SYSTEM = "system"
+MACHINE_ROLES = (*ROLES, SYSTEM)
 
 
 @dataclass(frozen=True)

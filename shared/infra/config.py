@@ -24,10 +24,13 @@ DEFAULT_PORTS = {
 }
 
 
-def _jwt_secret(data_dir: Path) -> str:
-    # A local run gets a secret of its own, kept beside its data, so tokens minted
-    # by `caseplatform token` keep working across restarts. Deployments set JWT_SECRET.
-    path = data_dir / "jwt-secret"
+AUTH_MODES = ("oidc", "dev-hs256")
+
+
+def _dev_jwt_secret(data_dir: Path) -> str:
+    # The development mode's secret, kept beside the run's data so that tokens minted by
+    # `caseplatform token --dev` keep working across restarts.
+    path = data_dir / "dev-jwt-secret"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -47,8 +50,26 @@ class Settings:
     s3_secret_key: str
     s3_bucket: str
     s3_secure: bool
-    jwt_secret: str
     http_host: str
+    # Who signs the bearer tokens (shared/infra/web/tokens.py): an OpenID Connect provider,
+    # whose public keys the services fetch; or, in the development mode `dev-hs256` only, a
+    # secret every service holds (so every service could mint any token).
+    auth_mode: str = "oidc"
+    oidc_issuer: str = "http://127.0.0.1:8110"
+    oidc_audience: str = "caseplatform"
+    oidc_jwks_url: str = ""  # empty: the jwks_uri of the issuer's discovery document
+    oidc_algorithms: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
+    oidc_role_claim: str = "role"
+    oidc_org_claim: str = "org"
+    oidc_region_claim: str = "region"
+    oidc_name_claim: str = "name"
+    token_max_lifetime: int = 900  # seconds from iat to exp; longer-lived tokens are refused
+    token_leeway: int = 30  # seconds of clock difference allowed with the provider
+    jwks_refresh_cooldown: float = 10.0  # least seconds between fetches for an unknown key id
+    # The timers' client-credentials identity (role system) at the provider.
+    timer_client_id: str = "caseplatform-timers"
+    timer_client_secret: str = ""
+    jwt_secret: str = ""  # AUTH_MODE=dev-hs256 only
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     relay_poll_interval: float = 0.05
     max_delivery_attempts: int = 5
@@ -95,8 +116,8 @@ class Settings:
             s3_secret_key=env.get("S3_SECRET_KEY", "caseplatform-secret"),
             s3_bucket=env.get("S3_BUCKET", "evidence"),
             s3_secure=env.get("S3_SECURE", "false").lower() in ("1", "true", "yes"),
-            jwt_secret=env.get("JWT_SECRET") or _jwt_secret(data_dir),
             http_host=env.get("HTTP_HOST", "127.0.0.1"),
+            **_auth_settings(env, data_dir),
             ports=ports,
             relay_poll_interval=float(env.get("RELAY_POLL_INTERVAL", "0.05")),
             max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
@@ -116,6 +137,10 @@ class Settings:
             ledger_pool_timeout=int(env.get("LEDGER_POOL_TIMEOUT", "1")),
         )
 
+    @property
+    def dev_mode(self) -> bool:
+        return self.auth_mode == "dev-hs256"
+
     def readmodel_url_for(self, service: str) -> str:
         return self.readmodel_url.format(service=service)
 
@@ -130,7 +155,56 @@ class Settings:
 
     @classmethod
     def from_nameko(cls, config: dict) -> Settings:
-        return cls(**config["PLATFORM"])
+        platform = dict(config["PLATFORM"])
+        platform["oidc_algorithms"] = tuple(platform["oidc_algorithms"])
+        return cls(**platform)
+
+
+def _secret(env: dict, name: str) -> str:
+    """A secret from NAME, or from the file NAME_FILE names (a mounted secret, kept out of
+    the process environment)."""
+    path = env.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return env.get(name, "")
+
+
+def _auth_settings(env: dict, data_dir: Path) -> dict:
+    mode = env.get("AUTH_MODE", "oidc")
+    if mode not in AUTH_MODES:
+        raise ValueError(f"AUTH_MODE must be one of {', '.join(AUTH_MODES)}, not {mode!r}")
+    secret = _secret(env, "JWT_SECRET")
+    if mode == "oidc" and secret:
+        # A signing secret left in the environment is what the OIDC mode exists to remove.
+        raise ValueError("JWT_SECRET is set but AUTH_MODE is oidc: the services verify the provider's tokens and "
+                         "must hold no key that signs them; unset JWT_SECRET (or choose AUTH_MODE=dev-hs256 for "
+                         "development)")
+    leeway = int(env.get("TOKEN_LEEWAY", "30"))
+    if not 0 <= leeway <= 300:
+        raise ValueError(f"TOKEN_LEEWAY must be 0 to 300 seconds, not {leeway}")
+    lifetime = int(env.get("TOKEN_MAX_LIFETIME", "900"))
+    if not 60 <= lifetime <= 3600:
+        raise ValueError(f"TOKEN_MAX_LIFETIME must be 60 to 3600 seconds, not {lifetime}")
+    algorithms = tuple(env.get("OIDC_ALGORITHMS", "RS256 ES256 EdDSA").split())
+    if mode == "oidc" and not set(algorithms) <= {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"}:
+        raise ValueError(f"OIDC_ALGORITHMS may name only asymmetric algorithms, not {' '.join(algorithms)}")
+    return {
+        "auth_mode": mode,
+        "oidc_issuer": env.get("OIDC_ISSUER", "http://127.0.0.1:8110"),
+        "oidc_audience": env.get("OIDC_AUDIENCE", "caseplatform"),
+        "oidc_jwks_url": env.get("OIDC_JWKS_URL", ""),
+        "oidc_algorithms": algorithms,
+        "oidc_role_claim": env.get("OIDC_ROLE_CLAIM", "role"),
+        "oidc_org_claim": env.get("OIDC_ORG_CLAIM", "org"),
+        "oidc_region_claim": env.get("OIDC_REGION_CLAIM", "region"),
+        "oidc_name_claim": env.get("OIDC_NAME_CLAIM", "name"),
+        "token_max_lifetime": lifetime,
+        "token_leeway": leeway,
+        "jwks_refresh_cooldown": float(env.get("JWKS_REFRESH_COOLDOWN", "10")),
+        "timer_client_id": env.get("TIMER_CLIENT_ID", "caseplatform-timers"),
+        "timer_client_secret": _secret(env, "TIMER_CLIENT_SECRET"),
+        "jwt_secret": (secret or _dev_jwt_secret(data_dir)) if mode == "dev-hs256" else "",
+    }
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -26,6 +26,7 @@ from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.relay import Relay
 from shared.infra.pools import APPLICATION_NAME, application_name, name_this_process
 from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.web.auth import MachineIdentity
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,17 @@ class Clock(DependencyProvider):
                 return (datetime.now(CHINA) + offset).date()
 
         return _Now
+
+
+class TimerIdentity(DependencyProvider):
+    """Who the service's timers act as (role `system`): a client-credentials identity of
+    their own at the provider, named on the events they record."""
+
+    def setup(self) -> None:
+        self.identity = MachineIdentity(Settings.from_nameko(self.container.config))
+
+    def get_dependency(self, worker_ctx) -> MachineIdentity:
+        return self.identity
 
 
 class RelayRunner(DependencyProvider):

@@ -11,13 +11,12 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from services.cli.demo import SAMPLE_PDF, SAMPLE_UNIT, public_entries, walk_open_competition
+from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, SAMPLE_UNIT, public_entries, walk_open_competition
 from services.cli.registry import service_class
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.config import SERVICES, sqlalchemy_url
 from shared.infra.web.http import Api
 from shared.infra.web.openapi import openapi_path
-from shared.infra.web.tokens import mint_token
 
 pytestmark = pytest.mark.e2e
 
@@ -129,7 +128,7 @@ def test_each_service_shows_the_case_from_its_own_read_model(system, walked):
         c for c in platform.call("ministry", "GET", "review", "/cases")
         if c["case_id"] == case_id and c["version"] == final])
     assert with_ministry[0]["state"] == "published"
-    assert with_ministry[0]["evaluator"] == "12100000SAMPLE0001"
+    assert with_ministry[0]["evaluator"] == SAMPLE_EVALUATOR
 
     entry = platform.wait_until("the public list of successful units", lambda: public_entries(
         platform, f"{walked['call_id']}:successful", case_id))[0]
@@ -174,9 +173,9 @@ def test_an_illegal_step_is_409_naming_the_current_state(system, walked):
 def test_callers_reach_only_what_their_role_and_organisation_allow(system, walked):
     platform = system[0]
     case_id = walked["case_id"]
-    secret = platform.settings.jwt_secret
-    hunan = mint_token(secret, sub="hunan-official", role="province", org="430000")
-    other_unit = mint_token(secret, sub="other", role="applicant", org="91430100MA4L0000X1",
+    token_for = platform.token_for
+    hunan = token_for(sub="hunan-official", role="province", org="430000")
+    other_unit = token_for(sub="other", role="applicant", org="91430100MA4L0000X1",
                             region={"province": "430000"})
 
     def status(method, service, path, token=None, json_body=None):
@@ -192,7 +191,7 @@ def test_callers_reach_only_what_their_role_and_organisation_allow(system, walke
     assert status("GET", "verification", f"/cases/{case_id}", hunan) == 403
     assert status("GET", "verification", f"/cases/{case_id}", platform.tokens["province"]) == 200
     assert status("GET", "review", f"/cases/{case_id}", platform.tokens["evaluator"]) == 200
-    other_evaluator = mint_token(secret, sub="e2", role="evaluator", org="12100000SAMPLE0002")
+    other_evaluator = token_for(sub="e2", role="evaluator", org="12100000SAMPLE0002")
     assert status("GET", "review", f"/cases/{case_id}", other_evaluator) == 403
     assert status("GET", "audit", f"/cases/{case_id}/history", platform.tokens["ministry"]) == 403
     assert status("GET", "documents", f"/cases/{case_id}/evidence", other_unit) == 403

@@ -13,15 +13,8 @@ import requests
 from jwt import PyJWKClient
 from stdnum.cn import uscc
 
-from tests.support.identity import (
-    CLI,
-    CLI_REDIRECT_URI,
-    CLI_SIGNED_OUT_URI,
-    IDENTITY_DIR,
-    IdentityProvider,
-    SignInRefused,
-    TokenRefused,
-)
+from services.cli.signin import CLI, CLI_REDIRECT_URI, CLI_SIGNED_OUT_URI, SignInRefused, TokenRefused
+from tests.support.identity import IDENTITY_DIR, IdentityProvider
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,6 @@ No pytest and no nameko here: importable before eventlet's monkey patching.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import secrets
@@ -17,35 +16,14 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
 from services.cli.localinfra.ports import free_port
+from services.cli.signin import CLI, OidcClient
 
 IDENTITY_DIR = Path(__file__).resolve().parents[2] / "services" / "identity"
-CLI = "caseplatform-cli"
-# A loopback redirect on a port of the client's choosing (RFC 8252 §7.3). Nothing listens
-# there: the code is read from the provider's redirect before anyone follows it.
-CLI_REDIRECT_URI = "http://127.0.0.1:53682/callback"
-CLI_SIGNED_OUT_URI = "http://127.0.0.1:53682/signed-out"
-
-
-class SignInRefused(Exception):
-    def __init__(self, status: int, page: str):
-        super().__init__(f"sign-in refused ({status})")
-        self.status = status
-        self.page = page
-
-
-class TokenRefused(Exception):
-    def __init__(self, status: int, body: dict):
-        super().__init__(f"token request refused ({status}): {body}")
-        self.status = status
-        self.error = body.get("error")
-        self.description = body.get("error_description")
 
 
 def _node() -> str:
@@ -72,45 +50,13 @@ def install_node_modules() -> None:
     stamp.write_text(want)
 
 
-class _Form(HTMLParser):
-    """The first form of a page: its action and the values of its inputs."""
-
-    def __init__(self, page: str):
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self.feed(page)
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = attributes.get("action")
-        elif tag == "input" and attributes.get("name"):
-            self.fields[attributes["name"]] = attributes.get("value") or ""
-
-
-def _pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def _follow(browser: requests.Session, response: requests.Response, stop_at: str) -> requests.Response | str:
-    """Follows redirects like a browser until one leads to `stop_at` (returned as the full
-    URL, not requested) or a page answers."""
-    while response.is_redirect:
-        location = urljoin(response.url, response.headers["location"])
-        if location.startswith(stop_at):
-            return location
-        response = browser.get(location, allow_redirects=False, timeout=10)
-    return response
-
-
 @dataclass
 class IdentityProvider:
     data_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    # username -> (claims, password, access token, when it expires)
+    _people: dict[str, tuple[dict, str, str, float]] = field(default_factory=dict, repr=False)
 
     @property
     def issuer(self) -> str:
@@ -170,72 +116,52 @@ class IdentityProvider:
 
     # ------------------------------------------------------------------ the protocol
 
+    @property
+    def client(self) -> OidcClient:
+        return OidcClient(self.issuer)
+
     def discovery(self) -> dict:
-        response = requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=5)
-        response.raise_for_status()
-        return response.json()
+        return self.client.discovery()
 
     def client_secret(self, client_id: str) -> str:
         return json.loads((self.data_dir / "client-secrets.json").read_text())[client_id]
 
-    def _token(self, data: dict, auth: tuple[str, str] | None = None) -> dict:
-        response = requests.post(self.discovery()["token_endpoint"], data=data, auth=auth, timeout=10)
-        if response.status_code != 200:
-            raise TokenRefused(response.status_code, response.json())
-        return response.json()
-
     def client_credentials(self, client_id: str, secret: str | None = None) -> dict:
-        secret = self.client_secret(client_id) if secret is None else secret
-        return self._token({"grant_type": "client_credentials"}, auth=(client_id, secret))
+        return self.client.client_credentials(client_id, self.client_secret(client_id) if secret is None else secret)
 
     def refresh(self, refresh_token: str, client_id: str = CLI) -> dict:
-        return self._token({"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id})
+        return self.client.refresh(refresh_token, client_id)
 
-    def sign_in(self, username: str, password: str, *, client_id: str = CLI, redirect_uri: str = CLI_REDIRECT_URI,
-                browser: requests.Session | None = None) -> dict:
-        """The authorization code flow with PKCE, the sign-in form filled in; the tokens.
-        Pass `browser` to keep its cookies (the provider's session) for `sign_out`."""
-        browser = browser or requests.Session()
-        verifier, challenge = _pkce_pair()
-        state = secrets.token_urlsafe(16)
-        start = browser.get(self.discovery()["authorization_endpoint"], allow_redirects=False, timeout=10, params={
-            "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
-            "scope": "openid profile", "state": state, "nonce": secrets.token_urlsafe(16),
-            "code_challenge": challenge, "code_challenge_method": "S256",
-        })
-        page = _follow(browser, start, redirect_uri)
-        if isinstance(page, str):
-            raise AssertionError(f"the provider skipped its sign-in form: {page}")
-        form = _Form(page.text)
-        if page.status_code != 200 or form.action is None:
-            raise AssertionError(f"no sign-in form ({page.status_code}): {page.text[:500]}")
-        posted = browser.post(urljoin(page.url, form.action), allow_redirects=False, timeout=30,
-                              data={**form.fields, "username": username, "password": password})
-        landed = _follow(browser, posted, redirect_uri)
-        if not isinstance(landed, str):
-            raise SignInRefused(landed.status_code, landed.text)
-        answer = {key: values[0] for key, values in parse_qs(urlsplit(landed).query).items()}
-        if "error" in answer:
-            raise SignInRefused(400, json.dumps(answer))
-        # The client's checks: its own request came back (state), from this provider (RFC 9207).
-        if answer.get("state") != state or answer.get("iss") != self.issuer:
-            raise AssertionError(f"the redirect does not answer this request: {landed}")
-        return self._token({"grant_type": "authorization_code", "code": answer["code"], "redirect_uri": redirect_uri,
-                            "client_id": client_id, "code_verifier": verifier})
+    def sign_in(self, username: str, password: str, **kwargs) -> dict:
+        return self.client.sign_in(username, password, **kwargs)
 
-    def sign_out(self, browser: requests.Session, id_token: str, post_logout_redirect_uri: str = CLI_SIGNED_OUT_URI,
-                 ) -> str:
-        """RP-initiated logout in the browser that signed in, confirmed on the provider's
-        page; the URL the provider sends the browser back to."""
-        page = browser.get(self.discovery()["end_session_endpoint"], allow_redirects=False, timeout=10, params={
-            "id_token_hint": id_token, "post_logout_redirect_uri": post_logout_redirect_uri,
-        })
-        form = _Form(page.text)
-        if page.status_code != 200 or form.action is None:
-            raise AssertionError(f"no sign-out form ({page.status_code}): {page.text[:500]}")
-        confirmed = browser.post(urljoin(page.url, form.action), data={**form.fields, "logout": "yes"},
-                                 allow_redirects=False, timeout=10)
-        landed = _follow(browser, confirmed, post_logout_redirect_uri)
-        if not isinstance(landed, str):
-            raise AssertionError(f"sign-out did not return to the client ({landed.status_code}): {landed.text[:500]}")
-        return landed
+    def sign_out(self, browser: requests.Session, id_token: str, **kwargs) -> str:
+        return self.client.sign_out(browser, id_token, **kwargs)
+
+    # ------------------------------------------------------------------ people for tests
+
+    def add_accounts(self, accounts: list[dict]) -> None:
+        """Creates (or replaces) accounts as an operator does: `admin.mjs add-accounts`."""
+        done = subprocess.run([_node(), str(IDENTITY_DIR / "admin.mjs"), "--data-dir", str(self.data_dir),
+                               "add-accounts"], input=json.dumps({"accounts": accounts}), capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"admin.mjs add-accounts failed: {done.stderr}")
+
+    def token_for(self, *, sub: str, role: str, org: str, name: str = "", region: dict | None = None) -> str:
+        """An access token for a person with these claims, signed in through the protocol.
+        The account is made at the provider the first time (a password of its own) and its
+        token reused while it has more than two minutes to live."""
+        claims = {"role": role, "org": org, "name": name or f"SAMPLE {sub}",
+                  **({"region": {"province": region.get("province"), "city": region.get("city")}} if region else {})}
+        known = self._people.get(sub)
+        if known is None or known[0] != claims:
+            password = secrets.token_urlsafe(18)
+            self.add_accounts([{"username": sub, "password": password, **claims}])
+            known = self._people[sub] = (claims, password, "", 0.0)
+        _, password, token, expires = known
+        if time.time() > expires - 120:
+            answer = self.sign_in(sub, password)
+            token, expires = answer["access_token"], time.time() + answer["expires_in"]
+            self._people[sub] = (claims, password, token, expires)
+        return token

@@ -21,6 +21,7 @@ import requests
 from services.cli.demo import Platform
 from services.cli.localinfra.ports import free_port
 from shared.infra.config import Settings
+from tests.support.identity import IdentityProvider
 
 
 def _wait_ready(platform: Platform, procs: dict, logs: dict, timeout: float = 60.0) -> None:
@@ -43,13 +44,16 @@ def _wait_ready(platform: Platform, procs: dict, logs: dict, timeout: float = 60
 
 @dataclass
 class LocalSystem:
-    platform: Platform  # base URLs and a SAMPLE token per role
+    platform: Platform  # base URLs, a SAMPLE token per role, token_for(...) anyone else
     readmodel_urls: dict[str, str]
     procs: dict[str, subprocess.Popen]
     logs: dict[str, Path]
+    identity: IdentityProvider | None = None
 
     def stop(self) -> None:
         stop_processes(self.procs.values())
+        if self.identity is not None:
+            self.identity.stop()
 
 
 def stop_processes(procs) -> None:
@@ -66,11 +70,26 @@ def stop_processes(procs) -> None:
             proc.wait()
 
 
+def start_identity(data_dir: Path) -> IdentityProvider:
+    """The local OpenID Connect provider of one system, its SAMPLE accounts seeded."""
+    return IdentityProvider(data_dir / "identity").start()
+
+
+def identity_env(identity: IdentityProvider) -> dict[str, str]:
+    """What services need to verify the provider's tokens, and the timers' client secret."""
+    return {
+        "OIDC_ISSUER": identity.issuer,
+        "TIMER_CLIENT_SECRET": identity.client_secret("caseplatform-timers"),
+        # Tests rotate keys and expect the next token's key to be fetched at once.
+        "JWKS_REFRESH_COOLDOWN": "0.5",
+    }
+
+
 def service_env(*, data_dir: Path, ledger_url: str, amqp_uri: str, s3_settings: dict, ports: dict[str, int],
-                extra_env: dict[str, str] | None = None) -> dict[str, str]:
+                identity: IdentityProvider, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every service process of one local system starts with (READMODEL_URL aside).
 
-    A fresh bucket and JWT secret each time; `extra_env` adds or overrides settings.
+    A fresh bucket each time; `extra_env` adds or overrides settings.
     """
     return {
         **os.environ,
@@ -81,7 +100,7 @@ def service_env(*, data_dir: Path, ledger_url: str, amqp_uri: str, s3_settings: 
         "S3_ACCESS_KEY": s3_settings["access_key"],
         "S3_SECRET_KEY": s3_settings["secret_key"],
         "S3_BUCKET": f"evidence-{secrets.token_hex(4)}",
-        "JWT_SECRET": secrets.token_urlsafe(48),
+        **identity_env(identity),
         "HTTP_HOST": "127.0.0.1",
         "RELAY_POLL_INTERVAL": "0.02",
         **{f"HTTP_PORT_{s.upper()}": str(p) for s, p in ports.items()},
@@ -94,14 +113,15 @@ def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls
     """Starts every service of `readmodel_urls` as its own process and waits until each answers.
 
     `s3_settings`: {"endpoint", "access_key", "secret_key"}; `extra_env` adds or overrides
-    settings (e.g. MAX_UPLOAD_BYTES). A fresh bucket and JWT secret are chosen here.
+    settings (e.g. MAX_UPLOAD_BYTES). A fresh bucket and identity provider are started here.
     """
     data_dir = Path(data_dir)
     ports = {service: free_port() for service in readmodel_urls}
-    base_env = service_env(data_dir=data_dir, ledger_url=ledger_url, amqp_uri=amqp_uri, s3_settings=s3_settings,
-                           ports=ports, extra_env=extra_env)
+    identity = start_identity(data_dir)
     procs, logs = {}, {}
     try:
+        base_env = service_env(data_dir=data_dir, ledger_url=ledger_url, amqp_uri=amqp_uri, s3_settings=s3_settings,
+                               ports=ports, identity=identity, extra_env=extra_env)
         for service in readmodel_urls:
             logs[service] = data_dir / f"{service}.log"
             env = {**base_env, "READMODEL_URL": readmodel_urls[service]}
@@ -112,11 +132,12 @@ def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls
         settings = Settings.from_env({k: v for k, v in base_env.items()})
         platform = Platform.local(replace(settings, ports={**settings.ports, **ports}))
         platform.base = {s: b for s, b in platform.base.items() if s in readmodel_urls}
-        system = LocalSystem(platform, dict(readmodel_urls), procs, logs)
+        platform.token_for = identity.token_for
+        system = LocalSystem(platform, dict(readmodel_urls), procs, logs, identity)
         _wait_ready(platform, procs, logs, timeout)
         return system
     except BaseException:
-        LocalSystem(None, {}, procs, logs).stop()  # type: ignore[arg-type]
+        LocalSystem(None, {}, procs, logs, identity).stop()  # type: ignore[arg-type]
         raise
 
 

@@ -54,6 +54,21 @@ export function seedAccounts(dataDir, seedFile) {
   return true;
 }
 
+// Adds accounts given with clear passwords (the seed's shape), replacing any of the same
+// username: how an operator creates accounts, and how tests create the people they need.
+export function upsertAccounts(dataDir, given, source) {
+  const added = checkAccounts(given, source);
+  const accounts = readAccounts(dataDir).filter((account) => !added.some((a) => a.username === account.username));
+  for (const { password, ...account } of added) {
+    if (typeof password !== 'string' || password.length < 12) {
+      throw new Error(`${source}: account ${account.username} needs a password of at least 12 characters`);
+    }
+    accounts.push({ ...account, password_hash: hashPassword(password) });
+  }
+  writePrivateJson(accountsFile(dataDir), { accounts });
+  return added.map((account) => account.username);
+}
+
 export function readAccounts(dataDir) {
   return checkAccounts(readJson(accountsFile(dataDir)).accounts, accountsFile(dataDir));
 }

@@ -48,6 +48,11 @@ class Unauthenticated(PlatformError):
     """No valid bearer token: missing, expired, wrongly signed, or naming no known role."""
 
 
+class IdentityProviderUnavailable(PlatformError):
+    """The identity provider's discovery document or keys cannot be fetched: the token may
+    be good, so the caller is told to retry rather than that it is refused."""
+
+
 class PayloadTooLarge(PlatformError):
     """A request body past the route's limit: refused before (or as soon as) it passes it."""
 
@@ -87,6 +92,7 @@ REFUSALS: dict[type[PlatformError], Refusal] = {
     StoreError: Refusal(502, "object_store_error"),
     # Like a database outage: nothing was recorded, and the same request may succeed later.
     StoreUnavailable: Refusal(503, "store_unavailable", retry_after=5),
+    IdentityProviderUnavailable: Refusal(503, "identity_provider_unavailable", retry_after=5),
 }
 # A database unreachable (restart, lost connections; see shared.infra.outages): not a bug,
 # and not half-done, since a transaction commits whole or not at all.
@@ -105,7 +111,8 @@ MEANINGS = {
     413: "the body is larger than the limit",
     415: "the file's bytes (or its name) are not an allowed evidence type",
     502: "the evidence store refused the request (its credentials or configuration): nothing was recorded",
-    503: "a database or the evidence store cannot be reached: nothing was recorded; retry (Retry-After)",
+    503: "a database, the evidence store or the identity provider's keys cannot be reached: nothing was "
+         "recorded; retry (Retry-After)",
 }
 
 

@@ -26,9 +26,9 @@ from shared.domain.access import ROLES, Caller
 from shared.domain.errors import Forbidden, ValidationFailed
 from shared.domain.validation import load
 from shared.infra.config import Settings
+from shared.infra.web.auth import verifier_for
 from shared.infra.web.errors import PayloadTooLarge, answer_to, error_payload
 from shared.infra.web.openapi import OpenSchema, build_openapi, schema_name
-from shared.infra.web.tokens import caller_from_header
 
 MAX_JSON_BYTES = 2 * 1024 * 1024  # the largest form (申请表 with its lists) is far below this
 
@@ -146,11 +146,11 @@ class Api(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def setup(self) -> None:
-        self.secret = Settings.from_nameko(self.container.config).jwt_secret
+        self.verifier = verifier_for(Settings.from_nameko(self.container.config))
         super().setup()
 
     def authenticate(self, request) -> Caller:
-        caller = caller_from_header(self.secret, request.headers.get("Authorization"))
+        caller = self.verifier.caller(request.headers.get("Authorization"))
         if caller.role not in self.roles:
             raise Forbidden(f"role {caller.role} may not call {self.method} {self.url}")
         return caller
