@@ -238,6 +238,15 @@ class CaseLedger(Application[UUID]):
         """The types of the events stored for the aggregate after `version`."""
         return [type(e).__name__ for e in self.events.get(aggregate_id, gt=version)]
 
+    def recorded(self, stream_id: UUID | str, version: int) -> RecordedEvent | None:
+        """The event stored at `version` of the stream, as the relay publishes it; None if none is."""
+        try:
+            originator = UUID(str(stream_id))
+        except ValueError:
+            return None
+        found = list(self.events.get(originator, gt=version - 1, lte=version))
+        return to_recorded(found[0]) if found else None
+
     def history(self, case_id: UUID | str) -> list[RecordedEvent]:
         case = self.get_case(case_id)  # raises NotFound
         return [to_recorded(e) for e in self.events.get(case.id)]

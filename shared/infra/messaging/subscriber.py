@@ -23,8 +23,10 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
 from shared.infra.config import Settings
+from shared.infra.dependencies import Ledger
 from shared.infra.messaging import batches, topology
 from shared.infra.messaging.contracts import IntegrationEventSchema
+from shared.infra.messaging.provenance import not_the_ledgers, security_log
 from shared.infra.outages import is_outage
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,8 @@ class LedgerSubscriber(Consumer):
         with Connection(settings.amqp_uri) as conn:
             topology.declare(conn.channel(), settings.exchange, services=[service])
         self.schema = IntegrationEventSchema()
+        # Opened by the service's Ledger in its own setup, which may run after this one.
+        self.ledger = _ledger_of(self.container)
         self.waiting = LightQueue()
         self.stopping = False
         super().setup()
@@ -115,7 +119,8 @@ class LedgerSubscriber(Consumer):
             self._one_by_one([(event, message)])
 
     def _accept(self, body, message) -> dict | None:
-        """The integration event in `body`, in today's shape; a message that is not one is parked at once (None).
+        """The integration event in `body`, in today's shape, once shown to be the ledger's own;
+        a message that is not one is parked at once (None).
 
         Parked as it came: a replay sends those very bytes again.
         """
@@ -123,13 +128,31 @@ class LedgerSubscriber(Consumer):
         try:
             if isinstance(body, (bytes, str)):
                 body = json.loads(body)
-            return self.schema.load(body)
+            event = self.schema.load(body)
         except ValidationError as exc:
             errors = exc.messages
         except ValueError as exc:
             errors = f"not JSON: {exc}"
+        else:
+            return self._the_ledgers(event, body, message)
         with self._broker_may_be_gone(message):
             self._park(message, body, f"not an integration event: {errors}")
+        return None
+
+    def _the_ledgers(self, event: dict, body, message) -> dict | None:
+        try:
+            why = not_the_ledgers(self.ledger.ledger, event, self.schema)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self._requeue_after_outage([(event, message)], exc)
+            return None
+        if why is None:
+            return event
+        security_log.warning("SECURITY: %s reached %s but is not the ledger's event (%s); parked, not applied",
+                             event["message_id"], self.queue.name, why)
+        with self._broker_may_be_gone(message):
+            self._park(message, body, f"not the ledger's event: {why}")
         return None
 
     def _apply_batches(self) -> None:
@@ -259,6 +282,15 @@ class LedgerSubscriber(Consumer):
                 delivery_mode=2,
             )
         self.queue_consumer.ack_message(message)
+
+
+def _ledger_of(container) -> Ledger:
+    """The ledger the service opened (its Ledger dependency), against which messages are checked."""
+    for extension in container.dependencies:
+        if isinstance(extension, Ledger):
+            return extension
+    raise RuntimeError(f"{container.service_name} subscribes to the ledger's events but declares no Ledger: "
+                       "messages could not be checked against the ledger")
 
 
 def _first_line(error: BaseException) -> str:
