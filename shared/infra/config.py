@@ -70,6 +70,7 @@ class Settings:
     timer_client_id: str = "caseplatform-timers"
     timer_client_secret: str = ""
     jwt_secret: str = ""  # AUTH_MODE=dev-hs256 only
+    auth_failure_limit: int = 30  # refused tokens per client address a minute before it is answered 429
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     relay_poll_interval: float = 0.05
     max_delivery_attempts: int = 5
@@ -204,6 +205,7 @@ def _auth_settings(env: dict, data_dir: Path) -> dict:
         "timer_client_id": env.get("TIMER_CLIENT_ID", "caseplatform-timers"),
         "timer_client_secret": _secret(env, "TIMER_CLIENT_SECRET"),
         "jwt_secret": (secret or _dev_jwt_secret(data_dir)) if mode == "dev-hs256" else "",
+        "auth_failure_limit": max(1, int(env.get("AUTH_FAILURE_LIMIT", "30"))),
     }
 
 

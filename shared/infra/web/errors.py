@@ -12,7 +12,7 @@ build before that can happen.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -53,6 +53,14 @@ class IdentityProviderUnavailable(PlatformError):
     be good, so the caller is told to retry rather than that it is refused."""
 
 
+class TooManyFailures(PlatformError):
+    """A client whose recent authentications failed too often (shared/infra/web/hygiene.py)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many requests with invalid tokens from this address; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class PayloadTooLarge(PlatformError):
     """A request body past the route's limit: refused before (or as soon as) it passes it."""
 
@@ -88,6 +96,7 @@ REFUSALS: dict[type[PlatformError], Refusal] = {
     PayloadTooLarge: Refusal(413, "payload_too_large"),
     TooLarge: Refusal(413, "file_too_large"),
     UnsupportedFileType: Refusal(415, "unsupported_type"),
+    TooManyFailures: Refusal(429, "too_many_failures"),
     EventNotOwned: Refusal(500, "event_not_owned"),
     StoreError: Refusal(502, "object_store_error"),
     # Like a database outage: nothing was recorded, and the same request may succeed later.
@@ -110,6 +119,7 @@ MEANINGS = {
     409: "the case's state, a concurrent change or a used-up quota refuses this step",
     413: "the body is larger than the limit",
     415: "the file's bytes (or its name) are not an allowed evidence type",
+    429: "too many requests with invalid tokens from this address: retry after Retry-After seconds",
     502: "the evidence store refused the request (its credentials or configuration): nothing was recorded",
     503: "a database, the evidence store or the identity provider's keys cannot be reached: nothing was "
          "recorded; retry (Retry-After)",
@@ -166,7 +176,13 @@ def answer_to(exc: BaseException, request: str) -> ErrorAnswer:
     if isinstance(exc, PlatformError) and refusal is not None:
         if refusal.status >= 500:
             log.error("%s failed: %s", request, exc)
-        return ErrorAnswer.of(refusal, exc.message, exc.fields)
+        else:  # the service doing its job: a line, no traceback
+            log.info("%s refused: %d %s: %s", request, refusal.status, refusal.code, exc.message[:300])
+        answer = ErrorAnswer.of(refusal, exc.message, exc.fields)
+        retry_after = getattr(exc, "retry_after", None)  # the error's own wait, where it knows one
+        if retry_after is not None:
+            return replace(answer, headers={**(answer.headers or {}), "Retry-After": str(retry_after)})
+        return answer
     if isinstance(exc, HTTPException):
         return ErrorAnswer(exc.code or 500, error_payload("http_error", exc.description or str(exc)))
     if is_outage(exc):

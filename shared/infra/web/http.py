@@ -27,7 +27,8 @@ from shared.domain.errors import Forbidden, ValidationFailed
 from shared.domain.validation import load
 from shared.infra.config import Settings
 from shared.infra.web.auth import verifier_for
-from shared.infra.web.errors import PayloadTooLarge, answer_to, error_payload
+from shared.infra.web.errors import PayloadTooLarge, TooManyFailures, Unauthenticated, answer_to, error_payload
+from shared.infra.web.hygiene import FailureThrottle, quiet_refusals, with_security_headers
 from shared.infra.web.openapi import OpenSchema, build_openapi, schema_name
 
 MAX_JSON_BYTES = 2 * 1024 * 1024  # the largest form (申请表 with its lists) is far below this
@@ -146,11 +147,27 @@ class Api(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def setup(self) -> None:
-        self.verifier = verifier_for(Settings.from_nameko(self.container.config))
+        settings = Settings.from_nameko(self.container.config)
+        self.verifier = verifier_for(settings)
+        self.throttle = _throttle(settings.auth_failure_limit)
+        quiet_refusals()
         super().setup()
 
+    def handle_request(self, request):
+        return with_security_headers(super().handle_request(request), public=self.public)
+
     def authenticate(self, request) -> Caller:
-        caller = self.verifier.caller(request.headers.get("Authorization"))
+        client = request.remote_addr or "unknown"
+        wait = self.throttle.retry_after(client)
+        if wait is not None:
+            raise TooManyFailures(wait)
+        authorization = request.headers.get("Authorization")
+        try:
+            caller = self.verifier.caller(authorization)
+        except Unauthenticated:
+            if authorization:  # a token shown and refused; a request with none guesses nothing
+                self.throttle.failed(client)
+            raise
         if caller.role not in self.roles:
             raise Forbidden(f"role {caller.role} may not call {self.method} {self.url}")
         return caller
@@ -211,6 +228,13 @@ class Api(HttpRequestHandler):
 
 
 api = Api.decorator
+
+_throttles: dict[int, FailureThrottle] = {}
+
+
+def _throttle(limit: int) -> FailureThrottle:
+    """One count of failures per process (all routes of a service share it)."""
+    return _throttles.setdefault(limit, FailureThrottle(limit=limit))
 
 
 # -- the OpenAPI document of each service ---------------------------------------
