@@ -16,7 +16,9 @@ from shared.infra.web.errors import (
     MEANINGS,
     OUTAGE,
     ErrorSchema,
+    IdentityProviderUnavailable,
     PayloadTooLarge,
+    TooManyFailures,
     Unauthenticated,
     codes_answered_with,
     status_of,
@@ -63,8 +65,8 @@ def _error_statuses(ep: Api, method: str, path_params: list[str]) -> list[int]:
         errors.add(ValidationFailed)
     if path_params or (takes_input and not ep.public):  # what it names (in the path or the body) may not exist
         errors.add(NotFound)
-    if not ep.public:
-        errors |= {Unauthenticated, Forbidden}
+    if not ep.public:  # a token to verify: refused, throttled, or its provider's keys out of reach
+        errors |= {Unauthenticated, Forbidden, TooManyFailures, IdentityProviderUnavailable}
     if method.upper() in MUTATING:
         errors.add(Conflict)
     if ep.json_body or ep.raw_body:
