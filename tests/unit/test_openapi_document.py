@@ -46,11 +46,11 @@ def statuses(path: str, method: str) -> list[str]:
 def test_each_route_lists_exactly_the_refusals_it_can_give():
     assert statuses("/sample/openapi.json", "get") == ["200"]
     assert statuses("/sample/lists/{list_id}", "get") == ["200", "400", "404", "503"]
-    assert statuses("/sample/cases", "get") == ["200", "401", "403", "503"]
+    assert statuses("/sample/cases", "get") == ["200", "401", "403", "429", "503"]
     assert statuses("/sample/cases/{case_id}/reject", "post") == [
-        "200", "400", "401", "403", "404", "409", "413", "503"]
+        "200", "400", "401", "403", "404", "409", "413", "429", "503"]
     assert statuses("/sample/cases/{case_id}/files", "post") == [
-        "201", "400", "401", "403", "404", "409", "413", "415", "502", "503"]
+        "201", "400", "401", "403", "404", "409", "413", "415", "429", "502", "503"]
 
 
 def test_every_refusal_has_the_error_shape_and_the_shape_is_what_errors_leave_as():
