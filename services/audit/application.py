@@ -31,15 +31,20 @@ MAX_NUMBER = 2**31 - 1  # versions and checkpoint numbers are PostgreSQL integer
 # -- replay, usable without nameko (the CLI calls these too) --------------------------------
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2199
+
+
 def parse_moment(text: str, field: str = "at") -> datetime:
     """A date (the end of that day in China: what was known that day) or an ISO date-time
     (China time when it names no zone)."""
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.max, CHINA)
-        moment = datetime.fromisoformat(text)
+        moment = datetime.combine(date.fromisoformat(text), time.max, CHINA) if len(text) == 10 \
+            else datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValidationFailed({field: ["a date (YYYY-MM-DD) or an ISO 8601 date-time"]}) from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        # Nothing is recorded outside these years, and arithmetic at the calendar's ends overflows.
+        raise ValidationFailed({field: [f"a moment from {EARLIEST_YEAR} to {LATEST_YEAR}"]})
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
@@ -159,6 +164,8 @@ class Audit:
         lo, hi = parse_moment(start, "from"), parse_moment(end, "to")
         if len(start) == 10:  # a date starts at the beginning of that day
             lo = datetime.combine(date.fromisoformat(start), time.min, CHINA)
+        if hi < lo:
+            raise ValidationFailed({"to": ["the end of the period is before its start"]})
         lo_utc, hi_utc = lo.astimezone(UTC), hi.astimezone(UTC)
         # Stored times are UTC ISO strings: narrow by their date in SQL, then compare exactly.
         t = rm.touches.c

@@ -35,6 +35,10 @@ def _plain(data):
     """A loaded form (dates, decimals) as the JSON the ledger stores."""
     return json.loads(json.dumps(data, ensure_ascii=False, default=str))
 
+# The largest real form (a 申请表 with its lists of members, targets and products) is a few
+# tens of kilobytes; a draft far past that is not a form being filled in.
+MAX_DRAFT_BYTES = 256 * 1024
+
 
 class Submission:
     """What one validated form contributes to a case, by program kind."""
@@ -149,8 +153,13 @@ class Intake:
     def save_draft(self, caller: Caller, call_id: str, form: dict, draft_id: str | None = None) -> dict:
         caller.require("applicant")
         self._call(call_id)
+        stored = json.dumps(form, ensure_ascii=False)
+        if len(stored.encode()) > MAX_DRAFT_BYTES:
+            raise ValidationFailed({"form": [f"a draft is at most {MAX_DRAFT_BYTES} bytes of JSON; this one is "
+                                             f"{len(stored.encode())} (evidence goes to /documents/uploads, "
+                                             "and the form names it by its hash)"]})
         with self.store.session() as session:
-            values = {"form": json.dumps(form, ensure_ascii=False), "updated_at": self.now}
+            values = {"form": stored, "updated_at": self.now}
             if draft_id is None:
                 draft_id = uuid4().hex
                 session.execute(rm.drafts.insert().values(

@@ -43,6 +43,32 @@ def json_response(payload: Any, status: int = 200, headers: dict | None = None) 
     )
 
 
+MAX_INTEGER_DIGITS = 30  # far past any amount, count or score a form holds
+
+
+def _no_constant(name: str) -> Any:
+    raise ValidationFailed({"_body": [f"{name} is not a JSON number: send a finite number or null"]})
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValidationFailed({"_body": [f"the number {text[:40]} is too large"]})
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValidationFailed({"_body": [f"a whole number has at most {MAX_INTEGER_DIGITS} digits"]})
+    return int(text)
+
+
+def strict_json(raw: bytes) -> Any:
+    """JSON as RFC 8259 has it: Python's reader also takes NaN and Infinity, which no other
+    reader (nor PostgreSQL's jsonb) accepts, and integers of any length."""
+    return json.loads(raw, parse_constant=_no_constant, parse_float=_finite, parse_int=_bounded_int)
+
+
 def _read_at_most(stream, limit: int) -> bytes:
     """The whole body, refused once it passes `limit` bytes.
 
@@ -199,7 +225,9 @@ class Api(HttpRequestHandler):
                 raise PayloadTooLarge("_body", MAX_JSON_BYTES)
             raw = _read_at_most(request.environ["wsgi.input"], MAX_JSON_BYTES)
             try:
-                data = json.loads(raw or b"null")
+                data = strict_json(raw or b"null")
+            except ValidationFailed:
+                raise
             except ValueError:  # not JSON, or not UTF-8
                 raise ValidationFailed({"_body": ["the body must be a JSON document"]}) from None
             except RecursionError:  # [[[[…]]]] a million deep: refused, not a crash
