@@ -71,6 +71,12 @@ class Settings:
     timer_client_secret: str = ""
     jwt_secret: str = ""  # AUTH_MODE=dev-hs256 only
     auth_failure_limit: int = 30  # refused tokens per client address a minute before it is answered 429
+    # Seconds a request's socket may stay silent before the server drops it: a client that
+    # declares a body and stalls frees its worker instead of holding it for good.
+    http_read_timeout: float = 60.0
+    # Uploads streamed at once per process; more are answered 503 at once, so uploads never
+    # take every worker from other requests and from the event subscription.
+    max_concurrent_uploads: int = 4
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     relay_poll_interval: float = 0.05
     max_delivery_attempts: int = 5
@@ -124,6 +130,8 @@ class Settings:
             max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
             projection_batch_size=max(1, int(env.get("PROJECTION_BATCH_SIZE", "50"))),
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
+            http_read_timeout=float(env.get("HTTP_READ_TIMEOUT", "60")),
+            max_concurrent_uploads=max(1, int(env.get("MAX_CONCURRENT_UPLOADS", "4"))),
             clock_offset_days=int(env.get("CLOCK_OFFSET_DAYS", "0")),
             checkpoint_interval=float(env.get("CHECKPOINT_INTERVAL", "60")),
             overdue_scan_interval=float(env.get("OVERDUE_SCAN_INTERVAL", "60")),

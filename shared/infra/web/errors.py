@@ -61,6 +61,10 @@ class TooManyFailures(PlatformError):
         self.retry_after = retry_after
 
 
+class UploadsBusy(PlatformError):
+    """As many uploads as a process streams at once are under way: retry shortly."""
+
+
 class PayloadTooLarge(PlatformError):
     """A request body past the route's limit: refused before (or as soon as) it passes it."""
 
@@ -102,6 +106,7 @@ REFUSALS: dict[type[PlatformError], Refusal] = {
     # Like a database outage: nothing was recorded, and the same request may succeed later.
     StoreUnavailable: Refusal(503, "store_unavailable", retry_after=5),
     IdentityProviderUnavailable: Refusal(503, "identity_provider_unavailable", retry_after=5),
+    UploadsBusy: Refusal(503, "uploads_busy", retry_after=5),
 }
 # A database unreachable (restart, lost connections; see shared.infra.outages): not a bug,
 # and not half-done, since a transaction commits whole or not at all.

@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from eventlet.semaphore import Semaphore
 from marshmallow import RAISE, Schema, fields
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -27,7 +28,14 @@ from shared.domain.errors import Forbidden, ValidationFailed
 from shared.domain.validation import load
 from shared.infra.config import Settings
 from shared.infra.web.auth import verifier_for
-from shared.infra.web.errors import PayloadTooLarge, TooManyFailures, Unauthenticated, answer_to, error_payload
+from shared.infra.web.errors import (
+    PayloadTooLarge,
+    TooManyFailures,
+    Unauthenticated,
+    UploadsBusy,
+    answer_to,
+    error_payload,
+)
 from shared.infra.web.hygiene import FailureThrottle, quiet_refusals, with_security_headers
 from shared.infra.web.openapi import OpenSchema, build_openapi, schema_name
 
@@ -136,6 +144,13 @@ class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return _JsonWsgiApp(self)
 
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+        server = super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
+        # nameko leaves it None: a client that declares a body and sends none held its
+        # connection, and the worker reading it, until it chose to close (issue #18).
+        server.socket_timeout = Settings.from_nameko(self.container.config).http_read_timeout
+        return server
+
 
 class Api(HttpRequestHandler):
     server = JsonWebServer()
@@ -176,11 +191,23 @@ class Api(HttpRequestHandler):
         settings = Settings.from_nameko(self.container.config)
         self.verifier = verifier_for(settings)
         self.throttle = _throttle(settings.auth_failure_limit)
+        self.uploads = _upload_slots(settings.max_concurrent_uploads) if self.raw_body else None
         quiet_refusals()
         super().setup()
 
     def handle_request(self, request):
-        return with_security_headers(super().handle_request(request), public=self.public)
+        if self.uploads is None:
+            return with_security_headers(super().handle_request(request), public=self.public)
+        # An upload is read inside its worker: without a cap, stalled uploads took every
+        # worker, and other requests and the event subscription waited behind them.
+        if not self.uploads.acquire(blocking=False):
+            return with_security_headers(self.response_from_exception(UploadsBusy(
+                "as many uploads as this service streams at once are under way; retry in a few seconds")),
+                public=self.public)
+        try:
+            return with_security_headers(super().handle_request(request), public=self.public)
+        finally:
+            self.uploads.release()
 
     def authenticate(self, request) -> Caller:
         client = request.remote_addr or "unknown"
@@ -258,6 +285,14 @@ class Api(HttpRequestHandler):
 api = Api.decorator
 
 _throttles: dict[int, FailureThrottle] = {}
+
+
+_upload_slots_by_size: dict[int, Semaphore] = {}
+
+
+def _upload_slots(size: int) -> Semaphore:
+    """One set of upload slots per process, shared by every upload route."""
+    return _upload_slots_by_size.setdefault(size, Semaphore(size))
 
 
 def _throttle(limit: int) -> FailureThrottle:
