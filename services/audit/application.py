@@ -210,8 +210,8 @@ class Audit:
     def bundle(self, caller: Caller, case_id: str) -> dict:
         caller.require("auditor")
         ctx = self._integrity()
-        history = [e.as_dict() for e in self.ledger.history(case_id)]
-        return export_case(ctx.store, case_id, evidence=ctx.evidence, history=history)
+        self.ledger.get_case(case_id)  # NotFound for no such case
+        return export_case(ctx.store, case_id, evidence=ctx.evidence)
 
     def checkpoints(self, caller: Caller) -> dict:
         caller.require("auditor")

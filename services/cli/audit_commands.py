@@ -191,12 +191,12 @@ def export_bundle(args) -> int:
     store = _open_integrity(settings)
     ledger = CaseLedger(settings.ledger_url, owner=None)
     try:
-        history = [e.as_dict() for e in ledger.history(args.case_id)]
+        ledger.get_case(args.case_id)  # NotFound for no such case
         if not args.no_checkpoint:  # sign the newest events first, so the bundle proves them all
             store.run_once(load_or_create_key(settings.checkpoint_key_path), progress=_Progress("hashing events"))
         evidence = _evidence_or_none(settings)
         progress = _Progress("exporting")
-        bundle = export_case(store, args.case_id, evidence=evidence, history=history,
+        bundle = export_case(store, args.case_id, evidence=evidence,
                              progress=lambda what, done, total: progress(done, total, what))
     finally:
         ledger.close()

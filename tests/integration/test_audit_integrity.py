@@ -300,8 +300,7 @@ def test_a_bundle_is_verified_after_the_database_is_gone(make_database, _databas
     w = World(url, evidence=evidence)
     attach(w.documents, w.case, 5, evidence=evidence)
     w.sign()
-    history = [e.as_dict() for e in w.intake.history(w.case)]
-    bundle = export_case(w.store, str(w.case), evidence=evidence, history=history)
+    bundle = export_case(w.store, str(w.case), evidence=evidence)
     report = verify_bundle(bundle, w.kid)
     assert report.ok, report.problems
     assert len(bundle["evidence"]) == 5 and all(e["sha256_of_stored"] == e["sha256"] for e in bundle["evidence"])
@@ -311,6 +310,10 @@ def test_a_bundle_is_verified_after_the_database_is_gone(make_database, _databas
     tampered["events"][1]["state"] = tampered["events"][3]["state"]
     bad = tmp_path / "tampered.json"
     bad.write_text(json.dumps(tampered))
+    # What an auditor reads, edited: the reason of an event, its bytes and hashes left alone.
+    edited = json.loads(json.dumps(bundle))
+    edited["history"][2]["fields"]["filename"] = "SAMPLE edited after export.pdf"
+    (tmp_path / "edited.json").write_text(json.dumps(edited))
     kid = w.kid
     w.close()
     _databases.drop(url.rsplit("/", 1)[1])
@@ -327,6 +330,11 @@ def test_a_bundle_is_verified_after_the_database_is_gone(make_database, _databas
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1
     assert "FAILED: version 2: the event's stored bytes do not match its recorded hash" in failed.stdout
+    rewritten = subprocess.run([*verify_bundle_cli, str(tmp_path / "edited.json"), "--key-fingerprint", kid],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert rewritten.returncode == 1, rewritten.stdout
+    assert "FAILED: version 3: the history differs from the verified event in fields (edited after export)" \
+        in rewritten.stdout
     wrong_key = subprocess.run([sys.executable, "-m", "services.cli.main", "verify-bundle", str(good),
                                 "--key-fingerprint", "0" * 64], cwd=ROOT, env=env, capture_output=True, text=True,
                                timeout=60)

@@ -4,8 +4,12 @@ It holds the case's events exactly as stored (state bytes in base64), each with 
 recorded event hash, previous and chain hash, Merkle leaf index and inclusion proof;
 the signed checkpoint they are proved against and its public key; and for every
 evidence file the case refers to, the SHA-256 the evidence store's bytes had when
-exported. `verify_bundle` checks all of it with nothing but this file (and,
-optionally, the key fingerprint the auditor trusts and a folder of evidence files).
+exported; and `history`, the same events in words a person reads (type, time, actor,
+fields), made from the stored bytes. `verify_bundle` checks all of it with nothing but
+this file (and, optionally, the key fingerprint the auditor trusts and a folder of
+evidence files): the history must be exactly what the verified events say, since it is
+what an auditor reads (a format-1 bundle's history was not checked, and an edited reason
+in it passed).
 
 Pure functions: no database, no network, no framework.
 """
@@ -26,7 +30,9 @@ from . import merkle
 from .chain import GENESIS, StoredRecord, chain_hash, event_hash, leaf_data
 from .checkpoints import CheckpointError, SignedCheckpoint, b64, unb64, verify
 
-FORMAT = "caseplatform-audit-bundle/1"
+FORMAT = "caseplatform-audit-bundle/2"
+FORMAT_1 = "caseplatform-audit-bundle/1"  # its history is not proved: verified, it is only warned of
+_NOT_FIELDS = ("timestamp", "actor", "originator_topic", "class_version")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -50,8 +56,42 @@ def evidence_refs(topic: str, state: bytes) -> list[str]:
     return [d for d in found if isinstance(d, str) and _HEX64.fullmatch(d)]
 
 
+def _plain(value: Any) -> Any:
+    """A stored value as a reader takes it: the transcoder's {"_type_", "_data_"} objects
+    (dates, times, UUIDs) become their text."""
+    if isinstance(value, dict):
+        if set(value) == {"_type_", "_data_"}:
+            return value["_data_"]
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def readable(record: StoredRecord) -> dict:
+    """One stored event as the bundle's history shows it, from its stored bytes alone."""
+    try:
+        state = _plain(json.loads(record.state))
+    except ValueError:
+        state = None
+    if not isinstance(state, dict):
+        return {"version": record.originator_version, "type": record.topic, "unreadable": True}
+    return {
+        "version": record.originator_version,
+        "type": record.topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1],
+        "timestamp": state.get("timestamp"),
+        "actor": state.get("actor"),
+        "fields": {k: v for k, v in state.items() if k not in _NOT_FIELDS},
+    }
+
+
+def _record(entry: dict) -> StoredRecord:
+    return StoredRecord(originator_id=str(entry["originator_id"]), originator_version=int(entry["originator_version"]),
+                        topic=entry["topic"], state=unb64(entry["state"]))
+
+
 def build_bundle(*, case_id: str, exported_at: str, events: list[dict], checkpoint: SignedCheckpoint | None,
-                 evidence: list[dict], history: list[dict] | None = None) -> dict:
+                 evidence: list[dict]) -> dict:
     """Assemble a bundle. `events`: one dict per stored event, as made by `event_entry`."""
     return {
         "format": FORMAT,
@@ -67,7 +107,7 @@ def build_bundle(*, case_id: str, exported_at: str, events: list[dict], checkpoi
         },
         "events": events,
         "evidence": evidence,
-        "history": history or [],
+        "history": [readable(_record(entry)) for entry in events],
     }
 
 
@@ -119,8 +159,8 @@ def verify_bundle(bundle: dict, trusted_key_id: str | None = None,
                   evidence_files: Iterable[Path] | None = None) -> BundleReport:
     """Check a bundle with nothing else: hashes, chain, inclusion proofs, signature, evidence."""
     report = BundleReport()
-    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-        report.fail(f"not an audit bundle of format {FORMAT}")
+    if not isinstance(bundle, dict) or bundle.get("format") not in (FORMAT, FORMAT_1):
+        report.fail(f"not an audit bundle of format {FORMAT} (or {FORMAT_1})")
         return report
     case_id = str(bundle.get("case_id"))
 
@@ -153,6 +193,7 @@ def verify_bundle(bundle: dict, trusted_key_id: str | None = None,
         return report
     prev = GENESIS
     refs: dict[str, list[int]] = {}
+    verified: list[StoredRecord] = []
     for position, entry in enumerate(events, start=1):
         try:
             version = int(entry["originator_version"])
@@ -185,6 +226,7 @@ def verify_bundle(bundle: dict, trusted_key_id: str | None = None,
                         "deleted, reordered or changed)")
             return report
         prev = chained
+        verified.append(record)
         for digest in evidence_refs(record.topic, record.state):
             refs.setdefault(digest, []).append(version)
         leaf_index, proof = entry.get("leaf_index"), entry.get("inclusion_proof")
@@ -204,7 +246,14 @@ def verify_bundle(bundle: dict, trusted_key_id: str | None = None,
             return report
         report.verified_events += 1
 
-    # 3. evidence: every file a verified event refers to, by the hash of its stored bytes
+    # 3. the history a person reads: exactly what the verified events say
+    if bundle["format"] == FORMAT_1:
+        report.warnings.append("a format-1 bundle: its `history` is not checked against the events; export the "
+                               "case again for a bundle whose history is proved")
+    else:
+        _check_history(bundle.get("history"), verified, report)
+
+    # 4. evidence: every file a verified event refers to, by the hash of its stored bytes
     listed = {e.get("sha256"): e for e in bundle.get("evidence") or [] if isinstance(e, dict)}
     local: set[str] | None = None
     if evidence_files is not None:
@@ -226,6 +275,20 @@ def verify_bundle(bundle: dict, trusted_key_id: str | None = None,
             continue
         report.verified_evidence += 1
     return report
+
+
+def _check_history(history: Any, verified: list[StoredRecord], report: BundleReport) -> None:
+    if not isinstance(history, list) or len(history) != len(verified):
+        report.fail(f"the history does not list the bundle's {len(verified)} events one for one")
+        return
+    for shown, record in zip(history, verified, strict=True):
+        expected = readable(record)
+        if shown != expected:
+            differing = sorted(k for k in (set(expected) | set(shown if isinstance(shown, dict) else {}))
+                               if not isinstance(shown, dict) or shown.get(k) != expected.get(k))
+            report.fail(f"version {record.originator_version}: the history differs from the verified event in "
+                        f"{', '.join(differing)} (edited after export)")
+            return
 
 
 def _sha256_file(path: Path) -> str:

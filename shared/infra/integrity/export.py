@@ -13,8 +13,8 @@ from .store import IntegrityStore
 Progress = Callable[[str, int, int], None]
 
 
-def export_case(store: IntegrityStore, case_id: str, *, evidence=None, history: list[dict] | None = None,
-                progress: Progress | None = None, now: datetime | None = None) -> dict:
+def export_case(store: IntegrityStore, case_id: str, *, evidence=None, progress: Progress | None = None,
+                now: datetime | None = None) -> dict:
     """The bundle of one case: its stored events with the hashes recorded for them and their
     inclusion proofs in the latest checkpoint, and the SHA-256 of each evidence file's stored bytes.
 
@@ -64,5 +64,5 @@ def export_case(store: IntegrityStore, case_id: str, *, evidence=None, history: 
             progress("evidence", i, len(refs))
     return build_bundle(
         case_id=str(case_id), exported_at=(now or datetime.now(UTC)).isoformat(), events=entries,
-        checkpoint=signed, evidence=files, history=history,
+        checkpoint=signed, evidence=files,
     )
