@@ -58,6 +58,9 @@ class DocumentsService(CaseService):
     openapi = openapi_route("/documents")
     project = staticmethod(readmodels.project)
 
+    def readiness_checks(self):
+        return {**super().readiness_checks(), "object_store": self.evidence.bucket_status}
+
     @property
     def app(self) -> Documents:
         settings = Settings.from_nameko(self.config)

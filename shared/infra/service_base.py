@@ -7,12 +7,17 @@ Each service declares its own ledger (with its owner), read-model store, routes 
 import logging
 
 import eventlet
+from nameko.dependency_providers import Config
 
+from shared.infra.config import Settings
 from shared.infra.dependencies import RelayRunner
+from shared.infra.health import Check, broker_check, ledger_check, readiness, readmodels_check
+from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.subscriber import subscribe
 from shared.infra.readmodels.projection import OutOfOrder
 from shared.infra.readmodels.store import ReadModelStore
-from shared.infra.web.http import OpenApi
+from shared.infra.web.http import OpenApi, api
+from shared.infra.web.openapi import OpenSchema
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +27,11 @@ ORDER_WAIT_ROUNDS = 10  # about 1 s in all
 class CaseService:
     relay = RelayRunner()
     openapi_document = OpenApi()
-    # Declared by each service (`ReadModels(its metadata)`); nameko injects this store in its place.
+    nameko_config = Config()
+    # Declared by each service (`ReadModels(its metadata)`, `Ledger(owner)`); nameko injects
+    # the store and the ledger in their place.
     store: ReadModelStore
+    ledger: CaseLedger
 
     @staticmethod
     def project(session, event: dict) -> None:
@@ -34,6 +42,21 @@ class CaseService:
 
         Runs on every delivery, before the once-only projection: it must be idempotent.
         """
+
+    def readiness_checks(self) -> dict[str, Check]:
+        """What the service needs to do its work; a service that needs more adds to it."""
+        settings = Settings.from_nameko(self.nameko_config)
+        return {"ledger": ledger_check(self.ledger), "readmodels": readmodels_check(self.store),
+                "broker": broker_check(settings.amqp_uri)}
+
+    @api("GET", "/health/live", public=True, response=OpenSchema(), summary="the process serves requests")
+    def health_live(self, request):
+        return {"status": "live"}
+
+    @api("GET", "/health/ready", public=True, response=OpenSchema(), errors=(503,),
+         summary="200 when the ledger, read models and broker (and the object store, where used) answer")
+    def health_ready(self, request):
+        return readiness(self.readiness_checks())
 
     @subscribe()
     def on_case_event(self, events):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from shared.infra.integrity.bundle import FORMAT_1, readable, verify_bundle
 from shared.infra.integrity.chain import StoredRecord
 from shared.infra.integrity.checkpoints import key_id, public_bytes
