@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 """The checkout's root, where docker-compose.yml is."""
+
+REQUIRED = ("KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD",
+            "TIMER_CLIENT_SECRET")
+"""The variables docker-compose.yml requires (`${VAR:?...}`) for Keycloak and the services."""
 
 
 def docker_available() -> bool:
@@ -26,9 +31,10 @@ def compose_up(service: str) -> bool:
     """`docker compose up -d service`; False, having done nothing, without the compose file or an engine."""
     if not (PROJECT_ROOT / "docker-compose.yml").exists() or not docker_available():
         return False
-    # docker-compose.yml requires JWT_SECRET (the app services' ${JWT_SECRET:?...}) and
-    # compose checks it for the whole file, even when starting only `rabbitmq`/`postgres`,
-    # which never read it.
-    env = {**os.environ, "JWT_SECRET": os.environ.get("JWT_SECRET") or "not-used-by-" + service}
+    # Compose checks the required variables for the whole file, even when starting only
+    # `rabbitmq` or `postgres`. Unset ones get random values rather than a known text:
+    # postgres does read KEYCLOAK_DB_PASSWORD once, for the Keycloak login it creates on an
+    # empty volume, which must not end up with a guessable password.
+    env = {**os.environ, **{name: secrets.token_urlsafe(24) for name in REQUIRED if not os.environ.get(name)}}
     subprocess.run(["docker", "compose", "up", "-d", service], cwd=PROJECT_ROOT, env=env, check=True)
     return True
