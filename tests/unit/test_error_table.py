@@ -107,7 +107,8 @@ def test_an_unreachable_database_is_503_with_retry_after_and_an_error_without_a_
 def test_the_documents_meanings_cover_exactly_the_statuses_the_table_answers_with():
     statuses = {r.status for r in REFUSALS.values()} | {OUTAGE.status}
     assert set(MEANINGS) == statuses - {500}  # a failure inside the service is no promised refusal
-    assert codes_answered_with(503) == ["service_unavailable", "store_unavailable"]
+    assert codes_answered_with(503) == [
+        "identity_provider_unavailable", "service_unavailable", "store_unavailable"]
     assert codes_answered_with(status_of(Conflict)) == [
         "concurrent_update", "conflict", "illegal_transition", "places_exhausted"]
 
