@@ -181,6 +181,16 @@ def test_an_unsigned_alg_none_token_is_refused_before_any_key_is_looked_up(token
     assert keys.lookups == 0
 
 
+@pytest.mark.parametrize("body", [b"garbage", b"[1, 2]", b'"ministry"'], ids=["not-json", "a-list", "a-string"])
+def test_a_payload_that_is_not_a_json_object_is_refused_without_looking_up_a_key(body):
+    # Once an error inside the key look-up (PyJWKClient decodes the payload too), so a 500.
+    head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "rsa-1"}).encode())
+    keys = StaticKeys({"rsa-1": public_jwk("rsa-1")})
+    message = refused(bearer(f"{head}.{b64url(body)}.AAAA"), verifier(keys=keys))
+    assert message.startswith("the token is invalid: it is not a well-formed JWT (Invalid payload string")
+    assert keys.lookups == 0
+
+
 def test_an_unsigned_token_without_its_empty_signature_is_not_even_a_jwt():
     token = unsigned(payload(role="ministry", org="MIIT")).rstrip(".")
     assert "it is not a well-formed JWT" in refused(bearer(token))
@@ -246,9 +256,18 @@ def test_an_unreachable_provider_is_a_503_not_a_refusal():
 # -- issuer, audience, time --------------------------------------------------------------------------
 
 
-def test_a_token_of_another_issuer_is_refused():
-    assert refused(bearer(signed(payload(iss="https://sso.elsewhere.example")))) == \
-        f"the token is invalid: it was not issued by {ISSUER}"
+def test_a_token_of_another_issuer_is_refused_without_looking_up_its_key():
+    # Another provider's key id is unknown here: looking it up would be a fetch from ours.
+    keys = StaticKeys({})
+    token = jwt.encode(payload(iss="https://sso.elsewhere.example"), OTHER_RSA_KEY, algorithm="RS256",
+                       headers={"kid": "elsewhere-1"})
+    assert refused(bearer(token), verifier(keys=keys)) == f"the token is invalid: it was not issued by {ISSUER}"
+    assert keys.lookups == 0
+
+
+def test_the_issuer_must_match_exactly_even_under_the_providers_key():
+    # OpenID Connect compares issuers as strings: no normalising of a trailing slash.
+    assert refused(bearer(signed(payload(iss=ISSUER + "/")))) == f"the token is invalid: it was not issued by {ISSUER}"
 
 
 @pytest.mark.parametrize("aud", ["account", ["account", "broker"], "caseplatform-console"])

@@ -145,3 +145,11 @@ def test_junk_reaches_no_provider(provider):
     with pytest.raises(Unauthenticated, match="not a well-formed JWT"):
         v.caller("Bearer not.a.jwt")
     assert provider.jwks_fetches == 0
+
+
+def test_another_issuers_token_reaches_no_provider(provider):
+    v = verifier(provider, cooldown=0)
+    provider.add_key("elsewhere")
+    with pytest.raises(Unauthenticated, match="it was not issued by"):
+        v.caller(f"Bearer {provider.token('elsewhere', iss='https://sso.elsewhere.example')}")
+    assert provider.jwks_fetches == 0
