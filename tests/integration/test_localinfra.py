@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
@@ -258,11 +259,9 @@ def _wait_for(what: str, probe, proc, log, timeout: float = 60.0):
         time.sleep(0.2)
 
 
-def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_through_it(
-        tmp_path, s3_settings, make_vhost):
-    """The README's run command on ports and data of its own: the provider first, then the
-    services; the SAMPLE sign-ins printed; `caseplatform demo` signs in there and passes;
-    Ctrl-C (SIGINT) stops the provider with the rest."""
+def _start_run(tmp_path, s3_settings, make_vhost):
+    """`caseplatform run` on ports, data, vhost and bucket of its own; (process, env, log,
+    service ports, identity port)."""
     service_ports = {name: ports.free_port() for name in SERVICES}
     identity_port = ports.free_port()
     env = {k: v for k, v in os.environ.items()
@@ -278,8 +277,27 @@ def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_t
     with log.open("w") as out:
         run = subprocess.Popen([sys.executable, "-m", "services.cli.main", "run"], env=env, stdout=out,
                                stderr=subprocess.STDOUT)
+    _wait_for("`try: caseplatform demo`", lambda: "try: caseplatform demo" in log.read_text(), run, log)
+    return run, env, log, service_ports, identity_port
+
+
+def _stop(run) -> None:
+    if run.poll() is None:
+        run.send_signal(signal.SIGINT)
     try:
-        _wait_for("`try: caseplatform demo`", lambda: "try: caseplatform demo" in log.read_text(), run, log)
+        run.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        run.wait()
+
+
+def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_through_it(
+        tmp_path, s3_settings, make_vhost):
+    """The README's run command on ports and data of its own: the provider first, then the
+    services; the SAMPLE sign-ins printed; `caseplatform demo` signs in there and passes;
+    Ctrl-C (SIGINT) stops the provider with the rest."""
+    run, env, log, service_ports, identity_port = _start_run(tmp_path, s3_settings, make_vhost)
+    try:
         printed = log.read_text()
         assert f"identity provider (OpenID Connect): http://127.0.0.1:{identity_port} (started here" in printed
         for account in sample_accounts():
@@ -301,11 +319,34 @@ def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_t
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "published" in demo.stdout and "Replayed history" in demo.stdout
     finally:
-        run.send_signal(signal.SIGINT)
-        try:
-            run.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            run.kill()
-            run.wait()
+        _stop(run)
     assert not ports.port_open("127.0.0.1", identity_port), "the provider outlived the run"
     assert run.returncode == 0, log.read_text()[-3000:]
+
+
+def _provider_pid(run: subprocess.Popen, data_dir) -> int:
+    """The run's child `node .../server.mjs --data-dir <data_dir>`, found in /proc."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            argv = Path(f"/proc/{entry}/cmdline").read_text().split("\0")
+        except OSError:
+            continue
+        parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        if int(parent) == run.pid and any(a.endswith("server.mjs") for a in argv) and str(data_dir) in argv:
+            return int(entry)
+    pytest.fail("the run started no identity provider")
+
+
+def test_run_stops_everything_when_the_provider_dies(tmp_path, s3_settings, make_vhost):
+    run, _, log, service_ports, _ = _start_run(tmp_path, s3_settings, make_vhost)
+    try:
+        os.kill(_provider_pid(run, tmp_path / "identity"), signal.SIGKILL)
+        run.wait(timeout=60)
+    finally:
+        _stop(run)
+    assert run.returncode == 1
+    assert "the identity provider exited" in log.read_text()
+    assert not any(ports.port_open("127.0.0.1", port) for port in service_ports.values())
