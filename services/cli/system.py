@@ -154,7 +154,10 @@ def _take_token(args, settings) -> dict:
             password = sample_password(args.user) if local else ""
         except KeyError:
             password = ""
-        password = password or getpass.getpass(f"password of {args.user} at {issuer}: ")
+        try:
+            password = password or getpass.getpass(f"password of {args.user} at {issuer}: ")
+        except (EOFError, KeyboardInterrupt):
+            raise _Refused("no password given (a prompt, or --password-stdin)") from None
     return client.sign_in(args.user, password)
 
 
