@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 # The command modules import only the standard library when loaded, each command the rest
@@ -127,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=audit_commands.verify_bundle)
 
     args = parser.parse_args(argv)
+    # Everything the platform writes (the SQLite ledger with its contacts, read models, S3
+    # data, keys, secrets, logs, bundles) is its owner's alone from the moment it is made,
+    # in this process and every one it starts: 0600 files, 0700 folders (issue #18).
+    os.umask(0o077)
     try:
         return args.func(args)
     except PlatformError as exc:

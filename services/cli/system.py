@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 
+from services.cli.supervisor import Supervisor
+
 
 def serve(args) -> int:
     # eventlet must patch the standard library before kombu, psycopg or sqlalchemy load.
@@ -77,10 +79,15 @@ def run(args) -> int:
             s3.stop()
         return 2
     env = {**os.environ, "CASEPLATFORM_DATA_DIR": settings.data_dir, **identity.service_env()}
-    procs = {
-        name: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
-        for name in SERVICES
-    }
+
+    def starter(name: str):
+        return lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
+
+    supervisor = Supervisor({name: starter(name) for name in SERVICES},
+                            say=lambda line: print(line, file=sys.stderr, flush=True))
+    supervisor.start_all()
+    if identity.proc is not None:
+        supervisor.adopt("the identity provider", identity.proc, identity.restart)
     print(f"ledger: {settings.ledger_url}\nS3: {settings.s3_endpoint} bucket {settings.s3_bucket}\n"
           f"RabbitMQ: {settings.amqp_uri.rsplit('@', 1)[-1]}", flush=True)
     print(identity.describe(), flush=True)
@@ -93,18 +100,14 @@ def run(args) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    code = 0
-    watched = {**procs, **({"the identity provider": identity.proc} if identity.proc else {})}
     while not stopping:
-        for name, proc in watched.items():
-            if proc.poll() is not None:
-                print(f"caseplatform: {name} exited with {proc.returncode}; stopping", file=sys.stderr)
-                stopping, code = True, 1
+        supervisor.tend()  # a process that exits is restarted alone; the others keep serving
         time.sleep(0.5)
-    for proc in procs.values():
+    services = [c.proc for name, c in supervisor.children.items() if name in SERVICES and c.proc is not None]
+    for proc in services:
         if proc.poll() is None:
             proc.terminate()
-    for proc in procs.values():
+    for proc in services:
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -112,7 +115,7 @@ def run(args) -> int:
     identity.stop()  # after the services: a timer mid-pass may still ask it for a token
     if s3 is not None:
         s3.stop()
-    return code
+    return 0
 
 
 def _secret_from_stdin(what: str) -> str:

@@ -6,13 +6,10 @@ import io
 import json
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
-import time
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
@@ -28,7 +25,7 @@ from nameko.web.handlers import http
 
 from services.cli.localinfra import ports, s3, system_services
 from services.cli.signin import sample_accounts
-from shared.infra.config import SERVICES
+from tests.support.local_run import start_run, stop_run, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -249,54 +246,12 @@ def test_nameko_fixtures_work_on_the_sessions_services(container_factory, rabbit
 # ------------------------------------------------------------------- caseplatform run
 
 
-def _wait_for(what: str, probe, proc, log, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while not probe():
-        if proc.poll() is not None:
-            pytest.fail(f"caseplatform run exited with {proc.returncode} before {what}:\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-def _start_run(tmp_path, s3_settings, make_vhost):
-    """`caseplatform run` on ports, data, vhost and bucket of its own; (process, env, log,
-    service ports, identity port)."""
-    service_ports = {name: ports.free_port() for name in SERVICES}
-    identity_port = ports.free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OIDC_", "AUTH_MODE", "JWT_SECRET", "TIMER_CLIENT", "IDENTITY_"))}
-    env.update({
-        "CASEPLATFORM_DATA_DIR": str(tmp_path), "IDENTITY_PORT": str(identity_port),
-        "AMQP_URI": make_vhost("run"), "S3_ENDPOINT": s3_settings["endpoint"],
-        "S3_ACCESS_KEY": s3_settings["access_key"], "S3_SECRET_KEY": s3_settings["secret_key"],
-        "S3_BUCKET": f"evidence-run-{uuid.uuid4().hex[:8]}", "RELAY_POLL_INTERVAL": "0.02",
-        **{f"HTTP_PORT_{name.upper()}": str(port) for name, port in service_ports.items()},
-    })
-    log = tmp_path / "run.log"
-    with log.open("w") as out:
-        run = subprocess.Popen([sys.executable, "-m", "services.cli.main", "run"], env=env, stdout=out,
-                               stderr=subprocess.STDOUT)
-    _wait_for("`try: caseplatform demo`", lambda: "try: caseplatform demo" in log.read_text(), run, log)
-    return run, env, log, service_ports, identity_port
-
-
-def _stop(run) -> None:
-    if run.poll() is None:
-        run.send_signal(signal.SIGINT)
-    try:
-        run.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        run.kill()
-        run.wait()
-
-
 def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_through_it(
         tmp_path, s3_settings, make_vhost):
     """The README's run command on ports and data of its own: the provider first, then the
     services; the SAMPLE sign-ins printed; `caseplatform demo` signs in there and passes;
     Ctrl-C (SIGINT) stops the provider with the rest."""
-    run, env, log, service_ports, identity_port = _start_run(tmp_path, s3_settings, make_vhost)
+    run, env, log, service_ports, identity_port = start_run(tmp_path, s3_settings, make_vhost)
     try:
         printed = log.read_text()
         assert f"identity provider (OpenID Connect): http://127.0.0.1:{identity_port} (started here" in printed
@@ -313,40 +268,14 @@ def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_t
         def serving() -> bool:
             return all(ports.port_open("127.0.0.1", port) for port in service_ports.values())
 
-        _wait_for("six services answering", serving, run, log)
+        wait_for("six services answering", serving, run, log)
         demo = subprocess.run([sys.executable, "-m", "services.cli.main", "demo"], env=env, capture_output=True,
                               text=True, timeout=120, check=False)
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "published" in demo.stdout and "Replayed history" in demo.stdout
     finally:
-        _stop(run)
+        stop_run(run)
     assert not ports.port_open("127.0.0.1", identity_port), "the provider outlived the run"
     assert run.returncode == 0, log.read_text()[-3000:]
 
 
-def _provider_pid(run: subprocess.Popen, data_dir) -> int:
-    """The run's child `node .../server.mjs --data-dir <data_dir>`, found in /proc."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-            argv = Path(f"/proc/{entry}/cmdline").read_text().split("\0")
-        except OSError:
-            continue
-        parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
-        if int(parent) == run.pid and any(a.endswith("server.mjs") for a in argv) and str(data_dir) in argv:
-            return int(entry)
-    pytest.fail("the run started no identity provider")
-
-
-def test_run_stops_everything_when_the_provider_dies(tmp_path, s3_settings, make_vhost):
-    run, _, log, service_ports, _ = _start_run(tmp_path, s3_settings, make_vhost)
-    try:
-        os.kill(_provider_pid(run, tmp_path / "identity"), signal.SIGKILL)
-        run.wait(timeout=60)
-    finally:
-        _stop(run)
-    assert run.returncode == 1
-    assert "the identity provider exited" in log.read_text()
-    assert not any(ports.port_open("127.0.0.1", port) for port in service_ports.values())

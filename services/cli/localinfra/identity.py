@@ -222,6 +222,12 @@ class LocalIdentity:
             lines.append(f"  {client_id:<24} {authority:<20} caseplatform token --client {client_id}")
         return "\n".join(lines)
 
+    def restart(self) -> subprocess.Popen:
+        """The provider started here, started again on its port (after it exited)."""
+        stop(self.proc)
+        self.proc = start(self.data_dir, urlsplit(self.issuer).port or 80, issuer=self.issuer.rstrip("/"))
+        return self.proc
+
     def stop(self) -> None:
         stop(self.proc)
         self.proc = None
