@@ -160,7 +160,7 @@ class Api(HttpRequestHandler):
         body: Schema | None = None, response: Schema | None = None, status: int = 200,
         summary: str = "", raw_body: bool = False, json_body: bool = False,
         query: dict[str, fields.Field] | None = None, produces: str = "application/json",
-        errors: tuple[int, ...] = (), **kwargs: Any,
+        errors: tuple[int, ...] = (), description: str = "", **kwargs: Any,
     ):
         if not public and not roles:
             raise ValueError(f"{method} {url}: a route names the roles it admits or is public")
@@ -173,6 +173,7 @@ class Api(HttpRequestHandler):
         self.response_schema = response
         self.status = status
         self.summary = summary
+        self.description = description  # the OpenAPI operation's description, for what a summary cannot hold
         self.raw_body = raw_body
         # json_body: the body is parsed but validated by the application, because its
         # schema depends on data (a call's form), not on the route.

@@ -130,6 +130,7 @@ def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
             op: dict[str, Any] = {
                 "operationId": f"{service_name}.{ep.method_name}",
                 "summary": ep.summary or ep.method_name.replace("_", " "),
+                **({"description": ep.description} if ep.description else {}),
                 "responses": {str(ep.status): _success_response(ep)},
             }
             params = _PARAM.findall(ep.url)
