@@ -6,7 +6,7 @@ from nameko.extensions import DependencyProvider
 from shared.infra.config import Settings
 from shared.infra.dependencies import Ledger, ReadModels
 from shared.infra.objectstore.store import EvidenceStore
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 
 from . import readmodels, uploads
@@ -57,6 +57,7 @@ class DocumentsService(CaseService):
     evidence = Evidence()
     config = Config()
     openapi = openapi_route("/documents")
+    health_live, health_ready = health_routes("/documents")
     project = staticmethod(readmodels.project)
 
     def readiness_checks(self):

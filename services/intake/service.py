@@ -2,7 +2,7 @@
 
 from shared.domain.access import ROLES
 from shared.infra.dependencies import Clock, Ledger, ReadModels
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema, json_schema
 from shared.infra.web.views import CASE_VIEW, case_view
@@ -34,6 +34,7 @@ class IntakeService(CaseService):
     store = ReadModels(readmodels.metadata)
     clock = Clock()
     openapi = openapi_route("/intake")
+    health_live, health_ready = health_routes("/intake")
     project = staticmethod(readmodels.project)
 
     @property

@@ -102,9 +102,12 @@ CONTACT = {"name": "SAMPLE 联系人", "post": "SAMPLE 处长", "phone": "138000
 RULES: dict[tuple[str, str], Rule] = {
     # -- intake
     ("GET", "/intake/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/intake/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/intake/health/ready"): Rule(EVERYONE, PUBLIC),
     ("POST", "/intake/calls"): Rule(roles("ministry"), NATIONAL, body={}),
     ("GET", "/intake/calls"): Rule(EVERYONE, NATIONAL),
     ("GET", "/intake/calls/{call_id}"): Rule(EVERYONE, NATIONAL),
+    ("GET", "/intake/calls/{call_id}/form"): Rule(EVERYONE, NATIONAL, query={"direction": "{direction}"}),
     ("POST", "/intake/calls/{call_id}/amendments"): Rule(roles("ministry"), NATIONAL, body={"title": 1}),
     ("GET", "/intake/calls/{call_id}/counts"): Rule(roles("ministry"), NATIONAL),
     ("POST", "/intake/calls/{call_id}/cases"): Rule(roles("applicant"), SELF, body={}),
@@ -120,6 +123,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/intake/cases/{case_id}/withdraw"): Rule(roles("applicant"), CASE, body={"reason": "SAMPLE"}),
     # -- verification
     ("GET", "/verification/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/verification/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/verification/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/verification/inbox"): Rule(AUTHORITIES, NATIONAL),
     ("GET", "/verification/cases/{case_id}"): Rule(AUTHORITIES, CASE),
     ("POST", "/verification/cases/{case_id}/checks"): Rule(AUTHORITIES, CASE, body=CHECKS),
@@ -136,6 +141,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/verification/calls/{call_id}/recommendations.csv"): Rule(AUTHORITIES, SELF),
     # -- review
     ("GET", "/review/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/review/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/review/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/review/cases"): Rule(roles("ministry", "evaluator"), NATIONAL),
     ("GET", "/review/cases/{case_id}"): Rule(roles("ministry", "evaluator", "expert"), CASE),
     ("GET", "/review/assignments"): Rule(roles("expert"), SELF),
@@ -164,6 +171,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/review/cases/{case_id}/selection"): Rule(roles("ministry"), CASE, body={"selected": True}),
     # -- publication
     ("GET", "/publication/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/publication/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/publication/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/publication/lists"): Rule(EVERYONE, PUBLIC),
     ("GET", "/publication/lists/{list_id}"): Rule(EVERYONE, PUBLIC),
     ("GET", "/publication/lists/{list_id}/entries.csv"): Rule(EVERYONE, PUBLIC),
@@ -183,6 +192,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/publication/lists/{list_id}/objections"): Rule(EVERYONE, NATIONAL),
     # -- documents
     ("GET", "/documents/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/documents/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/documents/health/ready"): Rule(EVERYONE, PUBLIC),
     ("POST", "/documents/cases/{case_id}/evidence"): Rule(UPLOADERS, CASE, query=FILE, raw=SAMPLE_PDF),
     ("GET", "/documents/cases/{case_id}/evidence"): Rule(READERS, CASE),
     ("GET", "/documents/cases/{case_id}/evidence/{sha256}"): Rule(READERS, CASE),
@@ -193,6 +204,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/documents/uploads"): Rule(roles("applicant"), SELF),
     # -- audit
     ("GET", "/audit/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/audit/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/audit/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/audit/cases/{case_id}/history"): Rule(roles("auditor"), NATIONAL),
     ("GET", "/audit/cases/{case_id}/state"): Rule(roles("auditor"), NATIONAL, query={"version": 1}),
     ("GET", "/audit/cases/{case_id}/diff"): Rule(roles("auditor"), NATIONAL, query={"from": 1, "to": 2}),
