@@ -43,3 +43,21 @@ def test_each_example_is_accepted_by_the_schema_it_illustrates():
         assert load(schema, example), name
     for example in CALL_BODY.examples.values():
         assert load(CALL_BODY.schemas["CallDefinition"], example)["call_id"] == example["call_id"]
+
+
+def test_every_bound_is_a_json_number():
+    """apispec writes a Decimal bound (the forms' amounts) as a string: no JSON Schema, and
+    schemathesis refused to generate any application over it."""
+    bounds = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            bounds.extend(v for k, v in node.items() if k in ("minimum", "maximum"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(_document())
+    assert bounds and all(isinstance(b, (int, float)) for b in bounds), [b for b in bounds if isinstance(b, str)]

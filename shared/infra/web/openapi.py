@@ -109,12 +109,31 @@ class DocumentedBody:
     description: str = ""
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def _numeric_bounds(document: Any) -> Any:
+    """Bounds as JSON numbers: apispec writes a Decimal bound (the forms' amounts) as a
+    string, which is no JSON Schema, and generators refuse the whole schema over it."""
+    if isinstance(document, dict):
+        return {k: (_number(v) if k in _BOUNDS and isinstance(v, str) else _numeric_bounds(v))
+                for k, v in document.items()}
+    if isinstance(document, list):
+        return [_numeric_bounds(v) for v in document]
+    return document
+
+
+def _number(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def json_schema(name: str, schema: Schema) -> dict:
     """`schema` as JSON Schema in an OpenAPI document's terms: the top schema's reference
     and every schema it nests (`components`), as a client needs to resolve them."""
     spec = APISpec(title=name, version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     spec.components.schema(name, schema=schema)
-    return {"$ref": f"#/components/schemas/{name}", "components": spec.to_dict()["components"]}
+    return {"$ref": f"#/components/schemas/{name}", "components": _numeric_bounds(spec.to_dict()["components"])}
 
 
 def _request_body(ep: Api, spec: APISpec) -> dict | None:
@@ -181,4 +200,4 @@ def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
             paths.setdefault(path, {})[method] = op
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return _numeric_bounds(spec.to_dict())
