@@ -76,6 +76,10 @@ class Settings:
     timer_client_secret: str = ""
     jwt_secret: str = ""  # AUTH_MODE=dev-hs256 only
     auth_failure_limit: int = 30  # refused tokens per client address a minute before it is answered 429
+    # The header a reverse proxy puts the client's address in (e.g. X-Real-IP), for the limit
+    # above; empty: the connection's own address. Set it only where the services are reachable
+    # through that proxy alone (compose): anyone else could name any address in it.
+    client_ip_header: str = ""
     # Seconds a request's socket may stay silent before the server drops it: a client that
     # declares a body and stalls frees its worker instead of holding it for good.
     http_read_timeout: float = 60.0
@@ -231,6 +235,7 @@ def _auth_settings(env: dict, data_dir: Path) -> dict:
         "timer_client_secret": _secret(env, "TIMER_CLIENT_SECRET"),
         "jwt_secret": (secret or _dev_jwt_secret(data_dir)) if mode == "dev-hs256" else "",
         "auth_failure_limit": max(1, int(env.get("AUTH_FAILURE_LIMIT", "30"))),
+        "client_ip_header": env.get("CLIENT_IP_HEADER", ""),
     }
 
 

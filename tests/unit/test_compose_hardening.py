@@ -350,3 +350,12 @@ def test_health_checks_ask_readiness_with_the_images_python(services, name):
     assert f"http://127.0.0.1:{DEFAULT_PORTS[name]}/health/ready" in test[3]
     assert "urllib.request.urlopen" in test[3]  # raises on a 503, so the check fails
     assert (ROOT / "deploy" / "Dockerfile").read_text().splitlines()[2].startswith("FROM python:")
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_services_count_refused_tokens_per_client_the_proxy_names(services, proxy_conf, name):
+    # Every connection reaching a service is the proxy's: the client is the header the proxy
+    # sets from the connection it took (overwriting whatever the client sent).
+    header = Settings.from_env(env_of(services[name])).client_ip_header
+    assert re.search(rf"^\s*proxy_set_header {re.escape(header)} \$remote_addr;", proxy_conf, re.M)
+    assert header.lower() != "x-forwarded-for"  # that one a client can prepend to
