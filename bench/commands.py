@@ -12,6 +12,7 @@ events run beside the commands, on the same cores, as they do in production.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from bench.seed import CITY, PROVINCE, Seeder, application_for
 from shared.infra.config import SERVICES, sqlalchemy_url
 from shared.infra.messaging.leadership import relay_position
 from shared.infra.messaging.topology import queue_name
-from shared.infra.web.tokens import mint_token
 from tests.support.localsystem import LocalSystem
 
 KINDS = ("submit", "endorse", "milestone_report")
@@ -71,30 +71,56 @@ def seed(seeder: Seeder, per_kind: int, extra_endorsements: int, max_clients: in
 
 
 class Commands:
-    """The three commands as (item -> one HTTP call), with the tokens each caller would hold."""
+    """The three commands as (item -> one HTTP call), with the tokens each caller would hold: the
+    system's provider signs every SAMPLE unit in, and the Guangdong official."""
 
     def __init__(self, system: LocalSystem, seeds: Seeds):
         self.system = system
         self.seeds = seeds
-        self.secret = system.platform.settings.jwt_secret
-        self.province_token = mint_token(self.secret, sub="SAMPLE-guangdong-official", role="province", org=PROVINCE)
+        self.token_for = system.platform.token_for
+        self.tokens_for = system.identity.tokens_for if system.identity else None
+
+    @property
+    def province_token(self) -> str:
+        # Asked again each time: the provider's tokens expire (reused while they last).
+        return self.token_for(sub="SAMPLE-guangdong-official", role="province", org=PROVINCE)
 
     def client_for(self, kind: str) -> Callable[[], Client]:
         base = self.system.platform.base[SERVICE_OF[kind]]
         return lambda: Client(base)
 
-    def applicant_token(self, unit: str) -> str:
-        return mint_token(self.secret, sub=f"SAMPLE-applicant-{unit}", role="applicant", org=unit,
-                          region={"province": PROVINCE, "city": CITY})
+    @staticmethod
+    def applicant(unit: str) -> dict:
+        return {"sub": f"SAMPLE-applicant-{unit}", "role": "applicant", "org": unit,
+                "region": {"province": PROVINCE, "city": CITY}}
 
-    def prepared(self, kind: str) -> Iterator[tuple]:
-        """Items with their request built, so the clients spend their time sending, not encoding."""
+    def applicant_token(self, unit: str) -> str:
+        return self.token_for(**self.applicant(unit))
+
+    def sign_in_ahead(self, kind: str, items: int) -> None:
+        """Signs in the units of the next `items` items of `kind` now, so a run's clients find
+        their tokens ready: a sign-in at the provider costs far more than a command."""
+        if kind == "endorse" or self.tokens_for is None:
+            return
+        pending = {"submit": self.seeds.units, "milestone_report": self.seeds.milestones}[kind]
+        upcoming = pending[self.seeds.taken[kind]:self.seeds.taken[kind] + items]
+        units = dict.fromkeys(item if kind == "submit" else item[1] for item in upcoming)
+        self.tokens_for([self.applicant(unit) for unit in units])
+
+    def prepared(self, kind: str, ahead: int) -> Iterator[tuple]:
+        """Items with their request built, so the clients spend their time sending, not encoding;
+        the tokens of the first `ahead` items are had before the first item is asked for."""
+        self.sign_in_ahead(kind, ahead)
+        province_token = self.province_token
+        return self._prepared(kind, province_token)
+
+    def _prepared(self, kind: str, province_token: str) -> Iterator[tuple]:
         for item in self.seeds.take(kind):
             if kind == "submit":
                 body = json.dumps(application_for(item), ensure_ascii=False).encode()
                 yield (f"/intake/calls/{self.seeds.call_id}/cases", body, self.applicant_token(item), item)
             elif kind == "endorse":
-                yield (f"/verification/cases/{item}/endorse", ENDORSEMENT, self.province_token, item)
+                yield (f"/verification/cases/{item}/endorse", ENDORSEMENT, province_token, item)
             else:
                 case_id, unit, milestone = item
                 yield (f"/review/cases/{case_id}/milestones/{milestone}/report", REPORT,
@@ -135,7 +161,7 @@ def measure(system: LocalSystem, ledger_url: str, seeds: Seeds, levels: tuple[in
     for clients in levels:
         for kind in KINDS:
             wait_quiet(system, ledger_url)
-            outcome = closed_loop(commands.prepared(kind), commands.send, clients=clients, seconds=seconds,
+            outcome = closed_loop(commands.prepared(kind, max_ops), commands.send, clients=clients, seconds=seconds,
                                   max_ops=max_ops, make_state=commands.client_for(kind),
                                   close_state=lambda c: c.close())
             summary = outcome.summary(clients)
@@ -153,7 +179,8 @@ def measure(system: LocalSystem, ledger_url: str, seeds: Seeds, levels: tuple[in
         # At least a few commands even in the smallest run, never more than are seeded.
         run_for = min(max(half_peak_seconds, 5 / rate), left / rate) if rate else 0
         wait_quiet(system, ledger_url)
-        outcome = open_loop(commands.prepared(kind), commands.send, rate=rate, seconds=run_for,
+        outcome = open_loop(commands.prepared(kind, math.ceil(rate * run_for) + 1), commands.send, rate=rate,
+                            seconds=run_for,
                             make_state=commands.client_for(kind), close_state=lambda c: c.close())
         results[kind]["half_peak"] = outcome.summary(rate=round(rate, 1))
         h = results[kind]["half_peak"]

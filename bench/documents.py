@@ -22,7 +22,6 @@ from minio import Minio
 from bench.http import Client
 from bench.seed import CITY, PROVINCE, unit_code
 from shared.infra.objectstore.store import PART_SIZE
-from shared.infra.web.tokens import mint_token
 from tests.support.localsystem import LocalSystem
 
 MiB = 1024 * 1024
@@ -108,8 +107,8 @@ def measure(system: LocalSystem, s3_settings: dict, sizes: tuple[int, ...],
             log: Callable[[str], None] = print) -> dict:
     pid = system.procs["documents"].pid
     unit = unit_code(9_000_000)
-    token = mint_token(system.platform.settings.jwt_secret, sub="SAMPLE-uploader", role="applicant", org=unit,
-                       region={"province": PROVINCE, "city": CITY})
+    uploader = {"sub": "SAMPLE-uploader", "role": "applicant", "org": unit,
+                "region": {"province": PROVINCE, "city": CITY}}
     client = Client(system.platform.base["documents"], timeout=600)
     direct = Minio(s3_settings["endpoint"], access_key=s3_settings["access_key"],
                    secret_key=s3_settings["secret_key"], secure=False)
@@ -122,6 +121,7 @@ def measure(system: LocalSystem, s3_settings: dict, sizes: tuple[int, ...],
             before = None
             for _ in range(repeats):
                 source = GeneratedPdf(size)
+                token = system.platform.token_for(**uploader)  # the provider's, reused while it lasts
                 with MemoryWatch(pid) as memory:
                     started = time.perf_counter()
                     answer = client.request("POST", f"/documents/uploads?filename=bench-{size}.pdf", data=iter(source),

@@ -92,15 +92,17 @@ def summarise(collapsed: str) -> dict:
 
 
 def profile(system: LocalSystem, commands: Commands, kind: str, seconds: float, out_dir: Path,
-            clients: int = 16, log: Callable[[str], None] = print) -> dict:
+            clients: int = 16, log: Callable[[str], None] = print, ahead: int = 0) -> dict:
+    """`ahead`: how many commands the run may send, whose callers are signed in before py-spy starts."""
     pid = system.procs[SERVICE_OF[kind]].pid
     out_dir.mkdir(parents=True, exist_ok=True)
+    items = commands.prepared(kind, ahead)  # before the recording: sign-ins are no part of the command
     raw = out_dir / f"profile-{kind}.txt"
     spy = subprocess.Popen([_py_spy(), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
                             "--rate", "100", "--nonblocking", "--format", "raw", "--output", str(raw)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        outcome = closed_loop(commands.prepared(kind), commands.send, clients=clients, seconds=seconds,
+        outcome = closed_loop(items, commands.send, clients=clients, seconds=seconds,
                               max_ops=10**9, make_state=commands.client_for(kind), close_state=lambda c: c.close())
         output, _ = spy.communicate(timeout=seconds + 60)
     finally:

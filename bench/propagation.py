@@ -73,7 +73,7 @@ def _at(system: LocalSystem, ledger_url: str, commands: Commands, rate: float, s
     observer = threading.Thread(target=observe, daemon=True)
     observer.start()
     try:
-        outcome = open_loop(commands.prepared("endorse"), endorse, rate=rate, seconds=seconds,
+        outcome = open_loop(commands.prepared("endorse", ahead=0), endorse, rate=rate, seconds=seconds,
                             make_state=commands.client_for("endorse"), close_state=lambda c: c.close())
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -146,7 +146,9 @@ class Run:
         out = {}
         for kind in commands.KINDS:
             commands.wait_quiet(system, system.platform.settings.ledger_url)
-            out[kind] = profile(system, drive, kind, self.sizes.profile_seconds, self.out_dir, log=log)
+            # as many as were seeded for the profile's run (see _with_services)
+            ahead = int(self.sizes.commands_per_level * self.sizes.profile_seconds / self.sizes.seconds_per_level)
+            out[kind] = profile(system, drive, kind, self.sizes.profile_seconds, self.out_dir, log=log, ahead=ahead)
             target = self.out_dir / f"{self.stamp}-{out[kind]['collapsed_stacks']}"
             (self.out_dir / out[kind]["collapsed_stacks"]).rename(target)
             out[kind]["collapsed_stacks"] = target.name

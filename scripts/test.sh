@@ -2,8 +2,9 @@
 # THE test command: bash scripts/test.sh [pytest args...]
 # Creates .venv (python3.11) if absent, installs the project when pyproject.toml changed
 # since the last install, runs the static checks (scripts/check.sh: ruff, mypy, the layers
-# of shared/), makes sure RabbitMQ and PostgreSQL answer (starting the local services if
-# needed; skipped when tests will use Docker containers), then runs pytest.
+# of shared/), installs the identity provider's npm packages when their lock changed (Node.js
+# 20+ and npm needed), makes sure RabbitMQ and PostgreSQL answer (starting the local services
+# if needed; skipped when tests will use Docker containers), then runs pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,6 +15,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ "${SKIP_CHECKS:-0}" != "1" ]; then
     bash scripts/check.sh
 fi
+
+# --- the identity provider's packages (tests start it: tests/support/identity.py) -------
+install_identity_provider
 
 # --- the services the tests need ------------------------------------------------------
 .venv/bin/python - <<'PY'

@@ -1,6 +1,8 @@
-# Sourced by scripts/run.sh and scripts/test.sh (from the project root): creates .venv
-# with Python 3.11 if absent and installs the project when pyproject.toml changed since
+# Sourced by scripts/run.sh, scripts/test.sh and the others (from the project root): creates
+# .venv with Python 3.11 if absent and installs the project when pyproject.toml changed since
 # the last install. pip's output goes to .venv/pip-install.log, shown only on failure.
+# It also defines install_identity_provider, for the scripts that start the local OpenID
+# Connect provider (services/identity): that needs Node.js 20+ and npm.
 if [ ! -x .venv/bin/python ]; then
     PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}
     if [ -z "$PYTHON" ]; then
@@ -22,3 +24,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     fi
     echo "$want" > "$stamp"
 fi
+
+# `npm ci` in services/identity when package-lock.json changed since the last install: the
+# stamp logic is services/cli/localinfra/identity.py's install_node_modules, the one the run
+# command and the tests use too.
+install_identity_provider() {
+    if ! .venv/bin/python -m services.cli.localinfra.identity install; then
+        echo "$0: the identity provider needs Node.js 20+ and npm (services/identity)" >&2
+        exit 2
+    fi
+}

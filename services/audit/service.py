@@ -5,7 +5,7 @@ It opens the ledger without an owner, so it can append nothing.
 """
 
 from shared.infra.dependencies import Ledger, ReadModels
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema
 
@@ -36,6 +36,7 @@ class AuditService(CaseService):
     store = ReadModels(readmodels.metadata)
     integrity = CheckpointFollower()
     openapi = openapi_route("/audit")
+    health_live, health_ready = health_routes("/audit")
     project = staticmethod(readmodels.project)
 
     @property

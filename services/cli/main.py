@@ -1,8 +1,9 @@
-"""`caseplatform`: run the services, mint tokens, drive the demo, replay a case."""
+"""`caseplatform`: run the services, take tokens, drive the demo, replay a case."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 # The command modules import only the standard library when loaded, each command the rest
@@ -20,18 +21,38 @@ def main(argv: list[str] | None = None) -> int:
                                        "relay"])
     p.set_defaults(func=system.serve)
 
-    p = sub.add_parser("run", help="start the S3 server (if none answers), check RabbitMQ, run every service")
+    p = sub.add_parser("run", help="start the S3 server and the identity provider (if none answers), check RabbitMQ, "
+                                      "run every service; prints the SAMPLE sign-ins")
     p.set_defaults(func=system.run)
 
-    p = sub.add_parser("token", help="mint a bearer token for local use")
-    p.add_argument("--role", required=True,
-                   choices=["applicant", "city", "province", "ministry", "expert", "evaluator", "auditor"])
-    p.add_argument("--org", required=True, help="credit code (units) or GB/T 2260 region code (authorities)")
-    p.add_argument("--sub", help="the person; defaults to role:org")
-    p.add_argument("--name", help="display name")
-    p.add_argument("--province", help="applicants: province code of the registered address")
-    p.add_argument("--city", help="applicants: city code of the registered address")
-    p.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    p = sub.add_parser(
+        "token", help="a bearer token from the identity provider (OIDC_ISSUER), through the protocol",
+        description="Prints an access token (at most 15 minutes) from the identity provider at OIDC_ISSUER "
+                    "(default: the local one `caseplatform run` starts, http://127.0.0.1:IDENTITY_PORT, 8110).",
+        epilog="On a provider on this machine (an http://127.0.0.1 issuer) the SAMPLE accounts of "
+               "services/identity/sample-accounts.json sign in with their known SAMPLE passwords, and a machine "
+               "client's secret is read from <CASEPLATFORM_DATA_DIR>/identity/client-secrets.json. Refused "
+               "sign-ins and an absent provider end with one line and exit code 2.")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--user", metavar="USERNAME",
+                     help="sign in as this person (authorization code + PKCE); password from --password-stdin, "
+                          "else a prompt, except a SAMPLE account's on a local provider (no prompt)")
+    how.add_argument("--client", metavar="CLIENT_ID",
+                     help="a machine client's token (client credentials), e.g. hubei-province-system")
+    how.add_argument("--dev-hs256", action="store_true",
+                     help="mint a token with the development secret: only when AUTH_MODE=dev-hs256")
+    p.add_argument("--password-stdin", action="store_true", help="--user: read the password from standard input")
+    p.add_argument("--secret-stdin", action="store_true", help="--client: read the client secret from standard input")
+    p.add_argument("--json", action="store_true", help="print the provider's whole token response")
+    dev = p.add_argument_group("--dev-hs256 only")
+    dev.add_argument("--role", choices=["applicant", "city", "province", "ministry", "expert", "evaluator", "auditor"])
+    dev.add_argument("--org", help="credit code (units) or GB/T 2260 region code (authorities)")
+    dev.add_argument("--sub", help="the person; defaults to role:org")
+    dev.add_argument("--name", help="display name")
+    dev.add_argument("--province", help="applicants: province code of the registered address")
+    dev.add_argument("--city", help="applicants: city code of the registered address")
+    dev.add_argument("--ttl", type=int, default=900, help="lifetime in seconds (the services accept at most "
+                                                          "TOKEN_MAX_LIFETIME, 900)")
     p.set_defaults(func=system.token)
 
     p = sub.add_parser("replay", help="print a case's full history from the ledger, one JSON event a line")
@@ -110,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=audit_commands.verify_bundle)
 
     args = parser.parse_args(argv)
+    # Everything the platform writes (the SQLite ledger with its contacts, read models, S3
+    # data, keys, secrets, logs, bundles) is its owner's alone from the moment it is made,
+    # in this process and every one it starts: 0600 files, 0700 folders (issue #18).
+    os.umask(0o077)
     try:
         return args.func(args)
     except PlatformError as exc:

@@ -1,4 +1,5 @@
-"""Serving and running the system locally: one service, all of them, tokens, the shipped calls, the demo.
+"""Serving and running the system locally: one service, all of them (with the identity provider),
+tokens through the protocol, the shipped calls, the demo.
 
 `serve` patches the standard library with eventlet before anything imports kombu, psycopg or
 SQLAlchemy, so every import beyond the standard library is made inside the command.
@@ -11,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+
+from services.cli.supervisor import Supervisor
 
 
 def serve(args) -> int:
@@ -44,25 +47,50 @@ def serve(args) -> int:
     return 0
 
 
+def _settings():
+    """The settings of a local command: as the services', with the issuer of the local
+    provider when only IDENTITY_PORT says where it is."""
+    from services.cli.localinfra.identity import local_issuer
+    from shared.infra.config import Settings
+
+    return Settings.from_env({**os.environ, "OIDC_ISSUER": local_issuer()})
+
+
 def run(args) -> int:
+    from services.cli.localinfra.identity import LocalIdentity
     from services.cli.localinfra.s3 import ensure_s3
     from services.cli.localinfra.system_services import ensure_rabbitmq
-    from shared.infra.config import SERVICES, Settings
+    from shared.infra.config import SERVICES
 
-    settings = Settings.from_env()
+    try:
+        settings = _settings()
+    except ValueError as exc:  # e.g. JWT_SECRET set while AUTH_MODE is oidc
+        print(f"caseplatform: {exc}", file=sys.stderr)
+        return 2
+    identity = LocalIdentity(settings)
+    s3 = None
     try:
         ensure_rabbitmq(settings.amqp_uri)
         s3 = ensure_s3(settings)
+        identity.ensure()  # before the services: their timers ask it for a token when they start
     except RuntimeError as exc:
         print(f"caseplatform: {exc}", file=sys.stderr)
+        if s3 is not None:
+            s3.stop()
         return 2
-    env = {**os.environ, "CASEPLATFORM_DATA_DIR": settings.data_dir, "JWT_SECRET": settings.jwt_secret}
-    procs = {
-        name: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
-        for name in SERVICES
-    }
+    env = {**os.environ, "CASEPLATFORM_DATA_DIR": settings.data_dir, **identity.service_env()}
+
+    def starter(name: str):
+        return lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
+
+    supervisor = Supervisor({name: starter(name) for name in SERVICES},
+                            say=lambda line: print(line, file=sys.stderr, flush=True))
+    supervisor.start_all()
+    if identity.proc is not None:
+        supervisor.adopt("the identity provider", identity.proc, identity.restart)
     print(f"ledger: {settings.ledger_url}\nS3: {settings.s3_endpoint} bucket {settings.s3_bucket}\n"
           f"RabbitMQ: {settings.amqp_uri.rsplit('@', 1)[-1]}", flush=True)
+    print(identity.describe(), flush=True)
     print("try: caseplatform demo   (in another shell; Ctrl-C here stops everything)", flush=True)
     stopping = False
 
@@ -72,36 +100,135 @@ def run(args) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    code = 0
     while not stopping:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                print(f"caseplatform: {name} exited with {proc.returncode}; stopping", file=sys.stderr)
-                stopping, code = True, 1
+        supervisor.tend()  # a process that exits is restarted alone; the others keep serving
         time.sleep(0.5)
-    for proc in procs.values():
+    services = [c.proc for name, c in supervisor.children.items() if name in SERVICES and c.proc is not None]
+    for proc in services:
         if proc.poll() is None:
             proc.terminate()
-    for proc in procs.values():
+    for proc in services:
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+    identity.stop()  # after the services: a timer mid-pass may still ask it for a token
     if s3 is not None:
         s3.stop()
-    return code
+    return 0
+
+
+def _secret_from_stdin(what: str) -> str:
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise _Refused(f"no {what} on standard input")
+    return value
+
+
+class _Refused(Exception):
+    """A token the command cannot give: one line for the operator, exit code 2."""
+
+
+def _take_token(args, settings) -> dict:
+    import getpass
+
+    from services.cli.localinfra.identity import client_secret, data_dir_of, is_local
+    from services.cli.signin import OidcClient, sample_password
+
+    issuer = settings.oidc_issuer
+    local = is_local(issuer)
+    client = OidcClient(issuer)
+    if args.client:
+        if args.secret_stdin:
+            secret = _secret_from_stdin("client secret")
+        elif local:
+            try:
+                secret = client_secret(data_dir_of(settings.data_dir), args.client)
+            except RuntimeError as exc:
+                raise _Refused(f"{exc}; or give the secret with --secret-stdin") from None
+        else:
+            raise _Refused(f"{issuer} is not the local provider: give the client's secret with --secret-stdin")
+        return client.client_credentials(args.client, secret)
+    if args.password_stdin:
+        password = _secret_from_stdin("password")
+    else:
+        try:
+            # A SAMPLE account's password is public (sample-accounts.json); only a local provider has them.
+            password = sample_password(args.user) if local else ""
+        except KeyError:
+            password = ""
+        try:
+            password = password or getpass.getpass(f"password of {args.user} at {issuer}: ")
+        except (EOFError, KeyboardInterrupt):
+            raise _Refused("no password given (a prompt, or --password-stdin)") from None
+    return client.sign_in(args.user, password)
 
 
 def token(args) -> int:
-    from shared.infra.config import Settings
-    from shared.infra.web.tokens import mint_token
+    """A token through the protocol (sign-in or client credentials), or minted in dev-hs256."""
+    import json
 
-    region = {k: v for k, v in (("province", args.province), ("city", args.city)) if v}
-    print(mint_token(
-        Settings.from_env().jwt_secret, sub=args.sub or f"{args.role}:{args.org}", role=args.role,
-        org=args.org, name=args.name or "", region=region or None, ttl_seconds=args.ttl,
-    ))
+    import requests
+
+    from services.cli.signin import SignInRefused, TokenRefused
+    from shared.infra.web.tokens import mint_dev_token
+
+    try:
+        settings = _settings()
+    except ValueError as exc:
+        print(f"caseplatform token: {exc}", file=sys.stderr)
+        return 2
+    if args.dev_hs256:
+        if not settings.dev_mode:
+            print("caseplatform token: --dev-hs256 mints tokens only in the development mode AUTH_MODE=dev-hs256; "
+                  f"the services verify tokens of {settings.oidc_issuer}: use --user or --client", file=sys.stderr)
+            return 2
+        if not (args.role and args.org):
+            print("caseplatform token: --dev-hs256 needs --role and --org", file=sys.stderr)
+            return 2
+        region = {k: v for k, v in (("province", args.province), ("city", args.city)) if v}
+        print(mint_dev_token(
+            settings.jwt_secret, sub=args.sub or f"{args.role}:{args.org}", role=args.role, org=args.org,
+            name=args.name or "", region=region or None, ttl_seconds=args.ttl, audience=settings.oidc_audience))
+        return 0
+    if settings.dev_mode:
+        print("caseplatform token: AUTH_MODE is dev-hs256: the services accept no provider's tokens; "
+              "use --dev-hs256 --role ROLE --org ORG", file=sys.stderr)
+        return 2
+    try:
+        answer = _take_token(args, settings)
+    except _Refused as exc:
+        print(f"caseplatform token: {exc}", file=sys.stderr)
+        return 2
+    except SignInRefused:
+        print(f"caseplatform token: {settings.oidc_issuer} refused the sign-in of {args.user} "
+              "(wrong username or password, or the account is disabled)", file=sys.stderr)
+        return 2
+    except TokenRefused as exc:
+        print(f"caseplatform token: {settings.oidc_issuer} refused the token request: {exc.error}"
+              f"{f' ({exc.description})' if exc.description else ''}", file=sys.stderr)
+        return 2
+    except requests.RequestException as exc:
+        print(f"caseplatform token: no identity provider answers at {settings.oidc_issuer} ({type(exc).__name__}); "
+              "start it with scripts/run.sh or set OIDC_ISSUER", file=sys.stderr)
+        return 2
+    print(json.dumps(answer, indent=1) if args.json else answer["access_token"])
     return 0
+
+
+def _no_token(command: str, exc: Exception, issuer: str) -> int:
+    """Why a command that signs in first could not: one line, exit code 2."""
+    import requests
+
+    url = exc.request.url if isinstance(exc, requests.RequestException) and exc.request is not None else ""
+    if url and not url.startswith(issuer):
+        why = f"nothing answers at {url} ({type(exc).__name__}); are the services running (scripts/run.sh)?"
+    elif url:
+        why = f"no identity provider answers at {issuer}; start it with scripts/run.sh or set OIDC_ISSUER"
+    else:
+        why = f"{issuer} refused to sign in a SAMPLE account ({exc})"
+    print(f"caseplatform {command}: {why}", file=sys.stderr)
+    return 2
 
 
 def load_calls(args) -> int:
@@ -111,9 +238,13 @@ def load_calls(args) -> int:
     import requests
 
     from services.cli.demo import Platform
-    from shared.infra.config import Settings
+    from services.cli.signin import SignInRefused, TokenRefused
 
-    platform = Platform.local(Settings.from_env())
+    settings = _settings()
+    try:
+        platform = Platform.local(settings)
+    except (requests.RequestException, SignInRefused, TokenRefused) as exc:
+        return _no_token("load-calls", exc, settings.oidc_issuer)
     folder = resources.files("shared.domain").joinpath("calls")
     for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".json")), key=lambda e: e.name):
         response = requests.post(
@@ -126,6 +257,14 @@ def load_calls(args) -> int:
 
 
 def demo(args) -> int:
-    from services.cli.demo import run_demo
+    import requests
 
-    return run_demo()
+    from services.cli.demo import run_demo
+    from services.cli.localinfra.identity import local_issuer
+    from services.cli.signin import SignInRefused, TokenRefused
+
+    os.environ["OIDC_ISSUER"] = issuer = local_issuer()  # run_demo reads its settings from the environment
+    try:
+        return run_demo()  # signs in the SAMPLE people first
+    except (requests.RequestException, SignInRefused, TokenRefused) as exc:
+        return _no_token("demo", exc, issuer)

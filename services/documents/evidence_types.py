@@ -71,6 +71,14 @@ EXECUTABLE_EXTENSIONS = {
 }
 
 
+ACCEPTED = (
+    "Accepted evidence, decided by the file's bytes (the name's extension, if any, must agree): "
+    + ", ".join(EXTENSIONS) + ". Refused whatever the bytes: names ending in "
+    + ", ".join(f".{e}" for e in sorted(EXECUTABLE_EXTENSIONS)) + ". The body is the file itself "
+    "(application/octet-stream), with a Content-Length or chunked; an empty body is refused."
+)
+
+
 def _extension(filename: str) -> str | None:
     stem, dot, extension = filename.rpartition(".")
     return extension.lower() if dot and stem else None  # no extension: the bytes alone say what it is

@@ -6,11 +6,12 @@ from nameko.extensions import DependencyProvider
 from shared.infra.config import Settings
 from shared.infra.dependencies import Ledger, ReadModels
 from shared.infra.objectstore.store import EvidenceStore
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 
 from . import readmodels, uploads
 from .application import AUDITORS, READERS, UPLOADERS, Documents
+from .evidence_types import ACCEPTED
 from .schemas import (
     DEPOSIT_QUERY,
     DOCUMENT_ROW,
@@ -56,6 +57,7 @@ class DocumentsService(CaseService):
     evidence = Evidence()
     config = Config()
     openapi = openapi_route("/documents")
+    health_live, health_ready = health_routes("/documents")
     project = staticmethod(readmodels.project)
 
     def readiness_checks(self):
@@ -66,8 +68,8 @@ class DocumentsService(CaseService):
         settings = Settings.from_nameko(self.config)
         return Documents(self.ledger, self.store, self.evidence, settings.max_upload_bytes)
 
-    @api("POST", "/documents/cases/<case_id>/evidence", roles=UPLOADERS, raw_body=True, status=201,
-         query=UPLOAD_QUERY, response=FILED,
+    @api("POST", "/documents/cases/<case_id>/evidence", roles=UPLOADERS, raw_body=True, description=ACCEPTED,
+         status=201, query=UPLOAD_QUERY, response=FILED,
          summary="stream a file (?filename=&step=) and attach it to the case")
     def attach(self, request, caller, case_id):
         _, attached = self.app.attach(
@@ -77,7 +79,7 @@ class DocumentsService(CaseService):
         return attached
 
     @api("POST", "/documents/cases/<case_id>/evidence/<sha256>/supersede", roles=UPLOADERS, raw_body=True,
-         status=201, query=SUPERSEDE_QUERY, response=FILED_CORRECTION,
+         description=ACCEPTED, status=201, query=SUPERSEDE_QUERY, response=FILED_CORRECTION,
          summary="stream a correction (?filename=&step=&reason=) that supersedes this evidence")
     def supersede(self, request, caller, case_id, sha256):
         _, filed = self.app.supersede(
@@ -102,7 +104,7 @@ class DocumentsService(CaseService):
     def integrity(self, request, caller):
         return self.app.integrity(caller)
 
-    @api("POST", "/documents/uploads", roles=("applicant",), raw_body=True, status=201,
+    @api("POST", "/documents/uploads", roles=("applicant",), raw_body=True, description=ACCEPTED, status=201,
          query=DEPOSIT_QUERY, response=DepositSchema(),
          summary="stream a file (?filename=) into my unit's documents, to name it in an application by its SHA-256")
     def deposit(self, request, caller):

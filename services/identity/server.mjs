@@ -1,6 +1,7 @@
 // The local OpenID Connect provider of caseplatform:
 //   node services/identity/server.mjs [--host 127.0.0.1] [--port 8110] [--issuer URL]
 //        [--data-dir var/identity] [--audience caseplatform] [--clients FILE] [--accounts-seed FILE]
+//        [--access-token-seconds 900]   (at most 900: the services refuse longer-lived tokens)
 // (or the IDENTITY_* environment variables, see lib/config.mjs). On first start it creates
 // its data directory: a signing key, the accounts (from the SAMPLE seed), client secrets.
 import { seedAccounts } from './lib/accounts.mjs';

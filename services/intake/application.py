@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import uuid4
 
 import sqlalchemy as sa
+from marshmallow import Schema
 
 from shared.application.commands import change_case, decide
 from shared.domain import call_rules, regions
@@ -19,9 +20,7 @@ from shared.domain.access import Caller, require_case
 from shared.domain.call import Call
 from shared.domain.case import Case, Program
 from shared.domain.errors import ConcurrentUpdate, Conflict, DomainRuleViolation, NotFound, ValidationFailed
-from shared.domain.forms.open_competition import open_competition_schema
-from shared.domain.forms.open_competition_tasks import canonical_category
-from shared.domain.forms.signature_product import signature_product_schema
+from shared.domain.forms.for_call import application_schema
 from shared.domain.named_documents import document_references
 from shared.domain.registration_area import check_registration_area
 from shared.domain.validation import load
@@ -65,24 +64,11 @@ class Submission:
 
     @staticmethod
     def _open_competition(call: dict, form: dict) -> dict:
-        code = form.get("direction")
-        if not isinstance(code, str) or not code:
-            raise DomainRuleViolation("direction", "必填：揭榜方向 / required: the task direction")
-        direction = call_rules.require_direction(call, code)
-        section = call["open_competition"]
-        names = {c["code"]: canonical_category(c["name"]) for c in section["categories"]}
-        directions = [{"code": d["code"], "category": names[d["category"]]} for d in section["directions"]]
-        schema = open_competition_schema(names[direction["category"]], directions)
-        return _plain(load(schema, form))
+        return _plain(load(application_schema(call, form.get("direction")), form))
 
     @staticmethod
     def _signature_product(call: dict, form: dict) -> dict:
-        section = call["signature_product"]
-        schema = signature_product_schema(
-            [d["name"] for d in section["domains"]], [t["name"] for t in section["types"]],
-            free_text_domains=[d["name"] for d in section["domains"] if d.get("free_text")],
-        )
-        return _plain(load(schema, form))
+        return _plain(load(application_schema(call), form))
 
 
 class Intake:
@@ -128,6 +114,11 @@ class Intake:
 
     def get_call(self, call_id: str, version: int | None = None) -> dict:
         return self._call(call_id, version)
+
+    def form(self, call_id: str, direction: str | None) -> tuple[dict, Schema]:
+        """The call (latest version) and the schema an application to it is loaded with."""
+        call = self._call(call_id)
+        return call, application_schema(call, direction)
 
     def list_calls(self) -> list[dict]:
         """Every call's latest version, as intake has heard of them (eventually consistent)."""

@@ -5,9 +5,21 @@ forms are in `shared.domain.forms` and depend on the call, so they are applied
 by the application layer rather than by the route.
 """
 
+import json
+from importlib import resources
+
 from marshmallow import Schema, fields, validate
 
-from shared.infra.web.openapi import OpenSchema
+from shared.domain.call_rules.schema import CallDefinitionSchema
+from shared.domain.forms.for_call import application_schema
+from shared.domain.forms.open_competition import open_competition_schema
+from shared.domain.forms.samples import (
+    SAMPLE_CATEGORY,
+    SAMPLE_DIRECTIONS,
+    SAMPLE_OPEN_COMPETITION_APPLICATION,
+    SAMPLE_SIGNATURE_PRODUCT_APPLICATION,
+)
+from shared.infra.web.openapi import DocumentedBody, OpenSchema
 
 
 class ResubmitSchema(Schema):
@@ -75,3 +87,33 @@ class DraftSavedSchema(Schema):
 
 class DraftViewSchema(DraftSavedSchema):
     form = fields.Dict(required=True)
+
+
+def _shipped(name: str) -> dict:
+    return json.loads(resources.files("shared.domain").joinpath(f"calls/{name}.json").read_text("utf-8"))
+
+
+CALL_BODY = DocumentedBody(
+    schemas={"CallDefinition": CallDefinitionSchema()},
+    examples={"220号 as shipped": _shipped("open_competition_2025_220"),
+              "382号 as shipped": _shipped("signature_product_2024_382")},
+    description="a call definition: every value taken from the notice, what it leaves unsaid null with a note",
+)
+
+APPLICATION_BODY = DocumentedBody(
+    schemas={
+        "SignatureProductApplication": application_schema(_shipped("signature_product_2024_382")),
+        # The real nine directions of 220号 are in an attachment we do not have: the schema
+        # shown is of a SAMPLE call; GET /intake/calls/{call_id}/form gives any call's own.
+        "OpenCompetitionApplication": open_competition_schema(SAMPLE_CATEGORY, SAMPLE_DIRECTIONS),
+    },
+    examples={"SAMPLE 标志性产品申请表 (382号)": SAMPLE_SIGNATURE_PRODUCT_APPLICATION,
+              "SAMPLE 揭榜挂帅 application (220号, a SAMPLE direction)": SAMPLE_OPEN_COMPETITION_APPLICATION},
+    description="the call's own application form; its product domains and types, or its directions and their "
+                "task fields, come from the call: GET /intake/calls/{call_id}/form?direction= gives its schema. "
+                "Rules across fields (a member's part, the conditional sections) are checked on submission and "
+                "refused with the field named.",
+)
+
+FORM_QUERY = {"direction": fields.String(validate=validate.Length(min=1, max=64), metadata={
+    "description": "the task direction (揭榜挂帅 calls: its category decides the task fields)"})}

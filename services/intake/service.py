@@ -2,14 +2,18 @@
 
 from shared.domain.access import ROLES
 from shared.infra.dependencies import Clock, Ledger, ReadModels
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
+from shared.infra.web.openapi import OpenSchema, json_schema
 from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import Intake
 from .schemas import (
+    APPLICATION_BODY,
+    CALL_BODY,
     CALL_QUERY,
+    FORM_QUERY,
     CallSchema,
     CallVersionSchema,
     CaseRowSchema,
@@ -30,18 +34,21 @@ class IntakeService(CaseService):
     store = ReadModels(readmodels.metadata)
     clock = Clock()
     openapi = openapi_route("/intake")
+    health_live, health_ready = health_routes("/intake")
     project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Intake:
         return Intake(self.ledger, self.store, self.clock.now())
 
-    @api("POST", "/intake/calls", roles=("ministry",), json_body=True, status=201, response=CallVersionSchema(),
+    @api("POST", "/intake/calls", roles=("ministry",), json_body=True, documented_body=CALL_BODY, status=201,
+         response=CallVersionSchema(),
          summary="define a call (shared.domain.call_rules.CallDefinitionSchema), version 1")
     def define_call(self, request, caller, body):
         return self.app.define_call(caller, body)
 
-    @api("POST", "/intake/calls/<call_id>/amendments", roles=("ministry",), json_body=True, status=201,
+    @api("POST", "/intake/calls/<call_id>/amendments", roles=("ministry",), json_body=True, documented_body=CALL_BODY,
+         status=201,
          response=CallVersionSchema(),
          summary="amend a call: a new version; cases keep the version they were filed under")
     def amend_call(self, request, caller, call_id, body):
@@ -56,12 +63,20 @@ class IntakeService(CaseService):
     def get_call(self, request, caller, call_id):
         return self.app.get_call(call_id, request.args.get("version", type=int))
 
+    @api("GET", "/intake/calls/<call_id>/form", roles=ROLES, query=FORM_QUERY, response=OpenSchema(),
+         summary="the JSON Schema of the call's application form (?direction= for a 揭榜挂帅 call)")
+    def form(self, request, caller, call_id):
+        call, schema = self.app.form(call_id, request.args.get("direction"))
+        return {"call_id": call_id, "version": call["version"], "program": call["program"],
+                "direction": request.args.get("direction"), "json_schema": json_schema("Application", schema)}
+
     @api("GET", "/intake/calls/<call_id>/counts", roles=("ministry",), response=CountsSchema(),
          summary="cases of a call by direction, province and stage")
     def counts(self, request, caller, call_id):
         return self.app.counts(caller, call_id)
 
-    @api("POST", "/intake/calls/<call_id>/cases", response=CASE_VIEW, roles=("applicant",), json_body=True, status=201,
+    @api("POST", "/intake/calls/<call_id>/cases", response=CASE_VIEW, roles=("applicant",), json_body=True,
+         documented_body=APPLICATION_BODY, status=201,
          summary="submit an application (the call's form) and open its case")
     def submit(self, request, caller, call_id, body):
         return case_view(self.app.submit(caller, call_id, body))

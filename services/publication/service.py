@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from shared.domain.access import ROLES
 from shared.infra.dependencies import Clock, Ledger, ReadModels, TimerIdentity
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
 
@@ -44,6 +44,7 @@ class PublicationService(CaseService):
     clock = Clock()
     timer_identity = TimerIdentity()
     openapi = openapi_route("/publication")
+    health_live, health_ready = health_routes("/publication")
     project = staticmethod(readmodels.project)
 
     @property

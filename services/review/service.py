@@ -4,7 +4,7 @@ import logging
 
 from shared.domain.errors import ValidationFailed
 from shared.infra.dependencies import Clock, Ledger, ReadModels, TimerIdentity
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.views import CASE_VIEW, case_view
@@ -51,6 +51,7 @@ class ReviewService(CaseService):
     clock = Clock()
     timer_identity = TimerIdentity()
     openapi = openapi_route("/review")
+    health_live, health_ready = health_routes("/review")
     project = staticmethod(readmodels.project)
 
     @property

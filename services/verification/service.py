@@ -3,7 +3,7 @@
 from werkzeug.wrappers import Response
 
 from shared.infra.dependencies import Clock, Ledger, ReadModels
-from shared.infra.service_base import CaseService
+from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.views import CASE_VIEW, case_view
 
@@ -30,6 +30,7 @@ class VerificationService(CaseService):
     store = ReadModels(readmodels.metadata)
     clock = Clock()
     openapi = openapi_route("/verification")
+    health_live, health_ready = health_routes("/verification")
     project = staticmethod(readmodels.project)
 
     @property

@@ -1,5 +1,5 @@
 """Whether a service process is alive, and whether it can do its work (issue #18, finding 3):
-`GET /health/live` answers while the process serves HTTP at all; `GET /health/ready`
+`GET /<service>/health/live` answers while the process serves HTTP at all; `GET /<service>/health/ready`
 answers 200 only when the ledger, the service's read models and the broker (and, for the
 services that keep evidence, the object store) answer, else 503 naming what does not.
 Orchestrators restart a process that is not live and send no traffic to one not ready.

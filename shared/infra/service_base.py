@@ -49,15 +49,6 @@ class CaseService:
         return {"ledger": ledger_check(self.ledger), "readmodels": readmodels_check(self.store),
                 "broker": broker_check(settings.amqp_uri)}
 
-    @api("GET", "/health/live", public=True, response=OpenSchema(), summary="the process serves requests")
-    def health_live(self, request):
-        return {"status": "live"}
-
-    @api("GET", "/health/ready", public=True, response=OpenSchema(), errors=(503,),
-         summary="200 when the ledger, read models and broker (and the object store, where used) answer")
-    def health_ready(self, request):
-        return readiness(self.readiness_checks())
-
     @subscribe()
     def on_case_event(self, events):
         # Reactions first, in delivery order, then the projections: one event alone is applied
@@ -86,3 +77,19 @@ class CaseService:
                 if attempt == ORDER_WAIT_ROUNDS - 1:
                     raise  # the predecessor is not near: the retry queue brings it back later
                 eventlet.sleep(0.02 * (attempt + 1))
+
+
+def health_routes(prefix: str):
+    """The `GET <prefix>/health/live` and `<prefix>/health/ready` methods every service class
+    carries (under its own prefix, as every route, so one gateway can route them)."""
+
+    @api("GET", f"{prefix}/health/live", public=True, response=OpenSchema(), summary="the process serves requests")
+    def live(self, request):
+        return {"status": "live"}
+
+    @api("GET", f"{prefix}/health/ready", public=True, response=OpenSchema(), errors=(503,),
+         summary="200 when the ledger, read models and broker (and the object store, where used) answer")
+    def ready(self, request):
+        return readiness(self.readiness_checks())
+
+    return live, ready

@@ -1,5 +1,5 @@
 """The whole system as it runs in production: six service processes on real PostgreSQL,
-RabbitMQ and the S3 server, talked to over HTTP only."""
+RabbitMQ, the S3 server and the OpenID Connect provider, talked to over HTTP only."""
 
 import pytest
 
@@ -8,8 +8,8 @@ from tests.support.localsystem import start_system
 
 
 @pytest.fixture(scope="module")
-def system(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    """Starts every service as its own process; yields (Platform, {service: read-model URL}, procs, logs)."""
+def local_system(make_database, amqp_uri, s3_settings, tmp_path_factory):
+    """Starts the provider and every service as its own process; yields the LocalSystem."""
     started = start_system(
         data_dir=tmp_path_factory.mktemp("platform"),
         ledger_url=make_database("ledger"),
@@ -18,6 +18,12 @@ def system(make_database, amqp_uri, s3_settings, tmp_path_factory):
         s3_settings=s3_settings,
     )
     try:
-        yield started.platform, started.readmodel_urls, started.procs, started.logs
+        yield started
     finally:
         started.stop()
+
+
+@pytest.fixture(scope="module")
+def system(local_system):
+    """(Platform, {service: read-model URL}, procs, logs) of `local_system`."""
+    return local_system.platform, local_system.readmodel_urls, local_system.procs, local_system.logs

@@ -1,5 +1,6 @@
 """Who may call what: every route of every service × every role (and no token) × the case's own
-organisation or another one, against the running services.
+organisation or another one, against the running services, with tokens of the system's own
+OpenID Connect provider (people signed in; machine clients by client credentials).
 
 One table, `RULES`, says for each route (method and path template, as the services' own
 OpenAPI documents list them) which roles may call it and whether the caller's organisation
@@ -31,8 +32,13 @@ differs. A rule may name other answers a route gives an allowed caller (e.g. 404
 a thing the fixture cannot make), with the reason beside it.
 
 What "refused" means: no token is 401 `unauthenticated`; a role the route does not
-admit, or an organisation that does not reach the case, is 403 `forbidden`; PRIVATE
-records of another organisation are 404.
+admit, or an organisation that does not reach the case, is 403 `forbidden` (a valid
+token is never answered 401); PRIVATE records of another organisation are 404.
+
+Machine identities are callers like the others. The platform's timers (client
+caseplatform-timers, role `system`) are admitted by no route: 403 on every route but the
+public ones. A province's own case system (client hubei-province-system, whose authority is
+province 420000) is the walked case's own province, exactly as the Hubei official is.
 """
 
 from __future__ import annotations
@@ -45,10 +51,9 @@ import pytest
 import requests
 
 from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_EXPERT, SAMPLE_PDF, walk_open_competition
-from shared.domain.access import ROLES
+from shared.domain.access import ROLES, SYSTEM
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.config import SERVICES
-from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e
@@ -56,9 +61,12 @@ pytestmark = pytest.mark.e2e
 NATIONAL, CASE, SELF, PRIVATE, PUBLIC = "national", "case", "self", "private", "public"
 READS = {"GET"}
 EVERYONE = frozenset(ROLES)
-NO_TOKEN = None
-WHO = (*ROLES, NO_TOKEN)
 ORGS = ("own", "other")
+# (role, organisation, which token) of every caller tried on every route; the token's key in
+# world["tokens"] is (role, organisation) for people, the client's id for machine clients.
+HUBEI_SYSTEM, TIMERS = "hubei-province-system", "caseplatform-timers"
+CALLERS = (*((role, org, (role, org)) for role in ROLES for org in ORGS),
+           ("province", "own", HUBEI_SYSTEM), (SYSTEM, "own", TIMERS), (None, "own", None))
 
 
 @dataclass(frozen=True)
@@ -94,9 +102,12 @@ CONTACT = {"name": "SAMPLE 联系人", "post": "SAMPLE 处长", "phone": "138000
 RULES: dict[tuple[str, str], Rule] = {
     # -- intake
     ("GET", "/intake/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/intake/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/intake/health/ready"): Rule(EVERYONE, PUBLIC),
     ("POST", "/intake/calls"): Rule(roles("ministry"), NATIONAL, body={}),
     ("GET", "/intake/calls"): Rule(EVERYONE, NATIONAL),
     ("GET", "/intake/calls/{call_id}"): Rule(EVERYONE, NATIONAL),
+    ("GET", "/intake/calls/{call_id}/form"): Rule(EVERYONE, NATIONAL, query={"direction": "{direction}"}),
     ("POST", "/intake/calls/{call_id}/amendments"): Rule(roles("ministry"), NATIONAL, body={"title": 1}),
     ("GET", "/intake/calls/{call_id}/counts"): Rule(roles("ministry"), NATIONAL),
     ("POST", "/intake/calls/{call_id}/cases"): Rule(roles("applicant"), SELF, body={}),
@@ -112,6 +123,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/intake/cases/{case_id}/withdraw"): Rule(roles("applicant"), CASE, body={"reason": "SAMPLE"}),
     # -- verification
     ("GET", "/verification/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/verification/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/verification/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/verification/inbox"): Rule(AUTHORITIES, NATIONAL),
     ("GET", "/verification/cases/{case_id}"): Rule(AUTHORITIES, CASE),
     ("POST", "/verification/cases/{case_id}/checks"): Rule(AUTHORITIES, CASE, body=CHECKS),
@@ -128,6 +141,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/verification/calls/{call_id}/recommendations.csv"): Rule(AUTHORITIES, SELF),
     # -- review
     ("GET", "/review/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/review/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/review/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/review/cases"): Rule(roles("ministry", "evaluator"), NATIONAL),
     ("GET", "/review/cases/{case_id}"): Rule(roles("ministry", "evaluator", "expert"), CASE),
     ("GET", "/review/assignments"): Rule(roles("expert"), SELF),
@@ -156,6 +171,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/review/cases/{case_id}/selection"): Rule(roles("ministry"), CASE, body={"selected": True}),
     # -- publication
     ("GET", "/publication/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/publication/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/publication/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/publication/lists"): Rule(EVERYONE, PUBLIC),
     ("GET", "/publication/lists/{list_id}"): Rule(EVERYONE, PUBLIC),
     ("GET", "/publication/lists/{list_id}/entries.csv"): Rule(EVERYONE, PUBLIC),
@@ -175,6 +192,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/publication/lists/{list_id}/objections"): Rule(EVERYONE, NATIONAL),
     # -- documents
     ("GET", "/documents/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/documents/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/documents/health/ready"): Rule(EVERYONE, PUBLIC),
     ("POST", "/documents/cases/{case_id}/evidence"): Rule(UPLOADERS, CASE, query=FILE, raw=SAMPLE_PDF),
     ("GET", "/documents/cases/{case_id}/evidence"): Rule(READERS, CASE),
     ("GET", "/documents/cases/{case_id}/evidence/{sha256}"): Rule(READERS, CASE),
@@ -185,6 +204,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/documents/uploads"): Rule(roles("applicant"), SELF),
     # -- audit
     ("GET", "/audit/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/audit/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/audit/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/audit/cases/{case_id}/history"): Rule(roles("auditor"), NATIONAL),
     ("GET", "/audit/cases/{case_id}/state"): Rule(roles("auditor"), NATIONAL, query={"version": 1}),
     ("GET", "/audit/cases/{case_id}/diff"): Rule(roles("auditor"), NATIONAL, query={"from": 1, "to": 2}),
@@ -214,36 +235,36 @@ def platform(system):
 
 
 @pytest.fixture(scope="module")
-def world(platform) -> dict:
+def world(platform, local_system) -> dict:
     """A SAMPLE case walked to publication (applicant, Wuhan, Hubei, the panel's expert and the
-    commissioned evaluator all reach it), a draft, and a token per role for the case's own
-    organisation and for another one."""
+    commissioned evaluator all reach it), a draft, a token per role for the case's own
+    organisation and for another one, and the machine clients' tokens."""
     walked = walk_open_competition(platform, log=lambda line: None)
-    secret = platform.settings.jwt_secret
     other_unit = credit_code(7301, area="430100")
+    token_for = platform.token_for
     tokens = {
         ("applicant", "own"): platform.tokens["applicant"],
-        ("applicant", "other"): mint_token(secret, sub="sample-other-unit", role="applicant", org=other_unit,
-                                           region={"province": "430000", "city": "430100"}),
+        ("applicant", "other"): token_for(sub="sample-other-unit", role="applicant", org=other_unit,
+                                          region={"province": "430000", "city": "430100"}),
         ("city", "own"): platform.tokens["city"],
-        ("city", "other"): mint_token(secret, sub="sample-yichang-official", role="city", org="420500"),
+        ("city", "other"): token_for(sub="sample-yichang-official", role="city", org="420500"),
         ("province", "own"): platform.tokens["province"],
-        ("province", "other"): mint_token(secret, sub="sample-hunan-official", role="province", org="430000"),
+        ("province", "other"): token_for(sub="sample-hunan-official", role="province", org="430000"),
         ("ministry", "own"): platform.tokens["ministry"],
-        ("ministry", "other"): mint_token(secret, sub="sample-ministry-2", role="ministry", org="SAMPLE-MINISTRY-2"),
+        ("ministry", "other"): token_for(sub="sample-ministry-2", role="ministry", org="SAMPLE-MINISTRY-2"),
         ("expert", "own"): platform.tokens["expert"],
-        ("expert", "other"): mint_token(secret, sub="sample-expert-not-on-the-panel", role="expert",
-                                        org="12100000SAMPLE0009"),
+        ("expert", "other"): token_for(sub="sample-expert-not-on-the-panel", role="expert", org="12100000SAMPLE0009"),
         ("evaluator", "own"): platform.tokens["evaluator"],
-        ("evaluator", "other"): mint_token(secret, sub="sample-evaluator-2", role="evaluator",
-                                           org="12100000SAMPLE0009"),
+        ("evaluator", "other"): token_for(sub="sample-evaluator-2", role="evaluator", org="12100000SAMPLE0009"),
         ("auditor", "own"): platform.tokens["auditor"],
-        ("auditor", "other"): mint_token(secret, sub="sample-auditor-2", role="auditor", org="AUDIT-2"),
+        ("auditor", "other"): token_for(sub="sample-auditor-2", role="auditor", org="AUDIT-2"),
+        **{client: local_system.identity.client_credentials(client)["access_token"]
+           for client in (HUBEI_SYSTEM, TIMERS)},
     }
-    for role, org in tokens:  # the summary table names its authority's contact: every authority sets one
-        if role in AUTHORITIES:
+    for key in tokens:  # the summary table names its authority's contact: every authority sets one
+        if key[0] in AUTHORITIES:
             requests.put(f"{platform.base['verification']}/verification/contact", json=CONTACT, timeout=30,
-                         headers={"Authorization": f"Bearer {tokens[(role, org)]}"}).raise_for_status()
+                         headers={"Authorization": f"Bearer {tokens[key]}"}).raise_for_status()
     draft = platform.call("applicant", "POST", "intake", "/drafts", expect=201,
                           json_body={"call_id": walked["call_id"], "form": {"title": "SAMPLE draft"}})
     ids = {
@@ -278,7 +299,7 @@ def send(platform, method: str, path: str, rule: Rule, token: str | None, ids: d
                             timeout=120, **kwargs)
 
 
-def verdict(method: str, rule: Rule, admitted: bool, response: requests.Response) -> str | None:
+def verdict(method: str, rule: Rule, admitted: bool, response: requests.Response, with_token: bool) -> str | None:
     """None when the answer is what the table says; otherwise what is wrong."""
     status = response.status_code
     try:
@@ -292,9 +313,10 @@ def verdict(method: str, rule: Rule, admitted: bool, response: requests.Response
         return f"should pass the access rules, got {status} {code}: {response.text[:300]}"
     if status == 404 and rule.scope == PRIVATE:
         return None
-    if status in (401, 403) and code == {401: "unauthenticated", 403: "forbidden"}[status]:
+    expected = (403, "forbidden") if with_token else (401, "unauthenticated")
+    if (status, code) == expected:
         return None
-    return f"should be refused (401/403), got {status} {code}: {response.text[:300]}"
+    return f"should be refused ({expected[0]}), got {status} {code}: {response.text[:300]}"
 
 
 def test_every_route_has_exactly_one_rule(platform):
@@ -308,12 +330,29 @@ def test_each_role_and_organisation_is_admitted_or_refused_as_the_table_says(pla
     method, path = route
     rule = RULES[route]
     wrong = []
-    for role in WHO:
-        for org in (ORGS if role is not NO_TOKEN else ("own",)):
-            token = world["tokens"][(role, org)] if role else None
-            admitted = rule.admits(role, org)
-            response = send(platform, method, path, rule, token, world["ids"])
-            problem = verdict(method, rule, admitted, response)
-            if problem:
-                wrong.append(f"{role or 'no token'} ({org} organisation): {problem}")
+    for role, org, key in CALLERS:
+        token = world["tokens"][key] if key else None
+        response = send(platform, method, path, rule, token, world["ids"])
+        problem = verdict(method, rule, rule.admits(role, org), response, with_token=token is not None)
+        if problem:
+            who = key if isinstance(key, str) else role or "no token"
+            wrong.append(f"{who} ({org} organisation): {problem}")
     assert not wrong, f"{method} {path}:\n" + "\n".join(wrong)
+
+
+def test_the_provinces_own_system_reads_what_its_official_reads(platform, world):
+    """Hubei's case system (a client-credentials token, authority province 420000) gets the same
+    answers as the Hubei official on every route a province may read: its inbox, the walked case."""
+    reads = [(m, p) for (m, p), rule in RULES.items()
+             if m in READS and rule.scope != PUBLIC and "province" in rule.roles]
+    assert ("GET", "/verification/inbox") in reads and ("GET", "/verification/cases/{case_id}") in reads
+    for method, path in reads:
+        person, machine = (send(platform, method, path, RULES[(method, path)], world["tokens"][key], world["ids"])
+                           for key in (("province", "own"), HUBEI_SYSTEM))
+        assert 200 <= machine.status_code < 300, f"{path}: {machine.status_code} {machine.text[:300]}"
+        assert machine.status_code == person.status_code, path
+        if person.headers.get("content-type", "").startswith("application/json"):
+            assert machine.json() == person.json(), path
+    route = ("GET", "/verification/cases/{case_id}")
+    seen = send(platform, *route, RULES[route], world["tokens"][HUBEI_SYSTEM], world["ids"]).json()
+    assert seen["case_id"] == world["ids"]["case_id"]

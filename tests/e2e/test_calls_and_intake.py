@@ -16,7 +16,6 @@ import requests
 from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.domain.named_documents import document_references
-from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code
 
 pytestmark = pytest.mark.e2e
@@ -58,8 +57,8 @@ def post(platform, token: str, path: str, body: dict) -> requests.Response:
 
 
 def hubei_unit(platform, org: str = SAMPLE_PRODUCT_UNIT) -> str:
-    return mint_token(platform.settings.jwt_secret, sub=f"u-{org}", role="applicant", org=org,
-                      region={"province": "420000", "city": "420100"})
+    return platform.token_for(sub=f"u-{org}", role="applicant", org=org,
+                              region={"province": "420000", "city": "420100"})
 
 
 def test_the_ministry_loads_both_shipped_calls_as_version_1(loaded):
@@ -92,8 +91,8 @@ def test_nothing_can_be_filed_against_the_220_call_until_the_ministry_defines_it
     call = _oc(loaded)
     from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION as form
 
-    token = mint_token(platform.settings.jwt_secret, sub="lead", role="applicant", org=form["lead"]["credit_code"],
-                       region={"province": "110000"})
+    token = platform.token_for(sub="lead", role="applicant", org=form["lead"]["credit_code"],
+                               region={"province": "110000"})
     refused = post(platform, token, f"/calls/{call['call_id']}/cases", form)
     assert refused.status_code == 400
     assert refused.json()["fields"]["direction"][0].count("not_in_notice") == 1
@@ -114,8 +113,8 @@ def test_an_amendment_makes_a_new_version_and_the_old_deadline_still_refuses_lat
                          headers={"Authorization": f"Bearer {platform.tokens['ministry']}"}, timeout=10).json()
     assert first["open_competition"]["directions"] == []
 
-    token = mint_token(platform.settings.jwt_secret, sub="lead", role="applicant", org=form["lead"]["credit_code"],
-                       region={"province": "110000"})
+    token = platform.token_for(sub="lead", role="applicant", org=form["lead"]["credit_code"],
+                               region={"province": "110000"})
     late = post(platform, token, f"/calls/{call['call_id']}/cases", form)
     assert late.status_code == 400
     assert "2025-06-30T23:59:59+08:00" in late.json()["fields"]["deadline"][0]
@@ -184,8 +183,7 @@ def test_a_form_with_several_errors_is_refused_naming_every_field_in_chinese_and
 
 def test_an_applicant_can_file_only_for_its_own_unit(platform, loaded):
     call = _sp(loaded)
-    other = mint_token(platform.settings.jwt_secret, sub="x", role="applicant", org="91420100MA4K0000X0",
-                       region={"province": "420000"})
+    other = platform.token_for(sub="x", role="applicant", org="91420100MA4K0000X0", region={"province": "420000"})
     refused = post(platform, other, f"/calls/{call['call_id']}/cases", SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
     assert refused.status_code == 400
     assert "applicant.credit_code" in refused.json()["fields"]

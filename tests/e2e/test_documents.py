@@ -1,10 +1,10 @@
 """The documents service as it runs: uploads, refusals, corrections, access, the integrity
 audit and a 1 GiB upload, over HTTP, against the service processes of the `system`
-fixture (PostgreSQL, RabbitMQ, SeaweedFS).
+fixture (PostgreSQL, RabbitMQ, SeaweedFS, the OpenID Connect provider).
 
 Limits are settings of a process, so the tests that need another limit start a replica
 of the documents service beside the system's own, on the same ledger, read-model
-database, queue and bucket (as a second instance would run in production): with a 1 MiB
+database, queue, bucket and identity provider (as a second instance would run in production): with a 1 MiB
 limit for the chunked refusal, with a 1 GiB limit for the large upload.
 """
 
@@ -31,7 +31,7 @@ from services.cli.demo import sample_call
 from services.cli.localinfra.ports import free_port
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.objectstore.store import EvidenceStore
-from shared.infra.web.tokens import mint_token
+from tests.support.localsystem import LocalSystem, identity_env
 
 pytestmark = pytest.mark.e2e
 
@@ -49,8 +49,9 @@ def pdf(text: str) -> bytes:
 # --- the processes ---------------------------------------------------------------------
 
 
-def _replica_env(system, port: int, max_upload_bytes: int) -> dict:
-    platform, readmodel_urls = system[0], system[1]
+def _replica_env(system: LocalSystem, port: int, max_upload_bytes: int) -> dict:
+    platform, readmodel_urls = system.platform, system.readmodel_urls
+    assert system.identity is not None, "the replica verifies the tokens of the system's own provider"
     s = platform.settings
     return {
         **os.environ,
@@ -58,13 +59,13 @@ def _replica_env(system, port: int, max_upload_bytes: int) -> dict:
         "READMODEL_URL": readmodel_urls["documents"], "AMQP_URI": s.amqp_uri,
         "S3_ENDPOINT": s.s3_endpoint, "S3_ACCESS_KEY": s.s3_access_key, "S3_SECRET_KEY": s.s3_secret_key,
         "S3_BUCKET": s.s3_bucket, "S3_SECURE": "true" if s.s3_secure else "false",
-        "JWT_SECRET": s.jwt_secret, "HTTP_HOST": "127.0.0.1", "RELAY_POLL_INTERVAL": "0.02",
+        **identity_env(system.identity), "HTTP_HOST": "127.0.0.1", "RELAY_POLL_INTERVAL": "0.02",
         "HTTP_PORT_DOCUMENTS": str(port), "MAX_UPLOAD_BYTES": str(max_upload_bytes),
     }
 
 
 @pytest.fixture
-def replica(system, tmp_path):
+def replica(local_system, tmp_path):
     """replica(max_upload_bytes) -> (base URL, pid): one more documents process, stopped after the test.
 
     One at a time, for the test that needs it: every process holds database connections,
@@ -75,7 +76,7 @@ def replica(system, tmp_path):
         port = free_port()
         log = tmp_path / f"documents-{port}.log"
         proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "documents"],
-                                env=_replica_env(system, port, max_upload_bytes), stdout=log.open("w"),
+                                env=_replica_env(local_system, port, max_upload_bytes), stdout=log.open("w"),
                                 stderr=subprocess.STDOUT)
         started.append(proc)
         base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
@@ -483,13 +484,12 @@ def test_a_correction_that_cannot_apply_is_refused_naming_the_field(platform, ca
 
 def test_other_organisations_can_neither_list_download_attach_nor_correct(platform, case_id):
     sha = upload(platform, case_id, pdf("private")).json()["sha256"]
-    secret = platform.settings.jwt_secret
     strangers = {
-        "applicant of another unit": mint_token(secret, sub="other", role="applicant", org="91430100MA4L0000X1",
-                                                region={"province": "430000", "city": "430100"}),
-        "province of another region": mint_token(secret, sub="hunan", role="province", org="430000"),
-        "city of another city": mint_token(secret, sub="yichang", role="city", org="420500"),
-        "an evaluator not commissioned": mint_token(secret, sub="e9", role="evaluator", org="12100000SAMPLE0009"),
+        "applicant of another unit": platform.token_for(sub="other", role="applicant", org="91430100MA4L0000X1",
+                                                        region={"province": "430000", "city": "430100"}),
+        "province of another region": platform.token_for(sub="hunan", role="province", org="430000"),
+        "city of another city": platform.token_for(sub="yichang", role="city", org="420500"),
+        "an evaluator not commissioned": platform.token_for(sub="e9", role="evaluator", org="12100000SAMPLE0009"),
     }
     base = f"{documents_url(platform)}/cases/{case_id}/evidence"
     for who, token in strangers.items():

@@ -50,6 +50,15 @@ def _parked(settings, service: str) -> list[tuple[str, str]]:
     return found
 
 
+def _submitted_case(platform, prefix: str) -> str:
+    """A SAMPLE case submitted to a call of its own; its id."""
+    call_id = f"sample-{prefix}-{uuid.uuid4().hex[:8]}"
+    platform.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
+    upload_sample_evidence(platform, platform.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
+    return platform.call("applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
+                         json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)["case_id"]
+
+
 def _intake_view(platform, case_id: str) -> dict:
     return platform.call("applicant", "GET", "intake", f"/cases/{case_id}")
 
@@ -57,11 +66,7 @@ def _intake_view(platform, case_id: str) -> dict:
 def test_a_forged_event_is_parked_and_the_real_one_applied(system):
     platform = system[0]
     settings = platform.settings
-    call_id = f"sample-forged-{uuid.uuid4().hex[:8]}"
-    platform.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
-    upload_sample_evidence(platform, platform.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
-    case_id = platform.call("applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
-                            json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)["case_id"]
+    case_id = _submitted_case(platform, "forged")
     # The case's own evidence: one more event, so the version is settled before the forgery.
     platform.call("applicant", "POST", "documents", f"/cases/{case_id}/evidence", expect=201, data=SAMPLE_PDF,
                   params={"filename": "SAMPLE.pdf", "step": "submission"})
@@ -101,11 +106,7 @@ def test_a_real_event_altered_in_flight_is_parked(system):
     ledger's, so only the comparison of its fields can tell."""
     platform = system[0]
     settings = platform.settings
-    call_id = f"sample-altered-{uuid.uuid4().hex[:8]}"
-    platform.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
-    upload_sample_evidence(platform, platform.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
-    case_id = platform.call("applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
-                            json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)["case_id"]
+    case_id = _submitted_case(platform, "altered")
     ledger = CaseLedger(settings.ledger_url)
     try:
         submitted = ledger.recorded(case_id, 1)

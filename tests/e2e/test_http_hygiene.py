@@ -84,8 +84,8 @@ def test_a_client_sending_invalid_tokens_is_throttled_and_others_are_not(intake)
 
 def test_the_health_probes_answer_without_a_token(intake):
     base = intake.platform.base["intake"]
-    live = requests.get(f"{base}/health/live", timeout=10)
-    ready = requests.get(f"{base}/health/ready", timeout=10)
+    live = requests.get(f"{base}/intake/health/live", timeout=10)
+    ready = requests.get(f"{base}/intake/health/ready", timeout=10)
     assert (live.status_code, live.json()) == (200, {"status": "live"})
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "checks": {"ledger": "ok", "readmodels": "ok", "broker": "ok"}}

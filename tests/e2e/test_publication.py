@@ -31,7 +31,6 @@ from shared.domain.publication_list import list_document
 from shared.infra.config import SERVICES
 from shared.infra.dependencies import CHINA
 from shared.infra.ledger import CaseLedger
-from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code, sample_382, signature_form
 from tests.support.localsystem import start_system
 
@@ -54,7 +53,7 @@ def offset_to(day: date) -> int:
 
 def as_party(platform: Platform, role: str, org: str, region: dict | None = None) -> Platform:
     """The same system, called as another organisation of `role`."""
-    token = mint_token(platform.settings.jwt_secret, sub=f"sample-{role}-{org}", role=role, org=org, region=region)
+    token = platform.token_for(sub=f"sample-{role}-{org}", role=role, org=org, region=region)
     return replace(platform, tokens={**platform.tokens, role: token})
 
 
@@ -80,9 +79,9 @@ def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
         replica = start_system(
             data_dir=tmp_path_factory.mktemp("publication-later"), ledger_url=ledger_url,
             readmodel_urls={"publication": readmodel_urls["publication"]}, amqp_uri=amqp_uri,
-            s3_settings=s3_settings, extra_env={
+            s3_settings=s3_settings, identity=started.identity, extra_env={
                 "CLOCK_OFFSET_DAYS": str(offset_to(day)), "NOTICE_SCAN_INTERVAL": "0.5",
-                "JWT_SECRET": settings.jwt_secret, "S3_BUCKET": settings.s3_bucket})
+                "S3_BUCKET": settings.s3_bucket})
         later.append(replica)
         return replace(started.platform, base={**started.platform.base, **replica.platform.base})
 

@@ -27,7 +27,6 @@ import requests
 
 from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code
 from tests.support.localsystem import start_system
 
@@ -61,7 +60,7 @@ class Party:
     def __init__(self, platform, role: str, org: str, sub: str | None = None, region: dict | None = None):
         self.platform, self.role, self.org = platform, role, org
         self.sub = sub or f"sample-{role}-{org}"
-        self.token = mint_token(platform.settings.jwt_secret, sub=self.sub, role=role, org=org, region=region)
+        self.token = platform.token_for(sub=self.sub, role=role, org=org, region=region)
 
     def request(self, method: str, service: str, path: str, body=None, *, data: bytes | None = None,
                 **params) -> requests.Response:
@@ -318,7 +317,7 @@ def review_days_ahead(system, tmp_path):
         extra_env={"CLOCK_OFFSET_DAYS": str(DAYS_AHEAD), "OVERDUE_SCAN_INTERVAL": "0.5"},
     )
     try:
-        yield moved.platform  # its own tokens: it signs with a secret of its own
+        yield moved.platform  # its own tokens, from an identity provider of its own
     finally:
         moved.stop()
 
@@ -331,7 +330,8 @@ def test_a_milestone_past_its_due_date_becomes_overdue_by_the_services_own_timer
         walk["auditor"].ok("GET", "audit", f"/cases/{case_a}/history")["events"]))
     [overdue] = [e for e in history if e["type"] == "MilestoneOverdue"]
     assert overdue["payload"] == {"milestone_id": "m2", "due_on": day(25)}
-    assert overdue["actor"] == {"sub": "review-overdue-timer", "role": "system", "org": "MIIT"}
+    # the timers' machine identity (client credentials of caseplatform-timers at the provider)
+    assert overdue["actor"] == {"sub": "caseplatform-timers", "role": "system", "org": "caseplatform"}
     assert ministry.ok("GET", "review", f"/cases/{case_a}")["milestones"] == {"m1": "accepted", "m2": "overdue"}
 
     # the board, on the moved day and on today's
@@ -446,7 +446,7 @@ def test_the_auditor_replays_the_path_from_endorsement_to_selection_event_by_eve
         "ministry", "cas", "province", "unit"}
     assert [(e["payload"]["milestone_id"]) for e in by_type["MilestoneReported"]] == ["m1", "m1", "m2"]
     assert by_type["MilestoneReportReturned"][0]["payload"]["reasons"] == ["SAMPLE 缺少第三方检测报告"]
-    assert by_type["MilestoneOverdue"][0]["actor"]["sub"] == "review-overdue-timer"
+    assert by_type["MilestoneOverdue"][0]["actor"]["sub"] == "caseplatform-timers"
     assert by_type["EvaluatorCommissioned"][0]["payload"]["evaluator"] == SAMPLE_EVALUATOR
     evaluation = by_type["ThirdPartyEvaluated"][0]
     assert evaluation["actor"]["org"] == SAMPLE_EVALUATOR

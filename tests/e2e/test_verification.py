@@ -18,7 +18,6 @@ from openpyxl import load_workbook
 
 from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code, sample_382, shipped_call, signature_form
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +31,7 @@ class Desk:
 
     def __init__(self, platform, role, org, region=None):
         self.platform, self.role, self.org = platform, role, org
-        self.token = mint_token(platform.settings.jwt_secret, sub=f"sample-{role}-{org}", role=role, org=org,
-                                region=region)
+        self.token = platform.token_for(sub=f"sample-{role}-{org}", role=role, org=org, region=region)
 
     def request(self, method, service, path, body=None, **params) -> requests.Response:
         return requests.request(method, f"{self.platform.base[service]}/{service}{path}", json=body,

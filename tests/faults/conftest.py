@@ -30,7 +30,8 @@ from services.cli.localinfra.ports import free_port
 from shared.infra.config import SERVICES, Settings
 from tests.faultproxy import FaultProxy
 from tests.faults import accounting
-from tests.support.localsystem import service_env, stop_processes
+from tests.support.identity import IdentityProvider
+from tests.support.localsystem import service_env, start_identity, stop_processes
 
 # Faster retries than production's 5 so a poison message is parked within seconds.
 MAX_DELIVERY_ATTEMPTS = 3
@@ -55,6 +56,7 @@ class FaultySystem:
     amqp_uri: str  # direct
     proxies: dict[str, FaultProxy]
     data_dir: Path
+    identity: IdentityProvider  # reached directly: signing in is not one of the faults
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     # -- processes ------------------------------------------------------------------
@@ -104,14 +106,16 @@ class FaultySystem:
         return self.procs[service].pid
 
     def close(self) -> None:
-        """Stops every process, then the proxies."""
+        """Stops every process, then the proxies and the identity provider."""
         stop_processes(self.procs.values())
         for proxy in self.proxies.values():
             proxy.stop()
+        self.identity.stop()
 
 
 def start_faulty_system(make_database, amqp_uri: str, s3_settings: dict, data_dir: Path) -> FaultySystem:
-    """Fresh databases, three proxies (to `amqp_uri`'s broker, PostgreSQL, the S3 server), six processes."""
+    """Fresh databases, three proxies (to `amqp_uri`'s broker, PostgreSQL, the S3 server), an
+    identity provider, six processes."""
     ledger_url = make_database("ledger")
     readmodel_urls = {service: make_database(service) for service in SERVICES}
     s3_host, _, s3_port = s3_settings["endpoint"].rpartition(":")
@@ -123,19 +127,28 @@ def start_faulty_system(make_database, amqp_uri: str, s3_settings: dict, data_di
         "s3": FaultProxy(s3_host or "127.0.0.1", int(s3_port), name="s3").start(),
     }
     ports = {service: free_port() for service in SERVICES}
-    # Every server reached through its proxy, so a test can cut it.
-    env = service_env(
-        data_dir=data_dir, ledger_url=through(ledger_url, proxies["postgres"]),
-        amqp_uri=through(amqp_uri, proxies["amqp"]),
-        s3_settings={**s3_settings, "endpoint": f"127.0.0.1:{proxies['s3'].port}"}, ports=ports,
-        extra_env={"MAX_DELIVERY_ATTEMPTS": str(MAX_DELIVERY_ATTEMPTS)},
-    )
-    settings = Settings.from_env({k: v for k, v in env.items()})
+    identity = start_identity(data_dir)
+    try:
+        # Every server reached through its proxy, so a test can cut it.
+        env = service_env(
+            data_dir=data_dir, ledger_url=through(ledger_url, proxies["postgres"]),
+            amqp_uri=through(amqp_uri, proxies["amqp"]),
+            s3_settings={**s3_settings, "endpoint": f"127.0.0.1:{proxies['s3'].port}"}, ports=ports,
+            identity=identity, extra_env={"MAX_DELIVERY_ATTEMPTS": str(MAX_DELIVERY_ATTEMPTS)},
+        )
+        settings = Settings.from_env({k: v for k, v in env.items()})
+        platform = Platform.local(replace(settings, ports=ports))
+    except BaseException:
+        for proxy in proxies.values():
+            proxy.stop()
+        identity.stop()
+        raise
+    platform.token_for = identity.token_for
     system = FaultySystem(
-        platform=Platform.local(replace(settings, ports=ports)), env=env, ports=ports,
+        platform=platform, env=env, ports=ports,
         ledger_url=ledger_url, readmodel_urls=readmodel_urls,
         proxied_readmodel_urls={s: through(u, proxies["postgres"]) for s, u in readmodel_urls.items()},
-        amqp_uri=amqp_uri, proxies=proxies, data_dir=data_dir,
+        amqp_uri=amqp_uri, proxies=proxies, data_dir=data_dir, identity=identity,
     )
     try:
         system.start()
@@ -147,7 +160,8 @@ def start_faulty_system(make_database, amqp_uri: str, s3_settings: dict, data_di
 
 @pytest.fixture(scope="module")
 def faulty_system(make_database, make_vhost, s3_settings, tmp_path_factory):
-    """Six service processes behind three fault proxies (amqp, postgres, s3); yields a FaultySystem."""
+    """Six service processes behind three fault proxies (amqp, postgres, s3) and an identity
+    provider reached directly; yields a FaultySystem."""
     system = start_faulty_system(make_database, make_vhost("faults"), s3_settings, tmp_path_factory.mktemp("faulty"))
     try:
         yield system

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 BURST_WORKERS = 12
 BURST_STEPS = 3
-DEFAULTS = Settings.from_env({"JWT_SECRET": "x", "CASEPLATFORM_DATA_DIR": "/nonexistent"})
+DEFAULTS = Settings.from_env({"CASEPLATFORM_DATA_DIR": "/nonexistent"})
 
 # Each pool's most connections in one process (the system runs with the default sizes), and
 # what it keeps when idle. `relay`: the leader's lock plus one for its position;

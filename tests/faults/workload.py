@@ -20,7 +20,6 @@ import requests
 
 from shared.domain.dossier import dossier_id
 from shared.domain.forms.samples import SAMPLE_EVIDENCE
-from shared.infra.web.tokens import mint_token
 from tests.samples import credit_code, sample_382, signature_form
 
 CITIES = ("420100", "420200", "420500", "420600")  # Wuhan, Huangshi, Yichang, Xiangyang
@@ -33,8 +32,7 @@ class Party:
 
     def __init__(self, platform, role: str, org: str, region: dict | None = None):
         self.platform, self.role, self.org = platform, role, org
-        self.token = mint_token(platform.settings.jwt_secret, sub=f"sample-{role}-{org}", role=role, org=org,
-                                region=region)
+        self.token = platform.token_for(sub=f"sample-{role}-{org}", role=role, org=org, region=region)
 
     def request(self, method: str, service: str, path: str, *, json_body=None, data: bytes | None = None,
                 params: dict | None = None, timeout: float = 60) -> requests.Response:

@@ -17,25 +17,34 @@ from shared.infra.integrity.store import IntegrityStore
 from shared.infra.ledger import CaseLedger
 from shared.infra.objectstore.errors import StoreError
 from shared.infra.objectstore.store import EvidenceStore
-from shared.infra.web.tokens import mint_token
 from tests.infra import wait_for
+from tests.support.identity import IdentityProvider
+from tests.support.localsystem import identity_env
 
 from .test_audit_integrity import attach, submit
 
 pytestmark = pytest.mark.integration
 
-SECRET = "s" * 48
 
 
 @pytest.fixture
-def audit(container_factory, make_database, make_vhost, s3_settings, tmp_path):
+def identity(tmp_path):
+    """The provider whose tokens the audit service verifies and the auditor signs in at."""
+    provider = IdentityProvider(tmp_path / "identity").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def audit(container_factory, make_database, make_vhost, s3_settings, tmp_path, identity):
     ledger_url = make_database("audit_ledger")
     bucket = f"audit-svc-{uuid.uuid4().hex[:8]}"
     settings = Settings.from_env({
         "CASEPLATFORM_DATA_DIR": str(tmp_path), "LEDGER_URL": ledger_url,
-        "READMODEL_URL": make_database("audit_rm"), "AMQP_URI": make_vhost("audit"), "JWT_SECRET": SECRET,
+        "READMODEL_URL": make_database("audit_rm"), "AMQP_URI": make_vhost("audit"),
         "S3_ENDPOINT": s3_settings["endpoint"], "S3_ACCESS_KEY": s3_settings["access_key"],
         "S3_SECRET_KEY": s3_settings["secret_key"], "S3_BUCKET": bucket, "CHECKPOINT_INTERVAL": "0.2",
+        **identity_env(identity),
     })
     intake, documents = CaseLedger(ledger_url, owner="intake"), CaseLedger(ledger_url, owner="documents")
     case = submit(intake)
@@ -49,7 +58,7 @@ def audit(container_factory, make_database, make_vhost, s3_settings, tmp_path):
     store = IntegrityStore(ledger_url)
     evidence = EvidenceStore.from_settings(settings)
     yield {"base": f"http://127.0.0.1:{port}/audit", "case": str(case.id), "store": store, "evidence": evidence,
-           "settings": settings, "documents": documents}
+           "settings": settings, "documents": documents, "identity": identity}
     store.dispose()
     intake.close()
     documents.close()
@@ -64,7 +73,7 @@ def published(evidence: EvidenceStore) -> list[int] | None:
 
 
 def get(a, path, role="auditor", **params):
-    token = mint_token(SECRET, sub=f"{role}:x", role=role, org="NAO" if role == "auditor" else "420000")
+    token = a["identity"].token_for(sub=f"sample-{role}", role=role, org="NAO" if role == "auditor" else "420000")
     return requests.get(a["base"] + path, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 

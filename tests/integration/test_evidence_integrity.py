@@ -176,7 +176,7 @@ def test_a_clean_store_passes(ledger_url, store):
 def _cli(ledger_url: str, s3_settings: dict, bucket: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "LEDGER_URL": ledger_url, "S3_ENDPOINT": s3_settings["endpoint"],
            "S3_ACCESS_KEY": s3_settings["access_key"], "S3_SECRET_KEY": s3_settings["secret_key"],
-           "S3_BUCKET": bucket, "S3_SECURE": "false", "JWT_SECRET": "not-used-by-the-audit"}
+           "S3_BUCKET": bucket, "S3_SECURE": "false"}
     return subprocess.run([sys.executable, "-m", "services.cli.main", "evidence-audit", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
+import stat
+import subprocess
+import sys
 import uuid
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
@@ -20,6 +24,8 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.web.handlers import http
 
 from services.cli.localinfra import ports, s3, system_services
+from services.cli.signin import sample_accounts
+from tests.support.local_run import start_run, stop_run, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -235,3 +241,41 @@ def test_nameko_fixtures_work_on_the_sessions_services(container_factory, rabbit
     assert web_session.get("/ping/7").text == "pong 7"
     with ServiceRpcProxy("probe_ping", config) as proxy:
         assert proxy.ping(3) == {"pong": 3}
+
+
+# ------------------------------------------------------------------- caseplatform run
+
+
+def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_through_it(
+        tmp_path, s3_settings, make_vhost):
+    """The README's run command on ports and data of its own: the provider first, then the
+    services; the SAMPLE sign-ins printed; `caseplatform demo` signs in there and passes;
+    Ctrl-C (SIGINT) stops the provider with the rest."""
+    run, env, log, service_ports, identity_port = start_run(tmp_path, s3_settings, make_vhost)
+    try:
+        printed = log.read_text()
+        assert f"identity provider (OpenID Connect): http://127.0.0.1:{identity_port} (started here" in printed
+        for account in sample_accounts():
+            row = f"{account['role']:<10} {account['org']:<19} {account['username']:<26} {account['password']}"
+            assert row in printed
+        assert "caseplatform token --user sample-hubei-official" in printed
+        assert "caseplatform token --client hubei-province-system" in printed
+        secret_file = tmp_path / "identity" / "timer-client-secret"
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        assert secret_file.read_text() == json.loads((tmp_path / "identity" / "client-secrets.json").read_text())[
+            "caseplatform-timers"]
+
+        def serving() -> bool:
+            return all(ports.port_open("127.0.0.1", port) for port in service_ports.values())
+
+        wait_for("six services answering", serving, run, log)
+        demo = subprocess.run([sys.executable, "-m", "services.cli.main", "demo"], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert "published" in demo.stdout and "Replayed history" in demo.stdout
+    finally:
+        stop_run(run)
+    assert not ports.port_open("127.0.0.1", identity_port), "the provider outlived the run"
+    assert run.returncode == 0, log.read_text()[-3000:]
+
+

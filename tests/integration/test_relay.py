@@ -321,7 +321,7 @@ def test_an_idle_leader_publishes_a_commit_at_once_with_a_poll_interval_of_thirt
 ):
     settings = Settings.from_env({
         "CASEPLATFORM_DATA_DIR": str(tmp_path), "LEDGER_URL": ledger_url, "AMQP_URI": amqp,
-        "JWT_SECRET": "x" * 48, "RELAY_POLL_INTERVAL": "30",
+        "RELAY_POLL_INTERVAL": "30",
     })
     container = container_factory(RelayOnly, settings.nameko_config("intake"))
     container.start()

@@ -23,7 +23,6 @@ from services.intake import readmodels as intake_rm
 from services.intake.application import Intake
 from services.review import readmodels as review_rm
 from services.review.application import Review
-from services.review.implementation import TIMER_ACTOR
 from shared.domain.access import Caller
 from shared.domain.case import Case, Program
 from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransition, PlacesExhausted
@@ -471,26 +470,31 @@ def unit_of(desk, case_id) -> Caller:
     return Caller(sub="u-unit", role="applicant", org=code)
 
 
+# The timers' machine identity as the service gets it from the provider (client credentials).
+TIMER = Caller(sub="caseplatform-timers", role="system", org="caseplatform")
+
+
 def at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 
 
 def test_a_milestone_past_its_due_date_becomes_overdue_by_itself_once(desk):
     [case_id] = in_implementation(desk)
-    assert desk.review().mark_overdue(at(date(2026, 6, 30))) == []  # due today: not yet overdue
+    assert desk.review().mark_overdue(at(date(2026, 6, 30)), TIMER) == []  # due today: not yet overdue
 
-    assert desk.review().mark_overdue(at(date(2026, 7, 1))) == [(case_id, "m1")]
+    assert desk.review().mark_overdue(at(date(2026, 7, 1)), TIMER) == [(case_id, "m1")]
     desk.catch_up()
-    assert desk.review().mark_overdue(at(date(2026, 7, 2))) == []  # once
+    assert desk.review().mark_overdue(at(date(2026, 7, 2)), TIMER) == []  # once
     overdue = [e for e in desk.reader.history(case_id) if e.type == "MilestoneOverdue"]
-    assert [(e.payload, e.actor) for e in overdue] == [({"milestone_id": "m1", "due_on": "2026-06-30"}, TIMER_ACTOR)]
+    assert [(e.payload, e.actor) for e in overdue] == [
+        ({"milestone_id": "m1", "due_on": "2026-06-30"}, TIMER.as_actor())]
     assert desk.reader.get_case(case_id).milestones == {"m1": "overdue", "m2": "pending"}
 
 
 def test_the_timer_marks_once_even_before_its_read_model_has_caught_up(desk):
     [case_id] = in_implementation(desk)
-    desk.review().mark_overdue(at(date(2026, 7, 1)))
-    assert desk.review().mark_overdue(at(date(2026, 7, 1))) == []  # the ledger's case decides
+    desk.review().mark_overdue(at(date(2026, 7, 1)), TIMER)
+    assert desk.review().mark_overdue(at(date(2026, 7, 1)), TIMER) == []  # the ledger's case decides
     assert [e.type for e in desk.reader.history(case_id)].count("MilestoneOverdue") == 1
 
 
@@ -501,7 +505,7 @@ def test_a_reported_milestone_is_not_overdue_but_one_sent_back_is(desk):
     desk.review().decide_report(MINISTRY, second, "m1", {"accepted": False, "note": "", "reasons": ["缺少检测报告"]})
     desk.catch_up()
 
-    assert desk.review().mark_overdue(at(date(2026, 7, 1))) == [(second, "m1")]
+    assert desk.review().mark_overdue(at(date(2026, 7, 1)), TIMER) == [(second, "m1")]
     desk.catch_up()
     board = desk.review().milestone_board(MINISTRY, desk.call_id, date(2026, 7, 1))
     assert [(r["case_id"], r["milestone_id"]) for r in board["overdue"]] == [(second, "m1")]
@@ -526,7 +530,7 @@ def test_the_ministry_accepts_a_report_or_sends_it_back_with_reasons(desk):
     with pytest.raises(DomainRuleViolation, match="no report awaits"):
         desk.review().decide_report(MINISTRY, case_id, "m1", {"accepted": True, "note": "", "reasons": []})
     desk.catch_up()
-    assert desk.review().mark_overdue(at(date(2026, 7, 1))) == []  # accepted: never overdue
+    assert desk.review().mark_overdue(at(date(2026, 7, 1)), TIMER) == []  # accepted: never overdue
     kinds = [e.type for e in desk.reader.history(case_id) if e.type.startswith("Milestone")]
     assert kinds == ["MilestoneReported", "MilestoneReportReturned", "MilestoneReported", "MilestoneReportAccepted"]
     board = desk.review().milestone_board(MINISTRY, desk.call_id, date(2026, 6, 1))
@@ -545,8 +549,8 @@ def test_a_signed_task_book_changes_only_by_an_amendment_every_party_signs(desk)
     assert amended.task_book["milestones"][0]["due_on"] == "2026-09-30"
     desk.catch_up()
     # the timer follows the amended due date
-    assert desk.review().mark_overdue(at(date(2026, 7, 1))) == []
-    assert desk.review().mark_overdue(at(date(2026, 10, 1))) == [(case_id, "m1")]
+    assert desk.review().mark_overdue(at(date(2026, 7, 1)), TIMER) == []
+    assert desk.review().mark_overdue(at(date(2026, 10, 1)), TIMER) == [(case_id, "m1")]
     [amendment] = [e for e in desk.reader.history(case_id) if e.type == "TaskBookAmended"]
     assert {s["party"] for s in amendment.payload["signatories"]} == {"ministry", "cas", "province", "unit"}
     with pytest.raises(DomainRuleViolation, match="already recorded"):

@@ -46,7 +46,7 @@ class IntakeSystem:
     def start(self, batch_size: int = 50):
         settings = Settings.from_env({
             "CASEPLATFORM_DATA_DIR": str(self.tmp_path), "LEDGER_URL": f"sqlite:///{self.tmp_path}/ledger.db",
-            "READMODEL_URL": self.readmodel_url, "AMQP_URI": self.amqp, "JWT_SECRET": "x" * 48,
+            "READMODEL_URL": self.readmodel_url, "AMQP_URI": self.amqp,
             "MAX_DELIVERY_ATTEMPTS": "3", "PROJECTION_BATCH_SIZE": str(batch_size),
         })
         config = settings.nameko_config("intake")

@@ -9,45 +9,22 @@ No pytest and no nameko here: importable before eventlet's monkey patching.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
+from services.cli.localinfra import identity as local_provider
+from services.cli.localinfra.identity import IDENTITY_DIR, node
 from services.cli.localinfra.ports import free_port
 from services.cli.signin import CLI, OidcClient
 
-IDENTITY_DIR = Path(__file__).resolve().parents[2] / "services" / "identity"
-
-
-def _node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is required to run the identity provider (services/identity)")
-    return node
-
-
-def install_node_modules() -> None:
-    """`npm ci` when node_modules is missing or older than package-lock.json (a stamp of the
-    lock's hash, as scripts/venv.sh keeps for pyproject.toml)."""
-    stamp = IDENTITY_DIR / "node_modules" / ".caseplatform-npm-stamp"
-    want = hashlib.sha256((IDENTITY_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if stamp.is_file() and stamp.read_text() == want:
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is required to install the identity provider (services/identity)")
-    done = subprocess.run([npm, "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=IDENTITY_DIR,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"npm ci in {IDENTITY_DIR} failed:\n{done.stdout}{done.stderr}")
-    stamp.write_text(want)
+__all__ = ["IDENTITY_DIR", "IdentityProvider"]
 
 
 @dataclass
@@ -69,32 +46,15 @@ class IdentityProvider:
     # ------------------------------------------------------------------ the process
 
     def start(self, timeout: float = 30.0) -> IdentityProvider:
-        install_node_modules()
         with self.log.open("a") as log:
-            self.proc = subprocess.Popen(
-                [_node(), str(IDENTITY_DIR / "server.mjs"), "--port", str(self.port), "--data-dir", str(self.data_dir)],
-                stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the identity provider exited with {self.proc.returncode}:\n{self.log.read_text()}")
             try:
-                self.discovery()
-                return self
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the identity provider did not answer in {timeout}s:\n"
-                                       f"{self.log.read_text()}") from None
-                time.sleep(0.1)
+                self.proc = local_provider.start(self.data_dir, self.port, log=log, timeout=timeout)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}:\n{self.log.read_text()}") from None
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        local_provider.stop(self.proc)
         self.proc = None
 
     def restart(self) -> None:
@@ -104,7 +64,7 @@ class IdentityProvider:
         self.start()
 
     def admin(self, *args: str) -> str:
-        done = subprocess.run([_node(), str(IDENTITY_DIR / "admin.mjs"), "--data-dir", str(self.data_dir), *args],
+        done = subprocess.run([node(), str(IDENTITY_DIR / "admin.mjs"), "--data-dir", str(self.data_dir), *args],
                               capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"admin.mjs {' '.join(args)} failed: {done.stderr}")
@@ -124,7 +84,7 @@ class IdentityProvider:
         return self.client.discovery()
 
     def client_secret(self, client_id: str) -> str:
-        return json.loads((self.data_dir / "client-secrets.json").read_text())[client_id]
+        return local_provider.client_secret(self.data_dir, client_id)
 
     def client_credentials(self, client_id: str, secret: str | None = None) -> dict:
         return self.client.client_credentials(client_id, self.client_secret(client_id) if secret is None else secret)
@@ -142,7 +102,7 @@ class IdentityProvider:
 
     def add_accounts(self, accounts: list[dict]) -> None:
         """Creates (or replaces) accounts as an operator does: `admin.mjs add-accounts`."""
-        done = subprocess.run([_node(), str(IDENTITY_DIR / "admin.mjs"), "--data-dir", str(self.data_dir),
+        done = subprocess.run([node(), str(IDENTITY_DIR / "admin.mjs"), "--data-dir", str(self.data_dir),
                                "add-accounts"], input=json.dumps({"accounts": accounts}), capture_output=True,
                               text=True, check=False)
         if done.returncode != 0:
@@ -152,16 +112,40 @@ class IdentityProvider:
         """An access token for a person with these claims, signed in through the protocol.
         The account is made at the provider the first time (a password of its own) and its
         token reused while it has more than two minutes to live."""
-        claims = {"role": role, "org": org, "name": name or f"SAMPLE {sub}",
-                  **({"region": {"province": region.get("province"), "city": region.get("city")}} if region else {})}
-        known = self._people.get(sub)
-        if known is None or known[0] != claims:
-            password = secrets.token_urlsafe(18)
-            self.add_accounts([{"username": sub, "password": password, **claims}])
-            known = self._people[sub] = (claims, password, "", 0.0)
-        _, password, token, expires = known
-        if time.time() > expires - 120:
-            answer = self.sign_in(sub, password)
-            token, expires = answer["access_token"], time.time() + answer["expires_in"]
-            self._people[sub] = (claims, password, token, expires)
-        return token
+        return self.tokens_for([{"sub": sub, "role": role, "org": org, "name": name, "region": region}])[0]
+
+    def tokens_for(self, people: list[dict], workers: int = 4) -> list[str]:
+        """`token_for` for many people at once (each a dict of its keyword arguments), in order:
+        the missing accounts made in one `add-accounts` run and the sign-ins sent side by side,
+        since each costs the provider a password hash (benchmarks need thousands)."""
+        wanted = [(person["sub"], _claims(**person)) for person in people]
+        new: dict[str, dict] = {}
+        for sub, claims in wanted:
+            known = self._people.get(sub)
+            if known is None or known[0] != claims:
+                new[sub] = {"username": sub, "password": secrets.token_urlsafe(18), **claims}
+        if new:
+            self.add_accounts(list(new.values()))
+            for (sub, claims), account in ((w, new[w[0]]) for w in wanted if w[0] in new):
+                self._people[sub] = (claims, account["password"], "", 0.0)
+        stale = sorted({sub for sub, _ in wanted if time.time() > self._people[sub][3] - 120})
+
+        def sign_in(sub: str) -> tuple[dict, float]:
+            asked = time.time()  # the token's lifetime runs from here, not from when the batch ends
+            return self.sign_in(sub, self._people[sub][1]), asked
+
+        if len(stale) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                answers = list(pool.map(sign_in, stale))
+        else:
+            answers = [sign_in(sub) for sub in stale]
+        for sub, (answer, asked) in zip(stale, answers, strict=True):
+            claims, password, _, _ = self._people[sub]
+            self._people[sub] = (claims, password, answer["access_token"], asked + answer["expires_in"])
+        return [self._people[sub][2] for sub, _ in wanted]
+
+
+def _claims(*, sub: str, role: str, org: str, name: str = "", region: dict | None = None) -> dict:
+    """The claims the provider puts in a person's tokens; a region without a city has city null."""
+    return {"role": role, "org": org, "name": name or f"SAMPLE {sub}",
+            **({"region": {"province": region.get("province"), "city": region.get("city")}} if region else {})}

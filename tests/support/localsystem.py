@@ -49,10 +49,11 @@ class LocalSystem:
     procs: dict[str, subprocess.Popen]
     logs: dict[str, Path]
     identity: IdentityProvider | None = None
+    owns_identity: bool = True  # False when the provider was lent by another system, which stops it
 
     def stop(self) -> None:
         stop_processes(self.procs.values())
-        if self.identity is not None:
+        if self.identity is not None and self.owns_identity:
             self.identity.stop()
 
 
@@ -109,15 +110,19 @@ def service_env(*, data_dir: Path, ledger_url: str, amqp_uri: str, s3_settings: 
 
 
 def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls: dict[str, str], amqp_uri: str,
-                 s3_settings: dict, extra_env: dict[str, str] | None = None, timeout: float = 60.0) -> LocalSystem:
+                 s3_settings: dict, extra_env: dict[str, str] | None = None, timeout: float = 60.0,
+                 identity: IdentityProvider | None = None) -> LocalSystem:
     """Starts every service of `readmodel_urls` as its own process and waits until each answers.
 
     `s3_settings`: {"endpoint", "access_key", "secret_key"}; `extra_env` adds or overrides
-    settings (e.g. MAX_UPLOAD_BYTES). A fresh bucket and identity provider are started here.
+    settings (e.g. MAX_UPLOAD_BYTES). A fresh bucket is made here, and a fresh identity
+    provider unless `identity` is given: a replica of another system passes that system's,
+    so that its services accept the same tokens (the provider stays the lender's to stop).
     """
     data_dir = Path(data_dir)
     ports = {service: free_port() for service in readmodel_urls}
-    identity = start_identity(data_dir)
+    owns_identity = identity is None
+    identity = start_identity(data_dir) if identity is None else identity
     procs, logs = {}, {}
     try:
         base_env = service_env(data_dir=data_dir, ledger_url=ledger_url, amqp_uri=amqp_uri, s3_settings=s3_settings,
@@ -133,11 +138,11 @@ def start_system(*, data_dir: str | os.PathLike, ledger_url: str, readmodel_urls
         platform = Platform.local(replace(settings, ports={**settings.ports, **ports}))
         platform.base = {s: b for s, b in platform.base.items() if s in readmodel_urls}
         platform.token_for = identity.token_for
-        system = LocalSystem(platform, dict(readmodel_urls), procs, logs, identity)
+        system = LocalSystem(platform, dict(readmodel_urls), procs, logs, identity, owns_identity)
         _wait_ready(platform, procs, logs, timeout)
         return system
     except BaseException:
-        LocalSystem(None, {}, procs, logs, identity).stop()  # type: ignore[arg-type]
+        LocalSystem(None, {}, procs, logs, identity, owns_identity).stop()  # type: ignore[arg-type]
         raise
 
 

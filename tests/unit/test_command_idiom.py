@@ -338,7 +338,7 @@ def write(ledger, attempt):
 """,
     "a direct save": """
 def mark_overdue(self, case):
-    case.mark_milestone_overdue(actor=TIMER_ACTOR, milestone_id="m1", due_on=today)
+    case.mark_milestone_overdue(actor=timer.as_actor(), milestone_id="m1", due_on=today)
     self.ledger.save_case(case)
 """,
     "a save of the eventsourcing application": """

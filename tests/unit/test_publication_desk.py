@@ -16,9 +16,10 @@ import pytest
 
 from services.cli.demo import sample_call
 from services.publication import readmodels as rm
-from services.publication.application import TIMER_ACTOR, Publication
+from services.publication.application import Publication
 from services.publication.library import ProductQuery, PublicLibrary
 from shared.domain import call_rules
+from shared.domain.access import SYSTEM as SYSTEM_ROLE
 from shared.domain.access import Caller
 from shared.domain.calendar import last_official_year
 from shared.domain.call import Call
@@ -38,6 +39,7 @@ OPENED = date(2026, 2, 11)  # a Wednesday before the 2026 Spring Festival
 LAST_DAY = date(2026, 3, 2)  # the tenth working day (tests/unit/test_calendar.py)
 MINISTRY = Caller(sub="u-miit", role="ministry", org="MIIT")
 HUBEI = Caller(sub="u-hubei", role="province", org="420000")
+TIMER = Caller(sub="caseplatform-timers", role=SYSTEM_ROLE, org="caseplatform", name="SAMPLE timers")
 AUDITOR = Caller(sub="u-audit", role="auditor", org="AUDIT")
 SYSTEM = {"sub": "u-intake", "role": "ministry", "org": "MIIT"}
 BOUND = {key.split(".")[0] for key in SUBSCRIPTIONS["publication"]}  # what publication's queue receives
@@ -300,14 +302,14 @@ def test_the_timer_closes_the_notice_the_day_after_its_last_working_day_once(des
     desk.app.open_notice(MINISTRY, list_of(call), ids)
     desk.sync()
     desk.today = LAST_DAY
-    assert desk.app.close_due_notices() == []
+    assert desk.app.close_due_notices(TIMER) == []
     desk.today = LAST_DAY + timedelta(days=1)
-    assert desk.app.close_due_notices() == [list_of(call)]
+    assert desk.app.close_due_notices(TIMER) == [list_of(call)]
     desk.sync()  # a pass before the read model heard of the close finds the ledger's list closed
-    assert desk.app.close_due_notices() == []
+    assert desk.app.close_due_notices(TIMER) == []
     events = [e for e in desk.reader.events.get(desk.reader.find_public_list(list_of(call)).id)]
     closes = [e for e in events if type(e).__name__ == "NoticeClosed"]
-    assert len(closes) == 1 and closes[0].actor == TIMER_ACTOR and closes[0].closed_on == date(2026, 3, 3)
+    assert len(closes) == 1 and closes[0].actor == TIMER.as_actor() and closes[0].closed_on == date(2026, 3, 3)
     assert served_equals_rebuilt(desk, list_of(call))["status"] == "notice_closed"
     assert desk.library.notices() == []
 
@@ -319,7 +321,7 @@ def test_closing_does_not_publish_the_ministry_does_once_no_objection_is_open(de
     late = desk.app.raise_objection(applicant(82), list_of(call), ids[2], "SAMPLE 最后一天的异议", [])
     desk.today = LAST_DAY + timedelta(days=1)
     desk.sync()
-    desk.app.close_due_notices()
+    desk.app.close_due_notices(TIMER)
     with pytest.raises(DomainRuleViolation) as refused:
         desk.app.publish(MINISTRY, list_of(call), None)
     assert refused.value.field == "objections" and late["objection_id"] in refused.value.rule
@@ -338,7 +340,7 @@ def test_the_ministry_publishing_after_the_end_closes_the_notice_itself_if_the_t
     published = desk.app.publish(MINISTRY, list_of(call), None)
     assert published["notice"]["closed_on"] == "2026-03-05"
     desk.sync()
-    assert desk.app.close_due_notices() == []
+    assert desk.app.close_due_notices(TIMER) == []
 
 
 # -- the shortlist and the product library ---------------------------------------------------------

@@ -18,7 +18,12 @@ const OPTIONS = {
   // Space-separated; each replaces the console's URIs in the clients file when set.
   'console-redirect-uris': { env: 'IDENTITY_CONSOLE_REDIRECT_URIS' },
   'console-post-logout-redirect-uris': { env: 'IDENTITY_CONSOLE_POST_LOGOUT_REDIRECT_URIS' },
+  // Shorter only: tests watch a token expire in seconds. Never longer than the 15 minutes
+  // the services accept (issue #17).
+  'access-token-seconds': { env: 'IDENTITY_ACCESS_TOKEN_SECONDS', default: '900' },
 };
+
+export const MAX_ACCESS_TOKEN_SECONDS = 15 * 60;
 
 export function readConfig(argv, { allowPositionals = false } = {}) {
   const { values, positionals } = parseArgs({
@@ -34,6 +39,11 @@ export function readConfig(argv, { allowPositionals = false } = {}) {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`port must be a number from 1 to 65535, not ${setting('port')}`);
   }
+  const accessTokenSeconds = Number(setting('access-token-seconds'));
+  if (!Number.isInteger(accessTokenSeconds) || accessTokenSeconds < 1 || accessTokenSeconds > MAX_ACCESS_TOKEN_SECONDS) {
+    throw new Error(`access-token-seconds must be a number from 1 to ${MAX_ACCESS_TOKEN_SECONDS}, `
+      + `not ${setting('access-token-seconds')}`);
+  }
   return {
     host,
     port,
@@ -44,6 +54,7 @@ export function readConfig(argv, { allowPositionals = false } = {}) {
     accountsSeed: path.resolve(setting('accounts-seed')),
     consoleRedirectUris: spaced('console-redirect-uris'),
     consolePostLogoutRedirectUris: spaced('console-post-logout-redirect-uris'),
+    accessTokenSeconds,
     positionals,
   };
 }

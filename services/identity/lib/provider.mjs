@@ -13,7 +13,7 @@ import { fileAdapter } from './store.mjs';
 // The name clients may give in a `resource` parameter; tokens carry the configured audience.
 export const API_RESOURCE = 'urn:caseplatform:api';
 
-const TOKEN_SECONDS = 15 * 60; // the most the services will accept (issue #17)
+const ID_TOKEN_SECONDS = 15 * 60;
 const WORKING_DAY_SECONDS = 8 * 60 * 60; // a sign-in, and the refresh tokens bound to it
 
 // No external resources on any page; oidc-provider adds the hashes of its own inline
@@ -28,6 +28,9 @@ const SECURITY_HEADERS = {
 
 export function createProvider(config, { jwks, clients, cookieKeys }) {
   const { dataDir, audience } = config;
+  // At most 15 minutes, the most the services accept (lib/config.mjs); that is also how long
+  // a disabled account's access tokens already out keep working.
+  const tokenSeconds = config.accessTokenSeconds;
 
   const provider = new Provider(config.issuer, {
     adapter: fileAdapter(dataDir),
@@ -74,7 +77,7 @@ export function createProvider(config, { jwks, clients, cookieKeys }) {
           return {
             scope: '',
             audience,
-            accessTokenTTL: TOKEN_SECONDS,
+            accessTokenTTL: tokenSeconds,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: ALG } },
           };
@@ -92,9 +95,9 @@ export function createProvider(config, { jwks, clients, cookieKeys }) {
 
     renderError: errorPage,
     ttl: {
-      AccessToken: TOKEN_SECONDS,
-      ClientCredentials: TOKEN_SECONDS,
-      IdToken: TOKEN_SECONDS,
+      AccessToken: tokenSeconds,
+      ClientCredentials: tokenSeconds,
+      IdToken: ID_TOKEN_SECONDS,
       AuthorizationCode: 60,
       Interaction: 10 * 60,
       Session: WORKING_DAY_SECONDS,

@@ -178,6 +178,10 @@ class SignatureProductDetails(FormSection):
         self.free_text_domains = call_options("free_text_domains", free_text_domains, (OTHER_DOMAIN,),
                                               may_be_empty=True)
         super().__init__(**kwargs)
+        # Documented as the choices they are (the checks below enforce them): a client reads
+        # the call's own domains and types from the form's JSON Schema.
+        for name, choices in (("domain", self.domains), ("type", self.types)):
+            self.fields[name].metadata = {**self.fields[name].metadata, "enum": list(choices)}
 
     @validates("domain")
     def _domain_of_the_call(self, value: str, **kwargs: Any) -> None:

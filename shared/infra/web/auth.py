@@ -62,21 +62,24 @@ def _build(settings: Settings) -> TokenVerifier:
 
 class MachineIdentity:
     """Who the timers are: a client-credentials token from the provider, verified like any
-    other and kept until a minute before it expires. In the development mode the token is
-    minted with the mode's secret instead."""
+    other and kept until a minute before it expires (half its life, if it lives less than
+    two minutes: otherwise a short-lived token would be fetched anew for every use). In the
+    development mode the token is minted with the mode's secret instead."""
 
     REFRESH_BEFORE = 60
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._token: str | None = None
-        self._expires = 0.0
+        self._renew_at = 0.0
         self._lock = threading.Lock()
 
     def caller(self) -> Caller:
         with self._lock:
-            if self._token is None or time.time() > self._expires - self.REFRESH_BEFORE:
-                self._token, self._expires = self._new_token()
+            if self._token is None or time.time() >= self._renew_at:
+                fetched = time.time()
+                self._token, expires = self._new_token()
+                self._renew_at = expires - min(self.REFRESH_BEFORE, (expires - fetched) / 2)
             token = self._token
         caller = verifier_for(self.settings).caller(f"Bearer {token}")
         if caller.role != SYSTEM:

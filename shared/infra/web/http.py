@@ -37,7 +37,7 @@ from shared.infra.web.errors import (
     error_payload,
 )
 from shared.infra.web.hygiene import FailureThrottle, quiet_refusals, with_security_headers
-from shared.infra.web.openapi import OpenSchema, build_openapi, schema_name
+from shared.infra.web.openapi import DocumentedBody, OpenSchema, build_openapi, schema_name
 
 MAX_JSON_BYTES = 2 * 1024 * 1024  # the largest form (申请表 with its lists) is far below this
 
@@ -161,7 +161,8 @@ class Api(HttpRequestHandler):
         body: Schema | None = None, response: Schema | None = None, status: int = 200,
         summary: str = "", raw_body: bool = False, json_body: bool = False,
         query: dict[str, fields.Field] | None = None, produces: str = "application/json",
-        errors: tuple[int, ...] = (), **kwargs: Any,
+        errors: tuple[int, ...] = (), description: str = "", documented_body: DocumentedBody | None = None,
+        **kwargs: Any,
     ):
         if not public and not roles:
             raise ValueError(f"{method} {url}: a route names the roles it admits or is public")
@@ -174,6 +175,9 @@ class Api(HttpRequestHandler):
         self.response_schema = response
         self.status = status
         self.summary = summary
+        self.description = description  # the OpenAPI operation's description, for what a summary cannot hold
+        # A body the application validates (json_body), documented with its schemas and examples.
+        self.documented_body = documented_body
         self.raw_body = raw_body
         # json_body: the body is parsed but validated by the application, because its
         # schema depends on data (a call's form), not on the route.

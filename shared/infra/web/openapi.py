@@ -4,6 +4,7 @@ it, what it answers, and the refusals it can give (their statuses from the error
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from apispec import APISpec
@@ -98,7 +99,34 @@ def _success_response(ep: Api) -> dict:
     return success
 
 
-def _request_body(ep: Api) -> dict | None:
+@dataclass(frozen=True)
+class DocumentedBody:
+    """A JSON body the application validates (its shape depends on data, e.g. a call's
+    form), documented with the schemas it is loaded with and a filled example of each."""
+
+    schemas: dict[str, Schema]
+    examples: dict[str, Any]
+    description: str = ""
+
+
+def json_schema(name: str, schema: Schema) -> dict:
+    """`schema` as JSON Schema in an OpenAPI document's terms: the top schema's reference
+    and every schema it nests (`components`), as a client needs to resolve them."""
+    spec = APISpec(title=name, version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    spec.components.schema(name, schema=schema)
+    return {"$ref": f"#/components/schemas/{name}", "components": spec.to_dict()["components"]}
+
+
+def _request_body(ep: Api, spec: APISpec) -> dict | None:
+    if ep.documented_body is not None:
+        documented = ep.documented_body
+        for name, body_schema in documented.schemas.items():
+            if name not in spec.components.schemas:
+                spec.components.schema(name, schema=body_schema)
+        refs = [{"$ref": f"#/components/schemas/{name}"} for name in documented.schemas]
+        content = {"schema": refs[0] if len(refs) == 1 else {"oneOf": refs},
+                   "examples": {name: {"value": value} for name, value in documented.examples.items()}}
+        return {"required": True, "description": documented.description, "content": {"application/json": content}}
     if ep.body_schema is not None:
         schema: Any = ep.body_schema
     elif ep.json_body:
@@ -130,6 +158,7 @@ def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
             op: dict[str, Any] = {
                 "operationId": f"{service_name}.{ep.method_name}",
                 "summary": ep.summary or ep.method_name.replace("_", " "),
+                **({"description": ep.description} if ep.description else {}),
                 "responses": {str(ep.status): _success_response(ep)},
             }
             params = _PARAM.findall(ep.url)
@@ -141,7 +170,7 @@ def build_openapi(service_name: str, entrypoints: list[Api]) -> dict:
                 parameters += converter.schema2parameters(ep.query_schema, location="query")
             if parameters:
                 op["parameters"] = parameters
-            request_body = _request_body(ep)
+            request_body = _request_body(ep, spec)
             if request_body is not None:
                 op["requestBody"] = request_body
             if not ep.public:

@@ -175,14 +175,22 @@ class TokenVerifier:
         return self.caller_from_claims(self.verified_claims(token.strip()))
 
     def verified_claims(self, token: str) -> dict:
+        # Read unverified before any key is looked up, so that junk and other issuers' tokens
+        # cost no fetch from the provider (and a payload that is not JSON is a 401, not an
+        # error inside PyJWKClient). The verified claims decide below.
         try:
-            # Checked before any key is looked up, so junk costs no fetch from the provider.
             algorithm = jwt.get_unverified_header(token).get("alg")
         except jwt.DecodeError as exc:
             raise Unauthenticated(f"the token is invalid: it is not a well-formed JWT ({exc})") from None
         if algorithm not in self.algorithms:
             raise Unauthenticated(f"the token is invalid: it is signed with {algorithm!r}; "
                                   f"accepted: {', '.join(self.algorithms)}")
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"the token is invalid: {_why(exc, self)}") from None
+        if "iss" in unverified and unverified["iss"] != self.issuer:
+            raise Unauthenticated(f"the token is invalid: it was not issued by {self.issuer}")
         key = self.keys.key_for(token)
         if getattr(key, "algorithm_name", algorithm) != algorithm:
             # A key published for one algorithm never verifies another (RFC 8725 §3.1).
