@@ -21,11 +21,11 @@ class RelayService:
     relay = RelayRunner(always=True)
     nameko_config = Config()
 
-    @api("GET", "/health/live", public=True, response=OpenSchema(), summary="the process serves requests")
+    @api("GET", "/relay/health/live", public=True, response=OpenSchema(), summary="the process serves requests")
     def health_live(self, request):
         return {"status": "live"}
 
-    @api("GET", "/health/ready", public=True, response=OpenSchema(), errors=(503,),
+    @api("GET", "/relay/health/ready", public=True, response=OpenSchema(), errors=(503,),
          summary="200 when the ledger and the broker answer")
     def health_ready(self, request):
         settings = Settings.from_nameko(self.nameko_config)

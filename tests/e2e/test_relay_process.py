@@ -62,7 +62,7 @@ def _relay_connections(ledger_url: str) -> set[str]:
 def test_a_case_goes_through_with_the_relay_as_its_own_process(split):
     system, ledger_url, relay_url, relay = split
     ready = system.platform.wait_until("the relay to be ready", lambda: (
-        lambda r: r if r.status_code == 200 else None)(requests.get(f"{relay_url}/health/ready", timeout=5)))
+        lambda r: r if r.status_code == 200 else None)(requests.get(f"{relay_url}/relay/health/ready", timeout=5)))
     assert ready.json()["checks"] == {"ledger": "ok", "broker": "ok"}
     walked = walk_open_competition(system.platform, log=lambda line: None)
     assert walked["version"] >= 18

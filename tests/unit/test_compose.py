@@ -130,7 +130,7 @@ def test_app_service_http_port_matches_the_defaults(services, name):
     assert int(env[f"HTTP_PORT_{name.upper()}"]) == port
     # the settings the container builds listen where its health check and the proxy ask
     assert Settings.from_env(env).ports[name] == port
-    assert f"http://127.0.0.1:{port}/health/ready" in " ".join(service["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{port}/{name}/health/ready" in " ".join(service["healthcheck"]["test"])
 
 
 @pytest.mark.parametrize("name", (*SERVICES, "relay"))

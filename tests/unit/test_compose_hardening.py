@@ -206,7 +206,7 @@ def test_the_relay_process_runs_the_relay_and_holds_no_storage_credential(servic
     env = env_of(relay)
     settings = Settings.from_env(env)
     assert settings.port_of("relay") == int(env["HTTP_PORT_RELAY"])
-    assert f"http://127.0.0.1:{settings.port_of('relay')}/health/ready" in " ".join(relay["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{settings.port_of('relay')}/relay/health/ready" in " ".join(relay["healthcheck"]["test"])
     assert not {key for key in env if key.startswith(("S3_", "TIMER_"))}
     assert depends_on(relay)["rabbitmq-init"]["condition"] == "service_completed_successfully"
 
@@ -347,7 +347,7 @@ def test_health_checks_ask_readiness_with_the_images_python(services, name):
     check = services[name]["healthcheck"]
     test = check["test"]
     assert test[:3] == ["CMD", "python", "-c"]
-    assert f"http://127.0.0.1:{DEFAULT_PORTS[name]}/health/ready" in test[3]
+    assert f"http://127.0.0.1:{DEFAULT_PORTS[name]}/{name}/health/ready" in test[3]
     assert "urllib.request.urlopen" in test[3]  # raises on a 503, so the check fails
     assert (ROOT / "deploy" / "Dockerfile").read_text().splitlines()[2].startswith("FROM python:")
 
