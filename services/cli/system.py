@@ -41,7 +41,7 @@ def serve(args) -> int:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     runner.start()
-    print(f"{args.service} listening on http://{settings.http_host}:{settings.ports[args.service]}/{args.service}",
+    print(f"{args.service} listening on http://{settings.http_host}:{settings.port_of(args.service)}/{args.service}",
           flush=True)
     runner.wait()
     return 0

@@ -23,6 +23,8 @@ DEFAULT_PORTS = {
     "audit": 8106,
 }
 
+# The relay process (services/relay) answers only its health probes, on a port of its own.
+RELAY_PORT = 8107
 
 AUTH_MODES = ("oidc", "dev-hs256")
 
@@ -51,6 +53,9 @@ class Settings:
     s3_bucket: str
     s3_secure: bool
     http_host: str
+    # The signed checkpoints' own bucket (issue #18): a deployment gives them one apart from
+    # the evidence, so neither's policy or retention is the other's; locally the same one.
+    s3_checkpoint_bucket: str = ""
     # Who signs the bearer tokens (shared/infra/web/tokens.py): an OpenID Connect provider,
     # whose public keys the services fetch; or, in the development mode `dev-hs256` only, a
     # secret every service holds (so every service could mint any token).
@@ -71,6 +76,10 @@ class Settings:
     timer_client_secret: str = ""
     jwt_secret: str = ""  # AUTH_MODE=dev-hs256 only
     auth_failure_limit: int = 30  # refused tokens per client address a minute before it is answered 429
+    # The header a reverse proxy puts the client's address in (e.g. X-Real-IP), for the limit
+    # above; empty: the connection's own address. Set it only where the services are reachable
+    # through that proxy alone (compose): anyone else could name any address in it.
+    client_ip_header: str = ""
     # Seconds a request's socket may stay silent before the server drops it: a client that
     # declares a body and stalls frees its worker instead of holding it for good.
     http_read_timeout: float = 60.0
@@ -79,6 +88,11 @@ class Settings:
     max_concurrent_uploads: int = 4
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     relay_poll_interval: float = 0.05
+    # Whether each service process runs an outbox relay (leader-elected) beside its work.
+    # False where a `relay` process of its own publishes (compose): then only the relay's
+    # broker user needs, and has, write on the ledger's exchange.
+    relay_in_process: bool = True
+    relay_http_port: int = RELAY_PORT
     max_delivery_attempts: int = 5
     # Events a subscriber applies in one read-model transaction when several are waiting in
     # its queue (shared/infra/messaging/batches.py); 1 applies each in its own, as separate workers.
@@ -123,10 +137,13 @@ class Settings:
             s3_secret_key=env.get("S3_SECRET_KEY", "caseplatform-secret"),
             s3_bucket=env.get("S3_BUCKET", "evidence"),
             s3_secure=env.get("S3_SECURE", "false").lower() in ("1", "true", "yes"),
+            s3_checkpoint_bucket=env.get("S3_CHECKPOINT_BUCKET") or env.get("S3_BUCKET", "evidence"),
             http_host=env.get("HTTP_HOST", "127.0.0.1"),
             **_auth_settings(env, data_dir),
             ports=ports,
             relay_poll_interval=float(env.get("RELAY_POLL_INTERVAL", "0.05")),
+            relay_in_process=env.get("RELAY_IN_PROCESS", "true").lower() in ("1", "true", "yes"),
+            relay_http_port=int(env.get("HTTP_PORT_RELAY", str(RELAY_PORT))),
             max_delivery_attempts=int(env.get("MAX_DELIVERY_ATTEMPTS", "5")),
             projection_batch_size=max(1, int(env.get("PROJECTION_BATCH_SIZE", "50"))),
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))),
@@ -153,11 +170,15 @@ class Settings:
     def readmodel_url_for(self, service: str) -> str:
         return self.readmodel_url.format(service=service)
 
+    def port_of(self, process: str) -> int:
+        """The HTTP port of a service, or of the relay process."""
+        return self.relay_http_port if process == "relay" else self.ports[process]
+
     def nameko_config(self, service: str) -> dict:
-        """The config dict a nameko container of `service` runs with."""
+        """The config dict a nameko container of `service` (or of the relay) runs with."""
         return {
             "AMQP_URI": self.amqp_uri,
-            "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.ports[service]}",
+            "WEB_SERVER_ADDRESS": f"{self.http_host}:{self.port_of(service)}",
             "max_workers": 10,
             "PLATFORM": asdict(self),
         }
@@ -214,6 +235,7 @@ def _auth_settings(env: dict, data_dir: Path) -> dict:
         "timer_client_secret": _secret(env, "TIMER_CLIENT_SECRET"),
         "jwt_secret": (secret or _dev_jwt_secret(data_dir)) if mode == "dev-hs256" else "",
         "auth_failure_limit": max(1, int(env.get("AUTH_FAILURE_LIMIT", "30"))),
+        "client_ip_header": env.get("CLIENT_IP_HEADER", ""),
     }
 
 

@@ -120,13 +120,24 @@ class TimerIdentity(DependencyProvider):
 
 
 class RelayRunner(DependencyProvider):
-    """Runs the outbox relay loop in this process; the leadership lock keeps it to one publisher."""
+    """Runs the outbox relay loop in this process; the leadership lock keeps it to one publisher.
+
+    In a service process it runs only while RELAY_IN_PROCESS is on (the default); the relay
+    process (services/relay) runs it always: `RelayRunner(always=True)`.
+    """
 
     thread = None  # the loop's greenthread, once started
+    relay: Relay | None = None  # absent while this process leaves publishing to a relay process
+    ledger: CaseLedger | None = None
+
+    def __init__(self, always: bool = False):
+        self.always = always
 
     def setup(self) -> None:
         self.settings = Settings.from_nameko(self.container.config)
         self.running = False
+        if not (self.always or self.settings.relay_in_process):
+            return
         service = self.container.service_name
         name_this_process(service)
         # The relay reads the log one batch at a time, from one loop: one connection, never more.
@@ -140,19 +151,28 @@ class RelayRunner(DependencyProvider):
             listener_name=application_name(service, "relay-listen"),
         )
 
+    @property
+    def active(self) -> bool:
+        return self.relay is not None
+
     def start(self) -> None:
+        if not self.active:
+            return
         self.running = True
         self.thread = self.container.spawn_managed_thread(self._loop, identifier="outbox-relay")
 
     def _loop(self) -> None:
+        relay = self.relay
+        if relay is None:
+            return
         backoff = self.settings.relay_poll_interval
         while self.running:
             try:
-                sent = self.relay.run_once()
+                sent = relay.run_once()
                 backoff = self.settings.relay_poll_interval
             except Exception as exc:  # noqa: BLE001 - a broker or database outage must not kill the service
                 log.warning("relay: %s; retrying in %.1fs", exc, backoff)
-                self.relay.reset_broker()
+                relay.reset_broker()
                 sent = 0
                 eventlet.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -161,9 +181,9 @@ class RelayRunner(DependencyProvider):
                 # The leader wakes at the next commit's NOTIFY, the poll interval its safety
                 # net (and its pace on SQLite, or while its LISTEN connection is down). A
                 # standby only needs to notice that the leader has gone.
-                if not self.relay.leads:
+                if not relay.leads:
                     eventlet.sleep(STANDBY_INTERVAL)
-                elif not self.relay.await_commit(self.settings.relay_poll_interval):
+                elif not relay.await_commit(self.settings.relay_poll_interval):
                     eventlet.sleep(self.settings.relay_poll_interval)
 
     def stop(self) -> None:
@@ -172,11 +192,15 @@ class RelayRunner(DependencyProvider):
             # Ended before its connections close: closing a socket the loop is waiting on
             # would leave eventlet's hub watching a descriptor the system may reuse.
             self.thread.kill()
-        self.relay.close()
-        self.ledger.close()
+        if self.relay is not None:
+            self.relay.close()
+        if self.ledger is not None:
+            self.ledger.close()
 
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> None:
-        return None  # the relay works on its own; services never call it
+    def get_dependency(self, worker_ctx) -> CaseLedger | None:
+        # The relay works on its own; the read-only ledger it reads is what the relay
+        # process's readiness probe asks (services never use it; None where inactive).
+        return self.ledger

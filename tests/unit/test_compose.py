@@ -1,5 +1,7 @@
 """docker-compose.yml, deploy/Dockerfile, deploy/postgres/ and the Keycloak realm
-(deploy/keycloak/caseplatform-realm.json) agree with shared.infra.config and the token verifier.
+(deploy/keycloak/caseplatform-realm.json) agree with shared.infra.config and the token verifier;
+the broker's definitions (deploy/rabbitmq/), MinIO's policy (deploy/minio/) and the proxy
+(deploy/proxy/) are in tests/unit/test_compose_hardening.py.
 
 No Docker needed: the compose file is read with PyYAML (which resolves its `<<` merge
 keys) and `${VAR:-default}` values are expanded the way compose does, with only the
@@ -29,12 +31,21 @@ KEYCLOAK_DB_SCRIPT = ROOT / "deploy" / "postgres" / "keycloak.sh"
 REALM_FILE = ROOT / "deploy" / "keycloak" / "caseplatform-realm.json"
 SAMPLE_ACCOUNTS = ROOT / "services" / "identity" / "sample-accounts.json"
 INFRA = ("rabbitmq", "postgres", "minio", "keycloak")
+# One-shot set-up (broker users and queues, MinIO user and buckets), the relay, and the proxy.
+SUPPORT = ("rabbitmq-init", "minio-init", "relay", "proxy")
+AMQP_USERS = ("OPERATOR", "RELAY", *(name.upper() for name in SERVICES))
 # What compose refuses to start without (${VAR:?...}): the operator's values, SAMPLE here.
 OPERATOR = {
     "KC_BOOTSTRAP_ADMIN_USERNAME": "sample-admin",
     "KC_BOOTSTRAP_ADMIN_PASSWORD": "sample-admin-password",
     "KEYCLOAK_DB_PASSWORD": "sample-keycloak-db-password",
     "TIMER_CLIENT_SECRET": "sample-timer-secret",
+    "POSTGRES_PASSWORD": "sample-postgres-password",
+    "MINIO_ROOT_USER": "sample-minio-root",
+    "MINIO_ROOT_PASSWORD": "sample-minio-root-password",
+    "S3_ACCESS_KEY": "sample-services",
+    "S3_SECRET_KEY": "sample-services-secret",
+    **{f"AMQP_PASSWORD_{who}": f"sample-amqp-{who.lower()}" for who in AMQP_USERS},
 }
 TIMER_SERVICES = ("review", "publication")
 
@@ -98,7 +109,7 @@ def depends_on(service: dict) -> dict:
 
 
 def test_compose_declares_exactly_the_app_services_and_the_infrastructure(services):
-    assert set(services) == set(SERVICES) | set(INFRA)
+    assert set(services) == set(SERVICES) | set(INFRA) | set(SUPPORT)
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -117,24 +128,26 @@ def test_app_service_http_port_matches_the_defaults(services, name):
     env = env_of(service)
     assert env["HTTP_HOST"] == "0.0.0.0"  # reachable from outside its container
     assert int(env[f"HTTP_PORT_{name.upper()}"]) == port
-    ports = published(service)
-    assert port in ports, f"{name} must publish {port}"
-    assert ports[port].endswith(str(port))
-    # the settings the container builds listen where compose publishes
+    # the settings the container builds listen where its health check and the proxy ask
     assert Settings.from_env(env).ports[name] == port
+    assert f"http://127.0.0.1:{port}/{name}/health/ready" in " ".join(service["healthcheck"]["test"])
 
 
-def test_published_http_ports_are_all_different(services):
-    ports = [p for name in SERVICES for p in published(services[name])]
-    assert len(ports) == len(set(ports))
+@pytest.mark.parametrize("name", (*SERVICES, "relay"))
+def test_app_services_publish_no_port_only_the_proxy_does(services, name):
+    assert not published(services[name]), f"{name} is reached through the proxy only"
+    assert list(published(services["proxy"])) == [8080]
 
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_app_service_waits_for_healthy_infrastructure(services, name):
     deps = depends_on(services[name])
-    for infra in INFRA:
-        assert infra in deps, f"{name} must depend on {infra}"
-        assert deps[infra].get("condition") == "service_healthy"
+    for infra in ("postgres", "keycloak"):
+        assert deps[infra].get("condition") == "service_healthy", f"{name} must wait for {infra}"
+    # the broker and MinIO are waited for through their set-up, which waits for them healthy
+    for init, infra in (("rabbitmq-init", "rabbitmq"), ("minio-init", "minio")):
+        assert deps[init].get("condition") == "service_completed_successfully", f"{name} must wait for {init}"
+        assert depends_on(services[init])[infra]["condition"] == "service_healthy"
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -148,16 +161,18 @@ def test_app_service_points_at_the_compose_infrastructure(services, name):
     assert urlsplit(readmodel).path == f"/caseplatform_{name}"
     amqp = urlsplit(env["AMQP_URI"])
     assert amqp.scheme in ("amqp", "pyamqp") and amqp.hostname == "rabbitmq"
-    assert amqp.port in (None, 5672)
+    assert amqp.port in (None, 5672) and amqp.path == "/caseplatform"
     assert env["S3_ENDPOINT"] == "minio:9000"
     assert env["S3_BUCKET"] == "evidence"
+    assert env["S3_CHECKPOINT_BUCKET"] == "checkpoints"
     assert env["S3_SECURE"].lower() in ("false", "0", "no")
 
 
 def test_no_service_holds_a_key_that_signs_tokens(services):
     # Client and storage credentials authenticate their holder; none of them signs a token.
     allowed = {"S3_ACCESS_KEY", "S3_SECRET_KEY", "TIMER_CLIENT_SECRET", "MINIO_ROOT_PASSWORD", "POSTGRES_PASSWORD",
-               "RABBITMQ_DEFAULT_PASS", "KEYCLOAK_DB_PASSWORD", "KC_DB_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD"}
+               "RABBITMQ_DEFAULT_PASS", "KEYCLOAK_DB_PASSWORD", "KC_DB_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD",
+               *(f"AMQP_PASSWORD_{who}" for who in AMQP_USERS)}
     for name, service in services.items():
         environment = service.get("environment") or {}
         assert "JWT_SECRET" not in environment and "JWT_SECRET_FILE" not in environment, name
@@ -209,14 +224,19 @@ def test_only_the_services_with_timers_get_the_timers_client_secret(services):
     assert env_of(services["keycloak"])["TIMER_CLIENT_SECRET"] == OPERATOR["TIMER_CLIENT_SECRET"]
 
 
-def test_s3_credentials_are_the_same_for_minio_and_the_services(services):
-    for env in ({}, {"S3_ACCESS_KEY": "ops", "S3_SECRET_KEY": "ops-secret-key"}):
-        minio = env_of(services["minio"], env)
-        for name in SERVICES:
-            app = env_of(services[name], env)
-            assert app["S3_ACCESS_KEY"] == minio["MINIO_ROOT_USER"]
-            assert app["S3_SECRET_KEY"] == minio["MINIO_ROOT_PASSWORD"]
-        assert len(minio["MINIO_ROOT_PASSWORD"]) >= 8  # MinIO refuses shorter ones
+def test_the_services_s3_user_is_not_minios_root_and_minio_init_makes_it(services):
+    minio, init = env_of(services["minio"]), env_of(services["minio-init"])
+    assert len(minio["MINIO_ROOT_PASSWORD"]) >= 8  # MinIO refuses shorter ones
+    for name in SERVICES:
+        app = env_of(services[name])
+        assert app["S3_ACCESS_KEY"] != minio["MINIO_ROOT_USER"]
+        assert app["S3_SECRET_KEY"] != minio["MINIO_ROOT_PASSWORD"]
+        assert "MINIO_ROOT_USER" not in app and "MINIO_ROOT_PASSWORD" not in app
+        # the user the services sign in as is the one minio-init creates, for their buckets
+        assert (app["S3_ACCESS_KEY"], app["S3_SECRET_KEY"]) == (init["S3_ACCESS_KEY"], init["S3_SECRET_KEY"])
+        assert (app["S3_BUCKET"], app["S3_CHECKPOINT_BUCKET"]) == (init["S3_BUCKET"], init["S3_CHECKPOINT_BUCKET"])
+    assert (init["MINIO_ROOT_USER"], init["MINIO_ROOT_PASSWORD"]) == (minio["MINIO_ROOT_USER"],
+                                                                      minio["MINIO_ROOT_PASSWORD"])
 
 
 def test_postgres_password_is_the_one_the_services_use(services):

@@ -12,7 +12,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 """The checkout's root, where docker-compose.yml is."""
 
 REQUIRED = ("KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD",
-            "TIMER_CLIENT_SECRET")
+            "TIMER_CLIENT_SECRET", "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD",
+            "S3_ACCESS_KEY", "S3_SECRET_KEY",
+            *(f"AMQP_PASSWORD_{who}" for who in ("OPERATOR", "RELAY", "INTAKE", "VERIFICATION", "REVIEW",
+                                                "PUBLICATION", "DOCUMENTS", "AUDIT")))
 """The variables docker-compose.yml requires (`${VAR:?...}`) for Keycloak and the services."""
 
 

@@ -1,5 +1,6 @@
 """`EvidenceStore`: content-addressed, write-once evidence files (and the ledger's signed
-checkpoints) in one S3 bucket, and the bucket's set-up (versioning, object lock).
+checkpoints, in a bucket of their own when `checkpoint_bucket` names one) in S3, and the
+buckets' set-up (versioning, object lock).
 
 The package's docstring (`shared.infra.objectstore`) says what the store promises.
 """
@@ -68,11 +69,13 @@ class EvidenceStore:
         upload_parallelism: int = 1,
         http_client: urllib3.PoolManager | None = None,
         client: Minio | None = None,
+        checkpoint_bucket: str | None = None,
     ):
         if retention_days < 1:
             raise ValueError("retention_days must be at least 1")
         self.endpoint = endpoint
         self.bucket = bucket
+        self.checkpoint_bucket = checkpoint_bucket or bucket
         self.secure = secure
         self._address = f"{'https' if secure else 'http'}://{endpoint}"  # what its errors name
         self.retention_days = retention_days
@@ -111,6 +114,7 @@ class EvidenceStore:
             settings.s3_secret_key,
             settings.s3_bucket,
             settings.s3_secure,
+            checkpoint_bucket=getattr(settings, "s3_checkpoint_bucket", "") or None,
             **kwargs,
         )
 
@@ -122,28 +126,35 @@ class EvidenceStore:
     def ensure_bucket(self) -> BucketStatus:
         """Create the bucket if absent (object lock on where the server allows it),
         enable versioning, and set the default retention when object lock is on.
-        Safe to call at every start-up; returns what the server then reports."""
-        with translated(self._address, f"setting up bucket {self.bucket}"):
-            if not self.client.bucket_exists(self.bucket):
-                self._create_bucket()
-            lock = self._lock_config()
-            self.object_lock = lock is not None
-            if self.client.get_bucket_versioning(self.bucket).status != ENABLED:
-                self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
-            self.versioning = True
+        Safe to call at every start-up; returns what the server then reports (of the
+        evidence bucket; the checkpoints' own, where there is one, is set up the same way)."""
+        if self.checkpoint_bucket != self.bucket:
+            self._ensure(self.checkpoint_bucket)
+        self.object_lock = self._ensure(self.bucket)
+        self.versioning = True
+        return self.bucket_status()
+
+    def _ensure(self, bucket: str) -> bool:
+        """Set up one bucket; whether it has object lock."""
+        with translated(self._address, f"setting up bucket {bucket}"):
+            if not self.client.bucket_exists(bucket):
+                self._create_bucket(bucket)
+            lock = self._lock_config(bucket)
+            if self.client.get_bucket_versioning(bucket).status != ENABLED:
+                self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
             if lock is not None and (
                 lock.mode != GOVERNANCE
                 or lock.duration != self.retention_days
                 or lock.duration_unit != DAYS
             ):
                 self.client.set_object_lock_config(
-                    self.bucket, ObjectLockConfig(GOVERNANCE, self.retention_days, DAYS)
+                    bucket, ObjectLockConfig(GOVERNANCE, self.retention_days, DAYS)
                 )
-        return self.bucket_status()
+        return lock is not None
 
-    def _create_bucket(self) -> None:
+    def _create_bucket(self, bucket: str) -> None:
         try:
-            self.client.make_bucket(self.bucket, object_lock=True)
+            self.client.make_bucket(bucket, object_lock=True)
             return
         except S3Error as exc:
             if exc.code in _BUCKET_EXISTS_CODES:  # another process created it first
@@ -152,14 +163,14 @@ class EvidenceStore:
                 raise
             self.object_lock_refused = f"{exc.code}: {exc.message}"
         try:
-            self.client.make_bucket(self.bucket)
+            self.client.make_bucket(bucket)
         except S3Error as exc:
             if exc.code not in _BUCKET_EXISTS_CODES:
                 raise
 
-    def _lock_config(self) -> ObjectLockConfig | None:
+    def _lock_config(self, bucket: str | None = None) -> ObjectLockConfig | None:
         try:
-            config = self.client.get_object_lock_config(self.bucket)
+            config = self.client.get_object_lock_config(bucket or self.bucket)
         except S3Error as exc:
             if exc.code in _NO_LOCK_CONFIG_CODES or exc.code == "NotImplemented":
                 return None
@@ -312,7 +323,7 @@ class EvidenceStore:
                                  "checkpoints are never overwritten")
             return key
         with translated(self._address, f"uploading {key}"):
-            self.client.put_object(self.bucket, key, io.BytesIO(data), length=len(data),
+            self.client.put_object(self.checkpoint_bucket, key, io.BytesIO(data), length=len(data),
                                    content_type="application/json")
         return key
 
@@ -320,7 +331,7 @@ class EvidenceStore:
         key = checkpoint_key(seq)
         with translated(self._address, f"reading {key}"):
             try:
-                response = self.client.get_object(self.bucket, key)
+                response = self.client.get_object(self.checkpoint_bucket, key)
             except S3Error as exc:
                 if exc.code in _MISSING_CODES:
                     return None
@@ -334,7 +345,7 @@ class EvidenceStore:
     def list_checkpoints(self) -> list[int]:
         """The sequence numbers of the checkpoints stored, in order."""
         with translated(self._address, f"listing {CHECKPOINT_PREFIX}"):
-            names = [o.object_name for o in self.client.list_objects(self.bucket, prefix=CHECKPOINT_PREFIX)]
+            names = [o.object_name for o in self.client.list_objects(self.checkpoint_bucket, prefix=CHECKPOINT_PREFIX)]
         seqs = []
         for name in names:
             stem = name[len(CHECKPOINT_PREFIX):].removesuffix(".json")

@@ -154,6 +154,7 @@ class JsonWebServer(WebServer):
 
 class Api(HttpRequestHandler):
     server = JsonWebServer()
+    client_ip_header = ""  # Settings.client_ip_header, read in setup()
 
     def __init__(
         self, method: str, url: str, *, roles: tuple[str, ...] = (), public: bool = False,
@@ -195,6 +196,7 @@ class Api(HttpRequestHandler):
         settings = Settings.from_nameko(self.container.config)
         self.verifier = verifier_for(settings)
         self.throttle = _throttle(settings.auth_failure_limit)
+        self.client_ip_header = settings.client_ip_header
         self.uploads = _upload_slots(settings.max_concurrent_uploads) if self.raw_body else None
         quiet_refusals()
         super().setup()
@@ -214,7 +216,9 @@ class Api(HttpRequestHandler):
             self.uploads.release()
 
     def authenticate(self, request) -> Caller:
-        client = request.remote_addr or "unknown"
+        # Behind the proxy every connection is the proxy's: the client is the one it names.
+        forwarded = request.headers.get(self.client_ip_header) if self.client_ip_header else None
+        client = forwarded or request.remote_addr or "unknown"
         wait = self.throttle.retry_after(client)
         if wait is not None:
             raise TooManyFailures(wait)
