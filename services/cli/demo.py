@@ -11,12 +11,13 @@ import copy
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
+import jwt
 import requests
 
 from services.cli.signin import OidcClient, sample_accounts
@@ -86,7 +87,7 @@ class Platform:
 
     settings: Settings
     base: dict[str, str] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
+    tokens: Mapping[str, str] = field(default_factory=dict)
     # Tests only: a token for any person, token_for(sub=, role=, org=, name=, region=), taken
     # from the provider through the protocol after an operator's account is made for them.
     token_for: Callable[..., str] = field(default=lambda **claims: _no_people(claims))
@@ -97,7 +98,7 @@ class Platform:
         provider through the protocol, or minted in the development mode (AUTH_MODE=dev-hs256)."""
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "") else settings.http_host
         platform = cls(settings, {s: f"http://{host}:{p}" for s, p in settings.ports.items()})
-        platform.tokens = {role: sample_token(settings, username) for role, username in SAMPLE_SIGN_INS.items()}
+        platform.tokens = SampleTokens(settings)
         return platform
 
     def call(self, role: str | None, method: str, service: str, path: str, *, expect: int = 200,
@@ -118,6 +119,34 @@ class Platform:
             if time.monotonic() > deadline:
                 raise StepFailed(f"timed out waiting for {what}")
             time.sleep(0.1)
+
+
+class SampleTokens(Mapping[str, str]):
+    """A token per role for the SAMPLE people, signed in at once and again when one has
+    less than two minutes to live: access tokens last at most 15 minutes, and a long walk
+    (or the fuzzing of six APIs) outlives them."""
+
+    RENEW_BEFORE = 120
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._held = {role: self._fresh(username) for role, username in SAMPLE_SIGN_INS.items()}
+
+    def _fresh(self, username: str) -> tuple[str, float]:
+        token = sample_token(self.settings, username)
+        return token, float(jwt.decode(token, options={"verify_signature": False})["exp"])
+
+    def __getitem__(self, role: str) -> str:
+        token, expires = self._held[role]
+        if time.time() > expires - self.RENEW_BEFORE:
+            token, expires = self._held[role] = self._fresh(SAMPLE_SIGN_INS[role])
+        return token
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._held)
+
+    def __len__(self) -> int:
+        return len(self._held)
 
 
 def sample_token(settings: Settings, username: str) -> str:
