@@ -56,6 +56,7 @@ from services.cli.demo import SAMPLE_DIRECTIONS_DATA, SAMPLE_PDF, sample_call, w
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.infra.config import SERVICES
 from shared.infra.web.http import MAX_JSON_BYTES
+from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
 
@@ -72,8 +73,18 @@ INPUTS_SO_FAR: Counter = Counter()  # service -> inputs sent, for the total prin
 
 
 @pytest.fixture(scope="module")
-def platform(system):
-    return system[0]
+def platform(make_database, amqp_uri, s3_settings, tmp_path_factory):
+    """The six services, with the throttle on refused tokens out of the way: `ignored_auth`
+    sends every generated request again with a made-up token, hundreds a minute from one
+    address, which is exactly what the throttle stops (tests/e2e/test_http_hygiene.py)."""
+    started = start_system(
+        data_dir=tmp_path_factory.mktemp("fuzz"), ledger_url=make_database("ledger"),
+        readmodel_urls={service: make_database(service) for service in SERVICES}, amqp_uri=amqp_uri,
+        s3_settings=s3_settings, extra_env={"AUTH_FAILURE_LIMIT": "1000000"})
+    try:
+        yield started.platform
+    finally:
+        started.stop()
 
 
 @pytest.fixture(scope="module")
