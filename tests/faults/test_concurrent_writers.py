@@ -13,6 +13,7 @@ in it once.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from functools import partial
 
@@ -65,8 +66,17 @@ def test_concurrent_uploads_and_checks_on_one_case_are_all_recorded_once_in_a_va
         files = [PDF + f"% SAMPLE {uuid.uuid4().hex}\n".encode() for _ in range(UPLOADS)]
 
         def upload(content):
-            return lambda: unit.request("POST", "documents", f"/cases/{case_id}/evidence", data=content,
-                                        params={"filename": "SAMPLE补充材料.pdf", "step": "submission"})
+            def send():
+                # A client told `uploads_busy` (more uploads at once than the service streams,
+                # MAX_CONCURRENT_UPLOADS) comes back after Retry-After, as the answer asks.
+                for _ in range(20):
+                    answer = unit.request("POST", "documents", f"/cases/{case_id}/evidence", data=content,
+                                          params={"filename": "SAMPLE补充材料.pdf", "step": "submission"})
+                    if answer.status_code != 503 or answer.json().get("error") != "uploads_busy":
+                        return answer
+                    time.sleep(int(answer.headers["Retry-After"]))
+                return answer
+            return send
 
         def check():
             return workload.bureaus["420100"].request("POST", "verification", f"/cases/{case_id}/checks",
