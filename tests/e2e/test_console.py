@@ -24,6 +24,7 @@ CITY_DAYS = 205
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as seen  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -119,7 +120,9 @@ def test_public_lists_need_no_sign_in_and_switch_to_english(world, browser):
     assert browser.find_elements(By.ID, "lists") or browser.find_elements(By.ID, "lists-empty")
     assert browser.find_elements(By.ID, "sign-in")
     browser.find_element(By.ID, "language").click()
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "main h1").text == "Published lists")
+    # The page reloads under the wait: an element found on the old page goes stale.
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "main h1").text == "Published lists")
     browser.shot("public-english")
 
 
