@@ -16,9 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="caseplatform", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="run one service in this process")
+    p = sub.add_parser("serve", help="run one service, the relay or the web console in this process")
     p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit",
-                                       "relay"])
+                                       "relay", "console"])
     p.set_defaults(func=system.serve)
 
     p = sub.add_parser("run", help="start the S3 server and the identity provider (if none answers), check RabbitMQ, "

@@ -15,8 +15,15 @@ import time
 
 from services.cli.supervisor import Supervisor
 
+CONSOLE_WITHHELD = ("TIMER_CLIENT_SECRET", "JWT_SECRET", "S3_", "LEDGER_", "READMODEL_", "AMQP_URI",
+                    "CHECKPOINT_KEY")
+
 
 def serve(args) -> int:
+    if args.service == "console":  # not a nameko service: no eventlet, no broker
+        from services.console.server import main as serve_console
+
+        return serve_console()
     # eventlet must patch the standard library before kombu, psycopg or sqlalchemy load.
     import warnings
 
@@ -67,6 +74,13 @@ def run(args) -> int:
     except ValueError as exc:  # e.g. JWT_SECRET set while AUTH_MODE is oidc
         print(f"caseplatform: {exc}", file=sys.stderr)
         return 2
+    from services.console.settings import ConsoleSettings
+
+    console = ConsoleSettings.from_env({**os.environ, "OIDC_ISSUER": settings.oidc_issuer})
+    # The provider started here sends browsers back only to the console's registered addresses:
+    # the console's own, when CONSOLE_PORT or CONSOLE_PUBLIC_URL moves it from 8100.
+    os.environ.setdefault("IDENTITY_CONSOLE_REDIRECT_URIS", console.redirect_uri)
+    os.environ.setdefault("IDENTITY_CONSOLE_POST_LOGOUT_REDIRECT_URIS", console.post_logout_uri)
     identity = LocalIdentity(settings)
     s3 = None
     try:
@@ -83,7 +97,12 @@ def run(args) -> int:
     def starter(name: str):
         return lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
 
-    supervisor = Supervisor({name: starter(name) for name in SERVICES},
+    # The console gets the issuer and the services' addresses: no service's secret, no database.
+    console_env = {k: v for k, v in env.items() if not k.startswith(CONSOLE_WITHHELD)}
+    starters = {name: starter(name) for name in SERVICES}
+    starters["console"] = lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "console"],
+                                                   env=console_env)
+    supervisor = Supervisor(starters,
                             say=lambda line: print(line, file=sys.stderr, flush=True))
     supervisor.start_all()
     if identity.proc is not None:
@@ -91,6 +110,7 @@ def run(args) -> int:
     print(f"ledger: {settings.ledger_url}\nS3: {settings.s3_endpoint} bucket {settings.s3_bucket}\n"
           f"RabbitMQ: {settings.amqp_uri.rsplit('@', 1)[-1]}", flush=True)
     print(identity.describe(), flush=True)
+    print(f"console: {console.public_url}/ (中文; sign in with a SAMPLE account above)", flush=True)
     print("try: caseplatform demo   (in another shell; Ctrl-C here stops everything)", flush=True)
     stopping = False
 
@@ -103,7 +123,8 @@ def run(args) -> int:
     while not stopping:
         supervisor.tend()  # a process that exits is restarted alone; the others keep serving
         time.sleep(0.5)
-    services = [c.proc for name, c in supervisor.children.items() if name in SERVICES and c.proc is not None]
+    services = [c.proc for name, c in supervisor.children.items()
+                if name in (*SERVICES, "console") and c.proc is not None]
     for proc in services:
         if proc.poll() is None:
             proc.terminate()

@@ -10,11 +10,13 @@ import stat
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
 import psycopg
 import pytest
+import requests
 from amqp.exceptions import NotFound
 from kombu import Connection, Exchange, Queue
 from minio import Minio
@@ -25,7 +27,7 @@ from nameko.web.handlers import http
 
 from services.cli.localinfra import ports, s3, system_services
 from services.cli.signin import sample_accounts
-from tests.support.local_run import start_run, stop_run, wait_for
+from tests.support.local_run import service_pid, start_run, stop_run, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -269,6 +271,13 @@ def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_t
             return all(ports.port_open("127.0.0.1", port) for port in service_ports.values())
 
         wait_for("six services answering", serving, run, log)
+        console = f"http://127.0.0.1:{env['CONSOLE_PORT']}/"
+        assert f"console: {console}" in printed
+        wait_for("the console answering", lambda: ports.port_open("127.0.0.1", int(env["CONSOLE_PORT"])), run, log)
+        assert "公示与名单" in requests.get(console, timeout=5).text
+        console_env = Path(f"/proc/{service_pid(run, 'console')}/environ").read_bytes()
+        assert b"OIDC_ISSUER=" in console_env
+        assert b"TIMER_CLIENT_SECRET" not in console_env and b"S3_SECRET_KEY" not in console_env
         demo = subprocess.run([sys.executable, "-m", "services.cli.main", "demo"], env=env, capture_output=True,
                               text=True, timeout=120, check=False)
         assert demo.returncode == 0, demo.stdout + demo.stderr
