@@ -67,7 +67,8 @@ class _Form(HTMLParser):
             self._in_first = False
 
 
-def _pkce_pair() -> tuple[str, str]:
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE verifier and its S256 challenge (RFC 7636)."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
@@ -119,7 +120,7 @@ class OidcClient:
         """The authorization code flow with PKCE, the sign-in form filled in; the tokens.
         Pass `browser` to keep its cookies (the provider's session) for `sign_out`."""
         browser = browser or requests.Session()
-        verifier, challenge = _pkce_pair()
+        verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(16)
         start = browser.get(self.discovery()["authorization_endpoint"], allow_redirects=False, timeout=10, params={
             "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",

@@ -10,9 +10,10 @@ import time
 from flask import Flask, g, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from services.cli.signin import pkce_pair
 from services.console import pages
 from services.console.i18n import LANGUAGES, translate
-from services.console.oidc import OidcClient, ProviderRefused, pkce_pair
+from services.console.oidc import OidcClient, ProviderRefused
 from services.console.sessions import COOKIE, Session, SessionStore
 from services.console.settings import ConsoleSettings
 from shared.domain.access import Caller

@@ -5,9 +5,6 @@ which the console reuses to read who signed in."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 import time
 from urllib.parse import urlencode
 
@@ -18,12 +15,6 @@ from services.console.settings import ConsoleSettings
 
 class ProviderRefused(Exception):
     """The provider answered a token request with an error (or did not answer)."""
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
 
 
 class OidcClient:
