@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -84,8 +85,14 @@ class Workload:
     def upload_evidence(self, unit: Party) -> bool:
         """Uploads the SAMPLE files the form names, as the unit does before filing."""
         for content in SAMPLE_EVIDENCE.values():
-            response = unit.request("POST", "documents", "/uploads", data=content,
-                                    params={"filename": "SAMPLE证明材料.pdf"})
+            for _ in range(20):
+                response = unit.request("POST", "documents", "/uploads", data=content,
+                                        params={"filename": "SAMPLE证明材料.pdf"})
+                # More uploads at once than the service streams (MAX_CONCURRENT_UPLOADS): the
+                # answer says when to come back, and a client does.
+                if response.status_code != 503 or response.json().get("error") != "uploads_busy":
+                    break
+                time.sleep(int(response.headers["Retry-After"]))
             if not self._keep("upload", unit, None, response).accepted:
                 return False
         return True

@@ -40,6 +40,12 @@ def queued_ids(amqp_uri: str, queue_name: str) -> list[str]:
                 return ids
 
 
+@pytest.fixture
+def amqp_uri(make_vhost):
+    """A vhost of this test's own: the session's holds what other tests' services parked."""
+    return make_vhost("parked")
+
+
 def test_only_the_named_messages_go_back_and_the_rest_stay_parked_in_their_order(amqp_uri):
     park(amqp_uri, "review", ["m1", "m2", "m3", "m4"])
 
