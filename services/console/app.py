@@ -6,8 +6,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from pathlib import Path
 
-from flask import Flask, g, redirect, render_template, request
+from flask import Flask, g, redirect, render_template, request, send_from_directory
 from werkzeug.wrappers import Response
 
 from services.cli.signin import pkce_pair
@@ -21,6 +22,12 @@ from shared.infra.web.auth import verifier_for
 from shared.infra.web.hygiene import SECURITY_HEADERS
 
 REFRESH_MARGIN = 30  # seconds before expiry at which the access token is renewed
+
+
+def local_path(wanted: str) -> str:
+    """A path on this console to go back to, never another site (`//evil`, `/\\evil`, a URL)."""
+    ok = wanted.startswith("/") and not wanted.startswith(("//", "/\\")) and "\n" not in wanted
+    return wanted if ok else "/"
 
 
 def create_app(settings: ConsoleSettings) -> Flask:
@@ -43,7 +50,8 @@ def create_app(settings: ConsoleSettings) -> Flask:
             g.session = store.new()
         g.caller = None
         if request.method == "POST":
-            sent = request.form.get("csrf", "")
+            # A form's hidden field, or the header htmx and the upload script send.
+            sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token", "")
             if g.new_session or not hmac.compare_digest(sent, g.session.csrf):
                 return message_page("error.csrf", 400)
         return None
@@ -63,8 +71,11 @@ def create_app(settings: ConsoleSettings) -> Flask:
     @app.context_processor
     def words():
         lang = g.session.lang if g.get("session") else "zh"
+        notices = g.session.notices if g.get("session") else []
+        if g.get("session"):
+            g.session.notices = []
         return {"t": lambda key: translate(key, lang), "lang": lang, "csrf": g.session.csrf,
-                "caller": current_caller()}
+                "caller": current_caller(), "notices": notices}
 
     def message_page(key: str, status: int, detail: str = ""):
         return render_template("message.html", message_key=key, detail=detail), status
@@ -103,7 +114,7 @@ def create_app(settings: ConsoleSettings) -> Flask:
     def login():
         verifier_, challenge = pkce_pair()
         g.session.pending = {"state": secrets.token_urlsafe(24), "nonce": secrets.token_urlsafe(24),
-                             "verifier": verifier_}
+                             "verifier": verifier_, "next": local_path(request.args.get("next", "/"))}
         try:
             url = oidc.authorize_url(state=g.session.pending["state"], nonce=g.session.pending["nonce"],
                                      challenge=challenge, ui_locale="en" if g.session.lang == "en" else "zh-CN")
@@ -126,7 +137,7 @@ def create_app(settings: ConsoleSettings) -> Flask:
         store.drop(g.session.sid)
         g.session = store.new(lang=lang)
         g.session.tokens, g.rotated = tokens, True
-        return redirect("/")
+        return redirect(pending.get("next") or "/")
 
     @app.post("/auth/logout")
     def logout():
@@ -144,8 +155,18 @@ def create_app(settings: ConsoleSettings) -> Flask:
     def language():
         wanted = request.form.get("lang", "zh")
         g.session.lang = wanted if wanted in LANGUAGES else "zh"
-        back = request.form.get("next", "/")
-        return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+        return redirect(local_path(request.form.get("next", "/")))
+
+    htmx = Path(__file__).resolve().parent / "node_modules" / "htmx.org" / "dist"
+
+    @app.get("/static/vendor/htmx.min.js")
+    def htmx_script():
+        # From the npm package (services/console/package-lock.json pins it), not a copy in git.
+        return send_from_directory(htmx, "htmx.min.js", mimetype="text/javascript", max_age=3600)
+
+    @app.errorhandler(pages.Refused)
+    def refused(exc: pages.Refused):
+        return exc.page
 
     @app.errorhandler(404)
     def not_found(_):

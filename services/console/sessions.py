@@ -22,6 +22,7 @@ class Session:
     tokens: dict | None = None  # access_token, id_token, refresh_token, expires_at
     pending: dict | None = None  # the sign-in under way: state, nonce, PKCE verifier
     seen: float = field(default_factory=time.monotonic)
+    notices: list[dict] = field(default_factory=list)  # shown once on the next page (pages.common.notify)
 
 
 class SessionStore:

@@ -13,7 +13,7 @@ import pytest
 from services.console import oidc
 from services.console.app import create_app
 from services.console.i18n import LANGUAGES, MESSAGES
-from services.console.pages import days_left
+from services.console.pages.common import days_left
 from services.console.sessions import COOKIE
 from services.console.settings import ConsoleSettings
 from shared.infra.web.tokens import mint_dev_token
@@ -71,7 +71,7 @@ def test_a_refused_renewal_signs_the_person_out(app, monkeypatch):
     page = client.get("/").get_data(as_text=True)
     assert 'id="sign-in"' in page and "SAMPLE old" not in page
     assert session.tokens is None
-    assert client.get("/cases").headers["Location"] == "/auth/login"
+    assert client.get("/cases").headers["Location"] == "/auth/login?next=/cases"
 
 
 def test_a_callback_without_the_pending_state_is_refused(app):

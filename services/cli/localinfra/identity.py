@@ -26,6 +26,7 @@ import requests
 from services.cli.localinfra.ports import is_loopback
 
 IDENTITY_DIR = Path(__file__).resolve().parents[2] / "identity"
+CONSOLE_DIR = Path(__file__).resolve().parents[2] / "console"  # htmx, served by the console as a static file
 DEFAULT_PORT = 8110
 NODE_MAJOR = 20  # oidc-provider 9 asks for 22 LTS; 20 runs it (with a warning)
 TIMER_CLIENT = "caseplatform-timers"
@@ -43,22 +44,22 @@ def node() -> str:
     return found
 
 
-def install_node_modules() -> bool:
-    """`npm ci` when node_modules is missing or older than package-lock.json (a stamp of the
-    lock's hash, as scripts/venv.sh keeps for pyproject.toml). True when it installed."""
-    stamp = IDENTITY_DIR / "node_modules" / ".caseplatform-npm-stamp"
-    want = hashlib.sha256((IDENTITY_DIR / "package-lock.json").read_bytes()).hexdigest()
+def install_node_modules(directory: Path = IDENTITY_DIR) -> bool:
+    """`npm ci` in `directory` when node_modules is missing or older than package-lock.json (a
+    stamp of the lock's hash, as scripts/venv.sh keeps for pyproject.toml). True when it installed."""
+    stamp = directory / "node_modules" / ".caseplatform-npm-stamp"
+    want = hashlib.sha256((directory / "package-lock.json").read_bytes()).hexdigest()
     if stamp.is_file() and stamp.read_text() == want:
         return False
     node()  # a clear message for a missing or old Node before npm says something less clear
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("npm is required to install the identity provider (services/identity); "
+        raise RuntimeError(f"npm is required to install {directory.name}'s packages (services/{directory.name}); "
                            "it comes with Node.js")
-    done = subprocess.run([npm, "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=IDENTITY_DIR,
+    done = subprocess.run([npm, "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=directory,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"npm ci in {IDENTITY_DIR} failed:\n{done.stdout}{done.stderr}")
+        raise RuntimeError(f"npm ci in {directory} failed:\n{done.stdout}{done.stderr}")
     stamp.write_text(want)
     return True
 
@@ -234,13 +235,15 @@ class LocalIdentity:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m services.cli.localinfra.identity install`: scripts/venv.sh's `npm ci`."""
+    """`python -m services.cli.localinfra.identity install`: scripts/venv.sh's `npm ci`, for the
+    provider and for the console's htmx."""
     if argv != ["install"]:
         print("usage: python -m services.cli.localinfra.identity install", file=sys.stderr)
         return 2
     try:
-        if install_node_modules():
-            print(f"installed the identity provider's packages (npm ci in {IDENTITY_DIR})", file=sys.stderr)
+        for directory in (IDENTITY_DIR, CONSOLE_DIR):
+            if install_node_modules(directory):
+                print(f"installed {directory.name}'s npm packages (npm ci in {directory})", file=sys.stderr)
     except RuntimeError as exc:
         print(f"identity provider: {exc}", file=sys.stderr)
         return 1

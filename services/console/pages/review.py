@@ -1,0 +1,9 @@
+"""Review's pages (none yet)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    return None
