@@ -10,7 +10,7 @@ from services.console.pages.common import Refused
 
 __all__ = ["Refused", "register"]
 
-AREAS = ("public", "applicant", "authority", "ministry", "review", "audit")
+AREAS = ("public", "applicant", "applicant_form", "authority", "ministry_calls", "ministry", "review", "audit")
 
 
 def register(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Audit's pages (none yet)."""
+"""Pages of area `audit` (being built)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ministry's pages (none yet)."""
+"""Pages of area `ministry` (being built)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review's pages (none yet)."""
+"""Pages of area `review` (being built)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,9 @@
+"""Pages of area `ministry_calls` (being built)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    return None

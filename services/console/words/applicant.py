@@ -1,0 +1,3 @@
+"""Words of the applicant pages."""
+
+WORDS: dict[str, dict[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Words of the audit pages."""
+
+WORDS: dict[str, dict[str, str]] = {}

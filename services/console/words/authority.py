@@ -1,0 +1,3 @@
+"""Words of the authority pages."""
+
+WORDS: dict[str, dict[str, str]] = {}

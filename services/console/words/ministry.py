@@ -1,0 +1,3 @@
+"""Words of the ministry pages."""
+
+WORDS: dict[str, dict[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Words of the public pages."""
+
+WORDS: dict[str, dict[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Words of the review pages."""
+
+WORDS: dict[str, dict[str, str]] = {}
