@@ -8,8 +8,8 @@ import importlib.util
 
 LANGUAGES = ("zh", "en")
 
-AREAS = ("common", "lists", "public", "applicant", "applicant_form", "authority", "ministry_calls", "ministry", "review",
-         "audit")
+AREAS = ("common", "lists", "public", "applicant", "applicant_form", "authority", "ministry_calls", "ministry",
+         "review", "audit")
 
 
 def _gather() -> dict[str, dict[str, str]]:
