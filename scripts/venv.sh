@@ -30,7 +30,7 @@ fi
 # command and the tests use too.
 install_identity_provider() {
     if ! .venv/bin/python -m services.cli.localinfra.identity install; then
-        echo "$0: the identity provider needs Node.js 20+ and npm (services/identity)" >&2
+        echo "$0: the identity provider and the console need Node.js 20+ and npm (services/identity, services/console)" >&2
         exit 2
     fi
 }

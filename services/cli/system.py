@@ -64,7 +64,7 @@ def _settings():
 
 
 def run(args) -> int:
-    from services.cli.localinfra.identity import LocalIdentity
+    from services.cli.localinfra.identity import CONSOLE_DIR, LocalIdentity, install_node_modules
     from services.cli.localinfra.s3 import ensure_s3
     from services.cli.localinfra.system_services import ensure_rabbitmq
     from shared.infra.config import SERVICES
@@ -87,6 +87,7 @@ def run(args) -> int:
         ensure_rabbitmq(settings.amqp_uri)
         s3 = ensure_s3(settings)
         identity.ensure()  # before the services: their timers ask it for a token when they start
+        install_node_modules(CONSOLE_DIR)  # the console's htmx
     except RuntimeError as exc:
         print(f"caseplatform: {exc}", file=sys.stderr)
         if s3 is not None:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from services.cli import signin
 from services.console.settings import ConsoleSettings
 
 
@@ -20,15 +21,11 @@ class ProviderRefused(Exception):
 class OidcClient:
     def __init__(self, settings: ConsoleSettings):
         self.settings = settings
-        self._document: dict | None = None
+        self._provider = signin.OidcClient(settings.issuer)
 
     def document(self) -> dict:
         # Fetched when first needed, not at start: the console may come up before the provider.
-        if self._document is None:
-            response = requests.get(f"{self.settings.issuer}/.well-known/openid-configuration", timeout=5)
-            response.raise_for_status()
-            self._document = response.json()
-        return self._document
+        return self._provider.discovery()
 
     def authorize_url(self, *, state: str, nonce: str, challenge: str, ui_locale: str) -> str:
         query = {"client_id": self.settings.client_id, "response_type": "code", "scope": "openid profile",
