@@ -27,3 +27,23 @@ def local_system(make_database, amqp_uri, s3_settings, tmp_path_factory):
 def system(local_system):
     """(Platform, {service: read-model URL}, procs, logs) of `local_system`."""
     return local_system.platform, local_system.readmodel_urls, local_system.procs, local_system.logs
+
+
+@pytest.fixture(scope="module")
+def intake_alone(make_database, amqp_uri, s3_settings, tmp_path_factory):
+    """Factory: start_intake(**env) -> a LocalSystem of the intake service alone (with the
+    provider), its environment extended by `env`; stopped at the end of the module."""
+    started = []
+
+    def start(**env: str):
+        system = start_system(data_dir=tmp_path_factory.mktemp("intake-alone"), ledger_url=make_database("ledger"),
+                              readmodel_urls={"intake": make_database("intake")}, amqp_uri=amqp_uri,
+                              s3_settings=s3_settings, extra_env=env)
+        started.append(system)
+        return system
+
+    try:
+        yield start
+    finally:
+        for system in started:
+            system.stop()

@@ -6,23 +6,14 @@ each client the proxy names, so one client sending bad tokens does not lock out 
 import pytest
 import requests
 
-from tests.support.localsystem import start_system
-
 pytestmark = pytest.mark.e2e
 
 LIMIT = 3
 
 
 @pytest.fixture(scope="module")
-def intake(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    started = start_system(data_dir=tmp_path_factory.mktemp("proxied"), ledger_url=make_database("ledger"),
-                           readmodel_urls={"intake": make_database("intake")}, amqp_uri=amqp_uri,
-                           s3_settings=s3_settings,
-                           extra_env={"AUTH_FAILURE_LIMIT": str(LIMIT), "CLIENT_IP_HEADER": "X-Real-IP"})
-    try:
-        yield started
-    finally:
-        started.stop()
+def intake(intake_alone):
+    return intake_alone(AUTH_FAILURE_LIMIT=str(LIMIT), CLIENT_IP_HEADER="X-Real-IP")
 
 
 def test_the_throttle_counts_the_client_the_proxy_names(intake):

@@ -8,22 +8,14 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.support.localsystem import start_system
-
 pytestmark = pytest.mark.e2e
 
 LIMIT = 5
 
 
 @pytest.fixture(scope="module")
-def intake(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    started = start_system(data_dir=tmp_path_factory.mktemp("hygiene"), ledger_url=make_database("ledger"),
-                           readmodel_urls={"intake": make_database("intake")}, amqp_uri=amqp_uri,
-                           s3_settings=s3_settings, extra_env={"AUTH_FAILURE_LIMIT": str(LIMIT)})
-    try:
-        yield started
-    finally:
-        started.stop()
+def intake(intake_alone):
+    return intake_alone(AUTH_FAILURE_LIMIT=str(LIMIT))
 
 
 def test_private_answers_are_not_stored_and_none_may_be_framed_or_sniffed(intake):
