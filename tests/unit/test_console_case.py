@@ -166,3 +166,16 @@ def test_a_milestone_report_files_the_upload_on_the_case_first_and_names_it(clie
     assert posts[0][2]["params"] == {"filename": "SAMPLE报告.pdf", "step": "milestone"}
     assert posts[1][1] == f"/review/cases/{CASE_ID}/milestones/m1/report"
     assert posts[1][2]["json"] == {"summary": "SAMPLE 样机完成", "evidence": [DIGEST, "c" * 64]}
+
+
+def test_my_cases_is_a_list_filtered_by_state_and_exported(client, monkeypatch):
+    rows = [{"case_id": f"c{i}", "title": f"SAMPLE {i}", "call_id": "sample-call", "direction": "SAMPLE-R1",
+             "state": state, "version": i, "updated_at": "2026-12-01T02:00:00+00:00"}
+            for i, state in enumerate(("submitted", "returned", "returned"), start=1)]
+    monkeypatch.setattr(apis, "send", lambda *a, **k: apis.Answer(data=rows, status=200))
+    page = client.get("/cases?f.state=returned").get_data(as_text=True)
+    assert 'tr data-case="c2"' in page and 'tr data-case="c3"' in page and 'tr data-case="c1"' not in page
+    assert '<a href="/cases/c2">SAMPLE 2</a>' in page
+    exported = client.get("/cases?f.state=returned&export=csv")
+    lines = exported.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("名称,通知") and len(lines) == 3
