@@ -17,13 +17,18 @@ from typing import Any, Protocol
 
 
 class Recorded(Protocol):
-    """One stored event (shared.infra.ledger.RecordedEvent satisfies it)."""
+    """One stored event, read only (shared.infra.ledger.RecordedEvent satisfies it)."""
 
-    version: int
-    type: str
-    timestamp: str
-    actor: dict
-    payload: dict
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def timestamp(self) -> str: ...
+    @property
+    def actor(self) -> dict: ...
+    @property
+    def payload(self) -> dict: ...
 
 
 SHOWN: dict[str, tuple[str, ...]] = {

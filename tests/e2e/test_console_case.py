@@ -95,6 +95,12 @@ def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
         system.stop()
 
 
+def shot_at(browser, element, step: str) -> None:
+    """A screenshot with `element` in view (a refusal far down the page)."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    browser.shot(step)
+
+
 def timeline_types(browser) -> list[str]:
     return [li.get_attribute("data-type") for li in browser.find_elements(By.CSS_SELECTOR, "#timeline li")]
 
@@ -147,7 +153,7 @@ def test_the_applicant_sees_the_return_then_amends_and_resubmits(world, browser)
     browser.find_element(By.ID, "changes").send_keys("SAMPLE 补充了应用验证安排")
     browser.find_element(By.ID, "resubmit").click()
     error = wait_for(browser, ".field-error[data-field='app:summary']")
-    browser.shot("resubmit-refused")
+    shot_at(browser, error, "resubmit-refused")
     field = error.find_element(By.XPATH, "..")  # the refusal sits in the summary's own field
     assert field.get_attribute("data-path") == "summary" and "1000" in error.text
     assert browser.find_element(By.NAME, "app:summary").get_attribute("value") == "超" * 1001  # the text is kept
@@ -169,6 +175,7 @@ def test_the_applicant_sees_the_return_then_amends_and_resubmits(world, browser)
     assert timeline_types(browser)[-1] == "Resubmitted"
     changes = browser.find_element(By.CSS_SELECTOR, "#timeline li[data-type='Resubmitted'] dd[data-key='changes']")
     assert changes.text == "SAMPLE 补充了应用验证安排"
+    shot_at(browser, changes, "timeline")
 
 
 def test_the_applicant_reports_a_milestone_with_a_file(world, browser, tmp_path):
@@ -184,7 +191,7 @@ def test_the_applicant_reports_a_milestone_with_a_file(world, browser, tmp_path)
 
     browser.find_element(By.ID, "report-m1-submit").click()  # no summary: refused next to the field
     error = wait_for(browser, "#report-m1 .field-error[data-field='summary']")
-    browser.shot("report-refused")
+    shot_at(browser, error, "report-refused")
     assert error.text
     assert p.call("applicant", "GET", "intake", f"/cases/{case_id}")["milestones"] == {"m1": "pending"}
 
@@ -216,7 +223,7 @@ def test_withdrawal_asks_for_a_confirmation_in_place(world, browser):
     browser.find_element(By.ID, "withdraw-reason").send_keys("SAMPLE 不再继续")
     browser.find_element(By.ID, "withdraw").click()
     error = wait_for(browser, "#withdraw-form .field-error[data-field='confirm']")
-    browser.shot("withdraw-unconfirmed")
+    shot_at(browser, error, "withdraw-unconfirmed")
     assert error.text == "请勾选确认后再撤回。"
     assert browser.find_element(By.ID, "withdraw-reason").get_attribute("value") == "SAMPLE 不再继续"
     assert p.call("applicant", "GET", "intake", f"/cases/{case_id}")["state"] == "in_implementation"
