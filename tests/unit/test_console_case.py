@@ -152,10 +152,16 @@ def test_a_withdrawal_needs_the_confirmation_before_anything_is_sent(client, mon
 
 
 def test_a_milestone_report_files_the_upload_on_the_case_first_and_names_it(client, monkeypatch):
-    services = Services(state="in_implementation", milestones={"m1": "pending"})
+    services = Services(state="in_implementation", milestones={"m1": "returned"})
+    services.answers[("GET", f"/intake/cases/{CASE_ID}/timeline")].data["events"].append(
+        {"sequence": 4, "recorded_at": "2026-12-04T02:00:00+00:00", "type": "MilestoneReportReturned",
+         "who": {"role": "ministry", "org": "MIIT", "sub": "sample-ministry"},
+         "summary": {"milestone_id": "m1", "reasons": ["SAMPLE 缺少检测报告"]}})
     monkeypatch.setattr(apis, "send", services.send)
     page = client.get(f"/cases/{CASE_ID}").get_data(as_text=True)
     assert 'id="report-m1"' in page and "SAMPLE 样机" in page and 'id="completion-form"' in page
+    assert 'id="resubmit-form"' not in page and "已退回，请重新报告" in page
+    assert '<ul class="sent-back"><li>SAMPLE 缺少检测报告</li></ul>' in page  # why, beside the form
     answer = client.post(f"/cases/{CASE_ID}/milestones/m1/report", content_type="multipart/form-data", data={
         "csrf": client.csrf, "summary": "SAMPLE 样机完成", "evidence": DIGEST,
         "evidence_file": (BytesIO(b"%PDF-1.4 SAMPLE"), "SAMPLE报告.pdf")})

@@ -66,7 +66,10 @@ def _asked(case: dict, events: list[dict]) -> dict[str, Any]:
     if case["state"] == "in_implementation":
         planned = {m["id"]: m for m in (book["summary"].get("task_book", {}).get("milestones", []) if book else [])}
         for mid, status in case.get("milestones", {}).items():
-            milestones.append({"id": mid, "status": status, "due": status in TO_REPORT, **planned.get(mid, {})})
+            sent_back = [e for e in events if e["type"] == "MilestoneReportReturned"
+                         and e["summary"].get("milestone_id") == mid]
+            milestones.append({"id": mid, "status": status, "due": status in TO_REPORT, **planned.get(mid, {}),
+                               "sent_back": sent_back[-1]["summary"].get("reasons", []) if sent_back else []})
     fields = list(case_forms.values(case.get("application") or {})) if returned else []
     declared = any(e["type"] == "CompletionDeclared" for e in events)
     return {

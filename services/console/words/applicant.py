@@ -130,6 +130,7 @@ WORDS: dict[str, dict[str, str]] = {
     "appcase.no": {"zh": "否", "en": "no"},
     "appcase.deliverable": {"zh": "交付成果", "en": "Deliverable"},
     "appcase.report": {"zh": "报告节点", "en": "Report milestone"},
+    "appcase.sent_back": {"zh": "上次报告被退回，理由：", "en": "The last report was sent back, because:"},
     "appcase.report_send": {"zh": "提交节点报告", "en": "Send the report"},
     "appcase.reported": {"zh": "节点报告已提交。", "en": "Milestone reported."},
     "appcase.new_file": {"zh": "上传证明材料（可选）", "en": "Upload evidence (optional)"},
