@@ -112,9 +112,11 @@ def test_the_ministry_defines_amends_and_counts_a_call_through_the_form(world, b
     assert wait_for(browser, "#call-version").text == "1"
     browser.shot("call-defined")
     held = p.call("ministry", "GET", "intake", f"/calls/{CALL_ID}")
-    assert held["title"] == "SAMPLE 揭榜挂帅测试通知（控制台表单）" and held["year"] == 2027 and held["sample"] is True
+    assert held["title"] == "SAMPLE 揭榜挂帅测试通知（控制台表单）"
+    assert held["year"] == 2027 and held["sample"] is True
     assert held["open_competition"]["directions"] == [
-        {"code": "SAMPLE-R1", "name": "SAMPLE 方向（部里录入）", "category": "reactor_system", "source": "", "note": ""}]
+        {"code": "SAMPLE-R1", "name": "SAMPLE 方向（部里录入）", "category": "reactor_system",
+         "source": "", "note": ""}]
     assert held["deadlines"]["province"]["due"] == f"{PROVINCE_DUE}T23:59:59+08:00"
     assert held["open_competition"]["consortium"]["user_enterprise_rules"] == {
         "reactor_user": {"min_members": 1, "text": "SAMPLE 至少1家反应器用户企业"}}
@@ -143,8 +145,12 @@ def test_the_ministry_defines_amends_and_counts_a_call_through_the_form(world, b
 
     p.call("applicant", "POST", "intake", f"/calls/{CALL_ID}/cases", expect=201,
            json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)
-    counts = p.wait_until("the case counted", lambda: (lambda c: c if c["by_direction"].get("SAMPLE-R1") == 1 else None)(
-        p.call("ministry", "GET", "intake", f"/calls/{CALL_ID}/counts")))
+
+    def counted():
+        counts = p.call("ministry", "GET", "intake", f"/calls/{CALL_ID}/counts")
+        return counts if counts["by_direction"].get("SAMPLE-R1") == 1 else None
+
+    counts = p.wait_until("the case counted", counted)
     (province,) = counts["by_province"]
     browser.get(f"{url}/ministry/calls/{CALL_ID}")
     row = wait_for(browser, "#counts-direction-summary tr[data-key='SAMPLE-R1']")

@@ -109,7 +109,8 @@ def test_an_amendment_sends_what_changed_and_names_what_it_cannot_remove():
     new["title"] = "SAMPLE 修订标题"
     new["recommendation_quotas"]["rules"][0]["max"] = 6
     changes, removed = changes_between(old, new)
-    assert changes == {"title": "SAMPLE 修订标题", "recommendation_quotas": {"rules": new["recommendation_quotas"]["rules"]}}
+    rules = new["recommendation_quotas"]["rules"]
+    assert changes == {"title": "SAMPLE 修订标题", "recommendation_quotas": {"rules": rules}}
     assert removed == {}
     del new["regions"]["420000"]["deadlines"]["city"]
     assert changes_between(old, new)[1] == {"regions.420000.deadlines.city": "mc.cannot_remove"}
@@ -168,3 +169,56 @@ def test_the_ministry_pages_are_the_ministrys(tmp_path):
     client.set_cookie(COOKIE, session.sid)
     assert client.get("/ministry/calls/new").status_code == 403
     assert client.get("/ministry/calls").status_code == 403
+
+
+def fake_intake(calls: dict, sent: list):
+    """intake's answers for the pages: the SAMPLE call's versions, its counts; posts recorded."""
+    def send(base, method, path, token=None, **kwargs):
+        sent.append((method, path, kwargs.get("json"), kwargs.get("params")))
+        if method == "POST":
+            return apis.Answer(data={"call_id": "sample-unit-call", "version": len(calls) + 1}, status=201)
+        if path.endswith("/counts"):
+            return apis.Answer(data={"call_id": "sample-unit-call", "by_direction": {"SAMPLE-R1": 2},
+                                     "by_province": {"420000": 2}, "by_state": {"submitted": 2}}, status=200)
+        if path == "/intake/calls":
+            return apis.Answer(data=[calls[max(calls)]], status=200)
+        version = (kwargs.get("params") or {}).get("version") or max(calls)
+        return apis.Answer(data=calls[version], status=200)
+    return send
+
+
+def test_the_call_page_shows_the_definition_versions_and_exportable_counts(ministry, monkeypatch):
+    client, _ = ministry
+    first = to_json(load_call(sample_call("sample-unit-call", date.today())))
+    second = {**first, "version": 2, "amended_from": 1, "title": "SAMPLE 第二版"}
+    sent: list = []
+    monkeypatch.setattr(apis, "send", fake_intake({1: first, 2: second}, sent))
+    page = client.get("/ministry/calls/sample-unit-call").get_data(as_text=True)
+    assert '<strong id="call-version">2</strong>' in page
+    assert 'data-version="1"' in page and 'data-version="2"' in page
+    assert re.search(r'<dd data-path="open_competition.directions\[0\].name">SAMPLE 反应器系统方向（示例）</dd>', page)
+    assert re.search(r'<tr data-key="SAMPLE-R1">.*?<td class="count">2</td>', page, re.S)
+    earlier = client.get("/ministry/calls/sample-unit-call?version=1").get_data(as_text=True)
+    assert '<strong id="call-version">1</strong>' in earlier and ("GET", "/intake/calls/sample-unit-call", None,
+                                                                  {"version": 1}) in sent
+    exported = client.get("/ministry/calls/sample-unit-call/counts/province?export=csv")
+    assert exported.get_data().decode("utf-8-sig").splitlines()[1] == "420000,湖北省,2"
+    listed = client.get("/ministry/calls?f.year=2025").get_data(as_text=True)
+    assert 'data-call="sample-unit-call"' in listed
+
+
+def test_an_amendment_starts_from_the_current_version_and_sends_only_what_changed(ministry, monkeypatch):
+    client, session = ministry
+    current = to_json(load_call(sample_call("sample-unit-call", date.today())))
+    sent: list = []
+    monkeypatch.setattr(apis, "send", fake_intake({1: current}, sent))
+    form = client.get("/ministry/calls/sample-unit-call/amend").get_data(as_text=True)
+    assert 'name="open_competition.directions[0].code" value="SAMPLE-R1"' in form
+    values = callform.to_values(current)
+    unchanged = client.post("/ministry/calls/sample-unit-call/amend", data={**values, "csrf": session.csrf})
+    assert unchanged.status_code == 400 and "没有修改任何内容" in unchanged.get_data(as_text=True)
+    values.update({"title": "SAMPLE 修订", "csrf": session.csrf})
+    answer = client.post("/ministry/calls/sample-unit-call/amend", data=values)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/ministry/calls/sample-unit-call"
+    assert [s for s in sent if s[0] == "POST"] == [
+        ("POST", "/intake/calls/sample-unit-call/amendments", {"title": "SAMPLE 修订"}, None)]

@@ -120,7 +120,8 @@ WORDS: dict[str, dict[str, str]] = {
     "mc.form_help": {"zh": "按通知原文逐项填写；通知未载的事项留空并在“说明”中写明，不要推定。",
                      "en": "Fill in each part from the notice's text; leave what it does not say empty and say so "
                            "in the note, never guess."},
-    "mc.errors": {"zh": "以下字段未通过校验，已保留您填写的内容", "en": "These fields were refused; what you typed is kept"},
+    "mc.errors": {"zh": "以下字段未通过校验，已保留您填写的内容",
+                  "en": "These fields were refused; what you typed is kept"},
     "mc.submit_new": {"zh": "发布通知（版本 1）", "en": "Define the call (version 1)"},
     "mc.submit_amend": {"zh": "保存修订（新版本）", "en": "Save the amendment (a new version)"},
     "mc.fixed_on_amend": {"zh": "修订时不可更改", "en": "cannot change in an amendment"},
