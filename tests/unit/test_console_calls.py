@@ -83,23 +83,14 @@ def test_what_the_form_cannot_read_is_passed_on_as_typed_and_blank_rows_are_left
     assert [e["code"] for e in got["eligibility"]][-2:] == ["declaration", "sample_code"]
     assert len(got["eligibility"]) == 12
     # And the form drawn again from it keeps the typed value under the refused field's path.
-    drawn = {w.path: w for w in flat(callform.widgets(callform.to_values(got), {"year": ["SAMPLE refusal"]}))}
+    drawn = {w.path: w for w in callform.walk(callform.widgets(callform.to_values(got), {"year": ["SAMPLE refusal"]}))}
     assert drawn["year"].value == "-5" and drawn["year"].errors == ["SAMPLE refusal"]
     assert drawn["recommendation_quotas.rules[0].max"].value == "many"
 
 
-def flat(widgets):
-    for w in widgets:
-        yield w
-        yield from flat(w.children)
-        for row in w.rows:
-            yield row
-            yield from flat(row.children)
-
-
 def test_a_keyed_rows_refusal_is_drawn_next_to_that_region():
     values = callform.to_values(to_json(load_call(shipped("signature_product_2024_382"))))
-    drawn = {w.name: w for w in flat(callform.widgets(values, {"regions.420000.authority": ["SAMPLE why"]}))}
+    drawn = {w.name: w for w in callform.walk(callform.widgets(values, {"regions.420000.authority": ["SAMPLE why"]}))}
     assert drawn["regions[0].authority"].errors == ["SAMPLE why"]
 
 
@@ -156,6 +147,7 @@ def test_a_refused_definition_is_shown_next_to_its_field_with_the_values_kept(mi
     field = re.search(r'<div class="field" data-path="recommendation_quotas.rules\[0\].max">(.*?)</div>', html, re.S)
     assert field and 'value="-3"' in field.group(1) and "Must be greater than or equal to 1." in field.group(1)
     assert 'value="sample-unit-382"' in html  # the other values kept
+    assert '<a href="#f-recommendation_quotas-rules-0--max">' in html  # the summary leads to the field
 
 
 def test_the_ministry_pages_are_the_ministrys(tmp_path):
@@ -222,3 +214,11 @@ def test_an_amendment_starts_from_the_current_version_and_sends_only_what_change
     assert answer.status_code == 302 and answer.headers["Location"] == "/ministry/calls/sample-unit-call"
     assert [s for s in sent if s[0] == "POST"] == [
         ("POST", "/intake/calls/sample-unit-call/amendments", {"title": "SAMPLE 修订"}, None)]
+
+
+def test_a_new_call_can_start_from_another_with_its_own_id_and_version_1(ministry, monkeypatch):
+    client, _ = ministry
+    monkeypatch.setattr(apis, "send", fake_intake({1: to_json(load_call(shipped("signature_product_2024_382")))}, []))
+    form = client.get("/ministry/calls/new?from=miit-2024-382-signature-products").get_data(as_text=True)
+    assert 'name="call_id" value=""' in form and 'name="version" value="1"' in form
+    assert 'name="regions[0]._key" value="420000"' in form

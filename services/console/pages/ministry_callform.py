@@ -13,7 +13,7 @@ with a `_key` field; their refusals are under `regions.<code>.…`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -278,6 +278,16 @@ class Widget:
 
 def widgets(values: Mapping[str, str], errors: Mapping[str, Any]) -> list[Widget]:
     return _widgets(CALL, values, _messages(errors), "", "")
+
+
+def walk(drawn: list[Widget]) -> Iterator[Widget]:
+    """Every widget of a drawn form, rows and their fields included, in the order drawn."""
+    for w in drawn:
+        yield w
+        yield from walk(w.children)
+        for row in w.rows:
+            yield row
+            yield from walk(row.children)
 
 
 def _messages(errors: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -56,7 +56,12 @@ def _form(values: dict[str, str], answer: Answer | None, *, amend: dict[str, Any
           problems: dict[str, str] | None = None, status: int = 200):
     errors = dict(answer.fields) if answer is not None else {}
     errors.update({path: word(key) for path, key in (problems or {}).items()})
-    return render_template("ministry_calls/form.html", widgets=callform.widgets(values, errors), errors=errors,
+    drawn = callform.widgets(values, errors)
+    # The summary's lines lead to the field each names (first control of that path).
+    anchors: dict[str, str] = {}
+    for w in callform.walk(drawn):
+        anchors.setdefault(w.path, w.dom_id)
+    return render_template("ministry_calls/form.html", widgets=drawn, errors=errors, anchors=anchors,
                            answer=answer, amend=amend), status
 
 
@@ -81,8 +86,16 @@ def register(app: Flask) -> None:
 
     @app.get("/ministry/calls/new")
     def new_call():
-        person("ministry")
-        return _form(dict(NEW_CALL), None)
+        who = person("ministry")
+        start = request.args.get("from", "")
+        if not start:
+            return _form(dict(NEW_CALL), None)
+        # A new call that starts from another's definition (last year's, a shipped notice):
+        # its own id and version 1, everything else to be checked against the new notice.
+        source = fetch("intake", path_of("calls", start), who)
+        if not source.ok:
+            return render_template("ministry_calls/call.html", answer=source, call=None), source.status
+        return _form({**callform.to_values(source.data), "call_id": "", "version": "1", "amended_from": ""}, None)
 
     @app.post("/ministry/calls/new")
     def define_call():

@@ -115,6 +115,7 @@ WORDS: dict[str, dict[str, str]] = {
     "mc.title": {"zh": "申报通知管理", "en": "Calls"},
     "mc.call": {"zh": "申报通知", "en": "Call"},
     "mc.new_title": {"zh": "新建申报通知", "en": "Define a call"},
+    "mc.copy": {"zh": "以此为底稿新建通知", "en": "A new call starting from this one"},
     "mc.amend_title": {"zh": "修订通知", "en": "Amend the call"},
     "mc.amending_version": {"zh": "以当前版本为底稿：版本", "en": "Starting from the current version:"},
     "mc.form_help": {"zh": "按通知原文逐项填写；通知未载的事项留空并在“说明”中写明，不要推定。",
