@@ -19,8 +19,9 @@ from tests.e2e.test_console import browser, shots, sign_in, wait_for, world  # n
 
 pytestmark = pytest.mark.e2e
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CALL_ID = f"sample-form-{os.getpid()}"
 APPLICANT_DUE = (date.today() + timedelta(days=200)).isoformat()
@@ -167,3 +168,8 @@ def test_the_ministry_defines_amends_and_counts_a_call_through_the_form(world, b
     browser.get(f"{url}/ministry/calls?f.year=2027")
     assert wait_for(browser, f"tr[data-call='{CALL_ID}']")
     browser.shot("calls-list")
+    browser.find_element(By.ID, "language").click()
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "main h1").text == "Calls")
+    assert browser.find_element(By.CSS_SELECTOR, f"tr[data-call='{CALL_ID}'] .col-state").text == "open"
+    browser.shot("calls-list-english")
