@@ -20,8 +20,8 @@ SECRET = "SAMPLE-console-unit-test-secret-0123456789"
 CASE, OTHER = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
 UNITS = [{"credit_code": "91420100000000001Y", "name": "SAMPLE 牵头单位", "role": "applicant"}]
 ROW = {"case_id": CASE, "status": "assigned", "assigned_at": "2026-12-04T10:00:00+00:00", "call_id": "sample-call",
-       "direction": "SAMPLE-R1", "program": "open_competition", "title": "SAMPLE 揭榜任务", "state": "province_endorsed",
-       "units": UNITS, "scored": False}
+       "direction": "SAMPLE-R1", "program": "open_competition", "title": "SAMPLE 揭榜任务",
+       "state": "province_endorsed", "units": UNITS, "scored": False}
 CRITERIA = [{"id": "innovation", "name": "SAMPLE 技术先进性", "max_score": 40.0}]
 
 
