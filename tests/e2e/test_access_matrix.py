@@ -155,6 +155,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/review/cases/{case_id}/scores"): Rule(roles("expert"), CASE, body={
         "scores": {"innovation": 30, "feasibility": 40}}),
     ("GET", "/review/cases/{case_id}/scores"): Rule(roles("ministry", "expert"), CASE),
+    ("GET", "/review/cases/{case_id}/criteria"): Rule(roles("ministry", "expert"), CASE),
     ("GET", "/review/calls/{call_id}/directions/{direction}/ranking"): Rule(roles("ministry"), NATIONAL),
     ("POST", "/review/cases/{case_id}/shortlist"): Rule(roles("ministry"), CASE, body={"shortlisted": True}),
     ("POST", "/review/cases/{case_id}/task-book"): Rule(roles("ministry"), CASE, body={}),
