@@ -18,7 +18,14 @@ from shared.domain.calendar import (
     last_official_year,
     package_arrangement,
 )
-from shared.domain.calendar_year import AmendmentSchema, ArrangementSchema, CalendarYear, to_record
+from shared.domain.calendar_year import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    AmendmentSchema,
+    ArrangementSchema,
+    CalendarYear,
+    to_record,
+)
 from shared.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from shared.domain.validation import load
 from shared.infra.ledger import CaseLedger
@@ -27,11 +34,10 @@ from shared.infra.readmodels.store import ReadModelStore
 from . import readmodels as rm
 
 
-def _year(text: str | int) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise NotFound(f"no year {text}: a year is four digits, e.g. 2027") from None
+def _year(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        raise NotFound(f"no year {text}: the calendar holds the years {FIRST_YEAR} to {LAST_YEAR}")
+    return int(text)
 
 
 class CalendarYears:

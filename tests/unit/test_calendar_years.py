@@ -179,8 +179,9 @@ def test_the_ministry_records_and_amends_a_year_and_everyone_reads_it(desk):
     assert "2026-02-14" in package_year["in_force"]["swapped_working_days"]
     with pytest.raises(NotFound):
         calendar.year(str(max(last_official_year() + 1, 2028)))
-    with pytest.raises(NotFound):
-        calendar.year("next")
+    for not_a_year in ("next", "0", "1999", "99999999999999999999", "２０２７"):
+        with pytest.raises(NotFound):
+            calendar.year(not_a_year)
 
     sync(ledger, store)
     listed = calendar.years()
