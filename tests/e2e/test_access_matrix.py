@@ -122,6 +122,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/intake/cases/{case_id}/resubmit"): Rule(roles("applicant"), CASE,
                                                        body={"application": {}, "changes": "SAMPLE"}),
     ("POST", "/intake/cases/{case_id}/withdraw"): Rule(roles("applicant"), CASE, body={"reason": "SAMPLE"}),
+    # the calendar: the ministry records a year's arrangement; anyone signed in reads the calendar in force
+    ("POST", "/intake/calendar/years"): Rule(roles("ministry"), NATIONAL, body={}),
+    # no year 2026 is recorded (the package's year): 404 after the access check
+    ("POST", "/intake/calendar/years/{year}/amendments"): Rule(roles("ministry"), NATIONAL, body={}, also=(404,)),
+    ("GET", "/intake/calendar/years"): Rule(EVERYONE, NATIONAL),
+    ("GET", "/intake/calendar/years/{year}"): Rule(EVERYONE, NATIONAL),
     # -- verification
     ("GET", "/verification/openapi.json"): Rule(EVERYONE, PUBLIC),
     ("GET", "/verification/health/live"): Rule(EVERYONE, PUBLIC),
@@ -275,7 +281,7 @@ def world(platform, local_system) -> dict:
         "sha256": walked["evidence"][0], "direction": "SAMPLE-R1", "milestone_id": "m1",
         "org": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["credit_code"],
         "list_id": f"{walked['call_id']}:successful", "objection_id": uuid.uuid4().hex,
-        "evaluator": SAMPLE_EVALUATOR,
+        "evaluator": SAMPLE_EVALUATOR, "year": "2026",  # a year of the holidays package, none recorded
     }
     return {"tokens": tokens, "ids": ids}
 
