@@ -171,6 +171,16 @@ def test_the_summary_table_is_handed_over_as_the_service_gave_it(app, services):
     assert client.get("/inbox/calls/sample-call/recommendations.pdf").status_code == 404
 
 
+def test_a_summary_table_refused_for_want_of_a_contact_leads_to_the_contact_form(app, services, monkeypatch):
+    client, _ = client_as(app, "province", "420000")
+    monkeypatch.setattr(apis, "download", lambda *a, **k: apis.Answer(
+        status=400, error="400: the recommendation table cannot be produced yet", code="validation_failed",
+        fields={"contact": ["汇总表须填写主管部门联系人"]}))
+    got = client.get("/inbox/calls/sample-call/recommendations.xlsx")
+    assert got.status_code == 302 and got.headers["Location"] == "/authority/contact"
+    assert "请先在此设置联系人" in client.get("/authority/contact").get_data(as_text=True)
+
+
 def test_the_contact_form_says_none_is_set_and_shows_a_refused_phone_next_to_it(app, services):
     client, session = client_as(app, "city", "420100")
     assert "尚未设置联系人" in client.get("/authority/contact").get_data(as_text=True)

@@ -60,6 +60,9 @@ WORDS: dict[str, dict[str, str]] = {
     "authority.summary.hint": {"zh": "本单位在各通知下已推荐的申报（含已离开待审核列表的）。",
                                "en": "What this authority has recommended under each call "
                                      "(also cases no longer in the inbox)."},
+    "authority.summary.needs_contact": {"zh": "推荐汇总表须列明主管部门联系人：请先在此设置联系人，再下载。",
+                                        "en": "The summary table names this authority's contact: set it here first, "
+                                              "then download the table."},
     "authority.case.application": {"zh": "申请内容", "en": "Application"},
     "authority.case.evidence": {"zh": "证明材料", "en": "Evidence"},
     "authority.case.facts": {"zh": "基本信息", "en": "Facts"},
