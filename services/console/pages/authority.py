@@ -35,6 +35,7 @@ from services.console.pages.common import (
     person,
     word,
 )
+from shared.domain.regions import name_of
 
 CHECKS = ("authenticity", "completeness", "validity")  # 真实性, 完整性, 有效性 (verification ChecksSchema)
 # The decisions of the case page: action -> (roles, the service's path under the case, body from the form).
@@ -105,7 +106,7 @@ def case_page(who: Person, case_id: str, failed: str = "", refusal: apis.Answer 
     evidence = fetch("documents", path_of("cases", case_id, "evidence"), who)
     quota = fetch("verification", path_of("calls", case["call_id"], "quota"), who)
     page = render_template("authority/case.html", case=case, evidence=evidence, quota=quota, checks=CHECKS,
-                           failed=failed, refusal=refusal, label=label, coded=coded,
+                           failed=failed, refusal=refusal, label=label, coded=coded, region_name=name_of,
                            form=request.form)
     return page, (refusal.status if refusal is not None else 200)
 
@@ -159,8 +160,9 @@ def register(app: Flask) -> None:
         who = person(*ROLES[action])
         answer = api("verification", "POST", path_of("cases", case_id) + "/" + SERVICE_PATH[action], who,
                      json=decision_body(action))
-        if answer.ok:
-            return done(f"authority.done.{action}", f"/inbox/{path_of(case_id)[1:]}")
+        if answer.ok:  # after a place is taken or freed, the page opens at the counter that moved
+            where = "#quota" if action in ("recommend", "endorse", "withdraw") else ""
+            return done(f"authority.done.{action}", f"/inbox/{path_of(case_id)[1:]}{where}")
         return case_page(who, case_id, action, answer)
 
     @app.get("/inbox/<case_id>/evidence/<sha256>")
