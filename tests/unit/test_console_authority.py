@@ -5,10 +5,12 @@ each test asserts both what the official sees and what the console asked the ser
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import time
 
 import pytest
+import requests
 
 from services.console import apis
 from services.console.app import create_app
@@ -193,3 +195,30 @@ def test_the_contact_form_says_none_is_set_and_shows_a_refused_phone_next_to_it(
     assert answer.status_code == 400 and 'id="error-phone"' in page and 'value="SAMPLE 张三"' in page
     assert ("PUT", "/verification/contact", {"name": "SAMPLE 张三", "post": "科长", "title": "",
                                             "phone": "12345"}) in services.sent
+
+
+def test_evidence_is_handed_over_only_when_its_bytes_match_the_sha256(app, services, monkeypatch):
+    client, _ = client_as(app, "city", "420100")
+    content = b"%PDF-1.4 SAMPLE"
+    digest = hashlib.sha256(content).hexdigest()
+    original = services.send
+
+    def send(base, method, path, token=None, **kwargs):
+        if path in (f"/documents/cases/c-1/evidence/{digest}", "/documents/cases/c-1/evidence/" + "0" * 64):
+            services.sent.append((method, path, None))
+            return apis.Answer(data={"url": "http://store.invalid/SAMPLE", "expires_in": 60}, status=200)
+        if path == "/documents/cases/c-1/evidence":
+            row = {"sha256": digest, "filename": "SAMPLE证明.pdf", "content_type": "application/pdf"}
+            return apis.Answer(data=[row], status=200)
+        return original(base, method, path, token, **kwargs)
+
+    class Stored:
+        status_code, content = 200, b"%PDF-1.4 SAMPLE"
+
+    monkeypatch.setattr(apis, "send", send)
+    monkeypatch.setattr(requests, "get", lambda url, timeout: Stored())
+    got = client.get(f"/inbox/c-1/evidence/{digest}")
+    assert got.status_code == 200 and got.data == content and got.headers["Content-Type"] == "application/pdf"
+    assert "SAMPLE%E8%AF%81%E6%98%8E.pdf" in got.headers["Content-Disposition"]
+    altered = client.get("/inbox/c-1/evidence/" + "0" * 64)
+    assert altered.status_code == 502 and altered.data != content

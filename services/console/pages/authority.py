@@ -9,6 +9,7 @@ when the service names one."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import requests
@@ -38,7 +39,7 @@ from services.console.pages.common import (
 from shared.domain.regions import name_of
 
 CHECKS = ("authenticity", "completeness", "validity")  # 真实性, 完整性, 有效性 (verification ChecksSchema)
-# The decisions of the case page: action -> (roles, the service's path under the case, body from the form).
+# The decisions of the case page besides checks: who may take each, and its path under the service's case.
 DECISIONS = ("recommend", "endorse", "return", "reject", "withdraw")
 SERVICE_PATH = {"recommend": "recommend", "endorse": "endorse", "return": "return", "reject": "reject",
                 "withdraw": "endorsement/withdraw"}
@@ -181,6 +182,8 @@ def register(app: Flask) -> None:
             return message("error.unreachable", 503)
         if got.status_code != 200:
             return message("error.api", 502, f"{got.status_code}")
+        if hashlib.sha256(got.content).hexdigest() != sha256:  # never hand over bytes the ledger does not name
+            return message("error.api", 502, f"the stored file does not match SHA-256 {sha256}")
         filename = named[0]["filename"] if named else f"{sha256}.bin"
         content_type = named[0]["content_type"] if named else "application/octet-stream"
         return attachment(got.content, content_type, filename)
