@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from shared.application.commands import CHECKS_COMMUTE, CONTENDED, change_case, decide
+from shared.application.timeline import timeline_for
 from shared.domain import call_rules
 from shared.domain.access import Caller, require_case
 from shared.domain.allocation import Allocation
@@ -62,6 +63,11 @@ class Verification:
 
     def get(self, caller: Caller, case_id: str) -> Case:
         return require_case(caller, self.ledger.get_case(case_id), *AUTHORITIES)
+
+    def timeline(self, caller: Caller, case_id: str) -> dict:
+        """The history of a case in my region, as its officials may read it."""
+        self.get(caller, case_id)
+        return timeline_for(caller.role, case_id, self.ledger.history(case_id))
 
     def quota(self, caller: Caller, call_id: str) -> dict:
         """The places of the recommending authority the caller's endorsements go to, as `endorse` counts them.

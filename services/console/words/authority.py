@@ -67,6 +67,7 @@ WORDS: dict[str, dict[str, str]] = {
     "authority.case.application": {"zh": "申请内容", "en": "Application"},
     "authority.case.evidence": {"zh": "证明材料", "en": "Evidence"},
     "authority.case.facts": {"zh": "基本信息", "en": "Facts"},
+    "authority.case.timeline": {"zh": "办理时间线", "en": "The case's timeline"},
     "authority.case.decisions": {"zh": "审核与推荐", "en": "Checks and decisions"},
     "authority.case.to_decisions": {"zh": "跳到审核与推荐", "en": "Go to the checks and decisions"},
     "authority.case.awaiting": {"zh": "待审核层级", "en": "Awaiting"},
