@@ -22,6 +22,7 @@ from shared.domain.allocation import Allocation
 from shared.domain.case import Case, State
 from shared.domain.errors import DeadlinePassed, NotFound
 from shared.domain.places import recommendation_quota
+from shared.domain.regions import PROVINCE_LEVEL_AUTHORITIES
 from shared.infra.ledger import CaseLedger
 from shared.infra.readmodels.store import ReadModelStore
 
@@ -67,6 +68,22 @@ class Verification:
         """The history of a case in my region, as its officials may read it."""
         self.get(caller, case_id)
         return timeline_for(caller.role, case_id, self.ledger.history(case_id))
+
+    def quota(self, caller: Caller, call_id: str) -> dict:
+        """The places of the recommending authority the caller's endorsements go to, as `endorse` counts them.
+
+        A province (or 计划单列市) sees its own; a city bureau sees its province's, the
+        places its recommendations compete for. `capacity` is None when the call sets none.
+        """
+        caller.require(*AUTHORITIES)
+        call = self._current_call(call_id)
+        if call is None:
+            raise NotFound(f"no call {call_id}")
+        region = caller.org if caller.role == "province" else _province_of(caller.org)
+        places = self.ledger.find_allocation(call_id, RECOMMENDATION, region)
+        holders = list(places.holders) if places is not None else []
+        return {"call_id": call_id, "region": region, "capacity": recommendation_quota(call, region),
+                "used": len(holders), "held_by": holders}
 
     # -- decisions ------------------------------------------------------------
     # Each decision but a check reads the call as the ledger holds it at that moment and is
@@ -155,6 +172,14 @@ class Verification:
                 session.execute(table.insert().values(authority=caller.org, **values))
         return {"authority": caller.org, **values}
 
+    def contact(self, caller: Caller) -> dict:
+        """My authority's contact as last set, or None in `contact` when it never was."""
+        caller.require(*AUTHORITIES)
+        table = rm.authority_contacts
+        with self.store.session() as session:
+            row = session.execute(sa.select(table).where(table.c.authority == caller.org)).first()
+        return {"authority": caller.org, "contact": dict(row._mapping) if row else None}
+
     def summary_table(self, caller: Caller, call_id: str) -> summary.Table:
         caller.require(*AUTHORITIES)
         call = self._current_call(call_id)
@@ -202,3 +227,9 @@ class Verification:
             return self.ledger.get_call(call_id).current
         except NotFound:
             return None
+
+
+def _province_of(city: str) -> str:
+    """The province-level division a city-level code belongs to (GB/T 2260: its first two digits)."""
+    province = f"{city[:2]}0000"
+    return province if province in PROVINCE_LEVEL_AUTHORITIES else city

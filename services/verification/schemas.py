@@ -79,3 +79,22 @@ class ContactViewSchema(ContactSchema):
     authority = fields.String(required=True)
     title = fields.String(required=True)
     updated_at = fields.String(required=True)
+
+
+class ContactStatusSchema(Schema):
+    authority = fields.String(required=True)
+    contact = fields.Nested(ContactViewSchema, required=True, allow_none=True,
+                            metadata={"description": "null until the authority sets its contact"})
+
+
+class QuotaSchema(Schema):
+    """The recommendation places of one recommending authority in one call (382号: 5 per province)."""
+
+    call_id = fields.String(required=True)
+    region = fields.String(required=True, metadata={
+        "description": "the recommending authority whose places these are: the caller's own for a "
+                       "province, the city's province for a city bureau"})
+    capacity = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the call's limit for that authority; null when the call sets none"})
+    used = fields.Integer(required=True)
+    held_by = fields.List(fields.String(), required=True, metadata={"description": "the endorsed cases"})

@@ -13,8 +13,10 @@ from .application import AUTHORITIES, Verification
 from .schemas import (
     ChecksSchema,
     ContactSchema,
+    ContactStatusSchema,
     ContactViewSchema,
     InboxRowSchema,
+    QuotaSchema,
     RecommendSchema,
     RejectSchema,
     ReturnSchema,
@@ -88,6 +90,16 @@ class VerificationService(CaseService):
          summary="my authority's contact, as the recommendation table prints it")
     def set_contact(self, request, caller, body):
         return self.app.set_contact(caller, body)
+
+    @api("GET", "/verification/contact", roles=AUTHORITIES, response=ContactStatusSchema(),
+         summary="my authority's contact as last set (null until set)")
+    def get_contact(self, request, caller):
+        return self.app.contact(caller)
+
+    @api("GET", "/verification/calls/<call_id>/quota", roles=AUTHORITIES, response=QuotaSchema(),
+         summary="the recommendation places used and the call's limit for my province (a city: its province's)")
+    def quota(self, request, caller, call_id):
+        return self.app.quota(caller, call_id)
 
     @api("GET", "/verification/calls/<call_id>/recommendations.xlsx", roles=AUTHORITIES, produces=XLSX,
          summary="my recommendation summary table (推荐汇总表) for the call, as an Excel workbook")

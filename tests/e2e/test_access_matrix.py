@@ -145,6 +145,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/verification/cases/{case_id}/return"): Rule(AUTHORITIES, CASE, body={"reasons": ["SAMPLE"]}),
     ("POST", "/verification/cases/{case_id}/reject"): Rule(AUTHORITIES, CASE, body={"reason": "SAMPLE"}),
     ("PUT", "/verification/contact"): Rule(AUTHORITIES, SELF, body=CONTACT),
+    ("GET", "/verification/contact"): Rule(AUTHORITIES, SELF),
+    ("GET", "/verification/calls/{call_id}/quota"): Rule(AUTHORITIES, SELF),
     ("GET", "/verification/calls/{call_id}/recommendations.xlsx"): Rule(AUTHORITIES, SELF),
     ("GET", "/verification/calls/{call_id}/recommendations.csv"): Rule(AUTHORITIES, SELF),
     # -- review

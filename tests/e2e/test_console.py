@@ -152,9 +152,9 @@ def test_city_official_sees_the_case_in_the_inbox_with_days_left(world, browser)
     row = wait_for(browser, f"tr[data-case='{case['case_id']}']")
     browser.shot("inbox")
     due = call["regions"]["420000"]["deadlines"]["city"]["due"]
-    assert row.find_element(By.CSS_SELECTOR, ".deadline").text.startswith(due)
+    assert row.find_element(By.CSS_SELECTOR, ".col-deadline").text.startswith(due)
     # CITY_DAYS ahead of this machine's day, which may differ from China's by one.
-    assert int(row.find_element(By.CSS_SELECTOR, ".days-left").text) in range(CITY_DAYS - 1, CITY_DAYS + 2)
+    assert int(row.find_element(By.CSS_SELECTOR, ".col-days_left").text) in range(CITY_DAYS - 1, CITY_DAYS + 2)
     browser.get(f"{url}/calls")  # any signed-in person may read the calls
     wait_for(browser, f"tr[data-call='{call['call_id']}']")
     browser.get(f"{url}/cases")  # my cases is the applicant's page

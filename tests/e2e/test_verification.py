@@ -264,3 +264,37 @@ def test_the_province_downloads_its_summary_table_as_excel_and_csv(platform, cal
     zhejiang.ok("PUT", "verification", "/contact", {"name": "SAMPLE", "post": "处长", "phone": "13700000000"})
     other = zhejiang.request("GET", "verification", f"/calls/{call_id}/recommendations.csv").text
     assert "SAMPLE 江苏产品" not in other
+
+
+def test_the_quota_route_counts_the_places_as_endorsing_takes_and_frees_them(platform):
+    """GET /calls/<id>/quota (the console's counter): a 计划单列市 its own places, a city bureau
+    its province's, each moving with an endorsement and its withdrawal."""
+    call_id = f"sample-382-{uuid.uuid4().hex[:8]}"
+    Desk(platform, "ministry", "MIIT").ok("POST", "intake", "/calls", sample_382(call_id, date.today()), expect=201)
+    ningbo, zhejiang = Desk(platform, "province", "330200"), Desk(platform, "province", "330000")
+    hangzhou = Desk(platform, "city", "330100")
+
+    def quota(desk):
+        return desk.ok("GET", "verification", f"/calls/{call_id}/quota")
+
+    assert quota(ningbo) == {"call_id": call_id, "region": "330200", "capacity": 2, "used": 0, "held_by": []}
+    case_id = file(platform, call_id, applicant(platform, "330000", "330200"))["case_id"]
+    ningbo.ok("POST", "verification", f"/cases/{case_id}/endorse", {"reason": "SAMPLE", "rank": 1})
+    assert quota(ningbo)["used"] == 1 and quota(ningbo)["held_by"] == [case_id]
+    assert quota(zhejiang)["used"] == 0 and quota(zhejiang)["capacity"] == 5  # the province's places are its own
+    assert quota(hangzhou)["region"] == "330000" and quota(hangzhou)["capacity"] == 5
+    ningbo.ok("POST", "verification", f"/cases/{case_id}/endorsement/withdraw", {"reason": "SAMPLE 调整"})
+    assert quota(ningbo)["used"] == 0
+    assert ningbo.request("GET", "verification", "/calls/sample-no-such-call/quota").status_code == 404
+    assert Desk(platform, "ministry", "MIIT").request("GET", "verification",
+                                                     f"/calls/{call_id}/quota").status_code == 403
+
+
+def test_an_authority_reads_back_its_contact(platform):
+    yichang = Desk(platform, "city", "420500")
+    assert yichang.ok("GET", "verification", "/contact") == {"authority": "420500", "contact": None}
+    yichang.ok("PUT", "verification", "/contact", {"name": "SAMPLE 王五", "post": "科长", "phone": "13600000000"})
+    held = yichang.ok("GET", "verification", "/contact")["contact"]
+    assert (held["authority"], held["name"], held["post"], held["title"], held["phone"]) == (
+        "420500", "SAMPLE 王五", "科长", "", "13600000000")
+    assert Desk(platform, "city", "420600").ok("GET", "verification", "/contact")["contact"] is None
