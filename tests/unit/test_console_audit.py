@@ -67,21 +67,21 @@ def history(answers):
 
 
 def test_only_auditors_open_the_audit_pages(app, services):
-    assert client_as(app, None).get("/audit").headers["Location"] == "/auth/login?next=/audit"
-    assert client_as(app, "applicant").get(f"/audit/cases/{CASE}").status_code == 403
+    assert client_as(app, None).get("/auditor").headers["Location"] == "/auth/login?next=/auditor"
+    assert client_as(app, "applicant").get(f"/auditor/cases/{CASE}").status_code == 403
 
 
 def test_a_case_id_opens_its_page_and_the_period_lists_the_touched_cases(app, services):
     answers, asked = services
     client = client_as(app, "auditor")
-    assert client.get(f"/audit?case_id={CASE}").headers["Location"] == f"/audit/cases/{CASE}"
+    assert client.get(f"/auditor?case_id={CASE}").headers["Location"] == f"/auditor/cases/{CASE}"
     answers["/audit/events"] = apis.Answer({"from": "x", "to": "y", "cases": [
         {"case_id": CASE, "events": 2, "actors": ["420100"]}], "events": [
         {"case_id": CASE, "version": 2, "event_type": "Recommended", "actor_org": "420100",
          "actor_sub": "sample-wuhan-official", "actor_role": "city", "timestamp": "2026-12-02T01:00:00+00:00"}]}, 200)
-    page = client.get("/audit?from=2026-12-01&to=2026-12-03").get_data(as_text=True)
+    page = client.get("/auditor?from=2026-12-01&to=2026-12-03").get_data(as_text=True)
     assert asked[-1] == ("/audit/events", {"from": "2026-12-01", "to": "2026-12-03"}, True)
-    assert f'<tr data-case="{CASE}"><td><a href="/audit/cases/{CASE}">' in page
+    assert f'<tr data-case="{CASE}"><td><a href="/auditor/cases/{CASE}">' in page
     assert "Recommended" in page and "市级主管部门 · 420100" in page
 
 
@@ -89,7 +89,7 @@ def test_a_refused_period_is_shown_next_to_its_field(app, services):
     answers, _ = services
     answers["/audit/events"] = apis.Answer(status=400, error="400: invalid", code="invalid",
                                            fields={"to": ["the end of the period is before its start"]})
-    page = client_as(app, "auditor").get("/audit?from=2026-12-03&to=2026-12-01").get_data(as_text=True)
+    page = client_as(app, "auditor").get("/auditor?from=2026-12-03&to=2026-12-01").get_data(as_text=True)
     assert 'id="error-to" role="alert">the end of the period is before its start' in page
     assert 'id="error-from"' not in page
 
@@ -97,7 +97,7 @@ def test_a_refused_period_is_shown_next_to_its_field(app, services):
 def test_the_timeline_shows_who_when_what_and_each_payload_on_demand(app, services):
     answers, asked = services
     history(answers)
-    page = client_as(app, "auditor").get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    page = client_as(app, "auditor").get(f"/auditor/cases/{CASE}").get_data(as_text=True)
     assert [p for p, _, _ in asked] == [f"/audit/cases/{CASE}/history"]  # nothing else unless asked
     assert '<tr data-version="2">' in page and "2026-12-02T01:00:00+00:00" in page
     assert "市级主管部门 · 420100 · sample-wuhan-official" in page
@@ -113,12 +113,12 @@ def test_the_case_as_of_a_moment_and_a_bad_moment_named_at_its_field(app, servic
                                   "last_event": {"type": "Submitted", "timestamp": EVENTS[0]["timestamp"], "actor": {}},
                                   "case": {"state": "submitted", "title": "SAMPLE 产品"}}, 200)
     client = client_as(app, "auditor")
-    page = client.get(f"/audit/cases/{CASE}?at=2026-12-01").get_data(as_text=True)
+    page = client.get(f"/auditor/cases/{CASE}?at=2026-12-01").get_data(as_text=True)
     assert asked[-1] == (state, {"at": "2026-12-01"}, True)
     assert '<dd id="state-version">1 / 2</dd>' in page and '<dd id="state-state">submitted</dd>' in page
     answers[state] = apis.Answer(status=400, error="400: invalid", code="invalid",
                                  fields={"at": ["a date (YYYY-MM-DD) or an ISO 8601 date-time"]})
-    page = client.get(f"/audit/cases/{CASE}?at=2026-13-45").get_data(as_text=True)
+    page = client.get(f"/auditor/cases/{CASE}?at=2026-13-45").get_data(as_text=True)
     assert 'id="error-at" role="alert">a date (YYYY-MM-DD) or an ISO 8601 date-time' in page
     assert 'value="2026-13-45"' in page  # what the auditor typed stays to be corrected
 
@@ -129,30 +129,32 @@ def test_the_difference_between_two_versions(app, services):
     answers[f"/audit/cases/{CASE}/diff"] = apis.Answer({
         "case_id": CASE, "from": 1, "to": 2, "changes": {"state": {"from": "submitted", "to": "recommended"}},
         "events": [EVENTS[1]]}, 200)
-    page = client_as(app, "auditor").get(f"/audit/cases/{CASE}?from=1&to=2").get_data(as_text=True)
+    page = client_as(app, "auditor").get(f"/auditor/cases/{CASE}?from=1&to=2").get_data(as_text=True)
     assert asked[-1] == (f"/audit/cases/{CASE}/diff", {"from": "1", "to": "2"}, True)
     assert '<tr data-key="state"><th scope="row">state</th><td class="before">submitted</td>' in page
     assert '<td class="after">recommended</td>' in page
 
 
-@pytest.mark.parametrize(("ok", "shown"), [(True, "已通过校验"), (False, "未通过校验")])
-def test_the_verification_says_plainly_whether_the_case_verified_and_why_not(app, services, ok, shown):
+@pytest.mark.parametrize(("ok", "unchecked", "shown"), [
+    (True, 0, "已通过校验"), (True, 1, "未发现问题，但部分事件尚未进入签名检查点"), (False, 0, "未通过校验")])
+def test_the_verification_says_plainly_whether_the_case_verified_and_why_not(app, services, ok, unchecked, shown):
     answers, _ = services
     history(answers)
     problems = [] if ok else [f"{CASE} version 2: its recorded leaf does not match its row in event_hashes"]
     answers[f"/audit/cases/{CASE}/verify"] = apis.Answer({
-        "subject": CASE, "ok": ok, "problems": problems, "checked_events": 2, "unchecked_events": 0,
-        "checkpoint": {"seq": 3, "tree_size": 40}}, 200)
-    page = client_as(app, "auditor").get(f"/audit/cases/{CASE}?verify=1").get_data(as_text=True)
-    assert f'data-ok="{"true" if ok else "false"}">{shown}' in page
-    assert '<dd id="verification-checked">2</dd>' in page
+        "subject": CASE, "ok": ok, "problems": problems, "checked_events": 2 - unchecked,
+        "unchecked_events": unchecked, "checkpoint": {"seq": 3, "tree_size": 40}}, 200)
+    page = client_as(app, "auditor").get(f"/auditor/cases/{CASE}?verify=1").get_data(as_text=True)
+    complete = "true" if ok and not unchecked else "false"
+    assert f'data-ok="{"true" if ok else "false"}" data-complete="{complete}">{shown}' in page
+    assert f'<dd id="verification-checked">{2 - unchecked}</dd>' in page
     assert ("its recorded leaf does not match" in page) is not ok
 
 
 def test_the_bundle_is_the_services_bytes_under_the_cases_name(app, services):
     answers, _ = services
     answers[f"/audit/cases/{CASE}/bundle"] = apis.Download(b'{"case_id": "SAMPLE"}', "application/json", "bundle")
-    got = client_as(app, "auditor").get(f"/audit/cases/{CASE}/bundle")
+    got = client_as(app, "auditor").get(f"/auditor/cases/{CASE}/bundle")
     assert got.data == b'{"case_id": "SAMPLE"}' and got.content_type == "application/json"
     assert got.headers["Content-Disposition"] == f"attachment; filename*=UTF-8''audit-bundle-{CASE}.json"
 
@@ -160,7 +162,7 @@ def test_the_bundle_is_the_services_bytes_under_the_cases_name(app, services):
 def test_an_unknown_case_is_the_services_refusal(app, services):
     answers, _ = services
     answers[f"/audit/cases/{CASE}/history"] = apis.Answer(status=404, error="404: no case", code="not_found")
-    got = client_as(app, "auditor").get(f"/audit/cases/{CASE}")
+    got = client_as(app, "auditor").get(f"/auditor/cases/{CASE}")
     assert got.status_code == 404 and "404: no case" in got.get_data(as_text=True)
 
 

@@ -2,6 +2,9 @@
 it through the audit API: its events one by one, the case as of a version or a moment, the
 difference between two versions, the verification of its stored history, the offline bundle.
 
+The pages live under /auditor: on the gateway's one origin /audit/ is the audit API's
+(deploy/proxy/), so `/audit` alone only leads here.
+
 The case page is one GET page whose query string says what to show beside the timeline
 (`at`/`version`, `from`/`to`, `verify`): each section is a link or a form, works without
 JavaScript, and a refusal is shown next to the field the audit service names."""
@@ -35,11 +38,15 @@ def _pretty(value: Any) -> str:
 
 def register(app: Flask) -> None:
     @app.get("/audit")
+    def audit_alias():
+        return redirect("/auditor")
+
+    @app.get("/auditor")
     def audit_home():
         who = person("auditor")
         case_id = request.args.get("case_id", "").strip()
         if case_id:
-            return redirect(f"/audit/cases/{path_of(case_id)[1:]}")
+            return redirect(f"/auditor/cases/{path_of(case_id)[1:]}")
         today = datetime.now(CHINA).date()
         period = {"from": (today - timedelta(days=RECENT_DAYS)).isoformat(), "to": today.isoformat(),
                   **_asked("from", "to")}
@@ -47,7 +54,7 @@ def register(app: Flask) -> None:
         return render_template("audit/home.html", period=period, answer=answer,
                                found=answer.data if answer.ok else None)
 
-    @app.get("/audit/cases/<case_id>")
+    @app.get("/auditor/cases/<case_id>")
     def audit_case(case_id: str):
         who = person("auditor")
         history = _case(case_id, who, "history")
@@ -64,7 +71,7 @@ def register(app: Flask) -> None:
                                latest=history.data["version"], as_of=as_of, state=state, versions=versions,
                                diff=diff, verification=verification, pretty=_pretty)
 
-    @app.get("/audit/cases/<case_id>/bundle")
+    @app.get("/auditor/cases/<case_id>/bundle")
     def audit_bundle(case_id: str):
         who = person("auditor")
         got = apis.download(base("audit"), f"/audit{path_of('cases', case_id, 'bundle')}", who.token)

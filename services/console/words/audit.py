@@ -39,11 +39,13 @@ WORDS: dict[str, dict[str, str]] = {
     "audit.verification": {"zh": "完整性校验结果", "en": "Verification"},
     "audit.verified": {"zh": "已通过校验：存储的事件与哈希链及签名检查点一致。",
                        "en": "Verified: the stored events match their hash chain and the signed checkpoints."},
+    "audit.verified_partly": {
+        "zh": "未发现问题，但部分事件尚未进入签名检查点：它们在下一个检查点签名后才能完全校验。",
+        "en": "No problem found, but some events are not in a signed checkpoint yet: they are fully checked once "
+              "the next checkpoint is signed."},
     "audit.not_verified": {"zh": "未通过校验：发现以下问题。", "en": "Not verified: the problems follow."},
     "audit.checked_events": {"zh": "已由签名检查点覆盖的事件", "en": "Events covered by a signed checkpoint"},
     "audit.unchecked_events": {"zh": "尚未进入检查点的事件", "en": "Events not yet in a checkpoint"},
-    "audit.unchecked_note": {"zh": "最新的事件将在下一个检查点签名后纳入校验。",
-                             "en": "The newest events are checked once the next checkpoint is signed."},
     "audit.checkpoint": {"zh": "最新检查点", "en": "Latest checkpoint"},
     "audit.tree_size": {"zh": "事件总数", "en": "tree size"},
     "audit.problems": {"zh": "问题", "en": "Problems"},
