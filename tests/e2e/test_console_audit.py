@@ -160,7 +160,7 @@ def test_the_auditor_reads_the_timeline_an_earlier_state_a_difference_the_verifi
     assert [r.get_attribute("data-version") for r in rows] == [str(e["version"]) for e in events]
     last = rows[-1]
     assert last.find_element(By.CSS_SELECTOR, ".what").text == events[-1]["type"] == "Published"
-    assert last.find_element(By.CSS_SELECTOR, ".when").text == events[-1]["timestamp"]
+    assert last.find_element(By.CSS_SELECTOR, ".when time").get_attribute("datetime") == events[-1]["timestamp"]
     assert events[-1]["actor"]["org"] in last.find_element(By.CSS_SELECTOR, ".who").text
     payload = last.find_element(By.CSS_SELECTOR, ".payload")
     assert not payload.is_displayed()
@@ -168,10 +168,13 @@ def test_the_auditor_reads_the_timeline_an_earlier_state_a_difference_the_verifi
     assert payload.is_displayed() and events[-1]["payload"]["list_id"] in payload.text
     browser.shot("payload-opened")
 
-    # The case as of the moment of its third event: the state the ledger held then.
+    # The case as of the moment of its third event, typed as the timeline shows it (China
+    # time): the state the ledger held then.
     third = events[2]
     then = p.call("auditor", "GET", "audit", f"/cases/{case_id}/state", params={"version": "3"})["case"]
-    browser.find_element(By.ID, "as-of-at").send_keys(third["timestamp"])
+    shown = browser.find_element(By.CSS_SELECTOR, "#timeline tr[data-version='3'] .when").text
+    assert shown.startswith(third["timestamp"][:4]) and "+" not in shown
+    browser.find_element(By.ID, "as-of-at").send_keys(shown)
     browser.find_element(By.ID, "as-of-show").click()
     reloaded(browser, "#state-version", f"3 / {len(events)}")
     browser.shot("as-of")

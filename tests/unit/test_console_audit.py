@@ -83,6 +83,7 @@ def test_a_case_id_opens_its_page_and_the_period_lists_the_touched_cases(app, se
     assert asked[-1] == ("/audit/events", {"from": "2026-12-01", "to": "2026-12-03"}, True)
     assert f'<tr data-case="{CASE}"><td><a href="/auditor/cases/{CASE}">' in page
     assert "Recommended" in page and "市级主管部门 · 420100" in page
+    assert "2026-12-02 09:00:00.000000" in page
 
 
 def test_a_refused_period_is_shown_next_to_its_field(app, services):
@@ -99,7 +100,9 @@ def test_the_timeline_shows_who_when_what_and_each_payload_on_demand(app, servic
     history(answers)
     page = client_as(app, "auditor").get(f"/auditor/cases/{CASE}").get_data(as_text=True)
     assert [p for p, _, _ in asked] == [f"/audit/cases/{CASE}/history"]  # nothing else unless asked
-    assert '<tr data-version="2">' in page and "2026-12-02T01:00:00+00:00" in page
+    assert '<tr data-version="2">' in page
+    # China time, exact to the microsecond; the stored UTC time in the element's datetime
+    assert '<time datetime="2026-12-02T01:00:00+00:00">2026-12-02 09:00:00.000000</time>' in page
     assert "市级主管部门 · 420100 · sample-wuhan-official" in page
     assert "<details><summary>查看内容</summary>" in page and "SAMPLE 理由" in page
     assert 'id="state"' not in page and 'id="verification"' not in page

@@ -32,6 +32,15 @@ def _case(case_id: str, who: Person, *parts: str, params: dict | None = None) ->
     return fetch("audit", path_of("cases", case_id, *parts), who, params=params)
 
 
+def china_time(stamp: str) -> str:
+    """A ledger time (UTC ISO) as China time, to the microsecond: events of one command share a
+    second, and typed back into the as-of field (no zone: China time) it selects that event."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S.%f")
+    except (TypeError, ValueError):
+        return stamp
+
+
 def _pretty(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
@@ -52,7 +61,7 @@ def register(app: Flask) -> None:
                   **_asked("from", "to")}
         answer = fetch("audit", "/events", who, params=period)
         return render_template("audit/home.html", period=period, answer=answer,
-                               found=answer.data if answer.ok else None)
+                               found=answer.data if answer.ok else None, china_time=china_time)
 
     @app.get("/auditor/cases/<case_id>")
     def audit_case(case_id: str):
@@ -69,7 +78,8 @@ def register(app: Flask) -> None:
         verification = _case(case_id, who, "verify") if request.args.get("verify") else None
         return render_template("audit/case.html", case_id=case_id, history=history, events=events,
                                latest=history.data["version"], as_of=as_of, state=state, versions=versions,
-                               diff=diff, verification=verification, pretty=_pretty)
+                               diff=diff, verification=verification, pretty=_pretty,
+                               china_time=china_time)
 
     @app.get("/auditor/cases/<case_id>/bundle")
     def audit_bundle(case_id: str):
