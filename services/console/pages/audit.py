@@ -2,8 +2,8 @@
 it through the audit API: its events one by one, the case as of a version or a moment, the
 difference between two versions, the verification of its stored history, the offline bundle.
 
-The pages live under /auditor: on the gateway's one origin /audit/ is the audit API's
-(deploy/proxy/), so `/audit` alone only leads here.
+The pages live under /auditor: on the gateway's one origin /audit/ is the audit API's, and
+nginx answers `/audit` itself with a redirect to `/audit/` (deploy/proxy/).
 
 The case page is one GET page whose query string says what to show beside the timeline
 (`at`/`version`, `from`/`to`, `verify`): each section is a link or a form, works without
@@ -46,10 +46,6 @@ def _pretty(value: Any) -> str:
 
 
 def register(app: Flask) -> None:
-    @app.get("/audit")
-    def audit_alias():
-        return redirect("/auditor")
-
     @app.get("/auditor")
     def audit_home():
         who = person("auditor")

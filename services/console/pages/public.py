@@ -16,7 +16,7 @@ ROLE_LINKS = {
     "applicant": ("calls", "cases"),
     "city": ("inbox", "public"),
     "province": ("inbox", "public"),
-    "auditor": ("audit", "public"),
+    "auditor": ("auditor", "public"),
 }
 # The library's search, as publication's PRODUCTS_QUERY names it.
 SEARCH = ("name", "year", "domain", "type", "province", "page", "per_page")
