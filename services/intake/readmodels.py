@@ -1,4 +1,5 @@
-"""Intake's own tables: the calls it has heard of, each applicant's cases, drafts, and application claims."""
+"""Intake's own tables: the calls it has heard of, the recorded calendar years, each applicant's cases, drafts,
+and application claims."""
 
 import json
 
@@ -18,6 +19,18 @@ calls = sa.Table(
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("defined_by", sa.String(200), nullable=False),
     sa.Column("defined_at", sa.String(40), nullable=False),
+)
+
+# One row per version of a year's recorded holiday arrangement (shared.domain.calendar_year);
+# a decision reads the year from the ledger, this table only lists the years.
+calendar_years = sa.Table(
+    "calendar_year_versions",
+    metadata,
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("arrangement", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(200), nullable=False),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
 )
 
 applicant_cases = case_summary_table("applicant_cases", metadata)
@@ -49,6 +62,9 @@ def project(session, event: dict) -> None:
     if event["stream"] == "call":
         project_call(session, event)
         return
+    if event["stream"] == "calendar":
+        project_calendar_year(session, event)
+        return
     if project_case_summary(applicant_cases, session, event) and event["type"] == "Withdrawn":
         # A withdrawn application frees its direction (or product) for a new one.
         session.execute(claims.delete().where(claims.c.case_id == event["case_id"]))
@@ -75,3 +91,25 @@ def latest_calls(session) -> list[dict]:
         latest, sa.and_(calls.c.call_id == latest.c.call_id, calls.c.version == latest.c.version))
         .order_by(calls.c.call_id))
     return [json.loads(r.definition) for r in rows]
+
+
+def project_calendar_year(session, event: dict) -> None:
+    p = event["payload"]
+    # Versions are keyed rows, as a call's: their order of arrival does not matter, a redelivery is absorbed.
+    year, version = p["year"], p.get("version", 1)
+    exists = session.execute(sa.select(calendar_years.c.version).where(
+        calendar_years.c.year == year, calendar_years.c.version == version)).first()
+    if exists is None:
+        session.execute(calendar_years.insert().values(
+            year=year, version=version, arrangement=json.dumps(p["arrangement"], ensure_ascii=False),
+            recorded_by=event["actor"]["org"], recorded_at=event["timestamp"]))
+
+
+def latest_calendar_years(session) -> list[dict]:
+    latest = sa.select(calendar_years.c.year, sa.func.max(calendar_years.c.version).label("version")).group_by(
+        calendar_years.c.year).subquery()
+    rows = session.execute(sa.select(calendar_years).join(
+        latest, sa.and_(calendar_years.c.year == latest.c.year, calendar_years.c.version == latest.c.version))
+        .order_by(calendar_years.c.year))
+    return [{"year": r.year, "version": r.version, **json.loads(r.arrangement), "recorded_by": r.recorded_by,
+             "recorded_at": r.recorded_at} for r in rows]

@@ -10,6 +10,8 @@ from importlib import resources
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.calendar_samples import SAMPLE_AMENDMENT_2027, SAMPLE_ARRANGEMENT_2027
+from shared.domain.calendar_year import AmendmentSchema, ArrangementSchema
 from shared.domain.call_rules.schema import CallDefinitionSchema
 from shared.domain.forms.for_call import application_schema
 from shared.domain.forms.open_competition import open_competition_schema
@@ -117,3 +119,52 @@ APPLICATION_BODY = DocumentedBody(
 
 FORM_QUERY = {"direction": fields.String(validate=validate.Length(min=1, max=64), metadata={
     "description": "the task direction (揭榜挂帅 calls: its category decides the task fields)"})}
+
+
+# -- the calendar: a year's holiday arrangement as the ministry records it --
+
+ARRANGEMENT_BODY = DocumentedBody(
+    schemas={"CalendarYearArrangement": ArrangementSchema()},
+    examples={"SAMPLE 2027 (invented test data, not the real arrangement)": SAMPLE_ARRANGEMENT_2027},
+    description="a year's official holiday arrangement as the State Council's notice (国办发明电〔YYYY〕N号) "
+                "gives it: the days off (放假) and the weekend days worked instead (调休上班), every date inside "
+                "the year, no day both, a swapped working day a Saturday or Sunday. It overrides the holidays "
+                "package for that year. Refusals name the field, e.g. swapped_working_days[1].",
+)
+
+AMENDMENT_BODY = DocumentedBody(
+    schemas={"CalendarYearAmendment": AmendmentSchema()},
+    examples={"SAMPLE 2027 correction (test data)": SAMPLE_AMENDMENT_2027},
+    description="the year's whole arrangement restated, with the reason: a new version. What was computed "
+                "on an earlier version (a notice's end date) keeps the dates it recorded.",
+)
+
+
+class CalendarVersionSchema(Schema):
+    year = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+
+
+class RecordedYearSchema(OpenSchema):
+    """The latest recorded version of a year: its notice, days off, swapped working days, who recorded it."""
+
+    year = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    notice_number = fields.String(required=True)
+    notice_title = fields.String(required=True)
+    days_off = fields.List(fields.String(), required=True)
+    swapped_working_days = fields.List(fields.String(), required=True)
+
+
+class CalendarYearsSchema(Schema):
+    package = fields.String(required=True, metadata={"description": "the holidays package and its version"})
+    package_last_year = fields.Integer(required=True, metadata={"description": "the last year the package knows"})
+    recorded = fields.List(fields.Nested(RecordedYearSchema), required=True)
+
+
+class CalendarYearSchema(OpenSchema):
+    """The calendar in force for a year (`source`: recorded or holidays) and every recorded version."""
+
+    year = fields.Integer(required=True)
+    in_force = fields.Dict(required=True)
+    versions = fields.List(fields.Dict(), required=True)

@@ -5,15 +5,22 @@ from shared.infra.dependencies import Clock, Ledger, ReadModels
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema, json_schema
+from shared.infra.web.timeline import TimelineSchema
 from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
 from .application import Intake
+from .calendar import CalendarYears
 from .schemas import (
+    AMENDMENT_BODY,
     APPLICATION_BODY,
+    ARRANGEMENT_BODY,
     CALL_BODY,
     CALL_QUERY,
     FORM_QUERY,
+    CalendarVersionSchema,
+    CalendarYearSchema,
+    CalendarYearsSchema,
     CallSchema,
     CallVersionSchema,
     CaseRowSchema,
@@ -40,6 +47,10 @@ class IntakeService(CaseService):
     @property
     def app(self) -> Intake:
         return Intake(self.ledger, self.store, self.clock.now())
+
+    @property
+    def calendar(self) -> CalendarYears:
+        return CalendarYears(self.ledger, self.store)
 
     @api("POST", "/intake/calls", roles=("ministry",), json_body=True, documented_body=CALL_BODY, status=201,
          response=CallVersionSchema(),
@@ -111,6 +122,11 @@ class IntakeService(CaseService):
     def get_case(self, request, caller, case_id):
         return case_view(self.app.get(caller, case_id))
 
+    @api("GET", "/intake/cases/<case_id>/timeline", response=TimelineSchema(), roles=("applicant", "ministry"),
+         summary="the case's events in order: when, who, what (what others may not see left out)")
+    def timeline(self, request, caller, case_id):
+        return self.app.timeline(caller, case_id)
+
     @api("POST", "/intake/cases/<case_id>/resubmit", response=CASE_VIEW, roles=("applicant",), body=ResubmitSchema())
     def resubmit(self, request, caller, case_id, body):
         return case_view(self.app.resubmit(caller, case_id, body["application"], body["changes"]))
@@ -118,3 +134,28 @@ class IntakeService(CaseService):
     @api("POST", "/intake/cases/<case_id>/withdraw", response=CASE_VIEW, roles=("applicant",), body=WithdrawSchema())
     def withdraw(self, request, caller, case_id, body):
         return case_view(self.app.withdraw(caller, case_id, body["reason"]))
+
+
+    # -- the calendar: each year's official holiday arrangement, as the ministry records it --
+
+    @api("POST", "/intake/calendar/years", roles=("ministry",), json_body=True, documented_body=ARRANGEMENT_BODY,
+         status=201, response=CalendarVersionSchema(),
+         summary="record a year's holiday arrangement (State Council notice), version 1; it overrides holidays")
+    def record_calendar_year(self, request, caller, body):
+        return self.calendar.record(caller, body)
+
+    @api("POST", "/intake/calendar/years/<year>/amendments", roles=("ministry",), json_body=True,
+         documented_body=AMENDMENT_BODY, status=201, response=CalendarVersionSchema(),
+         summary="amend a recorded year: a new version; notices already opened keep their dates")
+    def amend_calendar_year(self, request, caller, year, body):
+        return self.calendar.amend(caller, year, body)
+
+    @api("GET", "/intake/calendar/years", roles=ROLES, response=CalendarYearsSchema(),
+         summary="the years the ministry recorded (latest versions), and the years the holidays package knows")
+    def calendar_years(self, request, caller):
+        return self.calendar.years()
+
+    @api("GET", "/intake/calendar/years/<year>", roles=ROLES, response=CalendarYearSchema(),
+         summary="the calendar in force for a year (recorded, else holidays) with every recorded version")
+    def calendar_year(self, request, caller, year):
+        return self.calendar.year(year)

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from shared.application.commands import CONTENDED, INDEPENDENT, decide
 from shared.domain.access import ROLES, SYSTEM, Caller, require_case
-from shared.domain.calendar import ArrangementUnknown, notice_period
+from shared.domain.calendar import ArrangementUnknown, WorkingCalendar, notice_period
 from shared.domain.case import Case
 from shared.domain.errors import DomainRuleViolation, NotFound, ValidationFailed
 from shared.domain.publication_list import (
@@ -98,11 +98,16 @@ class Publication:
         return [{"case_id": r.case_id, "state": r.state, **json.loads(r.fields)} for r in rows]
 
     def _period(self, working_days: int) -> dict:
+        """The period on the calendar in force now: the ministry's recorded years, read from the ledger at
+        the moment of the command, over the `holidays` package; with the basis of each year it counted in."""
+        calendar = WorkingCalendar(self.ledger.recorded_arrangement)
         try:
-            starts_on, ends_on = notice_period(self.today, working_days)
+            starts_on, ends_on = notice_period(self.today, working_days, calendar)
+            basis = calendar.basis_between(self.today, ends_on)
         except ArrangementUnknown as exc:
-            raise DomainRuleViolation("notice", str(exc)) from None
-        return {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(), "working_days": working_days}
+            raise DomainRuleViolation("notice", f"{exc} (POST /intake/calendar/years)") from None
+        return {"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(), "working_days": working_days,
+                "calendar": basis}
 
     def _named_cases(self, call_id: str, kind: str, case_ids: list[str]) -> list[Case]:
         """The named cases as the ledger holds them, each checked to belong on the list; and none left out."""
@@ -149,7 +154,8 @@ class Publication:
             period = self._period(days)
             starts_on, ends_on = date.fromisoformat(period["starts_on"]), date.fromisoformat(period["ends_on"])
             public_list.open_notice(actor=caller.as_actor(), entries=[str(c.id) for c in cases],
-                                    starts_on=starts_on, ends_on=ends_on, working_days=days)
+                                    starts_on=starts_on, ends_on=ends_on, working_days=days,
+                                    calendar=period["calendar"])
             for case in cases:
                 case.open_public_notice(actor=caller.as_actor(), notice_id=list_id, starts_on=starts_on,
                                         ends_on=ends_on)

@@ -180,3 +180,18 @@ class AssignedCaseSchema(Schema):
     state = fields.String(required=True)
     units = fields.List(fields.Nested(UnitSchema), required=True)
     scored = fields.Boolean(required=True)
+
+
+class CaseCriteriaSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    max_score = fields.Float(required=True)
+
+
+class CriteriaSchema(Schema):
+    """What an expert scores a case against: the criteria of the panel of its call and direction."""
+
+    case_id = fields.String(required=True)
+    call_id = fields.String(required=True)
+    direction = fields.String(required=True)
+    criteria = fields.List(fields.Nested(CaseCriteriaSchema), required=True)

@@ -169,10 +169,19 @@ class PublicList(Aggregate):
         directions: dict[str, str]  # direction code -> name, as the call named them when the list was made
 
     class NoticeOpened(Event):
+        class_version = 2  # v2 added `calendar`
+
         entries: list[str]  # case ids, in the list's order
         starts_on: date
         ends_on: date  # the last working day of the notice
         working_days: int
+        # Which calendar counted each year of the period (shared.domain.calendar.WorkingCalendar.basis),
+        # keyed by the year as text: the dates above are recorded, never recomputed, and this says why.
+        calendar: dict[str, dict[str, Any]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["calendar"] = {}  # opened before the basis was recorded (the holidays package then)
 
         def apply(self, public_list: PublicList) -> None:
             public_list.entries = list(self.entries)
@@ -238,7 +247,7 @@ class PublicList(Aggregate):
     # -- the notice ----------------------------------------------------------------------
 
     def open_notice(self, *, actor: Actor, entries: list[str], starts_on: date, ends_on: date,
-                    working_days: int) -> None:
+                    working_days: int, calendar: dict[str, dict[str, Any]]) -> None:
         if self.status is not None:
             raise DomainRuleViolation("notice", f"list {self.list_id} is already {self.status}")
         if self.kind not in ListKind.FINAL:
@@ -247,8 +256,11 @@ class PublicList(Aggregate):
         check_entries(entries)
         if ends_on < starts_on:
             raise DomainRuleViolation("ends_on", "a notice cannot end before it starts")
+        if not calendar:
+            raise DomainRuleViolation("calendar", "a notice records which calendar counted its working days")
         self.trigger_event(PublicList.NoticeOpened, actor=actor_record(actor), entries=list(entries),
-                           starts_on=starts_on, ends_on=ends_on, working_days=working_days)
+                           starts_on=starts_on, ends_on=ends_on, working_days=working_days,
+                           calendar=dict(calendar))
 
     def delist(self, *, actor: Actor, case_id: str, objection_id: str, resolution: str) -> None:
         if self.status not in (ListStatus.NOTICE_OPEN, ListStatus.NOTICE_CLOSED):

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, DomainEvent
 
 from shared.domain.allocation import KINDS as ALLOCATION_KINDS
 from shared.domain.allocation import Allocation
+from shared.domain.calendar_year import CalendarYear
 from shared.domain.call import Call
 from shared.domain.case import OWNERS as CASE_EVENT_OWNERS
 from shared.domain.case import Case, owner_of
@@ -65,6 +66,7 @@ STREAM_KINDS: tuple[StreamKind, ...] = (
     StreamKind("panel", Panel, *_only("review")),
     StreamKind("dossier", Dossier, *_only("documents")),
     StreamKind("publiclist", PublicList, *_only("publication")),
+    StreamKind("calendar", CalendarYear, *_only("intake")),  # the ministry records a year's arrangement
 )
 
 BY_NAME: dict[str, StreamKind] = {kind.name: kind for kind in STREAM_KINDS}

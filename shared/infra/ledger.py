@@ -21,6 +21,8 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from eventsourcing.utils import register_topic
 
 from shared.domain.allocation import Allocation, allocation_id
+from shared.domain.calendar import Arrangement
+from shared.domain.calendar_year import CalendarYear, calendar_year_stream_id
 from shared.domain.call import Call, call_stream_id
 from shared.domain.case import Case
 from shared.domain.dossier import Dossier, dossier_id
@@ -217,6 +219,15 @@ class CaseLedger(Application[UUID]):
         if call is None:
             raise NotFound(f"no call {call_id}")
         return call
+
+    def find_calendar_year(self, year: int) -> CalendarYear | None:
+        """The ministry's record of a year's holiday arrangement, or None if it recorded none."""
+        return self._find(calendar_year_stream_id(year), CalendarYear)
+
+    def recorded_arrangement(self, year: int) -> Arrangement | None:
+        """The latest recorded arrangement of `year`, as `shared.domain.calendar.WorkingCalendar` asks for it."""
+        found = self.find_calendar_year(year)
+        return found.arrangement() if found is not None else None
 
     def find_dossier(self, credit_code: str) -> Dossier | None:
         """The documents a unit deposited, or None if it has deposited none."""

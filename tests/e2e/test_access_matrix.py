@@ -118,15 +118,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/intake/drafts/{draft_id}/submit"): Rule(roles("applicant"), PRIVATE),
     ("GET", "/intake/cases"): Rule(roles("applicant", "ministry"), NATIONAL),
     ("GET", "/intake/cases/{case_id}"): Rule(roles("applicant", "ministry"), CASE),
+    ("GET", "/intake/cases/{case_id}/timeline"): Rule(roles("applicant", "ministry"), CASE),
     ("POST", "/intake/cases/{case_id}/resubmit"): Rule(roles("applicant"), CASE,
                                                        body={"application": {}, "changes": "SAMPLE"}),
     ("POST", "/intake/cases/{case_id}/withdraw"): Rule(roles("applicant"), CASE, body={"reason": "SAMPLE"}),
+    # the calendar: the ministry records a year's arrangement; anyone signed in reads the calendar in force
+    ("POST", "/intake/calendar/years"): Rule(roles("ministry"), NATIONAL, body={}),
+    # no year 2026 is recorded (the package's year): 404 after the access check
+    ("POST", "/intake/calendar/years/{year}/amendments"): Rule(roles("ministry"), NATIONAL, body={}, also=(404,)),
+    ("GET", "/intake/calendar/years"): Rule(EVERYONE, NATIONAL),
+    ("GET", "/intake/calendar/years/{year}"): Rule(EVERYONE, NATIONAL),
     # -- verification
     ("GET", "/verification/openapi.json"): Rule(EVERYONE, PUBLIC),
     ("GET", "/verification/health/live"): Rule(EVERYONE, PUBLIC),
     ("GET", "/verification/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/verification/inbox"): Rule(AUTHORITIES, NATIONAL),
     ("GET", "/verification/cases/{case_id}"): Rule(AUTHORITIES, CASE),
+    ("GET", "/verification/cases/{case_id}/timeline"): Rule(AUTHORITIES, CASE),
     ("POST", "/verification/cases/{case_id}/checks"): Rule(AUTHORITIES, CASE, body=CHECKS),
     ("POST", "/verification/cases/{case_id}/recommend"): Rule(roles("city"), CASE,
                                                               body={"reason": "SAMPLE", "rank": 1}),
@@ -153,6 +161,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/review/cases/{case_id}/scores"): Rule(roles("expert"), CASE, body={
         "scores": {"innovation": 30, "feasibility": 40}}),
     ("GET", "/review/cases/{case_id}/scores"): Rule(roles("ministry", "expert"), CASE),
+    ("GET", "/review/cases/{case_id}/criteria"): Rule(roles("ministry", "expert"), CASE),
     ("GET", "/review/calls/{call_id}/directions/{direction}/ranking"): Rule(roles("ministry"), NATIONAL),
     ("POST", "/review/cases/{case_id}/shortlist"): Rule(roles("ministry"), CASE, body={"shortlisted": True}),
     ("POST", "/review/cases/{case_id}/task-book"): Rule(roles("ministry"), CASE, body={}),
@@ -272,7 +281,7 @@ def world(platform, local_system) -> dict:
         "sha256": walked["evidence"][0], "direction": "SAMPLE-R1", "milestone_id": "m1",
         "org": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["credit_code"],
         "list_id": f"{walked['call_id']}:successful", "objection_id": uuid.uuid4().hex,
-        "evaluator": SAMPLE_EVALUATOR,
+        "evaluator": SAMPLE_EVALUATOR, "year": "2026",  # a year of the holidays package, none recorded
     }
     return {"tokens": tokens, "ids": ids}
 

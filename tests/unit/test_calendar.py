@@ -22,7 +22,15 @@ from datetime import date
 
 import pytest
 
-from shared.domain.calendar import ArrangementUnknown, is_working_day, last_official_year, notice_period
+from shared.domain.calendar import (
+    ArrangementUnknown,
+    WorkingCalendar,
+    is_working_day,
+    last_official_year,
+    notice_period,
+)
+
+PACKAGE_ONLY = WorkingCalendar()  # nothing recorded by the ministry: the holidays package alone
 
 
 @pytest.mark.parametrize("day,working", [
@@ -84,12 +92,12 @@ def test_working_days_follow_the_official_arrangement(day, working):
     (date(2025, 12, 24), date(2025, 12, 24), date(2026, 1, 7)),
 ])
 def test_a_ten_working_day_notice_ends_on_the_tenth_working_day(opened, first, last):
-    assert notice_period(opened, 10) == (first, last)
+    assert notice_period(opened, 10, PACKAGE_ONLY) == (first, last)
 
 
 def test_a_notice_lasts_at_least_one_working_day():
     with pytest.raises(ValueError):
-        notice_period(date(2025, 3, 3), 0)
+        notice_period(date(2025, 3, 3), 0, PACKAGE_ONLY)
 
 
 def test_a_year_whose_arrangement_the_package_lacks_is_refused_not_guessed():
@@ -102,5 +110,5 @@ def test_a_year_whose_arrangement_the_package_lacks_is_refused_not_guessed():
     assert str(year) in str(refused.value)
     # A notice opened late in the last known year runs into the unknown one: refused too.
     with pytest.raises(ArrangementUnknown):
-        notice_period(date(year - 1, 12, 28), 10)
+        notice_period(date(year - 1, 12, 28), 10, PACKAGE_ONLY)
     assert last_official_year() >= 2026  # the arrangements this file checks are in the package

@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, DomainEvent
 
 from services.review import readmodels as review_rm
 from shared.domain.allocation import Allocation
+from shared.domain.calendar_year import CalendarYear
 from shared.domain.call import Call
 from shared.domain.case import Case, Level, Program
 from shared.domain.dossier import Dossier
@@ -85,7 +86,7 @@ def older_shape(envelope: dict) -> dict:
 def test_the_kinds_of_stream_keep_their_names_on_the_wire():
     assert [(kind.name, kind.aggregate) for kind in STREAM_KINDS] == [
         ("case", Case), ("call", Call), ("allocation", Allocation), ("panel", Panel), ("dossier", Dossier),
-        ("publiclist", PublicList)]
+        ("publiclist", PublicList), ("calendar", CalendarYear)]
 
 
 def test_the_contract_lists_the_events_of_every_declared_kind_and_of_no_other():
@@ -124,7 +125,7 @@ def test_an_event_of_an_aggregate_no_kind_declares_has_no_envelope():
 
 def test_every_queue_binds_whole_declared_kinds():
     assert SUBSCRIPTIONS == {
-        "intake": ("case.#", "call.#"), "verification": ("case.#",), "review": ("case.#", "panel.#"),
+        "intake": ("case.#", "call.#", "calendar.#"), "verification": ("case.#",), "review": ("case.#", "panel.#"),
         "publication": ("case.#", "publiclist.#"), "documents": ("case.#",), "audit": ("case.#",)}
     with pytest.raises(UndeclaredEvent):
         binding("publiclists")
@@ -142,6 +143,8 @@ SINGLE_WRITER_STREAMS = {
     "dossier": (lambda: Dossier.open(actor=APPLICANT, credit_code=APPLICANT["org"]), "documents"),
     "public list": (lambda: PublicList.create(actor=MINISTRY, call=CALL, kind=ListKind.SIGNATURE_PRODUCTS),
                     "publication"),
+    "calendar year": (lambda: CalendarYear.record(actor=MINISTRY, year=2027, arrangement={
+        "notice_number": "SAMPLE", "days_off": ["2027-01-01"], "swapped_working_days": []}), "intake"),
 }
 
 

@@ -21,7 +21,9 @@ from services.publication.library import ProductQuery, PublicLibrary
 from shared.domain import call_rules
 from shared.domain.access import SYSTEM as SYSTEM_ROLE
 from shared.domain.access import Caller
-from shared.domain.calendar import last_official_year
+from shared.domain.calendar import PACKAGE, last_official_year
+from shared.domain.calendar_samples import SAMPLE_AMENDMENT_2027, SAMPLE_ARRANGEMENT_2027
+from shared.domain.calendar_year import CalendarYear, to_record
 from shared.domain.call import Call
 from shared.domain.case import Case, Level, State
 from shared.domain.dossier import Dossier
@@ -42,6 +44,7 @@ HUBEI = Caller(sub="u-hubei", role="province", org="420000")
 TIMER = Caller(sub="caseplatform-timers", role=SYSTEM_ROLE, org="caseplatform", name="SAMPLE timers")
 AUDITOR = Caller(sub="u-audit", role="auditor", org="AUDIT")
 SYSTEM = {"sub": "u-intake", "role": "ministry", "org": "MIIT"}
+PACKAGE_BASIS = {"source": "holidays", "package": PACKAGE}
 BOUND = {key.split(".")[0] for key in SUBSCRIPTIONS["publication"]}  # what publication's queue receives
 
 
@@ -154,7 +157,7 @@ def test_the_ministry_sees_the_candidates_and_the_period_a_notice_would_have(des
     preview = desk.app.candidates(MINISTRY, list_of(call))
     assert sorted(c["case_id"] for c in preview["candidates"]) == sorted(ids)
     assert preview["notice_if_opened_today"] == {"starts_on": "2026-02-11", "ends_on": "2026-03-02",
-                                                 "working_days": 10}
+                                                 "working_days": 10, "calendar": {"2026": PACKAGE_BASIS}}
     with pytest.raises(Forbidden):
         desk.app.candidates(HUBEI, list_of(call))
 
@@ -421,6 +424,65 @@ def test_a_notice_that_would_run_into_a_year_the_calendar_does_not_know_is_refus
         desk.app.open_notice(MINISTRY, list_of(call), ids)
     assert refused.value.field == "notice" and "holidays" in refused.value.rule
     assert desk.reader.find_public_list(list_of(call)) is None
+
+
+# -- a notice into a year the ministry recorded (SAMPLE 2027, invented test data) ---------------------------
+
+
+def record_sample_2027(desk: Desk) -> CalendarYear:
+    """The ministry's record of the SAMPLE 2027 arrangement, as intake saves it."""
+    raw = {k: v for k, v in SAMPLE_ARRANGEMENT_2027.items() if k != "year"}
+    loaded = {**raw, "days_off": [date.fromisoformat(d) for d in raw["days_off"]],
+              "swapped_working_days": [date.fromisoformat(d) for d in raw["swapped_working_days"]]}
+    year = CalendarYear.record(actor=MINISTRY.as_actor(), year=2027, arrangement=to_record(loaded))
+    desk.ledgers["intake"].save_together(year)
+    return year
+
+
+# 12/24, 12/25, 12/28, 12/29, 12/30, 12/31 (2026, the package), then SAMPLE 2027: 1/1-1/4 off, 1/5, 1/6, 1/7, 1/8
+SAMPLE_END = "2027-01-08"
+
+
+def test_a_notice_runs_into_a_year_the_ministry_recorded_and_records_the_calendar_it_used(desk, products):
+    call, ids = products
+    desk.today = date(2026, 12, 24)
+    if last_official_year() < 2027:  # until the package learns 2027, the year is refused without the record
+        with pytest.raises(DomainRuleViolation) as refused:
+            desk.app.open_notice(MINISTRY, list_of(call), ids)
+        assert "2027" in refused.value.rule
+    record_sample_2027(desk)
+    document = desk.app.open_notice(MINISTRY, list_of(call), ids)
+    assert document["notice"]["starts_on"] == "2026-12-24" and document["notice"]["ends_on"] == SAMPLE_END
+    stored = desk.reader.find_public_list(list_of(call))
+    (opened,) = [e for e in desk.reader.events.get(stored.id) if type(e).__name__ == "NoticeOpened"]
+    assert opened.calendar == {"2026": PACKAGE_BASIS, "2027": {
+        "source": "recorded", "version": 1, "notice_number": "国办发明电〔2026〕SAMPLE号"}}
+    assert served_equals_rebuilt(desk, list_of(call))["notice"]["ends_on"] == SAMPLE_END
+
+    # The ministry corrects 2027 (4 January worked after all): a new notice would end on 1/7, this one keeps 1/8.
+    recorded = desk.reader.find_calendar_year(2027)
+    amendment = {k: v for k, v in SAMPLE_AMENDMENT_2027.items() if k != "reason"}
+    recorded.amend(actor=MINISTRY.as_actor(), reason=SAMPLE_AMENDMENT_2027["reason"], arrangement=to_record({
+        **amendment, "days_off": [date.fromisoformat(d) for d in amendment["days_off"]],
+        "swapped_working_days": [date.fromisoformat(d) for d in amendment["swapped_working_days"]]}))
+    desk.ledgers["intake"].save_together(recorded)
+    assert desk.app._period(10)["ends_on"] == "2027-01-07"
+    assert desk.reader.find_public_list(list_of(call)).notice["ends_on"] == date(2027, 1, 8)
+    assert served_equals_rebuilt(desk, list_of(call))["notice"]["ends_on"] == SAMPLE_END
+    assert all(desk.reader.get_case(c).notice_ends_on == date(2027, 1, 8) for c in ids)
+
+
+def test_a_notice_opened_before_the_basis_was_recorded_reads_with_an_empty_one(desk, products):
+    call, ids = products
+    desk.app.open_notice(MINISTRY, list_of(call), ids)
+    ledger = desk.reader
+    stream = ledger.find_public_list(list_of(call))
+    (stored,) = [s for s in ledger.recorder.select_events(stream.id) if s.topic.endswith("NoticeOpened")]
+    state = ledger.mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 2 and state.pop("calendar") == {"2026": PACKAGE_BASIS}
+    v1 = type(stored)(originator_id=stored.originator_id, originator_version=stored.originator_version,
+                      topic=stored.topic, state=ledger.mapper.transcoder.encode(state))
+    assert ledger.mapper.to_domain_event(v1).calendar == {}
 
 
 def test_an_objection_stored_before_evidence_was_asked_for_reads_with_none(desk, products):

@@ -31,6 +31,7 @@ from tests.samples import credit_code, sample_382, shipped_call, signature_form
 from tests.unit.parties import APPLICANT, MINISTRY, PROVINCE
 
 STARTS, ENDS = date(2026, 2, 11), date(2026, 3, 2)  # 10 working days across the 2026 Spring Festival
+BASIS = {"2026": {"source": "holidays", "package": "holidays 0.109"}}  # which calendar counted them
 DURING, AFTER = date(2026, 2, 24), date(2026, 3, 3)
 CALL = sample_382("sample-382-lists", date(2026, 1, 5))
 OBJECTOR = {"sub": "u-someone", "role": "applicant", "org": credit_code(4242, "440300")}
@@ -53,7 +54,8 @@ def noticed(n: int = 3) -> tuple[PublicList, dict[str, Case]]:
     """A SAMPLE product list of `n` selected cases, put up for notice as the service does it."""
     cases = {str(c.id): c for c in (selected_product(i) for i in range(1, n + 1))}
     public_list = PublicList.create(actor=MINISTRY, call=CALL, kind=ListKind.SIGNATURE_PRODUCTS)
-    public_list.open_notice(actor=MINISTRY, entries=list(cases), starts_on=STARTS, ends_on=ENDS, working_days=10)
+    public_list.open_notice(actor=MINISTRY, entries=list(cases), starts_on=STARTS, ends_on=ENDS, working_days=10,
+                              calendar=BASIS)
     for case in cases.values():
         case.open_public_notice(actor=MINISTRY, notice_id=public_list.list_id, starts_on=STARTS, ends_on=ENDS)
     return public_list, cases
@@ -102,7 +104,8 @@ def test_the_whole_list_goes_up_for_notice_at_once_and_shows_its_start_and_end()
                                   "closed_on": None}
     assert [e["position"] for e in document["entries"]] == [1, 2, 3]
     with pytest.raises(DomainRuleViolation) as again:
-        public_list.open_notice(actor=MINISTRY, entries=list(cases), starts_on=STARTS, ends_on=ENDS, working_days=10)
+        public_list.open_notice(actor=MINISTRY, entries=list(cases), starts_on=STARTS, ends_on=ENDS, working_days=10,
+                              calendar=BASIS)
     assert again.value.field == "notice"
 
 
@@ -110,7 +113,8 @@ def test_the_shortlist_is_published_without_a_notice():
     call = {**shipped_call("open_competition_2025_220.json"), "call_id": "sample-220"}
     shortlist = PublicList.create(actor=MINISTRY, call=call, kind=ListKind.SHORTLIST)
     with pytest.raises(DomainRuleViolation) as refused:
-        shortlist.open_notice(actor=MINISTRY, entries=["x"], starts_on=STARTS, ends_on=ENDS, working_days=10)
+        shortlist.open_notice(actor=MINISTRY, entries=["x"], starts_on=STARTS, ends_on=ENDS, working_days=10,
+                              calendar=BASIS)
     assert "220号" in refused.value.rule
 
 
@@ -118,7 +122,8 @@ def test_the_shortlist_is_published_without_a_notice():
 def test_a_list_names_each_case_once_and_at_least_one(entries, why):
     public_list = PublicList.create(actor=MINISTRY, call=CALL, kind=ListKind.SIGNATURE_PRODUCTS)
     with pytest.raises(DomainRuleViolation) as refused:
-        public_list.open_notice(actor=MINISTRY, entries=entries, starts_on=STARTS, ends_on=ENDS, working_days=10)
+        public_list.open_notice(actor=MINISTRY, entries=entries, starts_on=STARTS, ends_on=ENDS, working_days=10,
+                              calendar=BASIS)
     assert refused.value.field == "case_ids" and why in refused.value.rule
 
 

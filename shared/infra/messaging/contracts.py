@@ -4,7 +4,7 @@ The envelope, a JSON object (the event as an auditor reads it, shared.infra.ledg
 
 - `message_id`: `<stream id>:<version>`, also what consumers record to make redelivery harmless;
 - `stream`: the kind of stream, one of shared.domain.streams (`case`, `call`, `allocation`,
-  `panel`, `dossier`, `publiclist`), and `stream_id`, the stream's id: on every event;
+  `panel`, `dossier`, `publiclist`, `calendar`), and `stream_id`, the stream's id: on every event;
 - `case_id`: on a case's events only, where it equals `stream_id`. It means a case and only
   a case: a panel's or a list's events do not carry it, so no consumer can take their ids
   for a case's. Case events keep it because every projection of a case keys on it and the
@@ -52,6 +52,7 @@ STREAM_EVENTS: dict[str, frozenset[str]] = {
                         "ConflictDeclared"}),
     "dossier": frozenset({"DossierOpened", "DocumentDeposited"}),
     "publiclist": frozenset({"ListCreated", "NoticeOpened", "EntryDelisted", "NoticeClosed", "ListPublished"}),
+    "calendar": frozenset({"YearRecorded", "YearAmended"}),
 }
 
 

@@ -23,7 +23,7 @@ RETRY_DELAY_MS = 1000
 # Narrowing a service is one line here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     **{service: (binding("case"),) for service in SERVICES},
-    "intake": (binding("case"), binding("call")),
+    "intake": (binding("case"), binding("call"), binding("calendar")),  # and the recorded calendar years
     "review": (binding("case"), binding("panel")),  # the panels' assignments: each expert's list of cases
     "publication": (binding("case"), binding("publiclist")),  # its public lists are streams of their own
 }
