@@ -31,8 +31,9 @@ KEYCLOAK_DB_SCRIPT = ROOT / "deploy" / "postgres" / "keycloak.sh"
 REALM_FILE = ROOT / "deploy" / "keycloak" / "caseplatform-realm.json"
 SAMPLE_ACCOUNTS = ROOT / "services" / "identity" / "sample-accounts.json"
 INFRA = ("rabbitmq", "postgres", "minio", "keycloak")
-# One-shot set-up (broker users and queues, MinIO user and buckets), the relay, and the proxy.
-SUPPORT = ("rabbitmq-init", "minio-init", "relay", "proxy")
+# One-shot set-up (broker users and queues, MinIO user and buckets), the relay, the web
+# console and the proxy (the console's own checks: tests/unit/test_compose_hardening.py).
+SUPPORT = ("rabbitmq-init", "minio-init", "relay", "console", "proxy")
 AMQP_USERS = ("OPERATOR", "RELAY", *(name.upper() for name in SERVICES))
 # What compose refuses to start without (${VAR:?...}): the operator's values, SAMPLE here.
 OPERATOR = {
@@ -133,10 +134,10 @@ def test_app_service_http_port_matches_the_defaults(services, name):
     assert f"http://127.0.0.1:{port}/{name}/health/ready" in " ".join(service["healthcheck"]["test"])
 
 
-@pytest.mark.parametrize("name", (*SERVICES, "relay"))
+@pytest.mark.parametrize("name", (*SERVICES, "relay", "console"))
 def test_app_services_publish_no_port_only_the_proxy_does(services, name):
     assert not published(services[name]), f"{name} is reached through the proxy only"
-    assert list(published(services["proxy"])) == [8080]
+    assert list(published(services["proxy"])) == [8080, 8443]  # plain HTTP, and TLS when a certificate is given
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -286,7 +287,8 @@ def test_dockerfile_installs_the_project():
     text = DOCKERFILE.read_text()
     instructions = [line.strip() for line in text.splitlines()
                     if line.strip() and not line.lstrip().startswith("#")]
-    assert re.match(r"FROM python:3\.11(-slim)?\b", instructions[0])
+    stages = [line for line in instructions if line.startswith("FROM ")]
+    assert re.match(r"FROM python:3\.11(-slim)?\b", stages[-1])  # the image that runs; node only builds htmx
     assert re.search(r"^COPY pyproject\.toml\b", text, re.M)
     assert re.search(r"^COPY shared\b", text, re.M) and re.search(r"^COPY services\b", text, re.M)
     assert re.search(r"\bpip install (--[\w-]+ )*\.(\s|$)", text)
@@ -592,3 +594,22 @@ def test_local_infra_fills_exactly_the_variables_compose_requires():
 
     required = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?\?", COMPOSE.read_text()))
     assert set(REQUIRED) == required == set(OPERATOR)
+
+
+def test_the_image_carries_every_console_template_and_htmx():
+    # `pip install .` in the image copies only the package data pyproject.toml names.
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "services.console"]
+    console = ROOT / "services" / "console"
+    needed = [p.relative_to(console).as_posix() for p in (console / "templates").rglob("*.html")]
+    needed += [p.relative_to(console).as_posix() for p in (console / "static").rglob("*") if p.is_file()]
+    assert any("/" in path for path in needed)  # the areas' folders are among them
+    missing = [path for path in needed if not any(fnmatch.fnmatchcase(path, p) and p.count("/") == path.count("/")
+                                                  for p in patterns)]
+    assert missing == []
+    # the Dockerfile puts htmx where the console serves it from, and the package data takes it
+    htmx = "node_modules/htmx.org/dist/htmx.min.js"
+    assert htmx in patterns and f"./services/console/{htmx}" in DOCKERFILE.read_text()

@@ -14,14 +14,26 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import subprocess
 from urllib.parse import urlsplit
 
 import pytest
 
 from shared.infra.config import DEFAULT_PORTS, SERVICES, Settings
 from shared.infra.messaging import topology
-from tests.unit.test_compose import COMPOSE, OPERATOR, ROOT, command_of, depends_on, env_of
+from tests.unit.test_compose import (
+    COMPOSE,
+    OPERATOR,
+    REALM_FILE,
+    ROOT,
+    command_of,
+    depends_on,
+    env_of,
+    interpolate,
+    published,
+)
 from tests.unit.test_compose import compose as compose
 from tests.unit.test_compose import services as services
 
@@ -30,6 +42,11 @@ LOADER = ROOT / "deploy" / "rabbitmq" / "load_definitions.py"
 POLICY = ROOT / "deploy" / "minio" / "services-policy.json"
 MINIO_INIT = ROOT / "deploy" / "minio" / "init.sh"
 PROXY_CONF = ROOT / "deploy" / "proxy" / "caseplatform.conf.template"
+PROXY_ROUTES = ROOT / "deploy" / "proxy" / "caseplatform-routes.inc.template"
+PROXY_TLS = ROOT / "deploy" / "proxy" / "tls.conf"
+PROXY_TLS_SCRIPT = ROOT / "deploy" / "proxy" / "40-caseplatform-tls.sh"
+# Where the image renders /etc/nginx/templates/caseplatform-routes.inc.template.
+ROUTES_INCLUDE = "include /etc/nginx/conf.d/caseplatform-routes.inc;"
 VHOST = "caseplatform"
 EXCHANGE = "ledger.events"
 
@@ -288,7 +305,12 @@ def test_minio_init_makes_the_buckets_with_lock_and_the_user_with_the_policy(ser
 
 @pytest.fixture(scope="module")
 def proxy_conf() -> str:
-    return PROXY_CONF.read_text()
+    """The plain-HTTP server as nginx reads it: the routes included where the template says."""
+    return PROXY_CONF.read_text().replace(ROUTES_INCLUDE, _indented(PROXY_ROUTES.read_text()))
+
+
+def _indented(text: str) -> str:
+    return "\n".join(("    " + line if line.strip() else "") for line in text.splitlines())
 
 
 def _size(text: str) -> int:
@@ -339,7 +361,7 @@ def test_the_proxy_mounts_the_template_and_publishes_the_one_port(services):
     assert ("./deploy/proxy/caseplatform.conf.template:/etc/nginx/templates/default.conf.template:ro"
             in proxy["volumes"])
     assert "listen 8080;" in PROXY_CONF.read_text()
-    assert set(depends_on(proxy)) == set(SERVICES)
+    assert set(depends_on(proxy)) == {*SERVICES, "console"}
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -349,7 +371,8 @@ def test_health_checks_ask_readiness_with_the_images_python(services, name):
     assert test[:3] == ["CMD", "python", "-c"]
     assert f"http://127.0.0.1:{DEFAULT_PORTS[name]}/{name}/health/ready" in test[3]
     assert "urllib.request.urlopen" in test[3]  # raises on a 503, so the check fails
-    assert (ROOT / "deploy" / "Dockerfile").read_text().splitlines()[2].startswith("FROM python:")
+    stages = [line for line in (ROOT / "deploy" / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")]
+    assert stages[-1].startswith("FROM python:")  # the image the services run in has that python
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -359,3 +382,136 @@ def test_the_services_count_refused_tokens_per_client_the_proxy_names(services, 
     header = Settings.from_env(env_of(services[name])).client_ip_header
     assert re.search(rf"^\s*proxy_set_header {re.escape(header)} \$remote_addr;", proxy_conf, re.M)
     assert header.lower() != "x-forwarded-for"  # that one a client can prepend to
+
+
+# ------------------------------------------------------------------ the console and the one origin
+
+
+CONSOLE_ENV_ALLOWED = {"AUTH_MODE", "OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_ALGORITHMS", "OIDC_ROLE_CLAIM",
+                       "CONSOLE_HOST", "CONSOLE_PORT", "CONSOLE_PUBLIC_URL",
+                       *(f"CONSOLE_{name.upper()}_URL" for name in SERVICES)}
+
+
+def console_settings(services, extra: dict | None = None):
+    from services.console.settings import ConsoleSettings
+
+    return ConsoleSettings.from_env(env_of(services["console"], extra))
+
+
+def test_the_console_runs_from_the_image_and_holds_no_credential(services):
+    console = services["console"]
+    assert console["build"] == services["intake"]["build"]
+    assert command_of(console) == ["caseplatform", "serve", "console"]
+    # It calls the APIs with each person's token: no ledger, read model, broker or storage setting.
+    assert set(console["environment"]) == CONSOLE_ENV_ALLOWED
+    assert depends_on(console)["keycloak"]["condition"] == "service_healthy"
+    assert "http://127.0.0.1:8100/" in " ".join(console["healthcheck"]["test"])
+
+
+def test_the_console_calls_each_service_where_the_proxy_does(services, proxy_conf):
+    settings = console_settings(services)
+    assert (settings.host, settings.port) == ("0.0.0.0", 8100)
+    assert re.search(r"upstream console\s*\{\s*server console:8100;\s*\}", proxy_conf)
+    for name, port in DEFAULT_PORTS.items():
+        assert settings.services[name] == f"http://{name}:{port}"  # inside the compose network
+        assert re.search(rf"upstream {name}\s*\{{\s*server {name}:{port};\s*\}}", proxy_conf), name
+
+
+def test_the_console_checks_tokens_as_the_services_do(services):
+    console = console_settings(services).platform
+    for name in SERVICES:
+        service = Settings.from_env(env_of(services[name]))
+        assert (console.auth_mode, console.oidc_issuer, console.oidc_audience, console.oidc_role_claim) == (
+            service.auth_mode, service.oidc_issuer, service.oidc_audience, service.oidc_role_claim), name
+    assert console.auth_mode == "oidc" and not console.dev_mode
+
+
+@pytest.mark.parametrize("console_url", [None, "https://cases.example.org"])
+def test_keycloak_sends_browsers_back_to_the_console_on_the_gateway(services, console_url):
+    extra = {"CONSOLE_URL": console_url} if console_url else {}
+    settings = console_settings(services, extra)
+    registered = json.loads(REALM_FILE.read_text().replace("${CONSOLE_URL}", env_of(services["keycloak"], extra)[
+        "CONSOLE_URL"]))
+    client = next(c for c in registered["clients"] if c["clientId"] == settings.client_id)
+    assert client["redirectUris"] == [settings.redirect_uri]
+    assert client["attributes"]["post.logout.redirect.uris"] == settings.post_logout_uri
+    if console_url is None:  # by default, the proxy's own published address
+        assert settings.public_url == "http://127.0.0.1:8080" and not settings.secure_cookies
+        assert published(services["proxy"])[8080] == "127.0.0.1:8080"
+    else:
+        assert settings.public_url == console_url and settings.secure_cookies
+
+
+def test_the_proxy_gives_the_console_everything_but_the_services_prefixes(proxy_conf):
+    assert _location(proxy_conf, "/").strip() == "proxy_pass http://console;"
+    upload = _location(proxy_conf, "= /uploads")  # the console's evidence upload: the documents limit
+    assert re.search(r"client_max_body_size \$\{MAX_UPLOAD_BYTES\};", upload)
+    assert "proxy_request_buffering off;" in upload and "proxy_pass http://console;" in upload
+    assert re.search(r"location ~ \^/\[a-z\]\+/health/ \{ return 404; \}", proxy_conf)
+
+
+def test_no_console_page_is_hidden_behind_a_services_prefix(tmp_path):
+    # On one origin /<service>/... is the service's: a console page there would never be reached,
+    # nor one at /<service> (nginx redirects it to /<service>/, the location with proxy_pass).
+    from services.console.app import create_app
+    from services.console.settings import ConsoleSettings
+
+    app = create_app(ConsoleSettings.from_env({"AUTH_MODE": "dev-hs256", "JWT_SECRET": "SAMPLE-" + "x" * 40,
+                                               "CASEPLATFORM_DATA_DIR": str(tmp_path)}))
+    rules = [rule.rule for rule in app.url_map.iter_rules()]
+    assert "/auditor/cases/<case_id>" in rules
+    hidden = [rule for rule in rules for name in SERVICES if rule == f"/{name}" or rule.startswith(f"/{name}/")]
+    assert hidden == []
+
+
+def test_the_proxys_templates_use_only_what_its_environment_fills(services):
+    # The image replaces only variables its environment defines; any other ${...} would reach nginx.
+    env = env_of(services["proxy"])
+    for template in (PROXY_CONF, PROXY_ROUTES):
+        assert set(re.findall(r"\$\{([A-Za-z_]+)\}", template.read_text())) <= set(env), template.name
+    assert "${" not in PROXY_TLS.read_text()
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """target -> source of the short volume syntax, whose source may be a ${VAR:-default}."""
+    pairs = (re.fullmatch(r"(.+?):(/[^:]*)(?::ro)?", m).groups() for m in service["volumes"])
+    return {target: source for source, target in pairs}
+
+
+def test_both_servers_serve_the_same_routes_and_tls_uses_the_mounted_certificate(services):
+    mounts = _mounts(services["proxy"])
+    # the routes template renders to the file both servers include
+    assert mounts["/etc/nginx/templates/caseplatform-routes.inc.template"] == "./deploy/proxy/" + PROXY_ROUTES.name
+    assert PROXY_CONF.read_text().count(ROUTES_INCLUDE) == 1
+    tls = PROXY_TLS.read_text()
+    assert "listen 8443 ssl;" in tls and tls.count(ROUTES_INCLUDE) == 1
+    assert "ssl_certificate     /etc/nginx/tls/cert.pem;" in tls
+    assert "ssl_certificate_key /etc/nginx/tls/key.pem;" in tls
+    assert "TLSv1.2 TLSv1.3" in tls and "SSLv3" not in tls and "TLSv1 " not in tls
+    assert mounts["/etc/nginx/caseplatform/tls.conf"] == "./deploy/proxy/tls.conf"
+    assert mounts["/docker-entrypoint.d/40-caseplatform-tls.sh"] == "./deploy/proxy/" + PROXY_TLS_SCRIPT.name
+    assert PROXY_TLS_SCRIPT.stat().st_mode & 0o111  # the image's entrypoint runs executable scripts only
+    # the certificate directory: the operator's, or by default one with neither file (TLS off)
+    source = mounts["/etc/nginx/tls"]
+    default = ROOT / interpolate(source, {})
+    assert default.is_dir() and not (default / "cert.pem").exists() and not (default / "key.pem").exists()
+    assert interpolate(source, {"TLS_CERT_DIR": "/srv/tls"}) == "/srv/tls"
+
+
+@pytest.mark.parametrize(("files", "enabled"), [((), False), (("cert.pem",), False), (("key.pem",), False),
+                                                (("cert.pem", "key.pem"), True)])
+def test_the_tls_server_is_enabled_only_with_a_certificate_and_its_key(tmp_path, files, enabled):
+    tls_dir, conf = tmp_path / "tls", tmp_path / "conf.d" / "caseplatform-tls.conf"
+    tls_dir.mkdir()
+    conf.parent.mkdir()
+    conf.write_text("left from a start with a certificate")  # a restart without it must drop the server
+    for name in files:
+        (tls_dir / name).write_text(f"SAMPLE {name}")
+    run = subprocess.run(["sh", str(PROXY_TLS_SCRIPT)], capture_output=True, text=True, env={
+        "PATH": os.environ["PATH"], "CASEPLATFORM_TLS_DIR": str(tls_dir), "CASEPLATFORM_TLS_SERVER": str(PROXY_TLS),
+        "CASEPLATFORM_TLS_ENABLED": str(conf)}, check=True)
+    assert conf.exists() is enabled
+    if enabled:
+        assert conf.read_text() == PROXY_TLS.read_text()
+    elif files:
+        assert "needs both cert.pem and key.pem" in run.stderr

@@ -1,3 +1,30 @@
-"""Words of the public pages."""
+"""Words of the public pages: the published lists and the signature-product library."""
 
-WORDS: dict[str, dict[str, str]] = {}
+WORDS: dict[str, dict[str, str]] = {
+    "public.notice": {"zh": "公示期", "en": "Public notice"},
+    "public.working_days": {"zh": "个工作日", "en": "working days"},
+    "public.status.notice_open": {"zh": "公示中", "en": "Under public notice"},
+    "public.status.notice_closed": {"zh": "公示结束，待发布", "en": "Notice closed, to be published"},
+    "public.status.published": {"zh": "已发布", "en": "Published"},
+    "public.position": {"zh": "序号", "en": "No."},
+    "public.product": {"zh": "产品名称", "en": "Product"},
+    "public.unit": {"zh": "申报单位", "en": "Unit"},
+    "public.domain": {"zh": "所属领域", "en": "Domain"},
+    "public.type": {"zh": "所属类型", "en": "Type"},
+    "public.direction": {"zh": "揭榜方向", "en": "Task direction"},
+    "public.lead_unit": {"zh": "牵头单位", "en": "Lead unit"},
+    "public.members": {"zh": "联合体成员", "en": "Consortium members"},
+    "public.province": {"zh": "推荐省份", "en": "Province"},
+    "public.province_search": {"zh": "省份（名称或代码）", "en": "Province (name or code)"},
+    "public.back": {"zh": "返回名单列表", "en": "Back to the lists"},
+    "public.back_products": {"zh": "返回标志性产品库", "en": "Back to the product library"},
+    "public.on_list": {"zh": "所在名单", "en": "On the list"},
+    "public.search_name": {"zh": "产品或单位名称", "en": "Product or unit name"},
+    "public.search": {"zh": "检索", "en": "Search"},
+    "public.search_refused": {"zh": "检索条件有误，请按提示修改。",
+                              "en": "The search has invalid fields; see below them."},
+    "public.found": {"zh": "共找到", "en": "Found"},
+    "public.pages": {"zh": "分页", "en": "Pages"},
+    "public.previous": {"zh": "上一页", "en": "Previous"},
+    "public.next": {"zh": "下一页", "en": "Next"},
+}
