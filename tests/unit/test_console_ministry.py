@@ -169,7 +169,7 @@ def test_the_lists_of_every_call_and_the_notice_end_date_from_the_answer(app, mo
         assert f'data-list="{list_id}"' in page
     answer = client.post("/ministry/lists/sp:signature-products/notice", data={"csrf": csrf, "case_id": "c1"})
     assert answer.status_code == 302
-    assert ("POST", "/publication/lists/sp:signature-products/notice", {"case_ids": ["c1"]}) in services.sent
+    assert ("POST", "/publication/lists/sp%3Asignature-products/notice", {"case_ids": ["c1"]}) in services.sent
     assert "2026-12-17" in client.get("/ministry/lists/sp:signature-products").get_data(as_text=True)
 
 
