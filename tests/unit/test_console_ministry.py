@@ -155,7 +155,7 @@ def test_the_lists_of_every_call_and_the_notice_end_date_from_the_answer(app, mo
     calls = [{"call_id": "oc", "program": "open_competition", "title": "SAMPLE OC", "version": 1},
              {"call_id": "sp", "program": "signature_product", "title": "SAMPLE SP", "version": 1}]
     candidates = {"list_id": "sp:signature-products", "kind": "signature-products", "call_id": "sp", "status": None,
-                  "notice_working_days": 10, "notice_if_opened_today": {"ends_on": "2026-12-17"},
+                  "notice_working_days": 10, "notice_if_opened_today": None,
                   "calendar_problem": None, "candidates": [{"case_id": "c1", "state": "selected", "product": "P"}]}
     services = Services(monkeypatch, {
         ("GET", "/intake/calls"): Answer(data=calls, status=200),
@@ -170,7 +170,8 @@ def test_the_lists_of_every_call_and_the_notice_end_date_from_the_answer(app, mo
     answer = client.post("/ministry/lists/sp:signature-products/notice", data={"csrf": csrf, "case_id": "c1"})
     assert answer.status_code == 302
     assert ("POST", "/publication/lists/sp%3Asignature-products/notice", {"case_ids": ["c1"]}) in services.sent
-    assert "2026-12-17" in client.get("/ministry/lists/sp:signature-products").get_data(as_text=True)
+    shown = client.get("/ministry/lists/sp:signature-products").get_data(as_text=True)
+    assert "名单已公示，公示截止日期： 2026-12-17" in shown  # the notice after the redirect, from the answer
 
 
 def test_only_the_ministry_opens_these_pages(app, monkeypatch):
