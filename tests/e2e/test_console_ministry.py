@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -121,6 +122,17 @@ def reload_until(driver, url: str, css: str, timeout: float = 30):
     return WebDriverWait(driver, timeout, poll_frequency=0.5).until(shown)
 
 
+def wait_notice(driver, text: str) -> None:
+    """The next page's notice saying `text` (the page before the post may still show another)."""
+    def said(d):
+        try:
+            return any(n.text == text for n in d.find_elements(By.CSS_SELECTOR, ".notice"))
+        except StaleElementReferenceException:
+            return False
+
+    WebDriverWait(driver, 15).until(said)
+
+
 def places(driver, kind: str) -> tuple[int, int]:
     return (int(driver.find_element(By.ID, f"places-{kind}-taken").get_attribute("textContent")),
             int(driver.find_element(By.ID, f"places-{kind}-limit").get_attribute("textContent")))
@@ -139,7 +151,7 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
 
     browser.find_element(By.ID, "shortlist-yes").click()
     browser.find_element(By.ID, "shortlist-submit").click()
-    assert wait_for(browser, ".notice").text == "已记录入围决定。"
+    wait_notice(browser, "已记录入围决定。")
     assert browser.find_element(By.ID, "case-state").text == "shortlisted"
     assert places(browser, "shortlist") == (1, 5)
     assert p.call("ministry", "GET", "review", f"/cases/{case_id}/places")["shortlist"]["holders"] == [case_id]
@@ -162,7 +174,7 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
         row.find_element(By.NAME, "m_evidence_required").send_keys("SAMPLE 检测报告")
     browser.shot("task-book-form")
     form.find_element(By.ID, "task_book-submit").click()
-    assert wait_for(browser, ".notice").text == "任务书已签订。"
+    wait_notice(browser, "任务书已签订。")
     assert browser.find_element(By.ID, "case-state").text == "in_implementation"
     book = p.call("ministry", "GET", "review", f"/cases/{case_id}")["task_book"]
     assert [(m["id"], m["title"], m["due_on"]) for m in book["milestones"]] == [
@@ -212,7 +224,7 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
     assert places(browser, "success") == (0, 5)
     browser.shot("case-evaluated")
     browser.find_element(By.ID, "selection-submit").click()
-    assert wait_for(browser, ".notice").text == "已记录择优决定。"
+    wait_notice(browser, "已记录择优决定。")
     assert browser.find_element(By.ID, "case-state").text == "selected"
     assert places(browser, "success") == (1, 5)
     browser.shot("selected")
@@ -223,7 +235,7 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
     assert browser.find_element(By.ID, "no-notice")
     browser.shot("successful-candidates")
     browser.find_element(By.ID, "publish").click()
-    assert wait_for(browser, ".notice").text == "名单已正式发布。"
+    wait_notice(browser, "名单已正式发布。")
     assert browser.find_element(By.ID, "list-status").text == "published"
     assert browser.find_element(By.CSS_SELECTOR, f"#list-entries tr[data-case='{case_id}']")
     assert p.call("ministry", "GET", "review", f"/cases/{case_id}")["state"] == "published"
