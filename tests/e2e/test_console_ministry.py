@@ -33,7 +33,8 @@ from services.cli.demo import (
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.infra.config import SERVICES
 from shared.infra.dependencies import CHINA
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, browser, shots, sign_in, wait_for  # noqa: F401
+from tests.e2e import test_console as console_e2e
+from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, sign_in, wait_for
 from tests.samples import credit_code, sample_382, signature_form
 from tests.support.console import console_redirects, free_port, start_console
 from tests.support.localsystem import start_system
@@ -43,6 +44,7 @@ pytestmark = pytest.mark.e2e
 OPENED = date(2026, 2, 11)  # the services' today
 LAST_DAY = date(2026, 3, 2)  # ten working days from 2026-02-11 (tests/unit/test_calendar.py)
 MINISTRY = ("sample-miit-official", "sample-pass-miit")
+browser, shots = console_e2e.browser, console_e2e.shots  # the console tests' Chromium and screenshots
 
 
 def as_party(platform: Platform, role: str, org: str, region: dict | None = None) -> Platform:
@@ -215,7 +217,8 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
     browser.find_element(By.ID, "evaluator-submit").click()
     assert wait_for(browser, "#case-evaluator").text == SAMPLE_EVALUATOR
     report = p.call("evaluator", "POST", "documents", f"/cases/{case_id}/evidence", expect=201,
-                    data=SAMPLE_PDF + b"%evaluation\n", params={"filename": "评价报告-SAMPLE.pdf", "step": "evaluation"})
+                    data=SAMPLE_PDF + b"%evaluation\n",
+                    params={"filename": "评价报告-SAMPLE.pdf", "step": "evaluation"})
     p.call("evaluator", "POST", "review", f"/cases/{case_id}/evaluation", json_body={
         "score": 88.5, "conclusion": "SAMPLE: targets met", "report": [report["sha256"]],
         "assessment": [{"target": "SAMPLE target: 2000 L working volume", "met": True, "finding": "SAMPLE"}]})

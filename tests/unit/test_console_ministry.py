@@ -10,8 +10,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from services.console import apis
-from services.console.app import create_app
 from services.console.apis import Answer
+from services.console.app import create_app
 from services.console.pages.ministry import task_book_body
 from services.console.sessions import COOKIE
 from services.console.settings import ConsoleSettings
