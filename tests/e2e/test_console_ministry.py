@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+import requests
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -122,6 +123,15 @@ def reload_until(driver, url: str, css: str, timeout: float = 30):
         return found[0] if found else False
 
     return WebDriverWait(driver, timeout, poll_frequency=0.5).until(shown)
+
+
+def public_document(p: Platform, list_id: str, status: str) -> dict:
+    """The list as the public reads it, once publication's read model has it in `status`."""
+    def probe():
+        response = requests.get(f"{p.base['publication']}/publication/lists/{list_id}", timeout=30)
+        return response.json() if response.status_code == 200 and response.json()["status"] == status else None
+
+    return p.wait_until(f"list {list_id} {status} in publication's read model", probe)
 
 
 def wait_notice(driver, text: str) -> None:
@@ -240,7 +250,8 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
     browser.find_element(By.ID, "publish").click()
     wait_notice(browser, "名单已正式发布。")
     assert browser.find_element(By.ID, "list-status").text == "published"
-    assert browser.find_element(By.CSS_SELECTOR, f"#list-entries tr[data-case='{case_id}']")
+    # The entries come from publication's read model, which follows the ledger.
+    reload_until(browser, f"{url}/ministry/lists/{list_id}", f"#list-entries tr[data-case='{case_id}']")
     assert p.call("ministry", "GET", "review", f"/cases/{case_id}")["state"] == "published"
     browser.shot("published")
 
@@ -259,18 +270,34 @@ def test_the_ministry_opens_the_notice_with_its_end_date_and_cannot_publish_befo
     browser.find_element(By.ID, "open-notice").click()
     notice = wait_for(browser, ".notice").text
     served = p.call("ministry", "GET", "publication", f"/lists/{list_id}/candidates")
-    document = p.call(None, "GET", "publication", f"/lists/{list_id}")
+    document = public_document(p, list_id, "notice_open")
     assert served["status"] == document["status"] == "notice_open"
     assert notice == f"名单已公示，公示截止日期： {document['notice']['ends_on']}"
-    assert browser.find_element(By.ID, "notice-ends-on").text == document["notice"]["ends_on"] == LAST_DAY.isoformat()
     assert browser.find_element(By.ID, "list-status").text == "notice_open"
+    ends_on = reload_until(browser, f"{url}/ministry/lists/{list_id}", "#notice-ends-on")
+    assert ends_on.text == document["notice"]["ends_on"] == LAST_DAY.isoformat()
     assert browser.find_element(By.ID, "no-objections")
     browser.shot("notice-open")
 
-    browser.find_element(By.ID, "publish").click()
+    # An objection raised through the API during the notice, dismissed in the console.
+    objection = p.call("applicant", "POST", "publication", f"/lists/{list_id}/entries/{case_id}/objections",
+                       expect=201, json_body={"reasons": "SAMPLE 异议：数据有误"})["objection_id"]
+    form = reload_until(browser, f"{url}/ministry/lists/{list_id}", f"#resolve-{objection}")
+    form.find_element(By.ID, f"resolution-{objection}").send_keys("SAMPLE 经核实，异议不成立")
+    browser.shot("objection-open")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_notice(browser, "异议处理结果已记录。")
+    resolved = p.wait_until("the objection resolved in publication's read model", lambda: [
+        o for o in p.call("ministry", "GET", "publication", f"/lists/{list_id}/objections")
+        if o["objection_id"] == objection and o["status"] != "open"])
+    assert [(o["status"], o["resolution"]) for o in resolved] == [("dismissed", "SAMPLE 经核实，异议不成立")]
+
+    browser.get(f"{url}/ministry/lists/{list_id}")
+    wait_for(browser, "#publish").click()
     refusal = wait_for(browser, "#publish-error")
     assert f"the public notice runs until {LAST_DAY.isoformat()} inclusive" in refusal.text
-    assert p.call(None, "GET", "publication", f"/lists/{list_id}")["status"] == "notice_open"
+    assert public_document(p, list_id, "notice_open")["status"] == "notice_open"
+    assert p.call("ministry", "GET", "publication", f"/lists/{list_id}/candidates")["status"] == "notice_open"
     browser.shot("publish-refused")
 
 

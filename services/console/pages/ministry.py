@@ -133,11 +133,14 @@ def list_rows(calls: list[dict], lists: list[dict]) -> list[dict]:
 
 def list_page(list_id: str, who: Person, refused: str = "", answer: Answer | None = None, status: int = 200):
     candidates = fetch("publication", path_of("lists", list_id, "candidates"), who)
-    document = fetch("publication", path_of("lists", list_id))
-    put_up = document.ok
+    # The status is the ledger's (candidates); the entries and the notice are publication's read
+    # model, which may be a moment behind a command just made.
+    put_up = candidates.ok and bool(candidates.data.get("status"))
+    document = fetch("publication", path_of("lists", list_id)) if put_up else None
     objections = fetch("publication", path_of("lists", list_id, "objections"), who) if put_up else None
     return render_template("ministry/list.html", list_id=list_id, answer=candidates,
-                           info=candidates.data if candidates.ok else None, document=document.data if put_up else None,
+                           info=candidates.data if candidates.ok else None,
+                           document=document.data if document and document.ok else None,
                            objections=objections, refused=refused, refusal=answer), status
 
 
