@@ -154,7 +154,10 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
     url, p, case_id, call_id = world["console"].url, world["p"], world["oc_case"], world["oc_call"]
     sign_in(browser, url, *MINISTRY)
     browser.get(f"{url}/ministry/cases?f.call_id={call_id}")
-    wait_for(browser, f"tr[data-case='{case_id}'] a").click()
+    link = wait_for(browser, f"tr[data-case='{case_id}'] a")
+    assert browser.find_element(By.ID, "ministry-cases-count").text == "显示 1 / 2"  # one of this call's, of both calls
+    browser.shot("cases")
+    link.click()
     assert wait_for(browser, "#case-state").text == "province_endorsed"
     served = p.call("ministry", "GET", "review", f"/cases/{case_id}/places")["shortlist"]
     assert places(browser, "shortlist") == (served["taken"], served["limit"]) == (0, 5)
@@ -261,7 +264,9 @@ def test_the_ministry_opens_the_notice_with_its_end_date_and_cannot_publish_befo
     list_id = f"{world['sp_call']}:signature-products"
     sign_in(browser, url, *MINISTRY)
     browser.get(f"{url}/ministry/lists?f.call_id={world['sp_call']}")
-    wait_for(browser, f"tr[data-list='{list_id}'] a").click()
+    link = wait_for(browser, f"tr[data-list='{list_id}'] a")
+    browser.shot("lists")
+    link.click()
     reload_until(browser, f"{url}/ministry/lists/{list_id}", f"#candidates tr[data-case='{case_id}']")
     assert browser.find_element(By.ID, "list-notice-days").text == "10"
     assert browser.find_element(By.ID, "notice-preview-ends-on").text == LAST_DAY.isoformat()

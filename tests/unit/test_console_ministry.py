@@ -141,7 +141,7 @@ def test_a_batch_accepts_each_chosen_report_on_its_own(app, monkeypatch):
     client, csrf = client_as(app)
     listing = client.get("/ministry/milestones/SAMPLE-call?f.board=reported").get_data(as_text=True)
     assert 'data-milestone="c1:m1"' in listing and 'id="board-reported">2<' in listing
-    page = client.post("/ministry/milestones/SAMPLE-call/accept",
+    page = client.post("/ministry/milestones/SAMPLE-call?f.board=reported",
                        data=MultiDict([("csrf", csrf), ("case_id", "c1:m1"), ("case_id", "c2:m2")])).get_data(
         as_text=True)
     decisions = [s for s in services.sent if s[0] == "POST"]
@@ -149,6 +149,7 @@ def test_a_batch_accepts_each_chosen_report_on_its_own(app, monkeypatch):
                          ("POST", "/review/cases/c2/milestones/m2/decision", {"accepted": True, "note": ""})]
     assert '<li data-case="c1:m1" class="ok">' in page
     assert '<li data-case="c2:m2" class="error">c2:m2: 409: SAMPLE not reported' in page
+    assert 'action="/ministry/milestones/SAMPLE-call?f.board=reported"' in page  # the filters kept
 
 
 def test_the_lists_of_every_call_and_the_notice_end_date_from_the_answer(app, monkeypatch):

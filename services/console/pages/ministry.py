@@ -202,7 +202,9 @@ def register(app: Flask) -> None:
     def ministry_board(call_id: str):
         return board_page(call_id)
 
-    @app.post("/ministry/milestones/<call_id>/accept")
+    # Posted to the board's own address (with its filters), so the page of results keeps the
+    # board's filter form and export links working.
+    @app.post("/ministry/milestones/<call_id>")
     def ministry_accept(call_id: str):
         who = person("ministry")
         note = request.form.get("note", "").strip()
