@@ -93,6 +93,9 @@ def test_a_refused_shortlist_is_shown_at_its_form_with_the_field(app, monkeypatc
     assert re.search(r'id="shortlist-error">[^<]*5 places of shortlist SAMPLE-R1 taken', page)
     assert 'id="error-reason"' in page and "SAMPLE rule" in page
     assert ("POST", f"/review/cases/{CASE}/shortlist", {"shortlisted": True, "reason": ""}) in services.sent
+    # The language switch on that page goes back to its address: the case page, not a 405.
+    again = client.get(f"/ministry/cases/{CASE}/shortlist")
+    assert again.status_code == 302 and again.headers["Location"] == f"/ministry/cases/{CASE}"
 
 
 def test_the_task_book_form_becomes_the_services_body():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, redirect, render_template, request
 
 from services.console.apis import Answer
 from services.console.batch import run_batch
@@ -182,6 +182,16 @@ def register(app: Flask) -> None:
     def ministry_evaluator(case_id: str):
         body = {"evaluator": request.form.get("evaluator", "").strip()}
         return command(case_id, person("ministry"), "evaluator", ("evaluator",), body, "ministry.done.evaluator")
+
+    # A page a refused command drew is at the command's address: switching the language there
+    # (a redirect to the same address) comes back to the page itself.
+    @app.get("/ministry/cases/<case_id>/<path:_command>")
+    def ministry_case_again(case_id: str, _command: str):
+        return redirect(f"/ministry/cases/{path_of(case_id)[1:]}")
+
+    @app.get("/ministry/lists/<list_id>/<path:_command>")
+    def ministry_list_again(list_id: str, _command: str):
+        return redirect(f"/ministry/lists/{path_of(list_id)[1:]}")
 
     @app.get("/ministry/milestones")
     def ministry_milestone_calls():
