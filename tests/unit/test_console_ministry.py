@@ -183,3 +183,34 @@ def test_only_the_ministry_opens_these_pages(app, monkeypatch):
     client, _ = client_as(app, "applicant")
     assert client.get("/ministry/cases").status_code == 403
     assert client.get("/ministry/lists").status_code == 403
+
+
+def test_an_amendment_sends_the_whole_book_with_its_id_and_reason(app, monkeypatch):
+    book = {"targets": ["SAMPLE t"], "deadline": "2027-12-31", "signatories": [],
+            "milestones": [{"id": "m1", "title": "SAMPLE a", "due_on": "2027-03-01", "deliverable": "d",
+                            "evidence_required": "e"}]}
+    stubs = case_stubs("in_implementation", task_book=book, amendments=["a1"])
+    stubs[("POST", f"/review/cases/{CASE}/task-book/amendments")] = Answer(data={}, status=200)
+    services = Services(monkeypatch, stubs)
+    client, csrf = client_as(app)
+    page = client.get(f"/ministry/cases/{CASE}").get_data(as_text=True)
+    assert 'id="amendment-amendment-id" value="a2"' in page  # the next id, the book in force to edit
+    assert 'value="SAMPLE a"' in page
+    data = MultiDict([("csrf", csrf), ("amendment_id", "a2"), ("reason", "SAMPLE 延期"), ("targets", "SAMPLE t"),
+                      ("deadline", "2027-12-31"), ("m_id", "m1"), ("m_title", "SAMPLE a"), ("m_due_on", "2027-06-01"),
+                      ("m_deliverable", "d"), ("m_evidence_required", "e"), ("ministry_name", "SAMPLE MIIT"),
+                      ("ministry_signed_on", "2026-12-01"), ("unit_name", "SAMPLE 单位"),
+                      ("unit_signed_on", "2026-12-01")])
+    answer = client.post(f"/ministry/cases/{CASE}/task-book/amendments", data=data)
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/ministry/cases/{CASE}"
+    [(_, _, body)] = [s for s in services.sent if s[0] == "POST"]
+    assert body["amendment_id"] == "a2" and body["reason"] == "SAMPLE 延期"
+    assert body["milestones"][0]["due_on"] == "2027-06-01"
+
+
+def test_the_places_read_in_english_after_the_switch(app, monkeypatch):
+    Services(monkeypatch, case_stubs("province_endorsed"))
+    client, csrf = client_as(app)
+    client.post("/language", data={"csrf": csrf, "lang": "en"})
+    page = client.get(f"/ministry/cases/{CASE}").get_data(as_text=True)
+    assert "2 of 5 places used" in page and "Shortlist" in page
