@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from marshmallow import Schema
 
 from shared.application.commands import change_case, decide
+from shared.application.timeline import timeline_for
 from shared.domain import call_rules, regions
 from shared.domain.access import Caller, require_case
 from shared.domain.call import Call
@@ -312,6 +313,11 @@ class Intake:
 
     def get(self, caller: Caller, case_id: str) -> Case:
         return require_case(caller, self.ledger.get_case(case_id), "applicant", "ministry")
+
+    def timeline(self, caller: Caller, case_id: str) -> dict:
+        """The case's history as its applicant (or the ministry) may read it."""
+        self.get(caller, case_id)
+        return timeline_for(caller.role, case_id, self.ledger.history(case_id))
 
     def list_cases(self, caller: Caller) -> list[dict]:
         caller.require("applicant", "ministry")

@@ -5,6 +5,7 @@ from shared.infra.dependencies import Clock, Ledger, ReadModels
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema, json_schema
+from shared.infra.web.timeline import TimelineSchema
 from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
@@ -110,6 +111,11 @@ class IntakeService(CaseService):
     @api("GET", "/intake/cases/<case_id>", response=CASE_VIEW, roles=("applicant", "ministry"))
     def get_case(self, request, caller, case_id):
         return case_view(self.app.get(caller, case_id))
+
+    @api("GET", "/intake/cases/<case_id>/timeline", response=TimelineSchema(), roles=("applicant", "ministry"),
+         summary="the case's events in order: when, who, what (what others may not see left out)")
+    def timeline(self, request, caller, case_id):
+        return self.app.timeline(caller, case_id)
 
     @api("POST", "/intake/cases/<case_id>/resubmit", response=CASE_VIEW, roles=("applicant",), body=ResubmitSchema())
     def resubmit(self, request, caller, case_id, body):

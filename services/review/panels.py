@@ -99,6 +99,16 @@ class Panels:
 
     # -- scores -------------------------------------------------------------------
 
+    def criteria(self, caller: Caller, case_id: str) -> dict:
+        """What the case is scored against: its panel's criteria (an expert: once it may see the case)."""
+        caller.require("ministry", "expert")
+        case = self.ledger.get_case(case_id)
+        if caller.role == "expert":
+            self._as_expert(caller, case)
+        panel = self._panel(case.call_id, case.direction)
+        return {"case_id": str(case.id), "call_id": case.call_id, "direction": case.direction,
+                "criteria": list(panel.criteria)}
+
     def score(self, caller: Caller, case_id: str, scores: dict, comment: str) -> dict:
         """Records the expert's scores; another expert's score saved at the same instant is no conflict."""
         caller.require("expert")

@@ -199,3 +199,18 @@ class PlacesSchema(Schema):
     direction = fields.String(required=True, allow_none=True)
     shortlist = fields.Nested(PlacesOfKindSchema, required=True)
     success = fields.Nested(PlacesOfKindSchema, required=True)
+
+
+class CaseCriteriaSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    max_score = fields.Float(required=True)
+
+
+class CriteriaSchema(Schema):
+    """What an expert scores a case against: the criteria of the panel of its call and direction."""
+
+    case_id = fields.String(required=True)
+    call_id = fields.String(required=True)
+    direction = fields.String(required=True)
+    criteria = fields.List(fields.Nested(CaseCriteriaSchema), required=True)

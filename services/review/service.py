@@ -18,6 +18,7 @@ from .schemas import (
     AssignmentSchema,
     CommissionSchema,
     CompletionSchema,
+    CriteriaSchema,
     DeclarationSchema,
     EvaluationSchema,
     MilestoneReportSchema,
@@ -105,6 +106,11 @@ class ReviewService(CaseService):
          summary="the expert's scores, one per criterion of the panel; final once submitted")
     def score(self, request, caller, case_id, body):
         return self.app.score(caller, case_id, body["scores"], body["comment"])
+
+    @api("GET", "/review/cases/<case_id>/criteria", response=CriteriaSchema(), roles=("ministry", "expert"),
+         summary="the scoring criteria of the case's panel (an expert: once it has declared no conflict)")
+    def criteria(self, request, caller, case_id):
+        return self.app.criteria(caller, case_id)
 
     @api("GET", "/review/cases/<case_id>/scores", roles=("ministry", "expert"),
          summary="experts' scores (an expert sees others' only after submitting its own)")

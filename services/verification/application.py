@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from shared.application.commands import CHECKS_COMMUTE, CONTENDED, change_case, decide
+from shared.application.timeline import timeline_for
 from shared.domain import call_rules
 from shared.domain.access import Caller, require_case
 from shared.domain.allocation import Allocation
@@ -61,6 +62,11 @@ class Verification:
 
     def get(self, caller: Caller, case_id: str) -> Case:
         return require_case(caller, self.ledger.get_case(case_id), *AUTHORITIES)
+
+    def timeline(self, caller: Caller, case_id: str) -> dict:
+        """The history of a case in my region, as its officials may read it."""
+        self.get(caller, case_id)
+        return timeline_for(caller.role, case_id, self.ledger.history(case_id))
 
     # -- decisions ------------------------------------------------------------
     # Each decision but a check reads the call as the ledger holds it at that moment and is

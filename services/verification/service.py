@@ -5,6 +5,7 @@ from werkzeug.wrappers import Response
 from shared.infra.dependencies import Clock, Ledger, ReadModels
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
+from shared.infra.web.timeline import TimelineSchema
 from shared.infra.web.views import CASE_VIEW, case_view
 
 from . import readmodels
@@ -51,6 +52,11 @@ class VerificationService(CaseService):
          summary="a case in my region, with its application")
     def get_case(self, request, caller, case_id):
         return case_view(self.app.get(caller, case_id))
+
+    @api("GET", "/verification/cases/<case_id>/timeline", response=TimelineSchema(), roles=AUTHORITIES,
+         summary="a case in my region: its events in order, when, who, what (what others may not see left out)")
+    def timeline(self, request, caller, case_id):
+        return self.app.timeline(caller, case_id)
 
     @api("POST", "/verification/cases/<case_id>/checks", response=CASE_VIEW, roles=AUTHORITIES, body=ChecksSchema())
     def record_checks(self, request, caller, case_id, body):

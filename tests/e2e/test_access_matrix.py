@@ -118,6 +118,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/intake/drafts/{draft_id}/submit"): Rule(roles("applicant"), PRIVATE),
     ("GET", "/intake/cases"): Rule(roles("applicant", "ministry"), NATIONAL),
     ("GET", "/intake/cases/{case_id}"): Rule(roles("applicant", "ministry"), CASE),
+    ("GET", "/intake/cases/{case_id}/timeline"): Rule(roles("applicant", "ministry"), CASE),
     ("POST", "/intake/cases/{case_id}/resubmit"): Rule(roles("applicant"), CASE,
                                                        body={"application": {}, "changes": "SAMPLE"}),
     ("POST", "/intake/cases/{case_id}/withdraw"): Rule(roles("applicant"), CASE, body={"reason": "SAMPLE"}),
@@ -127,6 +128,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/verification/health/ready"): Rule(EVERYONE, PUBLIC),
     ("GET", "/verification/inbox"): Rule(AUTHORITIES, NATIONAL),
     ("GET", "/verification/cases/{case_id}"): Rule(AUTHORITIES, CASE),
+    ("GET", "/verification/cases/{case_id}/timeline"): Rule(AUTHORITIES, CASE),
     ("POST", "/verification/cases/{case_id}/checks"): Rule(AUTHORITIES, CASE, body=CHECKS),
     ("POST", "/verification/cases/{case_id}/recommend"): Rule(roles("city"), CASE,
                                                               body={"reason": "SAMPLE", "rank": 1}),
@@ -153,6 +155,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/review/cases/{case_id}/scores"): Rule(roles("expert"), CASE, body={
         "scores": {"innovation": 30, "feasibility": 40}}),
     ("GET", "/review/cases/{case_id}/scores"): Rule(roles("ministry", "expert"), CASE),
+    ("GET", "/review/cases/{case_id}/criteria"): Rule(roles("ministry", "expert"), CASE),
     ("GET", "/review/calls/{call_id}/directions/{direction}/ranking"): Rule(roles("ministry"), NATIONAL),
     ("GET", "/review/cases/{case_id}/places"): Rule(roles("ministry"), CASE),
     ("POST", "/review/cases/{case_id}/shortlist"): Rule(roles("ministry"), CASE, body={"shortlisted": True}),

@@ -399,3 +399,18 @@ def test_every_quoted_value_is_in_the_notice_text(name, seed):
     notice = _normal(found[0].read_text(encoding="utf-8"))
     missing = [q for q in _quotes(raw(name)) if _normal(q) not in notice]
     assert missing == []
+
+
+def test_a_category_the_notice_does_not_name_is_refused_when_the_call_is_defined():
+    # Found from the console's call form: such a call was accepted and every case filed under it
+    # then failed with a 500 (the application form could not be built for that category).
+    definition = raw("open_competition_2025_220.json")
+    definition["open_competition"]["categories"][0]["name"] = "SAMPLE 未在通知中出现的类别"
+    with pytest.raises(ValidationFailed) as excinfo:
+        c.load_call(definition)
+    assert "open_competition.categories[0].name" in refused_fields(excinfo)
+    aliased = raw("open_competition_2025_220.json")
+    components = next(category for category in aliased["open_competition"]["categories"]
+                      if "部件" in category["name"])
+    components["name"] = "关键部件和耗材"  # the notice's own short name for 关键部件与耗材 still loads
+    assert c.load_call(aliased)["open_competition"]["categories"]

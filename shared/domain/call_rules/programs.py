@@ -14,6 +14,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared.domain.call_rules.fields import CODE, Strict, text_field
 from shared.domain.errors import DomainRuleViolation
+from shared.domain.forms.open_competition_tasks import canonical_category
 
 USER_ENTERPRISE_RULES = ("reactor_user", "component_or_system_user")
 DIRECTIONS_STATUSES = ("not_in_notice", "defined")
@@ -63,6 +64,14 @@ class PerDirectionLimitSchema(Strict):
     source = text_field(required=False)
 
 
+def _unknown_category(name: str) -> ValueError | None:
+    try:
+        canonical_category(name)
+    except ValueError as exc:
+        return exc
+    return None
+
+
 class OpenCompetitionSchema(Strict):
     announced_category_count = fields.Integer(load_default=None, allow_none=True, strict=True,
                                               validate=validate.Range(min=1))
@@ -84,6 +93,14 @@ class OpenCompetitionSchema(Strict):
         codes = [c["code"] for c in categories]
         if len(set(codes)) != len(codes):
             errors["categories"] = ["category codes must be unique"]
+        # The application form and its consortium rules exist for the notice's three categories
+        # only: a call naming another could be defined but nothing filed under it.
+        unknown = {i: {"name": [str(exc)]} for i, category in enumerate(categories)
+                   if (exc := _unknown_category(category["name"])) is not None}
+        if unknown and "categories" in errors:  # already refused as a whole: one list of reasons
+            errors["categories"].extend(m for reasons in unknown.values() for m in reasons["name"])
+        elif unknown:
+            errors["categories"] = unknown
         if data["announced_category_count"] is not None and len(categories) != data["announced_category_count"]:
             errors.setdefault("categories", []).append(
                 f"the notice announces {data['announced_category_count']} categories, {len(categories)} are listed")
