@@ -182,6 +182,25 @@ class AssignedCaseSchema(Schema):
     scored = fields.Boolean(required=True)
 
 
+class PlacesOfKindSchema(Schema):
+    limit = fields.Integer(required=True, allow_none=True)  # None: the call sets no limit
+    scope = fields.String(required=True, allow_none=True)  # the direction, or "*" for a whole list
+    taken = fields.Integer(required=True)
+    holders = fields.List(fields.String(), required=True)  # the cases holding a place
+    holds_one = fields.Boolean(required=True)  # whether this case holds one
+
+
+class PlacesSchema(Schema):
+    """The limited places a case's shortlist and selection take, counted as the commands count them."""
+
+    case_id = fields.String(required=True)
+    call_id = fields.String(required=True)
+    program = fields.String(required=True)
+    direction = fields.String(required=True, allow_none=True)
+    shortlist = fields.Nested(PlacesOfKindSchema, required=True)
+    success = fields.Nested(PlacesOfKindSchema, required=True)
+
+
 class CaseCriteriaSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)

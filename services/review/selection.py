@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from shared.application.commands import change_case
-from shared.domain.access import Caller
+from shared.domain.access import Caller, require_case
 from shared.domain.allocation import Allocation
 from shared.domain.case import Case, State
 from shared.domain.errors import DomainRuleViolation
@@ -47,6 +47,26 @@ class Selection:
         places = self.ledger.find_allocation(call_id, SHORTLIST, direction)
         return {"call_id": call_id, "direction": direction, "ranking": rows,
                 "shortlisted": list(places.holders) if places else []}
+
+    def places(self, caller: Caller, case_id: str) -> dict:
+        """The shortlist and success places the case's decisions would take, as the commands count them:
+        the same `places_of` on the call in force, the same allocation's holders."""
+        caller.require("ministry")
+        case = require_case(caller, self.ledger.get_case(case_id), "ministry")
+        call = self.ledger.get_call(case.call_id).current
+
+        def view(kind: str) -> dict:
+            limited = places_of(call, kind, case)
+            if limited is None:
+                return {"limit": None, "scope": None, "taken": 0, "holders": [], "holds_one": False}
+            capacity, scope = limited
+            found = self.ledger.find_allocation(case.call_id, kind, scope)
+            holders = list(found.holders) if found else []
+            return {"limit": capacity, "scope": scope, "taken": len(holders), "holders": holders,
+                    "holds_one": str(case.id) in holders}
+
+        return {"case_id": case_id, "call_id": case.call_id, "program": case.program,
+                "direction": case.direction, SHORTLIST: view(SHORTLIST), SUCCESS: view(SUCCESS)}
 
     def shortlist(self, caller: Caller, case_id: str, shortlisted: bool, reason: str) -> Case:
         def decide_shortlist(case: Case) -> list[Allocation]:

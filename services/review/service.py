@@ -23,6 +23,7 @@ from .schemas import (
     EvaluationSchema,
     MilestoneReportSchema,
     PanelSchema,
+    PlacesSchema,
     ReportDecisionSchema,
     ReviewCaseSchema,
     ScoreSchema,
@@ -120,6 +121,12 @@ class ReviewService(CaseService):
          summary="the direction's cases by mean score, ties shown as ties")
     def ranking(self, request, caller, call_id, direction):
         return self.app.ranking(caller, call_id, direction)
+
+    @api("GET", "/review/cases/<case_id>/places", response=PlacesSchema(), roles=("ministry",),
+         summary="the shortlist and success places of the case's direction (or list): the call's limit in force, "
+                 "how many are taken and by which cases")
+    def places(self, request, caller, case_id):
+        return self.app.places(caller, case_id)
 
     @api("POST", "/review/cases/<case_id>/shortlist", response=CASE_VIEW, roles=("ministry",), body=ShortlistSchema(),
          summary="入围 (at most the call's limit per direction) or not shortlisted")

@@ -165,6 +165,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/review/cases/{case_id}/scores"): Rule(roles("ministry", "expert"), CASE),
     ("GET", "/review/cases/{case_id}/criteria"): Rule(roles("ministry", "expert"), CASE),
     ("GET", "/review/calls/{call_id}/directions/{direction}/ranking"): Rule(roles("ministry"), NATIONAL),
+    ("GET", "/review/cases/{case_id}/places"): Rule(roles("ministry"), CASE),
     ("POST", "/review/cases/{case_id}/shortlist"): Rule(roles("ministry"), CASE, body={"shortlisted": True}),
     ("POST", "/review/cases/{case_id}/task-book"): Rule(roles("ministry"), CASE, body={}),
     ("POST", "/review/cases/{case_id}/task-book/amendments"): Rule(roles("ministry"), CASE, body={}),

@@ -673,3 +673,33 @@ def test_a_limit_the_ministry_sets_on_the_products_selected_is_enforced(desk, pe
     assert "2 of 2 places are used" in refused.value.message
     assert sorted(desk.reader.find_allocation(call_id, SUCCESS, scope).holders) == sorted(products[:2])
     assert desk.review().select(MINISTRY, products[2], False, "SAMPLE 名额已满").state == "not_selected"
+
+
+# -- the places in view: what the console shows beside the shortlist and the selection -------------
+
+
+def test_the_places_a_case_would_take_are_counted_as_the_commands_count_them(desk):
+    cases = desk.endorsed(3)
+    desk.panel()
+    for case_id in cases:
+        desk.scored(case_id, (30, 50))
+    before = desk.review().places(MINISTRY, cases[0])
+    assert before["shortlist"] == {"limit": 5, "scope": DIRECTION, "taken": 0, "holders": [], "holds_one": False}
+    assert before["success"]["limit"] == SUCCESS_LIMIT and before["success"]["taken"] == 0
+
+    for case_id in cases[:2]:
+        desk.review().shortlist(MINISTRY, case_id, True, "")
+    desk.review().shortlist(MINISTRY, cases[2], False, "SAMPLE 不入围")  # declining takes no place
+    after = desk.review().places(MINISTRY, cases[0])["shortlist"]
+    assert (after["taken"], sorted(after["holders"]), after["holds_one"]) == (2, sorted(cases[:2]), True)
+    assert desk.review().places(MINISTRY, cases[2])["shortlist"]["holds_one"] is False
+    with pytest.raises(Forbidden):
+        desk.review().places(GUANGDONG, cases[0])
+
+
+def test_a_call_without_a_limit_shows_none(desk):
+    call_id = f"{desk.call_id}-382-places"
+    desk.intake.define_call(MINISTRY, sample_382(call_id, NOW.date()))
+    [product] = desk.endorsed(1, start=200, on_call=call_id, program=Program.SIGNATURE_PRODUCT, direction="enzymes")
+    shown = desk.review().places(MINISTRY, product)
+    assert shown["success"]["limit"] is None and shown["shortlist"]["limit"] is None
