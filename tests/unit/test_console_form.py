@@ -192,3 +192,20 @@ def test_add_row_shows_the_form_again_with_one_more_row_and_nothing_lost(client,
     page = client.post("/calls/sample-382/apply", data=posted).get_data(as_text=True)
     assert 'name="product.ip_items[3].name"' in page and 'value="SAMPLE 样例商标"' in page
     assert not any(method == "POST" for method, _, _ in service)  # nothing sent to the service
+
+
+def test_the_drafts_list_links_each_draft_and_exports_it(client, monkeypatch):
+    def send(base, method, path, token=None, **kwargs):
+        if path == "/intake/drafts":
+            return apis.Answer([{"draft_id": "SAMPLE-d1", "call_id": "sample-382", "updated_at": "2026-12-04T20:00:00",
+                                 "form": {"product": {"name": "SAMPLE 产品"}}}], 200)
+        if path == "/intake/calls":
+            return apis.Answer([{"call_id": "sample-382", "title": "SAMPLE 征集通知"}], 200)
+        return apis.Answer(status=404, error="404: not stubbed")
+
+    monkeypatch.setattr(apis, "send", send)
+    page = client.get("/drafts").get_data(as_text=True)
+    assert '<tr data-draft="SAMPLE-d1">' in page and '<a href="/drafts/SAMPLE-d1">SAMPLE 征集通知</a>' in page
+    assert "SAMPLE 产品" in page
+    exported = client.get("/drafts?export=csv").get_data().decode("utf-8-sig")
+    assert exported.splitlines()[1].startswith("SAMPLE 征集通知,SAMPLE 产品,2026-12-04")
