@@ -14,7 +14,7 @@ from importlib import resources
 
 import pytest
 
-from services.cli.demo import upload_sample_evidence
+from services.cli.demo import sample_call, upload_sample_evidence
 from services.console.pages.applicant_form_fields import flatten
 from shared.domain.forms.for_call import application_schema
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
@@ -73,11 +73,13 @@ def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
         p = system.platform
         call = sample_382_call(f"sample-form-{os.getpid()}", date.today())
         p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
+        competition = sample_call(f"sample-form-220-{os.getpid()}", date.today())
+        p.call("ministry", "POST", "intake", "/calls", json_body=competition, expect=201)
         others = {k: v for k, v in our_application().items() if k != "cover"}
         upload_sample_evidence(p, p.tokens["applicant"], others)
         seal = data_dir / "SAMPLE封面盖章页.pdf"
         seal.write_bytes(SAMPLE_EVIDENCE[SEAL])
-        yield {"console": console, "system": system, "call": call, "seal": seal}
+        yield {"console": console, "system": system, "call": call, "seal": seal, "competition": competition}
     finally:
         if console is not None:
             console.stop()
@@ -221,3 +223,49 @@ def test_an_applicant_fills_the_382_form_is_refused_in_place_saves_a_draft_uploa
     assert case["application"] == json.loads(json.dumps(stored, ensure_ascii=False, default=str))
     assert case["call_id"] == call["call_id"] and case["title"] == application["product"]["name"]
     assert p.call("applicant", "GET", "intake", "/drafts") == []  # the draft became the case
+
+
+def test_the_220_form_has_the_lead_up_to_four_members_and_each_unit_s_conditional_parts(world, browser):
+    url, call, p = world["console"].url, world["competition"], world["system"].platform
+    sign_in(browser, url, "sample-applicant", "sample-pass-applicant")
+    browser.get(f"{url}/calls")
+    wait_for(browser, f"#apply-{call['call_id']}").click()
+    Select(wait_for(browser, "select#direction")).select_by_value("SAMPLE-R1")
+    browser.find_element(By.ID, "open-form").click()
+    wait_for(browser, "#application")
+    assert browser.find_element(By.CSS_SELECTOR, "#f-lead > legend").text == "牵头单位"
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-row^='members[']")
+    for count in range(1, 5):
+        before = browser.find_element(By.ID, "application")
+        browser.find_element(By.ID, "add-f-members").click()
+        WebDriverWait(browser, 10).until(lambda d, old=before: is_stale(old))
+        assert len(browser.find_elements(By.CSS_SELECTOR, "div.row[data-row^='members[']")) == count
+    assert not browser.find_elements(By.ID, "add-f-members")  # 220号: at most four members
+    browser.shot("four-members")
+
+    control(browser, "title").send_keys("SAMPLE 反应器系统攻关（示例）")
+    assert browser.find_element(By.ID, "count-f-title").text == "18 / 100 字"
+    assert not control(browser, "members[0].user_enterprise", "[type=checkbox]").is_displayed()
+    Select(control(browser, "members[0].kind")).select_by_value("enterprise")
+    assert control(browser, "members[0].user_enterprise", "[type=checkbox]").is_displayed()
+    assert not control(browser, "members[0].cas_institute", "[type=checkbox]").is_displayed()
+    assert not browser.find_element(By.ID, "f-members-0--user_of").is_displayed()
+    control(browser, "members[0].user_enterprise", "[type=checkbox]").click()
+    browser.find_element(By.CSS_SELECTOR, "input[name='members[0].user_of'][value='reactor']").click()
+    Select(control(browser, "members[1].kind")).select_by_value("research_institute")
+    control(browser, "members[1].cas_institute", "[type=checkbox]").click()
+    browser.shot("unit-conditions")
+
+    browser.find_element(By.CSS_SELECTOR, "button[value='remove:members[3]']").click()
+    wait_for(browser, "#add-f-members")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "div.row[data-row^='members[']")) == 3
+    assert control(browser, "title").get_attribute("value") == "SAMPLE 反应器系统攻关（示例）"
+    browser.find_element(By.ID, "save-draft").click()
+    WebDriverWait(browser, 15).until(lambda d: "/drafts/" in d.current_url)
+    held = p.call("applicant", "GET", "intake", f"/drafts/{browser.current_url.rsplit('/', 1)[-1]}")["form"]
+    assert held["direction"] == "SAMPLE-R1" and held["title"] == "SAMPLE 反应器系统攻关（示例）"
+    assert held["members"][0]["user_enterprise"] is True and held["members"][0]["user_of"] == ["reactor"]
+    assert held["members"][1]["cas_institute"] is True and "user_enterprise" not in held["members"][1]
+    wait_for(browser, "#application")
+    assert control(browser, "members[0].user_of", "[value=reactor]").is_selected()
+    browser.shot("draft-of-220")

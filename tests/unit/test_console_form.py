@@ -170,6 +170,7 @@ def test_a_refusal_is_shown_next_to_its_field_with_every_value_kept(client, serv
     field_at = page.index('id="f-product-innovation_highlights"')
     assert field_at < page.index("101 / 100 字") < error.start()
     assert 'class="count over"' in page
+    assert '<a href="#f-product-innovation_highlights">产品创新亮点和优势</a>' in page  # the summary links it
     assert 'value="SAMPLE 张样例"' in page and "SAMPLE 样例单位简介" in page  # the other values kept
 
 
@@ -209,3 +210,10 @@ def test_the_drafts_list_links_each_draft_and_exports_it(client, monkeypatch):
     assert "SAMPLE 产品" in page
     exported = client.get("/drafts?export=csv").get_data().decode("utf-8-sig")
     assert exported.splitlines()[1].startswith("SAMPLE 征集通知,SAMPLE 产品,2026-12-04")
+
+
+def test_in_english_the_labels_and_options_are_english(client, service):
+    client.post("/language", data={"lang": "en", "csrf": client.csrf})
+    page = client.get("/calls/sample-382/apply").get_data(as_text=True)
+    assert '<label for="f-applicant-profile">Profile' in page and "<legend>2. The product</legend>" in page
+    assert '<option value="private" >private</option>' in page and "0 / 500 characters" in page

@@ -60,8 +60,8 @@ def _uploads(who: Person) -> list[dict]:
     return answer.data if answer.ok and isinstance(answer.data, list) else []
 
 
-def _placed(fields: list[Field]) -> set[str]:
-    return {f.path for top in fields for f in top.walk()}
+def _placed(fields: list[Field]) -> dict[str, Field]:
+    return {f.path: f for top in fields for f in top.walk()}
 
 
 def _page(who: Person, call: dict, schema: Schema, values: dict, *, draft_id: str | None = None,
@@ -71,7 +71,7 @@ def _page(who: Person, call: dict, schema: Schema, values: dict, *, draft_id: st
     placed = _placed(fields)
     elsewhere = {path: why for path, why in errors.items() if path not in placed}
     return render_template("applicant_form/form.html", call=call, fields=fields, draft_id=draft_id,
-                           errors=errors, elsewhere=elsewhere, refusal=refusal, uploads=_uploads(who),
+                           errors=errors, elsewhere=elsewhere, placed=placed, refusal=refusal, uploads=_uploads(who),
                            accept=ACCEPT, direction=values.get("direction")), status
 
 
