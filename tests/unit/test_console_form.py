@@ -217,3 +217,49 @@ def test_in_english_the_labels_and_options_are_english(client, service):
     page = client.get("/calls/sample-382/apply").get_data(as_text=True)
     assert '<label for="f-applicant-profile">Profile' in page and "<legend>2. The product</legend>" in page
     assert '<option value="private" >private</option>' in page and "0 / 500 characters" in page
+
+
+class Sent:
+    def __init__(self, status: int, body: dict):
+        self.status_code, self._body, self.text = status, body, str(body)
+
+    def json(self):
+        return self._body
+
+
+def test_an_upload_is_forwarded_to_the_documents_service_as_the_person(client, monkeypatch):
+    from io import BytesIO
+
+    from services.console.pages import applicant_form
+
+    forwarded = []
+
+    def post(url, params, data, headers, timeout):
+        forwarded.append((url, params, data.read(), headers["Authorization"].startswith("Bearer ")))
+        if params["filename"].endswith(".exe"):
+            return Sent(415, {"error": "unsupported_file_type", "message": "a file named .exe is not accepted",
+                              "fields": {"filename": [".exe names a program"]}})
+        return Sent(201, {"sha256": "cd" * 32, "size": 9, "content_type": "application/pdf",
+                          "filename": params["filename"]})
+
+    monkeypatch.setattr(applicant_form.requests, "post", post)
+    xhr = {"X-CSRF-Token": client.csrf, "X-Requested-With": "XMLHttpRequest"}
+    answer = client.post("/uploads", headers=xhr, data={"file": (BytesIO(b"%PDF-1.4 x"), "SAMPLE.pdf")})
+    assert answer.status_code == 201 and answer.get_json()["sha256"] == "cd" * 32
+    assert forwarded[0][0].endswith("/documents/uploads") and forwarded[0][1:] == ({"filename": "SAMPLE.pdf"},
+                                                                                     b"%PDF-1.4 x", True)
+    refused = client.post("/uploads", headers=xhr, data={"file": (BytesIO(b"MZ"), "SAMPLE.exe")})
+    assert refused.status_code == 415 and refused.get_json()["fields"] == {"filename": [".exe names a program"]}
+    # Without form.js: a plain form post, and back to the page it came from with the digest.
+    plain = client.post("/uploads", data={"csrf": client.csrf, "next": "/drafts/SAMPLE-d1",
+                                          "file": (BytesIO(b"%PDF-1.4 x"), "SAMPLE.pdf")})
+    assert plain.headers["Location"] == "/drafts/SAMPLE-d1"
+    assert "cd" * 32 in client.get("/").get_data(as_text=True)  # the notice on the next page
+
+
+def test_a_call_is_open_until_its_applicant_deadline_has_passed():
+    from services.console.pages.applicant_form import is_open
+
+    assert is_open({"deadlines": {"applicant": {"due": None}}})
+    assert is_open({"deadlines": {"applicant": {"due": "2999-01-01"}}})
+    assert not is_open({"deadlines": {"applicant": {"due": "2000-01-01"}}})
