@@ -263,3 +263,13 @@ def test_a_call_is_open_until_its_applicant_deadline_has_passed():
     assert is_open({"deadlines": {"applicant": {"due": None}}})
     assert is_open({"deadlines": {"applicant": {"due": "2999-01-01"}}})
     assert not is_open({"deadlines": {"applicant": {"due": "2000-01-01"}}})
+
+
+def test_enter_in_a_field_shows_the_form_again_and_sends_nothing(client, service):
+    posted = MultiDict(flatten(SAMPLE_SIGNATURE_PRODUCT_APPLICATION))
+    posted.add("csrf", client.csrf)
+    posted.add("op", "keep")  # the form's first button, which Enter presses
+    page = client.post("/calls/sample-382/apply", data=posted).get_data(as_text=True)
+    assert page.index('value="keep"') < page.index('value="remove:')
+    assert 'value="SAMPLE 样例商标"' in page and 'name="product.ip_items[3].name"' not in page
+    assert not any(method == "POST" for method, _, _ in service)

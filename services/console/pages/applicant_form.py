@@ -83,7 +83,7 @@ def _title(form: dict) -> str:
 def _act(who: Person, call: dict, schema: Schema, draft_id: str | None):
     """A post of the form: change its rows, save it as a draft, or submit it."""
     op = request.form.get("op", "")
-    if op.startswith(("add:", "remove:")):
+    if op not in ("save", "submit"):  # a row added or removed, or Enter pressed: the form again
         values = schema.parse(request.form, keep_blank_rows=True)
         edit_rows(values, op)
         return _page(who, call, schema, values, draft_id=draft_id)
@@ -98,8 +98,6 @@ def _act(who: Person, call: dict, schema: Schema, draft_id: str | None):
         draft_id = saved.data["draft_id"]
         if op == "save":
             return done("form.saved", f"/drafts/{draft_id}")
-    if op != "submit":
-        return _page(who, call, schema, values, draft_id=draft_id)
     if draft_id:
         filed = api("intake", "POST", path_of("drafts", draft_id, "submit"), who)
     else:
