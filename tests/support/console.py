@@ -22,9 +22,10 @@ from services.cli.localinfra.ports import free_port
 
 
 @contextlib.contextmanager
-def console_redirects(port: int):
-    names = {"IDENTITY_CONSOLE_REDIRECT_URIS": f"http://127.0.0.1:{port}/auth/callback",
-             "IDENTITY_CONSOLE_POST_LOGOUT_REDIRECT_URIS": f"http://127.0.0.1:{port}/"}
+def console_redirects(*ports: int):
+    """The provider started inside registers the consoles on these ports (space-separated)."""
+    names = {"IDENTITY_CONSOLE_REDIRECT_URIS": " ".join(f"http://127.0.0.1:{p}/auth/callback" for p in ports),
+             "IDENTITY_CONSOLE_POST_LOGOUT_REDIRECT_URIS": " ".join(f"http://127.0.0.1:{p}/" for p in ports)}
     before = {name: os.environ.get(name) for name in names}
     os.environ.update(names)
     try:
