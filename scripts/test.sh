@@ -36,6 +36,8 @@ PY
 
 # --- the tests -----------------------------------------------------------------------
 rc=0
+# The console's browser tests keep a screenshot of every step here (a CI artefact).
+export CONSOLE_SCREENSHOTS="${CONSOLE_SCREENSHOTS:-$PWD/var/test-artefacts/screenshots}"
 .venv/bin/python -m pytest -q "$@" || rc=$?
 if [ "$rc" -eq 5 ]; then
     echo "scripts/test.sh: pytest collected no tests: failing" >&2

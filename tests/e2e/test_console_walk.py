@@ -35,7 +35,7 @@ from tests.support.localsystem import start_system
 pytestmark = pytest.mark.e2e
 __all__ = ["browser", "shots"]  # fixtures of test_console, used here
 
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -244,13 +244,19 @@ def test_a_signature_product_from_the_form_to_the_library_and_the_audit(world, b
     assert not browser.find_elements(By.ID, "who-name")
     name = application["product"]["name"]
 
-    def found(d):
+    def found_while_typing(d):
+        # No click: the results follow the typing (htmx), once the library has the product.
         d.get(f"{url}/products")
         d.find_element(By.ID, "search-name").send_keys(name)
-        d.find_element(By.ID, "search-run").click()
-        return d.find_elements(By.CSS_SELECTOR, f"#products tr[data-case='{case_id}']")
+        try:
+            return WebDriverWait(d, 5, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda d2: d2.find_elements(By.CSS_SELECTOR, f"#products tr[data-case='{case_id}']"))
+        except TimeoutException:
+            return False
 
-    WebDriverWait(browser, 30, poll_frequency=0.5).until(found)
+    WebDriverWait(browser, 60, poll_frequency=0.5).until(found_while_typing)
+    assert browser.current_url == f"{url}/products"  # the page did not reload: only the results moved
+    assert browser.find_element(By.ID, "products-count").text.endswith(" 1")
     browser.shot("public-library-search")
     browser.find_element(By.CSS_SELECTOR, f"#products tr[data-case='{case_id}'] a").click()
     assert wait_for(browser, "#product-name").text == name
