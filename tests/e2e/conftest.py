@@ -1,9 +1,13 @@
 """The whole system as it runs in production: six service processes on real PostgreSQL,
 RabbitMQ, the S3 server and the OpenID Connect provider, talked to over HTTP only."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from shared.infra.config import SERVICES
+from tests.support.console import console_redirects, free_port, start_console
 from tests.support.localsystem import start_system
 
 
@@ -47,3 +51,58 @@ def intake_alone(make_database, amqp_uri, s3_settings, tmp_path_factory):
     finally:
         for system in started:
             system.stop()
+
+
+# -- the console's browser tests (tests/e2e/test_console*.py) ------------------------------------
+
+@pytest.fixture(scope="module")
+def console_system(make_database, amqp_uri, s3_settings, tmp_path_factory):
+    """Factory: start(hint, **env) -> (LocalSystem, Console): the provider, the six services and
+    the console on a free port the provider knows, the services' environment extended by `env`;
+    all stopped at the end of the module."""
+    from tests.support.browser import CHROMEDRIVER, CHROMIUM
+
+    started: list = []
+
+    def start(hint: str, **env: str):
+        if not (CHROMIUM and CHROMEDRIVER):
+            pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
+        data_dir, port = tmp_path_factory.mktemp(hint), free_port()
+        with console_redirects(port):
+            system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
+                                  readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
+                                  s3_settings=s3_settings, extra_env=env)
+        started.append(system)
+        assert system.identity is not None
+        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
+                                log=data_dir / "console.log")
+        started.append(console)
+        return system, console
+
+    try:
+        yield start
+    finally:
+        for one in reversed(started):
+            one.stop()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where the console tests' screenshots go: CONSOLE_SCREENSHOTS, else a temporary folder."""
+    folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path_factory.mktemp("console-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def downloads(tmp_path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def browser(shots, downloads, request):
+    """Debian's headless Chromium, `browser.shot(name)` saving a numbered screenshot of the test."""
+    from tests.support.browser import chromium
+
+    with chromium(shots, request.node.name, downloads) as driver:
+        yield driver

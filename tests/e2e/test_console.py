@@ -6,108 +6,41 @@ CONSOLE_SCREENSHOTS (default: the test's temporary folder)."""
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import requests
 
 from services.cli.demo import sample_call, upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.infra.config import SERVICES
-from tests.support.console import console_redirects, free_port, start_console
-from tests.support.localsystem import start_system
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 CITY_DAYS = 205
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as seen  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-    data_dir = tmp_path_factory.mktemp("console-platform")
-    port = free_port()
-    with console_redirects(port):
-        system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
-                              readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
-                              s3_settings=s3_settings)
-    console = None
-    try:
-        assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        p = system.platform
-        call = sample_call(f"sample-console-{os.getpid()}", date.today())
-        # A city deadline (after the applicants', before the province's), so the inbox has a
-        # deadline and days left to show.
-        due = (date.today() + timedelta(days=CITY_DAYS)).isoformat()
-        call.setdefault("regions", {})["420000"] = {
-            "name": "湖北省", "authority": "SAMPLE 湖北省经济和信息化厅",
-            "deadlines": {"city": {"due": due, "source": "SAMPLE", "note": "SAMPLE deadline for the console test"}}}
-        p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
-        upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
-        case = p.call("applicant", "POST", "intake", f"/calls/{call['call_id']}/cases", expect=201,
-                      json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)
-        p.wait_until("the case in the city's inbox", lambda: any(
-            row["case_id"] == case["case_id"] for row in p.call("city", "GET", "verification", "/inbox")))
-        yield {"console": console, "system": system, "call": call, "case": case}
-    finally:
-        if console is not None:
-            console.stop()
-        system.stop()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp_path_factory.mktemp("console-screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def browser(shots, request):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                 "--lang=zh-CN"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    steps = iter(range(1, 100))
-
-    def shot(step: str) -> None:
-        driver.save_screenshot(str(shots / f"{request.node.name}-{next(steps):02d}-{step}.png"))
-
-    driver.shot = shot
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def wait_for(driver, css: str):
-    return WebDriverWait(driver, 15).until(seen.presence_of_element_located((By.CSS_SELECTOR, css)))
-
-
-def sign_in(driver, console_url: str, username: str, password: str) -> None:
-    driver.get(f"{console_url}/")
-    driver.find_element(By.ID, "sign-in").click()
-    wait_for(driver, "input#password")  # the provider's own login page
-    assert driver.current_url.startswith("http://127.0.0.1:") and not driver.current_url.startswith(console_url)
-    driver.shot("provider-login")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(driver, "#who-name")
-    driver.shot("signed-in")
+def world(console_system):
+    system, console = console_system("console-platform")
+    p = system.platform
+    call = sample_call(f"sample-console-{os.getpid()}", date.today())
+    # A city deadline (after the applicants', before the province's), so the inbox has a
+    # deadline and days left to show.
+    due = (date.today() + timedelta(days=CITY_DAYS)).isoformat()
+    call.setdefault("regions", {})["420000"] = {
+        "name": "湖北省", "authority": "SAMPLE 湖北省经济和信息化厅",
+        "deadlines": {"city": {"due": due, "source": "SAMPLE", "note": "SAMPLE deadline for the console test"}}}
+    p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
+    upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
+    case = p.call("applicant", "POST", "intake", f"/calls/{call['call_id']}/cases", expect=201,
+                  json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)
+    p.wait_until("the case in the city's inbox", lambda: any(
+        row["case_id"] == case["case_id"] for row in p.call("city", "GET", "verification", "/inbox")))
+    yield {"console": console, "system": system, "call": call, "case": case}
 
 
 def test_public_lists_need_no_sign_in_and_switch_to_english(world, browser):

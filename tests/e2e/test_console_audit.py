@@ -23,16 +23,11 @@ import requests
 
 from services.cli.demo import Platform, upload_sample_evidence, walk_open_competition
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.config import SERVICES
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, sign_in, wait_for
-from tests.e2e.test_console import shots as shots  # the fixture, shared
 from tests.samples import sample_382, signature_form
-from tests.support.console import console_redirects, free_port, start_console
-from tests.support.localsystem import start_system
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
-webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -68,59 +63,14 @@ def publish_signature_product(p: Platform) -> dict:
 
 
 @pytest.fixture(scope="module")
-def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-    data_dir = tmp_path_factory.mktemp("console-audit-platform")
-    port = free_port()
-    with console_redirects(port):
-        system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
-                              readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
-                              s3_settings=s3_settings, extra_env={"CHECKPOINT_INTERVAL": "1"})
-    console = None
-    try:
-        assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        p = system.platform
-        walked = walk_open_competition(p, log=lambda line: None)
-        product = publish_signature_product(p)
-        p.wait_until("the product in the library", lambda: requests.get(
-            f"{p.base['publication']}/publication/products/{product['case_id']}", timeout=10).status_code == 200)
-        yield {"console": console, "platform": p, "walked": walked, "product": product}
-    finally:
-        if console is not None:
-            console.stop()
-        system.stop()
-
-
-@pytest.fixture
-def downloads(tmp_path) -> Path:
-    return tmp_path
-
-
-@pytest.fixture
-def browser(shots, downloads, request):
-    """tests/e2e/test_console.py's browser, saving downloads into `downloads`."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                 "--lang=zh-CN"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    steps = iter(range(1, 100))
-
-    def shot(step: str) -> None:
-        driver.save_screenshot(str(shots / f"{request.node.name}-{next(steps):02d}-{step}.png"))
-
-    driver.shot = shot
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def world(console_system):
+    system, console = console_system("console-audit-platform", CHECKPOINT_INTERVAL="1")
+    p = system.platform
+    walked = walk_open_competition(p, log=lambda line: None)
+    product = publish_signature_product(p)
+    p.wait_until("the product in the library", lambda: requests.get(
+        f"{p.base['publication']}/publication/products/{product['case_id']}", timeout=10).status_code == 200)
+    yield {"console": console, "platform": p, "walked": walked, "product": product}
 
 
 def downloaded(folder: Path, suffix: str) -> Path:

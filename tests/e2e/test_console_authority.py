@@ -20,13 +20,9 @@ import requests
 
 from services.cli.demo import sample_call, upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.infra.config import SERVICES
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, browser, shots, sign_in, wait_for
-from tests.support.console import console_redirects, free_port, start_console
-from tests.support.localsystem import start_system
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser", "shots"]  # fixtures shared with tests/e2e/test_console.py
 
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -39,48 +35,32 @@ CHECKS = {k: {"passed": True, "note": "SAMPLE"} for k in ("authenticity", "compl
 
 
 @pytest.fixture(scope="module")
-def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-    data_dir = tmp_path_factory.mktemp("console-authority")
-    port = free_port()
-    with console_redirects(port):
-        system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
-                              readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
-                              s3_settings=s3_settings)
-    console = None
-    try:
-        assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        p = system.platform
-        call = sample_call(f"sample-authority-{os.getpid()}", date.today())
-        call.setdefault("regions", {})["420000"] = {
-            "name": "湖北省", "authority": "SAMPLE 湖北省经济和信息化厅",
-            "deadlines": {"city": {"due": (date.today() + timedelta(days=205)).isoformat(), "source": "SAMPLE",
-                                   "note": "SAMPLE city deadline for the console test"}}}
-        # One case per unit and direction (220号): three SAMPLE directions, one case in each.
-        call["open_competition"].update(announced_direction_count=len(DIRECTIONS), directions=[
-            {"code": code, "name": f"SAMPLE 方向 {code}", "category": "reactor_system"} for code in DIRECTIONS])
-        call["recommendation_quotas"] = {"unit": "application", "note": "SAMPLE quota for the console test",
-                                         "rules": [{"authorities": "province_level", "max": CAPACITY,
-                                                    "source": "SAMPLE"}]}
-        p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
-        upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
-        cases = []
-        for title, direction in zip(TITLES, DIRECTIONS, strict=True):
-            application = {**copy.deepcopy(SAMPLE_OPEN_COMPETITION_APPLICATION), "title": title,
-                           "direction": direction}
-            cases.append(p.call("applicant", "POST", "intake", f"/calls/{call['call_id']}/cases", expect=201,
-                                json_body=application))
-        ids = {c["case_id"] for c in cases}
-        p.wait_until("the cases in the city's inbox", lambda: ids <= {
-            row["case_id"] for row in p.call("city", "GET", "verification", "/inbox")})
-        yield {"console": console, "system": system, "call": call, "cases": cases}
-    finally:
-        if console is not None:
-            console.stop()
-        system.stop()
+def world(console_system):
+    system, console = console_system("console-authority")
+    p = system.platform
+    call = sample_call(f"sample-authority-{os.getpid()}", date.today())
+    call.setdefault("regions", {})["420000"] = {
+        "name": "湖北省", "authority": "SAMPLE 湖北省经济和信息化厅",
+        "deadlines": {"city": {"due": (date.today() + timedelta(days=205)).isoformat(), "source": "SAMPLE",
+                               "note": "SAMPLE city deadline for the console test"}}}
+    # One case per unit and direction (220号): three SAMPLE directions, one case in each.
+    call["open_competition"].update(announced_direction_count=len(DIRECTIONS), directions=[
+        {"code": code, "name": f"SAMPLE 方向 {code}", "category": "reactor_system"} for code in DIRECTIONS])
+    call["recommendation_quotas"] = {"unit": "application", "note": "SAMPLE quota for the console test",
+                                     "rules": [{"authorities": "province_level", "max": CAPACITY,
+                                                "source": "SAMPLE"}]}
+    p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
+    upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
+    cases = []
+    for title, direction in zip(TITLES, DIRECTIONS, strict=True):
+        application = {**copy.deepcopy(SAMPLE_OPEN_COMPETITION_APPLICATION), "title": title,
+                       "direction": direction}
+        cases.append(p.call("applicant", "POST", "intake", f"/calls/{call['call_id']}/cases", expect=201,
+                            json_body=application))
+    ids = {c["case_id"] for c in cases}
+    p.wait_until("the cases in the city's inbox", lambda: ids <= {
+        row["case_id"] for row in p.call("city", "GET", "verification", "/inbox")})
+    yield {"console": console, "system": system, "call": call, "cases": cases}
 
 
 def as_browser(browser) -> requests.Session:

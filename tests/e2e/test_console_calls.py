@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from tests.e2e.test_console import browser, shots, sign_in, wait_for, world  # noqa: F401 - fixtures shared
+from tests.e2e.test_console import world  # noqa: F401 - the same world, shared
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -21,17 +21,11 @@ from services.cli.demo import (
     upload_sample_evidence,
 )
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.infra.config import SERVICES
-from tests.e2e import test_console as console_pages
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, sign_in, wait_for
 from tests.samples import credit_code
-from tests.support.console import console_redirects, free_port, start_console
-from tests.support.localsystem import start_system
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 # The browser (and its screenshots folder) of the console's own tests, used here by name.
-browser, shots = console_pages.browser, console_pages.shots
-webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -64,35 +58,19 @@ def to_task_book(p, case_id: str, call_id: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-    data_dir = tmp_path_factory.mktemp("console-case-platform")
-    port = free_port()
-    with console_redirects(port):
-        system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
-                              readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
-                              s3_settings=s3_settings)
-    console = None
-    try:
-        assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        p = system.platform
-        upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
-        cases = {}
-        for name in ("returned", "implementing"):  # one case per call: a unit applies once per direction
-            call = sample_call(f"sample-case-page-{name}-{os.getpid()}", date.today())
-            p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
-            case = p.call("applicant", "POST", "intake", f"/calls/{call['call_id']}/cases", expect=201,
-                          json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)
-            cases[name] = {"case_id": case["case_id"], "call_id": call["call_id"]}
-        to_task_book(p, cases["implementing"]["case_id"], cases["implementing"]["call_id"])
-        yield {"console": console, "system": system, "cases": cases}
-    finally:
-        if console is not None:
-            console.stop()
-        system.stop()
+def world(console_system):
+    system, console = console_system("console-case-platform")
+    p = system.platform
+    upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
+    cases = {}
+    for name in ("returned", "implementing"):  # one case per call: a unit applies once per direction
+        call = sample_call(f"sample-case-page-{name}-{os.getpid()}", date.today())
+        p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
+        case = p.call("applicant", "POST", "intake", f"/calls/{call['call_id']}/cases", expect=201,
+                      json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)
+        cases[name] = {"case_id": case["case_id"], "call_id": call["call_id"]}
+    to_task_book(p, cases["implementing"]["case_id"], cases["implementing"]["call_id"])
+    yield {"console": console, "system": system, "cases": cases}
 
 
 def shot_at(browser, element, step: str) -> None:

@@ -18,13 +18,9 @@ from services.cli.demo import sample_call, upload_sample_evidence
 from services.console.pages.applicant_form_fields import flatten
 from shared.domain.forms.for_call import application_schema
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.config import SERVICES
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, browser, shots, sign_in, wait_for
-from tests.support.console import console_redirects, free_port, start_console
-from tests.support.localsystem import start_system
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser", "shots"]  # fixtures of test_console, used here
 
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -56,34 +52,19 @@ def our_application() -> dict:
 
 
 @pytest.fixture(scope="module")
-def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-    data_dir = tmp_path_factory.mktemp("console-form")
-    port = free_port()
-    with console_redirects(port):
-        system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
-                              readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
-                              s3_settings=s3_settings)
-    console = None
-    try:
-        assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        p = system.platform
-        call = sample_382_call(f"sample-form-{os.getpid()}", date.today())
-        p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
-        competition = sample_call(f"sample-form-220-{os.getpid()}", date.today())
-        p.call("ministry", "POST", "intake", "/calls", json_body=competition, expect=201)
-        others = {k: v for k, v in our_application().items() if k != "cover"}
-        upload_sample_evidence(p, p.tokens["applicant"], others)
-        seal = data_dir / "SAMPLE封面盖章页.pdf"
-        seal.write_bytes(SAMPLE_EVIDENCE[SEAL])
-        yield {"console": console, "system": system, "call": call, "seal": seal, "competition": competition}
-    finally:
-        if console is not None:
-            console.stop()
-        system.stop()
+def world(console_system, tmp_path_factory):
+    system, console = console_system("console-form")
+    data_dir = tmp_path_factory.mktemp("console-data")
+    p = system.platform
+    call = sample_382_call(f"sample-form-{os.getpid()}", date.today())
+    p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
+    competition = sample_call(f"sample-form-220-{os.getpid()}", date.today())
+    p.call("ministry", "POST", "intake", "/calls", json_body=competition, expect=201)
+    others = {k: v for k, v in our_application().items() if k != "cover"}
+    upload_sample_evidence(p, p.tokens["applicant"], others)
+    seal = data_dir / "SAMPLE封面盖章页.pdf"
+    seal.write_bytes(SAMPLE_EVIDENCE[SEAL])
+    yield {"console": console, "system": system, "call": call, "seal": seal, "competition": competition}
 
 
 def control(driver, name: str, kind: str = ""):

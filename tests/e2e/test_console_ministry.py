@@ -32,20 +32,15 @@ from services.cli.demo import (
     upload_sample_evidence,
 )
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.config import SERVICES
 from shared.infra.dependencies import CHINA
-from tests.e2e import test_console as console_e2e
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, sign_in, wait_for
 from tests.samples import credit_code, sample_382, signature_form
-from tests.support.console import console_redirects, free_port, start_console
-from tests.support.localsystem import start_system
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
 OPENED = date(2026, 2, 11)  # the services' today
 LAST_DAY = date(2026, 3, 2)  # ten working days from 2026-02-11 (tests/unit/test_calendar.py)
 MINISTRY = ("sample-miit-official", "sample-pass-miit")
-browser, shots = console_e2e.browser, console_e2e.shots  # the console tests' Chromium and screenshots
 
 
 def as_party(platform: Platform, role: str, org: str, region: dict | None = None) -> Platform:
@@ -85,34 +80,18 @@ def selected_signature_product(p: Platform, call_id: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-    data_dir = tmp_path_factory.mktemp("console-ministry")
-    port = free_port()
+def world(console_system):
     offset = (OPENED - datetime.now(CHINA).date()).days
-    with console_redirects(port):
-        system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
-                              readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
-                              s3_settings=s3_settings, extra_env={"CLOCK_OFFSET_DAYS": str(offset)})
-    console = None
-    try:
-        assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        p = system.platform
-        suffix = uuid.uuid4().hex[:8]
-        oc_call = sample_call(f"sample-console-oc-{suffix}", OPENED)
-        p.call("ministry", "POST", "intake", "/calls", json_body=oc_call, expect=201)
-        sp_call = f"sample-console-382-{suffix}"
-        p.call("ministry", "POST", "intake", "/calls", json_body=sample_382(sp_call, OPENED), expect=201)
-        yield {"console": console, "p": p, "oc_call": oc_call["call_id"], "sp_call": sp_call,
-               "oc_case": endorsed_open_competition_case(p, oc_call["call_id"]),
-               "sp_case": selected_signature_product(p, sp_call)}
-    finally:
-        if console is not None:
-            console.stop()
-        system.stop()
+    system, console = console_system("console-ministry", CLOCK_OFFSET_DAYS=str(offset))
+    p = system.platform
+    suffix = uuid.uuid4().hex[:8]
+    oc_call = sample_call(f"sample-console-oc-{suffix}", OPENED)
+    p.call("ministry", "POST", "intake", "/calls", json_body=oc_call, expect=201)
+    sp_call = f"sample-console-382-{suffix}"
+    p.call("ministry", "POST", "intake", "/calls", json_body=sample_382(sp_call, OPENED), expect=201)
+    yield {"console": console, "p": p, "oc_call": oc_call["call_id"], "sp_call": sp_call,
+           "oc_case": endorsed_open_competition_case(p, oc_call["call_id"]),
+           "sp_case": selected_signature_product(p, sp_call)}
 
 
 def reload_until(driver, url: str, css: str, timeout: float = 30):

@@ -25,14 +25,10 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from services.cli.demo import SAMPLE_EVALUATOR, SAMPLE_PDF, sample_call, upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
-from shared.infra.config import SERVICES
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, browser, shots, sign_in, wait_for
 from tests.samples import credit_code
-from tests.support.console import console_redirects, free_port, start_console
-from tests.support.localsystem import start_system
+from tests.support.browser import sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser", "shots"]  # fixtures of the console's browser tests, used here
 
 DIRECTION = "SAMPLE-R1"  # the direction sample_call defines
 CHECKS = {k: {"passed": True, "note": "SAMPLE 核实"} for k in ("authenticity", "completeness", "validity")}
@@ -65,43 +61,27 @@ def file_and_endorse(p, token: str, call_id: str, form: dict, rank: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-    data_dir = tmp_path_factory.mktemp("console-review")
-    port = free_port()
-    with console_redirects(port):
-        system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
-                              readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
-                              s3_settings=s3_settings)
-    console = None
-    try:
-        assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        p = system.platform
-        call = sample_call(f"sample-console-review-{os.getpid()}", date.today())
-        p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
-        cases = {}
-        for rank, name in enumerate("ABC", start=1):
-            form = copy.deepcopy(SAMPLE_OPEN_COMPETITION_APPLICATION)
-            form["title"] = f"SAMPLE 评审任务 {name}"
-            token = p.tokens["applicant"]
-            if name != "A":  # one case per unit and direction: B and C are other SAMPLE Wuhan units'
-                code = credit_code(7540 + rank, "420100")
-                form["lead"].update(credit_code=code, name=f"SAMPLE 牵头单位 {name}")
-                token = p.token_for(sub=f"sample-unit-{name}", role="applicant", org=code,
-                                    region={"province": "420000", "city": "420100"})
-            if name == "B":
-                form["members"].append(CONFLICTED)
-            cases[name] = file_and_endorse(p, token, call["call_id"], form, rank)
-        p.wait_until("the three cases with the ministry", lambda: len([
-            r for r in p.call("ministry", "GET", "review", "/cases") if r["call_id"] == call["call_id"]]) == 3)
-        yield {"console": console, "system": system, "p": p, "call": call, "cases": cases}
-    finally:
-        if console is not None:
-            console.stop()
-        system.stop()
+def world(console_system):
+    system, console = console_system("console-review")
+    p = system.platform
+    call = sample_call(f"sample-console-review-{os.getpid()}", date.today())
+    p.call("ministry", "POST", "intake", "/calls", json_body=call, expect=201)
+    cases = {}
+    for rank, name in enumerate("ABC", start=1):
+        form = copy.deepcopy(SAMPLE_OPEN_COMPETITION_APPLICATION)
+        form["title"] = f"SAMPLE 评审任务 {name}"
+        token = p.tokens["applicant"]
+        if name != "A":  # one case per unit and direction: B and C are other SAMPLE Wuhan units'
+            code = credit_code(7540 + rank, "420100")
+            form["lead"].update(credit_code=code, name=f"SAMPLE 牵头单位 {name}")
+            token = p.token_for(sub=f"sample-unit-{name}", role="applicant", org=code,
+                                region={"province": "420000", "city": "420100"})
+        if name == "B":
+            form["members"].append(CONFLICTED)
+        cases[name] = file_and_endorse(p, token, call["call_id"], form, rank)
+    p.wait_until("the three cases with the ministry", lambda: len([
+        r for r in p.call("ministry", "GET", "review", "/cases") if r["call_id"] == call["call_id"]]) == 3)
+    yield {"console": console, "system": system, "p": p, "call": call, "cases": cases}
 
 
 def desk_url(world) -> str:

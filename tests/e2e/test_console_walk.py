@@ -27,13 +27,12 @@ from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_EVIDENCE
 from shared.infra.config import SERVICES
 from shared.infra.dependencies import CHINA
-from tests.e2e.test_console import CHROMEDRIVER, CHROMIUM, browser, shots, wait_for
 from tests.e2e.test_console_form import SEAL, control, fill, our_application, sample_382_call
+from tests.support.browser import CHROMEDRIVER, CHROMIUM, wait_for
 from tests.support.console import console_redirects, free_port, start_console
 from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser", "shots"]  # fixtures of test_console, used here
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
