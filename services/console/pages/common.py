@@ -23,6 +23,19 @@ from shared.domain.access import Caller
 
 CHINA = ZoneInfo("Asia/Shanghai")  # deadlines are days in China, whatever the server's zone
 AUTHORITIES = ("city", "province")
+# Each role's pages, as the header and the home page list them: (path, word key).
+ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "applicant": (("/calls", "nav.calls"), ("/drafts", "nav.drafts"), ("/cases", "nav.cases")),
+    "city": (("/inbox", "nav.inbox"), ("/authority/contact", "nav.contact")),
+    "province": (("/inbox", "nav.inbox"), ("/authority/contact", "nav.contact")),
+    "ministry": (("/ministry/calls", "nav.ministry_calls"), ("/ministry/cases", "nav.ministry_cases"),
+                 ("/ministry/review", "nav.ministry_review"), ("/ministry/milestones", "nav.milestones"),
+                 ("/ministry/lists", "nav.ministry_lists")),
+    "expert": (("/expert/assignments", "nav.assignments"),),
+    "evaluator": (("/evaluator/assignments", "nav.assignments"),),
+    "auditor": (("/auditor", "nav.audit"),),
+}
+PUBLIC_PAGES = (("/public", "nav.public"), ("/products", "nav.products"))
 
 
 class Refused(Exception):

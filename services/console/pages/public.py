@@ -10,14 +10,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, render_template, request
 
-from services.console.pages.common import fetch, passthrough, path_of
+from services.console.pages.common import PUBLIC_PAGES, ROLE_PAGES, fetch, passthrough, path_of
 
-ROLE_LINKS = {
-    "applicant": ("calls", "cases"),
-    "city": ("inbox", "public"),
-    "province": ("inbox", "public"),
-    "auditor": ("auditor", "public"),
-}
 # The library's search, as publication's PRODUCTS_QUERY names it.
 SEARCH = ("name", "year", "domain", "type", "province", "page", "per_page")
 PER_PAGE = 20
@@ -39,7 +33,7 @@ def register(app: Flask) -> None:
     @app.get("/")
     def home():
         caller = current_app.config["CALLER"]()
-        links = ROLE_LINKS.get(caller.role, ("public",)) if caller else ("public", "products")
+        links = (ROLE_PAGES.get(caller.role, ()) if caller else ()) + PUBLIC_PAGES
         return render_template("home.html", links=links)
 
     @app.get("/public")

@@ -1,7 +1,6 @@
 """Words of the audit pages."""
 
 WORDS: dict[str, dict[str, str]] = {
-    "nav.auditor": {"zh": "审计：查找案件", "en": "Audit: find a case"},
     "audit.title": {"zh": "审计：查找案件", "en": "Audit: find a case"},
     "audit.case": {"zh": "审计案件", "en": "Audit of case"},
     "audit.case_id": {"zh": "案件编号", "en": "Case id"},

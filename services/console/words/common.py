@@ -54,8 +54,6 @@ WORDS: dict[str, dict[str, str]] = {
     "days.none": {"zh": "未设定", "en": "not set"},
     "empty": {"zh": "暂无内容。", "en": "Nothing here yet."},
     "case.title": {"zh": "申报详情", "en": "Case"},
-    "case.no_timeline": {"zh": "接口暂未提供办理时间线，以下为当前状态与版本。",
-                         "en": "No API gives this case's timeline yet; its state and version follow."},
     "error.api": {"zh": "服务返回错误", "en": "The service refused"},
     "error.unreachable": {"zh": "服务暂时无法访问，请稍后再试。",
                           "en": "The service cannot be reached; please try again later."},
