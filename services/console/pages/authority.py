@@ -84,8 +84,11 @@ def coded(kind: str, code: str | None) -> str:
 
 def label(key: str) -> str:
     """A field of the application by its Chinese (or English) name where the console knows it."""
-    wanted = f"authority.field.{key}"
-    return word(wanted) if wanted in MESSAGES else key
+    # The application form's own labels (words/applicant_form.py) where this page has none.
+    for wanted in (f"authority.field.{key}", f"form.{key}"):
+        if wanted in MESSAGES:
+            return word(wanted)
+    return key
 
 
 def inbox_page(who: Person, outcomes: list | None = None, status: int = 200):
