@@ -9,6 +9,7 @@ The 2027 arrangement is SAMPLE test data (shared/domain/calendar_samples.py), no
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -27,6 +28,7 @@ from shared.domain.notifications import (
     Kind,
     Preferences,
     Recipient,
+    calendar_warnings,
     level_deadlines,
     milestone_deadlines,
     notices_for,
@@ -298,7 +300,9 @@ def test_the_dedupe_key_is_the_same_for_a_redelivered_event_and_differs_between_
 ALL_FACTS = {"title": "SAMPLE 产品", "call": "SAMPLE 征集", "case_id": "c-1", "applicant": "SAMPLE 单位",
              "reasons": "1. 理由甲", "reason": "理由乙", "milestone": "样机", "due_on": "2026-06-30", "note": "",
              "level": "province", "evaluator": "E-1", "expert": "X-1", "objection": "obj-9", "list_id": "L-1",
-             "resolution": "异议成立", "deadline": "2026-02-25", "days_left": 3, "cases": 2}
+             "resolution": "异议成立", "deadline": "2026-02-25", "days_left": 3, "cases": 2, "year": 2027,
+             "deadlines": 2, "keys": "case:c-1:milestone:m1"}
+PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
 @pytest.mark.parametrize("kind", Kind.ALL)
@@ -308,7 +312,13 @@ def test_every_kind_has_chinese_then_english_words_naming_its_facts(kind):
     message = render(kind, ALL_FACTS)
     assert message.subject_zh and message.subject_en and message.body_zh and message.body_en
     assert message.body.startswith(message.body_zh) and message.body.endswith(message.body_en)
-    assert "SAMPLE 征集" in message.body_zh and "SAMPLE 征集" in message.body_en
+    body_zh, body_en = TEMPLATES[kind][1], TEMPLATES[kind][3]
+    # Both languages name the same facts (the level in Chinese words), and every fact is filled in.
+    named_zh = {"level" if name == "level_zh" else name for name in PLACEHOLDER.findall(body_zh)}
+    assert named_zh == set(PLACEHOLDER.findall(body_en))
+    assert "{" not in message.body and "{" not in message.subject
+    if kind != Kind.CALENDAR_YEAR_UNKNOWN:  # every notice but the ministry's calendar warning is of a call
+        assert "SAMPLE 征集" in message.body_zh and "SAMPLE 征集" in message.body_en
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message.subject_zh)
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in TEMPLATES[kind][3])  # the English part is English
 
@@ -363,6 +373,19 @@ def test_a_year_no_calendar_knows_gives_no_reminder_but_the_problem():
     assert reminders.notices == []  # the 2025 one has passed; the 2027 one is not guessed
     [problem] = reminders.problems
     assert problem.year == 2027 and problem.deadline_key == "case:SAMPLE:milestone:m9" and "2027" in problem.message
+
+
+def test_the_ministry_is_warned_once_a_year_as_soon_as_a_deadline_needs_a_year_no_calendar_knows():
+    # Months ahead, well before any reminder's day: the year is needed, so the warning comes now.
+    needing = [deadline(date(2027, 3, 1), key="case:A:milestone:m1"), deadline(date(2027, 6, 30), key="case:B:m2")]
+    reminders = due(date(2026, 6, 1), *needing)
+    assert reminders.notices == [] and [p.year for p in reminders.problems] == [2027, 2027]
+    [warning] = calendar_warnings(reminders.problems)
+    assert (warning.kind, warning.recipient, warning.case_id) == (Kind.CALENDAR_YEAR_UNKNOWN, MINISTRY, None)
+    assert not warning.can_be_turned_off
+    both(warning, "2027", "case:A:milestone:m1", "case:B:m2")
+    [again] = calendar_warnings(due(date(2026, 6, 2), needing[0]).problems)
+    assert again.dedupe_key == warning.dedupe_key  # once a year, however many runs find it
 
 
 def test_a_year_the_ministry_recorded_gives_reminders_that_record_their_calendar():

@@ -21,6 +21,7 @@ from shared.domain.notifications.reminders import (
     CalendarProblem,
     Deadline,
     Reminders,
+    calendar_warnings,
     level_deadlines,
     milestone_deadlines,
     reminders_due,
@@ -29,6 +30,6 @@ from shared.domain.notifications.triggers import MINISTRY, CaseFacts, notices_fo
 
 __all__ = [
     "DEFAULT_INTERVALS", "MANDATORY", "MINISTRY", "REMINDERS", "CalendarProblem", "CaseFacts", "Deadline",
-    "Delivery", "Kind", "Message", "Notice", "Preferences", "Recipient", "Reminders", "level_deadlines",
-    "milestone_deadlines", "notices_for", "reminders_due",
+    "Delivery", "Kind", "Message", "Notice", "Preferences", "Recipient", "Reminders", "calendar_warnings",
+    "level_deadlines", "milestone_deadlines", "notices_for", "reminders_due",
 ]

@@ -25,7 +25,7 @@ from shared.domain.errors import DomainRuleViolation
 from shared.domain.notifications.kinds import Kind
 from shared.domain.notifications.notice import Notice, Recipient
 from shared.domain.notifications.templates import render
-from shared.domain.notifications.triggers import CaseFacts
+from shared.domain.notifications.triggers import MINISTRY, CaseFacts
 
 DEFAULT_INTERVALS = (7, 3, 1)
 
@@ -139,3 +139,21 @@ def milestone_deadlines(case: CaseFacts) -> list[Deadline]:
         for milestone_id, m in case.milestones.items()
         if m.get("status", "pending") in ("pending", "returned") and m.get("due_on")
     ]
+
+
+def calendar_warnings(problems: Iterable[CalendarProblem]) -> list[Notice]:
+    """One notice to the ministry per year no calendar knows, naming the deadlines that need it.
+
+    Its dedupe key is the year's: the ministry is warned once per year, however many runs find it.
+    """
+    by_year: dict[int, list[str]] = {}
+    for problem in problems:
+        by_year.setdefault(problem.year, []).append(problem.deadline_key)
+    notices = []
+    for year, keys in sorted(by_year.items()):
+        facts = {"year": year, "deadlines": len(keys), "keys": ", ".join(sorted(keys))}
+        notices.append(Notice(
+            kind=Kind.CALENDAR_YEAR_UNKNOWN, recipient=MINISTRY, case_id=None,
+            dedupe_key=f"calendar:{year}|{Kind.CALENDAR_YEAR_UNKNOWN}|{MINISTRY.key}",
+            message=render(Kind.CALENDAR_YEAR_UNKNOWN, facts), facts=facts))
+    return notices

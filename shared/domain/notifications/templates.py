@@ -119,6 +119,16 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Milestone due: {milestone} ({deadline})",
         "Milestone \"{milestone}\" is due on {deadline}: {days_left} working day(s) left. Please report in "
         "time.\n\n" + _CASE_EN),
+    Kind.CALENDAR_YEAR_UNKNOWN: (
+        "请登记{year}年节假日安排",
+        "{deadlines}个截止日期需要按{year}年的工作日计算，但平台尚无该年的节假日安排"
+        "（部里未登记，holidays 程序包也不知道）。相关提醒暂不发送、不作推测。"
+        "请依据国务院办公厅通知登记{year}年安排。\n"
+        "涉及：{keys}",
+        "Record the {year} holiday arrangement",
+        "{deadlines} deadline(s) need working days in {year}, and no calendar has that year (the ministry "
+        "has not recorded it and the holidays package does not know it). Their reminders are held back, not "
+        "guessed. Please record the State Council's arrangement for {year}.\nConcerned: {keys}"),
 }
 
 LEVEL_ZH = {"city": "市级主管部门", "province": "省级主管部门", "ministry": "部", "applicant": "申请单位"}
