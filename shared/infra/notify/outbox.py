@@ -120,10 +120,12 @@ def claim(conn: Connection, *, now: datetime, lease: timedelta = DEFAULT_LEASE, 
                    sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
     # SKIP LOCKED (PostgreSQL; SQLite renders no FOR UPDATE) lets two claimers take different
     # rows instead of one waiting on the other's; `free` repeated outside is what makes it safe.
+    # A MATERIALIZED CTE, not `IN (subquery)`: PostgreSQL may run such a subquery again for
+    # each row it updates, and a LIMIT then no longer limits anything.
     due = (sa.select(t.c.id).where(free).order_by(t.c.next_attempt_at).limit(limit)
-           .with_for_update(skip_locked=True).scalar_subquery())
+           .with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED"))
     token = str(uuid.uuid4())
-    statement = (t.update().where(t.c.id.in_(due), free)
+    statement = (t.update().where(t.c.id.in_(sa.select(due.c.id)), free)
                  .values(claimed_until=now + lease, claim_token=token, attempts=t.c.attempts + 1)
                  .returning(*t.c))
     return list(conn.execute(statement))
