@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -231,32 +232,23 @@ def test_a_crash_between_accepted_and_marked_repeats_with_the_same_message_id(sm
         assert outbox.mark_sent(conn, ident, row.claim_token, now=T0 + HOUR) is False
 
 
-def test_two_processes_claiming_the_same_outbox_never_send_one_twice(smtp, engine, make_database):
+def test_two_processes_claiming_the_same_outbox_never_send_one_twice(smtp, engine):
     smtp.start()
     ids = _record_mail(engine, 40)
-    url = engine.url
     start = threading.Barrier(2)
-    done: dict[str, list[str]] = {}
-    errors: list[BaseException] = []
 
-    def process(name: str) -> None:
-        own = sa.create_engine(url)  # its own pool, its own connections
+    def process() -> list[str]:
+        own = sa.create_engine(engine.url)  # its own pool, its own connections
         try:
             start.wait(timeout=30)
-            done[name] = _deliver_all(own, _mailer(smtp), T0, limit=3).sent
-        except BaseException as exc:
-            errors.append(exc)
+            return _deliver_all(own, _mailer(smtp), T0, limit=3).sent
         finally:
             own.dispose()
 
-    threads = [threading.Thread(target=process, args=(name,)) for name in ("a", "b")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors
-    assert not set(done["a"]) & set(done["b"])
-    assert sorted(done["a"] + done["b"]) == sorted(ids)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a, b = (future.result(timeout=120) for future in [pool.submit(process), pool.submit(process)])
+    assert not set(a) & set(b)
+    assert sorted(a + b) == sorted(ids)
     assert smtp.mailbox.ids() == collections.Counter({f"<{ident}@caseplatform.test>": 1 for ident in ids})
 
 
@@ -275,6 +267,74 @@ def test_a_claim_in_progress_and_a_live_lease_keep_others_off(engine):
         assert outbox.claim(conn, now=T0 + outbox.DEFAULT_LEASE) == []
         again = outbox.claim(conn, now=T0 + outbox.DEFAULT_LEASE + timedelta(seconds=1))
     assert sorted(row.id for row in again) == sorted(ids) and {row.attempts for row in again} == {2}
+
+
+def _certificate(tmp_path) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1: (certificate file, key file); the test's own CA."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SAMPLE test SMTP server")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - HOUR)
+                   .not_valid_after(now + HOUR)
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "smtp.crt", tmp_path / "smtp.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # see auth_require_tls below
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_and_login_when_the_settings_ask(tmp_path, security):
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert_file, key_file = _certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    logins: list[tuple[str, bool]] = []
+
+    def authenticator(server, session, envelope, mechanism, data):
+        good = isinstance(data, LoginPassword) and (data.login, data.password) == (b"SAMPLE-user", b"SAMPLE-pass")
+        logins.append((mechanism, good))
+        return AuthResult(success=good, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+    mailbox, port = Mailbox(), _free_port()
+    # aiosmtpd's auth_require_tls looks for STARTTLS only; on implicit TLS the whole connection is TLS.
+    tls = {"tls_context": context, "require_starttls": True} if security == "starttls" else {
+        "ssl_context": context, "server_hostname": "127.0.0.1", "auth_require_tls": False}
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_required=True, auth_exclude_mechanism=["LOGIN"], **tls)
+    controller.start()
+    try:
+        settings = mail.SmtpSettings(host="127.0.0.1", port=port, security=security, username="SAMPLE-user",
+                                     password="SAMPLE-pass", ca_file=cert_file, timeout=5,
+                                     message_id_domain="caseplatform.test")
+        sent = mail.send(mail.Mail("SAMPLE-tls", "unit@example.test", "样例", "样例正文", "SAMPLE body"), settings)
+        wrong = mail.SmtpSettings(**{**settings.__dict__, "password": "SAMPLE-wrong"})
+        with pytest.raises(TemporaryFailure, match="535"):
+            mail.send(mail.Mail("SAMPLE-tls-2", "unit@example.test", "样例", "样例正文", "SAMPLE body"), wrong)
+        untrusted = mail.SmtpSettings(**{**settings.__dict__, "ca_file": ""})
+        with pytest.raises(TemporaryFailure, match="CERTIFICATE_VERIFY_FAILED"):
+            mail.send(mail.Mail("SAMPLE-tls-3", "unit@example.test", "样例", "样例正文", "SAMPLE body"), untrusted)
+    finally:
+        controller.stop()
+    assert sent == "<SAMPLE-tls@caseplatform.test>"
+    assert [str(message["Message-ID"]) for _, message in mailbox.messages] == [sent]
+    assert [good for _, good in logins] == [True, False]
 
 
 # ----------------------------------------------------------------------------- webhooks
