@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from shared.infra.config import sqlalchemy_url
-from shared.infra.notify import mail, outbox, webhook
+from shared.infra.notify import dispatch, mail, outbox, webhook
 from shared.infra.notify.errors import TemporaryFailure
 from shared.infra.notify.retry import RetryPolicy
 
@@ -123,10 +123,7 @@ def _record_mail(engine, n: int, *, to: str | None = None, key: str = "") -> lis
 
 
 def _mailer(server: SmtpServer):
-    def send(row) -> None:
-        mail.send(mail.Mail(notification_id=row.id, to=row.address, subject=row.payload["subject"],
-                            text_zh=row.payload["text_zh"], text_en=row.payload["text_en"]), _settings(server))
-    return send
+    return dispatch.sender(smtp=_settings(server))
 
 
 def _statuses(engine) -> dict[str, str]:
@@ -259,6 +256,7 @@ def test_a_claim_in_progress_and_a_live_lease_keep_others_off(engine):
             mine = outbox.claim(first, now=T0, limit=2)
             # the first claim is not committed yet: the second skips its rows and takes the others
             with second.begin():
+                second.exec_driver_sql("SET LOCAL lock_timeout = '5s'")  # were it to wait: fail, not hang
                 theirs = outbox.claim(second, now=T0, limit=4)
         assert len(mine) == 2 and len(theirs) == 2
         assert {row.id for row in mine} | {row.id for row in theirs} == set(ids)
@@ -413,6 +411,9 @@ def _record_hook(engine, receiver: Receiver, key: str = "1") -> str:
 
 
 def _poster(secret: str = SECRET, *, signed_at: float | None = None):
+    if signed_at is None:  # the service's own path: the endpoint looked up by the row's address
+        return dispatch.sender(endpoints=lambda address: webhook.Endpoint(url=address, secrets=(secret,), timeout=5))
+
     def send(row) -> None:
         webhook.post(webhook.Endpoint(url=row.address, secrets=(secret,), timeout=5), row.id, row.kind,
                      row.payload, now=signed_at)
@@ -464,6 +465,12 @@ def test_an_endpoint_gone_parks_at_once(engine, receiver):
     with engine.connect() as conn:
         [row] = outbox.listing(conn, status="parked")
     assert row.attempts == 1 and row.last_error.startswith("endpoint answered 410")
+
+
+def test_an_endpoint_no_longer_registered_parks_at_once(engine, receiver):
+    ident = _record_hook(engine, receiver)
+    assert _deliver_all(engine, dispatch.sender(endpoints=lambda address: None), T0).parked == [ident]
+    assert receiver.raw == []
 
 
 def test_the_bound_parks_and_an_operator_puts_it_back(engine, receiver):

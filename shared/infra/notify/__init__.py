@@ -8,4 +8,5 @@ notifications service wraps these modules. Nothing here depends on nameko.
 - webhook.py: a signed POST, and the verifier a receiving system uses
 - retry.py: when to try again, and when to stop and park
 - outbox.py: recorded once, claimed under a lease, marked sent or parked
+- dispatch.py: an outbox row to its channel (the `send` of outbox.deliver_due)
 """
