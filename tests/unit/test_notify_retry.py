@@ -26,6 +26,8 @@ def test_the_waits_double_are_capped_and_jitter_only_shortens_them():
         for key in ("SAMPLE-a", "SAMPLE-b", "SAMPLE-c"):
             wait = (next_attempt(attempts, NOW, policy=policy, key=key) - NOW).total_seconds()
             assert full * 0.8 <= wait <= full, (attempts, key, wait)
+    many = RetryPolicy(max_attempts=1000)
+    assert next_attempt(999, NOW, policy=many) - NOW <= many.cap
 
 
 def test_the_answer_is_a_function_of_its_inputs_and_spreads_over_keys():

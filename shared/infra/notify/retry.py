@@ -48,7 +48,7 @@ class RetryPolicy:
     def wait(self, attempts: int) -> timedelta:
         """The wait after `attempts` failed attempts before jitter: base·factor^(attempts-1), at most cap."""
         seconds = self.base.total_seconds() * self.factor ** min(attempts - 1, 64)
-        return min(self.cap, timedelta(seconds=seconds))
+        return timedelta(seconds=min(self.cap.total_seconds(), seconds))  # capped before a timedelta overflows
 
 
 DEFAULT_POLICY = RetryPolicy()
