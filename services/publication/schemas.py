@@ -7,6 +7,8 @@ public one cannot leave the service even if a query selected it by mistake.
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.personal import NOT_PERSONAL
+
 CASE_ID = validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
                           error="a case id (UUID, lower-case hex)")
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a SHA-256 digest (64 lower-case hex characters)")
@@ -53,13 +55,14 @@ class PublishSchema(Schema):
 
 
 class ObjectionSchema(Schema):
-    reasons = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    evidence = fields.List(fields.String(validate=SHA256), load_default=list, validate=validate.Length(max=20))
+    reasons = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=5000))
+    evidence = fields.List(fields.String(metadata=NOT_PERSONAL,
+                                         validate=SHA256), load_default=list, validate=validate.Length(max=20))
 
 
 class ResolutionSchema(Schema):
     upheld = fields.Boolean(required=True)
-    resolution = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    resolution = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=5000))
 
 
 # -- responses: what the public may read ------------------------------------------------------
@@ -146,15 +149,15 @@ class ProductPageSchema(Schema):
 
 
 class ObjectionViewSchema(Schema):
-    objection_id = fields.String()
-    list_id = fields.String(allow_none=True)
-    case_id = fields.String()
-    raised_by = fields.String()
-    raised_by_org = fields.String()
-    raised_by_role = fields.String()
-    reasons = fields.String()
-    evidence = fields.List(fields.String())
-    raised_at = fields.String()
-    status = fields.String()
-    resolution = fields.String(allow_none=True)
-    resolved_at = fields.String(allow_none=True)
+    objection_id = fields.String(metadata=NOT_PERSONAL)
+    list_id = fields.String(metadata=NOT_PERSONAL, allow_none=True)
+    case_id = fields.String(metadata=NOT_PERSONAL)
+    raised_by = fields.String(metadata=NOT_PERSONAL)
+    raised_by_org = fields.String(metadata=NOT_PERSONAL)
+    raised_by_role = fields.String(metadata=NOT_PERSONAL)
+    reasons = fields.String(metadata=NOT_PERSONAL)
+    evidence = fields.List(fields.String(metadata=NOT_PERSONAL))
+    raised_at = fields.String(metadata=NOT_PERSONAL)
+    status = fields.String(metadata=NOT_PERSONAL)
+    resolution = fields.String(metadata=NOT_PERSONAL, allow_none=True)
+    resolved_at = fields.String(metadata=NOT_PERSONAL, allow_none=True)

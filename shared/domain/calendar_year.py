@@ -28,6 +28,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from shared.domain.actors import Actor, actor_record
 from shared.domain.calendar import Arrangement
 from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.personal import NOT_PERSONAL
 
 CALENDAR_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:calendar-year")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -40,8 +41,9 @@ def calendar_year_stream_id(year: int) -> UUID:
 
 
 def _text(maximum: int) -> fields.String:
-    return fields.String(required=True, validate=[validate.Length(min=1, max=maximum),
-                                                  validate.Regexp(r"\S", error="must not be blank")])
+    return fields.String(required=True, metadata=NOT_PERSONAL,  # a notice's words, no person's data
+                         validate=[validate.Length(min=1, max=maximum),
+                                   validate.Regexp(r"\S", error="must not be blank")])
 
 
 class ArrangementBodySchema(Schema):
@@ -51,7 +53,7 @@ class ArrangementBodySchema(Schema):
     notice_title = _text(300)  # e.g. 国务院办公厅关于2027年部分节假日安排的通知
     days_off = fields.List(fields.Date(), required=True, validate=validate.Length(min=1, max=366))
     swapped_working_days = fields.List(fields.Date(), required=True, validate=validate.Length(max=366))
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    note = fields.String(metadata=NOT_PERSONAL, load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
     def __init__(self, *, year: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
