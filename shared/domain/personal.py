@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -56,6 +57,15 @@ BY_SCHEMA = "by_schema"
 
 NOT_PERSONAL: dict[str, Any] = {PERSONAL_KEY: None}
 PERSONAL: dict[str, Any] = {PERSONAL_KEY: OF_SUBJECT}
+
+
+def classified(**attributes: str | None) -> Mapping[str, str | None]:
+    """An event class's `personal_fields`: for each attribute it declares, a kind of data subject,
+    `None` (no one's data), or `BY_SCHEMA`."""
+    for name, value in attributes.items():
+        if value is not None and value != BY_SCHEMA and value not in SUBJECT_KINDS:
+            raise ValueError(f"{name}: {value!r} is neither a kind of data subject, None nor BY_SCHEMA")
+    return MappingProxyType(attributes)
 
 
 def person(kind: str) -> dict[str, Any]:
@@ -221,3 +231,11 @@ def _walk_field(field: fields.Field[Any], value: Any, path: str,
             marked == OF_SUBJECT or marked in SUBJECT_KINDS or subject[1] == path):
         return [PersonalValue(path, subject[0], subject[1])]
     return []
+
+
+def event_personal_fields(event_class: type) -> dict[str, str | None]:
+    """The classification of every attribute an event class carries, its bases' included."""
+    merged: dict[str, str | None] = {}
+    for cls in reversed(event_class.__mro__):
+        merged.update(vars(cls).get("personal_fields", {}))
+    return merged

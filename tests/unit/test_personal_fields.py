@@ -126,3 +126,68 @@ def test_each_expert_of_a_panel_is_a_subject_of_their_own():
     assert ("experts.0.name", "experts.0") in found
     assert ("experts.1.id", "experts.1") in found
     assert not any(path.startswith("criteria") for path, _ in found)
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+SCALARS = {"int", "float", "bool", "date", "date | None", "int | None"}
+
+
+def event_classes() -> dict[str, type]:
+    from eventsourcing.domain import CanMutateAggregate
+
+    from shared.domain.allocation import Allocation
+    from shared.domain.calendar_year import CalendarYear
+    from shared.domain.call import Call
+    from shared.domain.case import Case
+    from shared.domain.dossier import Dossier
+    from shared.domain.panel import Panel
+    from shared.domain.publication_list import PublicList
+
+    found = {}
+    for aggregate in (Case, Panel, Dossier, PublicList, Call, Allocation, CalendarYear):
+        for name, value in vars(aggregate).items():
+            if isinstance(value, type) and issubclass(value, CanMutateAggregate) and name != "Event":
+                found[f"{aggregate.__name__}.{name}"] = value
+    return found
+
+
+EVENTS = event_classes()
+
+
+def declared_attributes(event_class: type) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for cls in reversed(event_class.__mro__):
+        if cls.__module__.startswith("shared.domain"):
+            attributes.update(vars(cls).get("__annotations__", {}))
+    attributes.pop("personal_fields", None)
+    return attributes
+
+
+def test_the_event_walk_reaches_every_kind_of_stream():
+    assert {"Case.Submitted", "Case.EvidenceAttached", "Panel.PanelFormed", "Dossier.DocumentDeposited",
+            "PublicList.ListCreated", "Call.CallDefined", "Allocation.PlaceReleased",
+            "CalendarYear.YearAmended"} <= set(EVENTS)
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_every_attribute_of_an_event_that_can_hold_text_is_classified(name):
+    event_class = EVENTS[name]
+    attributes = declared_attributes(event_class)
+    classified = personal.event_personal_fields(event_class)
+    textual = {a for a, annotation in attributes.items() if str(annotation) not in SCALARS}
+    assert textual - set(classified) == set(), "add them to the event's personal_fields"
+    assert set(classified) - set(attributes) == set(), "personal_fields names attributes the event does not have"
+
+
+def test_the_people_in_events_are_classified_as_the_issue_names_them():
+    from shared.domain.case import Case
+    from shared.domain.panel import Panel
+
+    assert personal.event_personal_fields(Case.Submitted)["application"] == personal.BY_SCHEMA
+    assert personal.event_personal_fields(Case.Submitted)["actor"] == personal.ACTOR
+    assert personal.event_personal_fields(Case.EvidenceAttached)["filename"] == personal.DOCUMENT_AUTHOR
+    assert personal.event_personal_fields(Case.TaskBookAmended)["signatories"] == personal.SIGNATORY
+    assert personal.event_personal_fields(Panel.PanelFormed)["experts"] == personal.EXPERT
+    with pytest.raises(ValueError, match="neither a kind"):
+        personal.classified(name="somebody")
