@@ -81,16 +81,16 @@ _LITERAL_CLASS = re.compile(r"\[[A-Za-z0-9_.\-]*\]")
 _IDENTIFIER = re.compile(r"\^?[A-Za-z0-9_\-{},|()C]*\$?")
 
 
+_A_MOBILE = "13800138000"
+
+
 def _identifier_pattern(validator: validate.Regexp) -> bool:
-    """A pattern of letters, digits, '_', '.' and '-' in bounded runs (a digest, a code): no free text."""
+    """A pattern of letters, digits, '_', '.' and '-' in bounded runs (a digest, a code): no free
+    text. A pattern a mobile number matches is a phone's, whatever its shape: never one of these."""
     pattern = getattr(validator.regex, "pattern", "")
-    if not isinstance(pattern, str):
+    if not isinstance(pattern, str) or re.search(pattern, _A_MOBILE):
         return False
     return bool(_IDENTIFIER.fullmatch(_LITERAL_CLASS.sub("C", pattern).replace("\\d", "C")))
-
-
-def _validators(field: fields.Field[Any]) -> list[Any]:
-    return list(field.validators)
 
 
 def classification(field: fields.Field[Any]) -> tuple[bool, str | None]:
@@ -101,7 +101,7 @@ def classification(field: fields.Field[Any]) -> tuple[bool, str | None]:
         return True, value if isinstance(value, str) else None
     if isinstance(field, fields.UUID):
         return True, None
-    for validator in _validators(field):
+    for validator in field.validators:
         if isinstance(validator, (validate.OneOf, validate.Equal)):
             return True, None
         if isinstance(validator, validate.Regexp) and _identifier_pattern(validator):
@@ -111,8 +111,8 @@ def classification(field: fields.Field[Any]) -> tuple[bool, str | None]:
 
 def holds_text(field: fields.Field[Any]) -> bool:
     """A field whose value is (or may be) a string chosen by whoever sends it."""
-    return isinstance(field, fields.String) or (type(field) in (fields.Raw, fields.Dict) and \
-        getattr(field, "value_field", None) is None)
+    free_content = type(field) in (fields.Raw, fields.Dict) and getattr(field, "value_field", None) is None
+    return isinstance(field, fields.String) or free_content
 
 
 def nested_schema(field: fields.Field[Any]) -> Schema | None:

@@ -191,3 +191,17 @@ def test_the_people_in_events_are_classified_as_the_issue_names_them():
     assert personal.event_personal_fields(Panel.PanelFormed)["experts"] == personal.EXPERT
     with pytest.raises(ValueError, match="neither a kind"):
         personal.classified(name="somebody")
+
+
+def test_codes_digests_and_choices_need_no_mark_but_a_phone_pattern_does():
+    from marshmallow import validate
+
+    class Body(Schema):
+        digest = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+        code = fields.String(validate=validate.Regexp(r"^[A-Z]{2,16}$"))
+        loose_code = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"))
+        level = fields.String(validate=validate.OneOf(["city", "province"]))
+        phone = fields.String(validate=validate.Regexp(r"^1\d{10}$"))
+        words = fields.String(validate=validate.Regexp(r"\S"))
+
+    assert {p.path for p in personal.unclassified_fields(Body())} == {"phone", "words", "loose_code"}

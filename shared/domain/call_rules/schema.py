@@ -39,7 +39,7 @@ class MinistryRecipientSchema(Strict):
 
 
 class EligibilitySchema(Strict):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=CODE, metadata=NOT_PERSONAL)
     applies_to = fields.String(required=True, validate=validate.OneOf(
         ("applicant", "applicant_or_consortium", "consortium", "product")))
     text = text_field()  # the notice's sentence, in Chinese
