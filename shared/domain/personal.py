@@ -227,7 +227,7 @@ def _walk_field(field: fields.Field[Any], value: Any, path: str,
     nested = nested_schema(field)
     if nested is not None:
         return _walk_schema(nested, value, f"{path}.", subject)
-    if isinstance(value, str) and subject is not None and (
+    if isinstance(value, str) and value and subject is not None and (
             marked == OF_SUBJECT or marked in SUBJECT_KINDS or subject[1] == path):
         return [PersonalValue(path, subject[0], subject[1])]
     return []

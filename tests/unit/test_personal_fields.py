@@ -205,3 +205,11 @@ def test_codes_digests_and_choices_need_no_mark_but_a_phone_pattern_does():
         words = fields.String(validate=validate.Regexp(r"\S"))
 
     assert {p.path for p in personal.unclassified_fields(Body())} == {"phone", "words", "loose_code"}
+
+
+def test_the_authority_s_contact_is_one_subject_the_whole_body():
+    schema = SCHEMAS["verification PUT /verification/contact"]
+    body = schema.load({"name": "SAMPLE 赵联络", "post": "SAMPLE 处长", "phone": "13600136000"})
+    found = {(v.path, v.kind, v.subject) for v in personal.personal_paths(schema, body)}
+    assert found == {("name", "authority_contact", ""), ("post", "authority_contact", ""),
+                     ("phone", "authority_contact", "")}  # no 职称 given: nothing to hold
