@@ -21,25 +21,26 @@ from shared.domain.forms.samples import (
     SAMPLE_OPEN_COMPETITION_APPLICATION,
     SAMPLE_SIGNATURE_PRODUCT_APPLICATION,
 )
+from shared.domain.personal import BY_SCHEMA, NOT_PERSONAL, PERSONAL_KEY
 from shared.infra.web.openapi import DocumentedBody, OpenSchema
 
 
 class ResubmitSchema(Schema):
-    application = fields.Dict(required=True)
-    changes = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    application = fields.Dict(metadata={PERSONAL_KEY: BY_SCHEMA}, required=True)
+    changes = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=2000))
 
 
 class WithdrawSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=2000))
 
 
 class DraftSchema(Schema):
-    call_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    form = fields.Dict(required=True)
+    call_id = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=64))
+    form = fields.Dict(metadata={PERSONAL_KEY: BY_SCHEMA}, required=True)
 
 
 class DraftUpdateSchema(Schema):
-    form = fields.Dict(required=True)
+    form = fields.Dict(metadata={PERSONAL_KEY: BY_SCHEMA}, required=True)
 
 
 class CaseRowSchema(Schema):

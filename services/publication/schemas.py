@@ -7,6 +7,8 @@ public one cannot leave the service even if a query selected it by mistake.
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.personal import NOT_PERSONAL
+
 CASE_ID = validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
                           error="a case id (UUID, lower-case hex)")
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a SHA-256 digest (64 lower-case hex characters)")
@@ -53,13 +55,14 @@ class PublishSchema(Schema):
 
 
 class ObjectionSchema(Schema):
-    reasons = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    evidence = fields.List(fields.String(validate=SHA256), load_default=list, validate=validate.Length(max=20))
+    reasons = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=5000))
+    evidence = fields.List(fields.String(metadata=NOT_PERSONAL,
+                                         validate=SHA256), load_default=list, validate=validate.Length(max=20))
 
 
 class ResolutionSchema(Schema):
     upheld = fields.Boolean(required=True)
-    resolution = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    resolution = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=5000))
 
 
 # -- responses: what the public may read ------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.domain.personal import EXPERT, NOT_PERSONAL, PERSONAL, SIGNATORY, person
 from shared.infra.web.views import CaseViewSchema
 
 # Checked by the service with its own message; declared to be documented and so that any
@@ -12,7 +13,7 @@ BOARD_QUERY = {"due_within": fields.String(metadata={
 
 class ShortlistSchema(Schema):
     shortlisted = fields.Boolean(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    reason = fields.String(metadata=NOT_PERSONAL, load_default="", validate=validate.Length(max=2000))
 
     @validates_schema
     def reason_when_declined(self, data, **kwargs):
@@ -21,25 +22,27 @@ class ShortlistSchema(Schema):
 
 
 class MilestoneSchema(Schema):
-    id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    id = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=32))
+    title = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=200))
     due_on = fields.Date(required=True)
-    deliverable = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    evidence_required = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    deliverable = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=1000))
+    evidence_required = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=1000))
 
 
 class SignatorySchema(Schema):
     party = fields.String(required=True, validate=validate.OneOf(["ministry", "cas", "province", "unit"]))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(metadata=PERSONAL, required=True, validate=validate.Length(min=1, max=200))
     signed_on = fields.Date(required=True)
 
 
 class TaskBookSchema(Schema):
-    targets = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), required=True,
+    targets = fields.List(fields.String(metadata=NOT_PERSONAL,
+                                        validate=validate.Length(min=1, max=2000)), required=True,
                           validate=validate.Length(min=1))
     deadline = fields.Date(required=True)
     milestones = fields.List(fields.Nested(MilestoneSchema), required=True, validate=validate.Length(min=1))
-    signatories = fields.List(fields.Nested(SignatorySchema), required=True, validate=validate.Length(min=2))
+    signatories = fields.List(fields.Nested(SignatorySchema), metadata=person(SIGNATORY),
+                                            required=True, validate=validate.Length(min=2))
 
     @validates_schema
     def milestones_before_deadline(self, data, **kwargs):
@@ -49,18 +52,19 @@ class TaskBookSchema(Schema):
 
 
 class MilestoneReportSchema(Schema):
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    summary = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=5000))
     evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list)
 
 
 class CommissionSchema(Schema):
-    evaluator = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    evaluator = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=32))
 
 
 class TargetAssessmentSchema(Schema):
-    target = fields.String(required=True, validate=validate.Length(min=1, max=2000))  # as the task book states it
+    target = fields.String(metadata=NOT_PERSONAL,
+                           required=True, validate=validate.Length(min=1, max=2000))  # as the task book states it
     met = fields.Boolean(required=True)
-    finding = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    finding = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=5000))
 
 
 class EvaluationSchema(Schema):
@@ -68,14 +72,14 @@ class EvaluationSchema(Schema):
 
     assessment = fields.List(fields.Nested(TargetAssessmentSchema), required=True, validate=validate.Length(min=1))
     score = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    conclusion = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    conclusion = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=5000))
     report = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), required=True,
                          validate=validate.Length(min=1))
 
 
 class SelectionSchema(Schema):
     selected = fields.Boolean(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    reason = fields.String(metadata=NOT_PERSONAL, load_default="", validate=validate.Length(max=2000))
 
     @validates_schema
     def reason_when_declined(self, data, **kwargs):
@@ -84,32 +88,36 @@ class SelectionSchema(Schema):
 
 
 class CriterionSchema(Schema):
-    id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    id = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=200))
     max_score = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
 
 
 class PanelExpertSchema(Schema):
-    id = fields.String(required=True, validate=validate.Length(min=1, max=64))  # the expert's token subject
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=32))  # credit code of the expert's unit
-    relations = fields.List(fields.String(validate=validate.Length(min=1, max=32)), load_default=list)
+    id = fields.String(metadata=PERSONAL,
+                       required=True, validate=validate.Length(min=1, max=64))  # the expert's token subject
+    name = fields.String(metadata=PERSONAL, required=True, validate=validate.Length(min=1, max=200))
+    unit = fields.String(metadata=PERSONAL,
+                         required=True, validate=validate.Length(min=1, max=32))  # credit code of the expert's unit
+    relations = fields.List(fields.String(metadata=PERSONAL,
+                                          validate=validate.Length(min=1, max=32)), load_default=list)
 
 
 class PanelSchema(Schema):
-    call_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    direction = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    call_id = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=64))
+    direction = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=64))
     criteria = fields.List(fields.Nested(CriterionSchema), required=True, validate=validate.Length(min=1))
-    experts = fields.List(fields.Nested(PanelExpertSchema), required=True, validate=validate.Length(min=1))
+    experts = fields.List(fields.Nested(PanelExpertSchema), metadata=person(EXPERT),
+                                        required=True, validate=validate.Length(min=1))
 
 
 class AssignmentSchema(Schema):
-    expert = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    expert = fields.String(metadata=person(EXPERT), required=True, validate=validate.Length(min=1, max=64))
 
 
 class DeclarationSchema(Schema):
     conflict = fields.Boolean(required=True)
-    relation = fields.String(load_default="", validate=validate.Length(max=2000))
+    relation = fields.String(metadata=person(EXPERT), load_default="", validate=validate.Length(max=2000))
 
     @validates_schema
     def relation_when_conflict(self, data, **kwargs):
@@ -119,18 +127,19 @@ class DeclarationSchema(Schema):
 
 class ScoreSchema(Schema):
     scores = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    comment = fields.String(metadata=NOT_PERSONAL, load_default="", validate=validate.Length(max=5000))
 
 
 class AmendmentSchema(TaskBookSchema):
-    amendment_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    amendment_id = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=32))
+    reason = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=2000))
 
 
 class ReportDecisionSchema(Schema):
     accepted = fields.Boolean(required=True)
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
-    reasons = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), load_default=list)
+    note = fields.String(metadata=NOT_PERSONAL, load_default="", validate=validate.Length(max=2000))
+    reasons = fields.List(fields.String(metadata=NOT_PERSONAL,
+                                        validate=validate.Length(min=1, max=2000)), load_default=list)
 
     @validates_schema
     def reasons_when_sent_back(self, data, **kwargs):
@@ -140,12 +149,12 @@ class ReportDecisionSchema(Schema):
 
 class WorkPlanSchema(Schema):
     year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
-    plan = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    plan = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=20000))
     evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list)
 
 
 class CompletionSchema(Schema):
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    summary = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=20000))
     evidence = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list)
 
 

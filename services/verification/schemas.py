@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.personal import AUTHORITY_CONTACT, NOT_PERSONAL, PERSONAL
 from shared.domain.registration_area import Outcome
 
 MAX_RANK = 10_000
@@ -9,7 +10,7 @@ MAX_RANK = 10_000
 
 class CheckSchema(Schema):
     passed = fields.Boolean(required=True)
-    note = fields.String(required=True, validate=validate.Length(max=2000))
+    note = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(max=2000))
 
 
 class ChecksSchema(Schema):
@@ -21,31 +22,34 @@ class ChecksSchema(Schema):
 
 
 class RecommendSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))  # 推荐理由
+    reason = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=2000))  # 推荐理由
     # The authority's order of preference among what it recommends: a small number (stored as an integer).
     rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_RANK))
 
 
 class ReturnSchema(Schema):
-    reasons = fields.List(fields.String(validate=validate.Length(min=1, max=2000)), required=True,
+    reasons = fields.List(fields.String(metadata=NOT_PERSONAL,
+                                        validate=validate.Length(min=1, max=2000)), required=True,
                           validate=validate.Length(min=1))
 
 
 class RejectSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=2000))
 
 
 class WithdrawEndorsementSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=2000))
 
 
 class ContactSchema(Schema):
     """The authority's contact as the summary table prints it: 姓名、职务、职称, 手机号码."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    post = fields.String(required=True, validate=validate.Length(min=1, max=100))  # 职务
-    title = fields.String(load_default="", validate=validate.Length(max=100))  # 职称 (may be none)
-    phone = fields.String(required=True, validate=validate.Regexp(
+    personal_subject = AUTHORITY_CONTACT  # the body is one person
+
+    name = fields.String(metadata=PERSONAL, required=True, validate=validate.Length(min=1, max=100))
+    post = fields.String(metadata=PERSONAL, required=True, validate=validate.Length(min=1, max=100))  # 职务
+    title = fields.String(metadata=PERSONAL, load_default="", validate=validate.Length(max=100))  # 职称 (may be none)
+    phone = fields.String(metadata=PERSONAL, required=True, validate=validate.Regexp(
         r"^1\d{10}$", error="手机号码为11位数字，以1开头 / a mobile number is 11 digits starting with 1"))
 
 

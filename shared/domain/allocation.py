@@ -12,12 +12,15 @@ which place and who gave it back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor, actor_record
 from shared.domain.errors import DomainRuleViolation, PlacesExhausted
+from shared.domain.personal import ACTOR, classified
 
 ALLOCATION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:allocation")
 
@@ -39,16 +42,19 @@ def allocation_id(call_id: str, kind: str, scope: str) -> UUID:
 class Allocation(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
+        personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
 
     class AllocationOpened(Aggregate.Created):
         actor: Actor
         call_id: str
         kind: str
         scope: str
+        personal_fields = classified(actor=ACTOR, call_id=None, kind=None, scope=None)
 
     class PlaceTaken(Event):
         case_id: str
         capacity: int  # the limit in force when the place was taken
+        personal_fields = classified(case_id=None)
 
         def apply(self, allocation: Allocation) -> None:
             allocation.holders.append(self.case_id)
@@ -56,6 +62,7 @@ class Allocation(Aggregate):
     class PlaceReleased(Event):
         case_id: str
         reason: str
+        personal_fields = classified(case_id=None, reason=None)
 
         def apply(self, allocation: Allocation) -> None:
             allocation.holders.remove(self.case_id)

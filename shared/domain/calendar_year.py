@@ -18,8 +18,9 @@ Owned by intake (the ministry records through it); routed as `calendar.*`. No na
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -28,6 +29,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from shared.domain.actors import Actor, actor_record
 from shared.domain.calendar import Arrangement
 from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.personal import ACTOR, BY_SCHEMA, NOT_PERSONAL, classified
 
 CALENDAR_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:calendar-year")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -40,8 +42,9 @@ def calendar_year_stream_id(year: int) -> UUID:
 
 
 def _text(maximum: int) -> fields.String:
-    return fields.String(required=True, validate=[validate.Length(min=1, max=maximum),
-                                                  validate.Regexp(r"\S", error="must not be blank")])
+    return fields.String(required=True, metadata=NOT_PERSONAL,  # a notice's words, no person's data
+                         validate=[validate.Length(min=1, max=maximum),
+                                   validate.Regexp(r"\S", error="must not be blank")])
 
 
 class ArrangementBodySchema(Schema):
@@ -51,7 +54,7 @@ class ArrangementBodySchema(Schema):
     notice_title = _text(300)  # e.g. 国务院办公厅关于2027年部分节假日安排的通知
     days_off = fields.List(fields.Date(), required=True, validate=validate.Length(min=1, max=366))
     swapped_working_days = fields.List(fields.Date(), required=True, validate=validate.Length(max=366))
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    note = fields.String(metadata=NOT_PERSONAL, load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
     def __init__(self, *, year: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -110,17 +113,20 @@ def to_record(loaded: dict[str, Any]) -> dict[str, Any]:
 class CalendarYear(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
+        personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
 
     class YearRecorded(Aggregate.Created):
         actor: Actor
         year: int
         arrangement: dict[str, Any]  # `to_record`'s JSON form, version 1
+        personal_fields = classified(actor=ACTOR, arrangement=BY_SCHEMA)
 
     class YearAmended(Event):
         year: int
         version: int
         reason: str
         arrangement: dict[str, Any]  # the whole arrangement of the new version
+        personal_fields = classified(reason=None, arrangement=BY_SCHEMA)
 
         def apply(self, calendar_year: CalendarYear) -> None:
             calendar_year.versions.append(_version(self.version, self.arrangement, self.actor, self.timestamp,

@@ -8,13 +8,15 @@ who changed a call and when beside the cases judged under it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor, actor_record
 from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.personal import ACTOR, BY_SCHEMA, classified
 
 CALL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:call")
 
@@ -28,16 +30,19 @@ def call_stream_id(call_id: str) -> UUID:
 class Call(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
+        personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
 
     class CallDefined(Aggregate.Created):
         actor: Actor
         call_id: str
         definition: dict[str, Any]  # the JSON form of version 1
+        personal_fields = classified(actor=ACTOR, call_id=None, definition=BY_SCHEMA)
 
     class CallAmended(Event):
         version: int
         changes: dict[str, Any]  # what the ministry sent
         definition: dict[str, Any]  # the whole JSON form of the new version
+        personal_fields = classified(changes=BY_SCHEMA, definition=BY_SCHEMA)
 
         def apply(self, call: Call) -> None:
             call.versions.append(self.definition)

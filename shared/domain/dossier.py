@@ -11,12 +11,14 @@ service. Owned by documents; routed as `dossier.*`, which no queue binds (shared
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor, actor_record
+from shared.domain.personal import ACTOR, DOCUMENT_AUTHOR, classified
 
 DOSSIER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:dossier")
 
@@ -29,16 +31,19 @@ def dossier_id(credit_code: str) -> UUID:
 class Dossier(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
+        personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
 
     class DossierOpened(Aggregate.Created):
         actor: Actor
         credit_code: str
+        personal_fields = classified(actor=ACTOR, credit_code=None)
 
     class DocumentDeposited(Event):
         sha256: str
         size: int
         content_type: str
         filename: str  # metadata only: never a key or a path
+        personal_fields = classified(sha256=None, content_type=None, filename=DOCUMENT_AUTHOR)
 
         def apply(self, dossier: Dossier) -> None:
             dossier.documents[self.sha256] = {

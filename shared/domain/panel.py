@@ -15,13 +15,15 @@ holds it, and also projects its events (each expert's list of assigned cases).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor, actor_record
 from shared.domain.errors import DomainRuleViolation
+from shared.domain.personal import ACTOR, EXPERT, classified
 
 PANEL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:panel")
 
@@ -91,6 +93,7 @@ def conflict_of_interest(expert: dict[str, Any], units: dict[str, str]) -> str |
 class Panel(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
+        personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
 
     class PanelFormed(Aggregate.Created):
         actor: Actor
@@ -98,10 +101,12 @@ class Panel(Aggregate):
         direction: str
         criteria: list[dict[str, Any]]  # [{"id", "name", "max_score"}]
         experts: list[dict[str, Any]]  # [{"id", "name", "unit", "relations"}]
+        personal_fields = classified(actor=ACTOR, call_id=None, direction=None, criteria=None, experts=EXPERT)
 
     class ExpertAssigned(Event):
         case_id: str
         expert: str
+        personal_fields = classified(case_id=None, expert=EXPERT)
 
         def apply(self, panel: Panel) -> None:
             panel.assignments.setdefault(self.case_id, {})[self.expert] = ASSIGNED
@@ -110,6 +115,7 @@ class Panel(Aggregate):
         case_id: str
         expert: str
         reason: str
+        personal_fields = classified(case_id=None, expert=EXPERT, reason=None)
 
         def apply(self, panel: Panel) -> None:
             panel.refusals.append({"case_id": self.case_id, "expert": self.expert, "reason": self.reason})
@@ -117,6 +123,7 @@ class Panel(Aggregate):
     class NoConflictDeclared(Event):
         case_id: str
         expert: str
+        personal_fields = classified(case_id=None, expert=EXPERT)
 
         def apply(self, panel: Panel) -> None:
             panel.assignments[self.case_id][self.expert] = CLEARED
@@ -125,6 +132,7 @@ class Panel(Aggregate):
         case_id: str
         expert: str
         relation: str
+        personal_fields = classified(case_id=None, expert=EXPERT, relation=EXPERT)
 
         def apply(self, panel: Panel) -> None:
             panel.assignments[self.case_id][self.expert] = RECUSED

@@ -37,6 +37,7 @@ from eventsourcing.domain import Aggregate
 from shared.domain.actors import Actor, actor_record
 from shared.domain.case import Program, State
 from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.personal import ACTOR, classified
 from shared.domain.regions import name_of
 
 LIST_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:public-list")
@@ -157,6 +158,7 @@ def entry_view(position: int, case_id: str, fields: Mapping[str, Any], direction
 class PublicList(Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
+        personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
 
     class ListCreated(Aggregate.Created):
         actor: Actor
@@ -167,6 +169,10 @@ class PublicList(Aggregate):
         year: int
         title: str
         directions: dict[str, str]  # direction code -> name, as the call named them when the list was made
+        personal_fields = classified(
+            actor=ACTOR, list_id=None, call_id=None, kind=None, program=None, title=None,
+            directions=None,
+        )
 
     class NoticeOpened(Event):
         class_version = 2  # v2 added `calendar`
@@ -178,6 +184,7 @@ class PublicList(Aggregate):
         # Which calendar counted each year of the period (shared.domain.calendar.WorkingCalendar.basis),
         # keyed by the year as text: the dates above are recorded, never recomputed, and this says why.
         calendar: dict[str, dict[str, Any]]
+        personal_fields = classified(entries=None, calendar=None)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -195,6 +202,7 @@ class PublicList(Aggregate):
         case_id: str
         objection_id: str
         resolution: str
+        personal_fields = classified(case_id=None, objection_id=None, resolution=None)
 
         def apply(self, public_list: PublicList) -> None:
             public_list.entries.remove(self.case_id)
@@ -203,6 +211,7 @@ class PublicList(Aggregate):
     class NoticeClosed(Event):
         closed_on: date
         open_objections: list[dict[str, str]]  # [{"case_id", "objection_id"}] still to be resolved when it closed
+        personal_fields = classified(open_objections=None)
 
         def apply(self, public_list: PublicList) -> None:
             public_list.notice = {**public_list._notice_put_up(), "closed_on": self.closed_on}
@@ -210,6 +219,7 @@ class PublicList(Aggregate):
 
     class ListPublished(Event):
         entries: list[str]  # case ids, in the list's order
+        personal_fields = classified(entries=None)
 
         def apply(self, public_list: PublicList) -> None:
             public_list.entries = list(self.entries)

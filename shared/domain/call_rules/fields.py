@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, types, validate
 
 from shared.domain.call_rules.levels import DATE_ONLY, DEFAULT_CHAIN_KEY, is_chain_key, parse_deadline
 from shared.domain.case import VALID_CHAINS
+from shared.domain.personal import NOT_PERSONAL
 from shared.domain.regions import XPCC
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error="a code is 1–64 letters, digits, '_', '.', '-'")
@@ -24,7 +25,12 @@ class Strict(Schema):
 
 
 def text_field(required: bool = True, **kwargs: Any) -> fields.String:
-    """A text: required and not empty, or optional and empty by default."""
+    """A text: required and not empty, or optional and empty by default.
+
+    A call's texts are the notice's words (its notes, sources, names of bodies), no person's data,
+    unless `metadata` says otherwise (shared.domain.personal).
+    """
+    kwargs["metadata"] = {**NOT_PERSONAL, **kwargs.get("metadata", {})}
     if required:
         return fields.String(required=True, validate=validate.Length(min=1), **kwargs)
     return fields.String(load_default="", **kwargs)

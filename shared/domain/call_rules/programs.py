@@ -15,6 +15,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from shared.domain.call_rules.fields import CODE, Strict, text_field
 from shared.domain.errors import DomainRuleViolation
 from shared.domain.forms.open_competition_tasks import canonical_category
+from shared.domain.personal import NOT_PERSONAL
 
 USER_ENTERPRISE_RULES = ("reactor_user", "component_or_system_user")
 DIRECTIONS_STATUSES = ("not_in_notice", "defined")
@@ -24,7 +25,7 @@ DIRECTIONS_STATUSES = ("not_in_notice", "defined")
 
 
 class CategorySchema(Strict):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=CODE, metadata=NOT_PERSONAL)
     name = text_field()
     user_enterprise_rule = fields.String(required=True, validate=validate.OneOf(USER_ENTERPRISE_RULES))
     source = text_field(required=False)
@@ -32,9 +33,9 @@ class CategorySchema(Strict):
 
 
 class DirectionSchema(Strict):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=CODE, metadata=NOT_PERSONAL)
     name = text_field()
-    category = fields.String(required=True, validate=CODE)
+    category = fields.String(required=True, validate=CODE, metadata=NOT_PERSONAL)
     source = text_field(required=False)
     note = text_field(required=False)
 
@@ -167,7 +168,7 @@ def require_direction(call: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 class DomainSchema(Strict):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=CODE, metadata=NOT_PERSONAL)
     name = text_field()
     free_text = fields.Boolean(load_default=False)  # 其他: the applicant names the domain
     source = text_field(required=False)
@@ -175,7 +176,7 @@ class DomainSchema(Strict):
 
 
 class ProductTypeSchema(Strict):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=CODE, metadata=NOT_PERSONAL)
     name = text_field()
     text = text_field(required=False)
 

@@ -19,6 +19,7 @@ from shared.domain.call_rules.levels import DEFAULT_CHAIN_KEY, LEVELS
 from shared.domain.call_rules.programs import OpenCompetitionSchema, SignatureProductSchema
 from shared.domain.case import Program
 from shared.domain.errors import ValidationFailed
+from shared.domain.personal import MINISTRY_RECIPIENT, NOT_PERSONAL, PERSONAL, person
 from shared.domain.regions import PROVINCE_LEVEL_AUTHORITIES
 from shared.domain.validation import flatten_messages
 
@@ -31,14 +32,14 @@ class IssuingBodySchema(Strict):
 
 
 class MinistryRecipientSchema(Strict):
-    name = text_field()
-    email = fields.Email(load_default=None, allow_none=True)
+    name = text_field(metadata=PERSONAL)
+    email = fields.Email(metadata=PERSONAL, load_default=None, allow_none=True)
     source = text_field(required=False)
 
 
 
 class EligibilitySchema(Strict):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=CODE, metadata=NOT_PERSONAL)
     applies_to = fields.String(required=True, validate=validate.OneOf(
         ("applicant", "applicant_or_consortium", "consortium", "product")))
     text = text_field()  # the notice's sentence, in Chinese
@@ -75,7 +76,7 @@ class RegionDeadlinesSchema(Strict):
 class ForwardingNoticeSchema(Strict):
     title = text_field()
     issuer = text_field()
-    notice_number = fields.String(load_default=None, allow_none=True)
+    notice_number = fields.String(metadata=NOT_PERSONAL, load_default=None, allow_none=True)
     issued_on = NoticeDate(load_default=None, allow_none=True)
     source = text_field(required=False)
     note = text_field(required=False)
@@ -172,18 +173,20 @@ class CallDefinitionSchema(Strict):
     note saying so; a date quotes its sentence in `source`.
     """
 
-    call_id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{2,63}$"))
+    call_id = fields.String(metadata=NOT_PERSONAL,
+                            required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{2,63}$"))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     amended_from = fields.Integer(load_default=None, allow_none=True, strict=True)
     program = fields.String(required=True, validate=validate.OneOf(Program.ALL))
     year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    notice_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    title = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=300))
+    notice_number = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=100))
     issued_on = NoticeDate(load_default=None, allow_none=True)
     issued_on_note = text_field(required=False)
     issuing_bodies = fields.List(fields.Nested(IssuingBodySchema), required=True, validate=validate.Length(min=1))
-    addressees = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
-    ministry_recipient = fields.Nested(MinistryRecipientSchema, load_default=None, allow_none=True)
+    addressees = fields.List(fields.String(metadata=NOT_PERSONAL, validate=validate.Length(min=1)), load_default=list)
+    ministry_recipient = fields.Nested(MinistryRecipientSchema, metadata=person(MINISTRY_RECIPIENT),
+                                       load_default=None, allow_none=True)
     sample = fields.Boolean(load_default=False)
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Equal("Asia/Shanghai"))
     deadline_reading = text_field()

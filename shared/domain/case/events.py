@@ -16,13 +16,15 @@ other module (`Case.Submitted`, not `events.Submitted`), and its stored topic is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor
 from shared.domain.case.transitions import state_after
+from shared.domain.personal import ACTOR, BY_SCHEMA, DOCUMENT_AUTHOR, EXPERT, SIGNATORY, classified
 from shared.domain.registration_area import NOT_CHECKED
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 class CaseEvent(Aggregate.Event):
     actor: Actor
+    personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
 
     def apply(self, case: Case) -> None:
         self.record_on(case)
@@ -59,6 +62,10 @@ class Submitted(CaseEvent, Aggregate.Created):
     application: dict[str, Any]  # the form as submitted
     # The credit code's registration area against the claimed region (RegistrationCheck.as_record)
     registration_check: dict[str, str | None]
+    personal_fields = classified(
+        call_id=None, program=None, direction=None, applicant=None, province=None, city=None,
+        chain=None, title=None, application=BY_SCHEMA, registration_check=None,
+    )
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -68,6 +75,7 @@ class Submitted(CaseEvent, Aggregate.Created):
 class Resubmitted(CaseEvent):
     application: dict[str, Any]
     changes: str
+    personal_fields = classified(application=BY_SCHEMA, changes=None)
 
     def record_on(self, case: Case) -> None:
         case.application = self.application
@@ -76,6 +84,7 @@ class Resubmitted(CaseEvent):
 
 class Withdrawn(CaseEvent):
     reason: str
+    personal_fields = classified(reason=None)
 
 
 # -- verification -----------------------------------------------------------------
@@ -84,6 +93,7 @@ class Withdrawn(CaseEvent):
 class VerificationRecorded(CaseEvent):
     level: str
     checks: dict[str, Any]  # {"authenticity": {"passed": bool, "note": str}, ...}
+    personal_fields = classified(level=None, checks=BY_SCHEMA)
 
     def record_on(self, case: Case) -> None:
         case.verifications.append({"level": self.level, "checks": self.checks})
@@ -92,26 +102,31 @@ class VerificationRecorded(CaseEvent):
 class CityRecommended(CaseEvent):
     reason: str
     rank: int
+    personal_fields = classified(reason=None)
 
 
 class ProvinceEndorsed(CaseEvent):
     reason: str
     rank: int
+    personal_fields = classified(reason=None)
 
 
 class EndorsementWithdrawn(CaseEvent):
     reason: str
     back_to: str  # the state that waits for the province again
+    personal_fields = classified(reason=None, back_to=None)
 
 
 class ReturnedForCorrection(CaseEvent):
     level: str
     reasons: list[str]
+    personal_fields = classified(level=None, reasons=None)
 
 
 class Rejected(CaseEvent):
     level: str
     reason: str
+    personal_fields = classified(level=None, reason=None)
 
 
 # -- review -------------------------------------------------------------------------
@@ -121,6 +136,7 @@ class ExpertReviewed(CaseEvent):
     expert: str
     scores: dict[str, float]
     comment: str
+    personal_fields = classified(expert=EXPERT, scores=None, comment=None)
 
     def record_on(self, case: Case) -> None:
         case.expert_reviews += 1
@@ -133,10 +149,12 @@ class Shortlisted(CaseEvent):
 
 class NotShortlisted(CaseEvent):
     reason: str
+    personal_fields = classified(reason=None)
 
 
 class TaskBookSigned(CaseEvent):
     task_book: dict[str, Any]  # targets, deadline, milestones, signatories
+    personal_fields = classified(task_book=BY_SCHEMA)
 
     def record_on(self, case: Case) -> None:
         case.milestones = {m["id"]: "pending" for m in self.task_book["milestones"]}
@@ -147,6 +165,7 @@ class MilestoneReported(CaseEvent):
     milestone_id: str
     summary: str
     evidence: list[str]
+    personal_fields = classified(milestone_id=None, summary=None, evidence=None)
 
     def record_on(self, case: Case) -> None:
         case.milestones[self.milestone_id] = "reported"
@@ -155,6 +174,7 @@ class MilestoneReported(CaseEvent):
 class MilestoneOverdue(CaseEvent):
     milestone_id: str
     due_on: date
+    personal_fields = classified(milestone_id=None)
 
     def record_on(self, case: Case) -> None:
         case.milestones[self.milestone_id] = "overdue"
@@ -163,6 +183,7 @@ class MilestoneOverdue(CaseEvent):
 class MilestoneReportAccepted(CaseEvent):
     milestone_id: str
     note: str
+    personal_fields = classified(milestone_id=None, note=None)
 
     def record_on(self, case: Case) -> None:
         case.milestones[self.milestone_id] = "accepted"
@@ -171,6 +192,7 @@ class MilestoneReportAccepted(CaseEvent):
 class MilestoneReportReturned(CaseEvent):
     milestone_id: str
     reasons: list[str]
+    personal_fields = classified(milestone_id=None, reasons=None)
 
     def record_on(self, case: Case) -> None:
         case.milestones[self.milestone_id] = "returned"
@@ -183,6 +205,7 @@ class TaskBookAmended(CaseEvent):
     reason: str
     task_book: dict[str, Any]  # the whole task book as amended
     signatories: list[dict[str, Any]]  # [{"party", "name", "signed_on"}], every party of the signed book
+    personal_fields = classified(amendment_id=None, reason=None, task_book=BY_SCHEMA, signatories=SIGNATORY)
 
     def record_on(self, case: Case) -> None:
         case.milestones = {
@@ -198,6 +221,7 @@ class AnnualWorkPlanRecorded(CaseEvent):
     year: int
     plan: str
     evidence: list[str]
+    personal_fields = classified(plan=None, evidence=None)
 
     def record_on(self, case: Case) -> None:
         case.work_plans.append(self.year)
@@ -206,6 +230,7 @@ class AnnualWorkPlanRecorded(CaseEvent):
 class CompletionDeclared(CaseEvent):
     summary: str
     evidence: list[str]
+    personal_fields = classified(summary=None, evidence=None)
 
     def record_on(self, case: Case) -> None:
         case.completion_declared = True
@@ -213,6 +238,7 @@ class CompletionDeclared(CaseEvent):
 
 class EvaluatorCommissioned(CaseEvent):
     evaluator: str  # the third-party institution's organisation code
+    personal_fields = classified(evaluator=None)
 
     def record_on(self, case: Case) -> None:
         case.evaluator = self.evaluator
@@ -227,6 +253,7 @@ class ThirdPartyEvaluated(CaseEvent):
     conclusion: str
     report: list[str]  # evidence sha256 digests
     assessment: list[dict[str, Any]]  # [{"target", "met", "finding"}], one per target of the task book
+    personal_fields = classified(conclusion=None, report=None, assessment=BY_SCHEMA)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -239,6 +266,7 @@ class Selected(CaseEvent):
 
 class NotSelected(CaseEvent):
     reason: str
+    personal_fields = classified(reason=None)
 
 
 # -- publication ----------------------------------------------------------------------
@@ -248,6 +276,7 @@ class PublicNoticeOpened(CaseEvent):
     notice_id: str
     starts_on: date
     ends_on: date  # last working day of the notice period
+    personal_fields = classified(notice_id=None)
 
     def record_on(self, case: Case) -> None:
         case.notice_starts_on = self.starts_on
@@ -261,6 +290,7 @@ class ObjectionRaised(CaseEvent):
     objection_id: str
     reasons: str
     evidence: list[str]  # SHA-256 digests the objector deposited with the documents service
+    personal_fields = classified(objection_id=None, reasons=None, evidence=None)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -274,6 +304,7 @@ class ObjectionResolved(CaseEvent):
     objection_id: str
     upheld: bool
     resolution: str
+    personal_fields = classified(objection_id=None, resolution=None)
 
     def record_on(self, case: Case) -> None:
         case.open_objections.remove(self.objection_id)
@@ -284,6 +315,7 @@ class ObjectionResolved(CaseEvent):
 
 class Published(CaseEvent):
     list_id: str
+    personal_fields = classified(list_id=None)
 
 
 # -- documents ----------------------------------------------------------------------------
@@ -295,6 +327,7 @@ class EvidenceAttached(CaseEvent):
     content_type: str
     filename: str
     step: str
+    personal_fields = classified(sha256=None, content_type=None, filename=DOCUMENT_AUTHOR, step=None)
 
     def record_on(self, case: Case) -> None:
         case.evidence.append(self.sha256)
@@ -313,6 +346,10 @@ class EvidenceSuperseded(CaseEvent):
     filename: str
     step: str
     reason: str
+    personal_fields = classified(
+        sha256=None, supersedes=None, content_type=None, filename=DOCUMENT_AUTHOR, step=None,
+        reason=None,
+    )
 
     def record_on(self, case: Case) -> None:
         # In place, so the list keeps the order in which the documents were filed.

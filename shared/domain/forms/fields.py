@@ -34,6 +34,7 @@ from shared.domain.forms.messages import (
     max_chars_message,
     one_of_message,
 )
+from shared.domain.personal import NOT_PERSONAL
 
 SHORT_TEXT_MAX = 200
 """A bound on one-line entries (names, posts, numbers). The notice sets none; this is the platform's."""
@@ -137,6 +138,7 @@ class Code(Text):
     def __init__(self, choices: Iterable[str], *, required: bool = True, **kwargs: Any):
         self.choices = tuple(choices)
         validators = [*_validators(kwargs.pop("validate", None)), Choice(self.choices)]
+        kwargs["metadata"] = {**NOT_PERSONAL, **kwargs.get("metadata", {})}  # one of a fixed set: no one's data
         super().__init__(None, required=required, validate=validators, **kwargs)
 
 

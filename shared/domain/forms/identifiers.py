@@ -27,6 +27,7 @@ from shared.domain.forms.messages import (
     MUST_BE_MOBILE,
     evidence_max_message,
 )
+from shared.domain.personal import NOT_PERSONAL
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -40,6 +41,7 @@ class DocumentRef(fields.String):
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("required", True)
+        kwargs["metadata"] = {**NOT_PERSONAL, **kwargs.get("metadata", {})}  # a digest: no one's data in itself
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -117,6 +119,7 @@ class CreditCode(Text):
     """
 
     def __init__(self, **kwargs: Any):
+        kwargs["metadata"] = {**NOT_PERSONAL, **kwargs.get("metadata", {})}  # a unit's code, not a person's
         super().__init__(None, **kwargs)
 
     def _deserialize(  # type: ignore[override]  # as Text's: a blank optional one loads None

@@ -53,6 +53,7 @@ from shared.domain.forms.messages import bilingual
 from shared.domain.forms.open_competition_tasks import REQUIRED_USER_KINDS, USER_RULE_MESSAGES, canonical_category
 from shared.domain.forms.open_competition_units import LeadUnit, OpenCompetitionPart, UnitSchema, uses
 from shared.domain.forms.parts import RuleErrors
+from shared.domain.personal import NOT_PERSONAL
 
 # 二(一): "联合体中应明确1家牵头单位，其余联合申请单位不超过4家"
 MAX_MEMBERS = 4
@@ -136,9 +137,9 @@ class OpenCompetitionApplicationBase(OpenCompetitionPart):
 
     category: str = ""  # set by the factory
 
-    title = Text(TITLE_MAX)
-    summary = Text(SUMMARY_MAX)
-    targets = Listing(Text(TARGET_MAX), minimum=1, maximum=TARGETS_MAX)
+    title = Text(TITLE_MAX, metadata=NOT_PERSONAL)
+    summary = Text(SUMMARY_MAX, metadata=NOT_PERSONAL)
+    targets = Listing(Text(TARGET_MAX, metadata=NOT_PERSONAL), minimum=1, maximum=TARGETS_MAX)
     lead = LeadUnit(UnitSchema)
     members = Listing(Section(UnitSchema), required=False)
     declarations = Section(DeclarationsSchema)

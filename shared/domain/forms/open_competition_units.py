@@ -21,6 +21,7 @@ from shared.domain.forms.fields import Code, Listing, Section, Text, YesNo
 from shared.domain.forms.identifiers import CreditCode
 from shared.domain.forms.messages import bilingual
 from shared.domain.forms.parts import FormSection, RuleErrors
+from shared.domain.personal import NOT_PERSONAL
 
 UNIT_KINDS = {
     "enterprise": "企业",
@@ -55,10 +56,10 @@ class UnitSchema(OpenCompetitionPart):
     The codes (``kind``, ``user_of``) load exactly as sent: the rules read the raw input.
     """
 
-    name = Text(UNIT_NAME_MAX)
+    name = Text(UNIT_NAME_MAX, metadata=NOT_PERSONAL)
     credit_code = CreditCode()
     kind = Code(UNIT_KINDS, strip=False)
-    role = Text(ROLE_MAX)
+    role = Text(ROLE_MAX, metadata=NOT_PERSONAL)
     cas_institute = YesNo(load_default=False)
     user_enterprise = YesNo()
     user_of = Listing(Code(USER_KINDS, strip=False), required=False)

@@ -14,6 +14,7 @@ from shared.domain.forms.fields import Amount, Code, Confirmed, Count, Day, Sect
 from shared.domain.forms.identifiers import CreditCode, DocumentRef, EmailAddress, Mobile, evidence
 from shared.domain.forms.messages import REQUIRED, at_most_field_message, bilingual
 from shared.domain.forms.parts import FormSection, RuleErrors, is_blank
+from shared.domain.personal import CONTACT, LEGAL_REPRESENTATIVE, NOT_PERSONAL, PERSONAL, person
 
 UNIT_NATURES: dict[str, str] = {
     "central_soe": "中央企业",
@@ -31,22 +32,22 @@ PROFILE_MAX = 500
 
 
 class SignatureProductContact(FormSection):
-    """联系人: name, post (职务), mobile (手机), email (电子邮箱)."""
+    """联系人: name, post (职务), mobile (手机), email (电子邮箱): one person's data, all of it."""
 
-    name = Text()
-    post = Text()
-    mobile = Mobile()
-    email = EmailAddress()
+    name = Text(metadata=PERSONAL)
+    post = Text(metadata=PERSONAL)
+    mobile = Mobile(metadata=PERSONAL)
+    email = EmailAddress(metadata=PERSONAL)
 
 
 class SignatureProductCover(FormSection):
     """封面."""
 
-    applicant_name = Text()
+    applicant_name = Text(metadata=NOT_PERSONAL)
     seal = DocumentRef()
     """The sealed cover (加盖公章): the document holding it."""
-    contact_1 = Section(SignatureProductContact)
-    contact_2 = Section(SignatureProductContact)
+    contact_1 = Section(SignatureProductContact, metadata=person(CONTACT))
+    contact_2 = Section(SignatureProductContact, metadata=person(CONTACT))
     submitted_on = Day()
     """报送日期."""
 
@@ -57,21 +58,22 @@ class SignatureProductCover(FormSection):
 class SignatureProductApplicant(FormSection):
     """一、申请单位信息. Money in 10k CNY (万元); revenue and R&D spending are the last fiscal year's."""
 
-    full_name = Text()
-    industry_class = Text()
+    full_name = Text(metadata=NOT_PERSONAL)
+    industry_class = Text(metadata=NOT_PERSONAL)
     """所属大类行业."""
-    legal_representative = Text()
+    legal_representative = Text(metadata=person(LEGAL_REPRESENTATIVE))
+    """法定代表人: a person's name."""
     registered_capital_10k_cny = Amount()
-    address = Text()
+    address = Text(metadata=NOT_PERSONAL)
     credit_code = CreditCode()
     """统一社会信用代码 (the form's box reads 组织机构代码/社会信用代码; the 18-character code is asked for)."""
     unit_nature = Code(UNIT_NATURES)
-    unit_nature_other = Text(required=False)
+    unit_nature_other = Text(required=False, metadata=NOT_PERSONAL)
     """Required when `unit_nature` is "other"."""
     listed = YesNo(required=True)
     """是否上市公司; when true, `stock_code`, `stock_exchange` and `listed_on` are required."""
-    stock_code = Text(required=False)
-    stock_exchange = Text(required=False)
+    stock_code = Text(required=False, metadata=NOT_PERSONAL)
+    stock_exchange = Text(required=False, metadata=NOT_PERSONAL)
     """上市地点."""
     listed_on = Day(required=False)
     """上市时间."""
@@ -83,7 +85,7 @@ class SignatureProductApplicant(FormSection):
     staff_count = Count()
     rd_staff_count = Count()
     """研发人员人数, at most `staff_count`."""
-    profile = Text(PROFILE_MAX)
+    profile = Text(PROFILE_MAX, metadata=NOT_PERSONAL)
     """单位简介."""
     profile_evidence = evidence()
 
@@ -108,7 +110,7 @@ class SignatureProductApplicant(FormSection):
 class SignatureProductDeclaration(FormSection):
     """三、申请单位声明: the three statements, each confirmed; sealed (盖章) and dated."""
 
-    applicant_name = Text()
+    applicant_name = Text(metadata=NOT_PERSONAL)
     """The unit's name written into "（申请单位）郑重声明"."""
     no_major_accident_or_environmental_violation = Confirmed()
     """本单位近三年内未出现重大事故，无环境违法记录."""

@@ -16,6 +16,7 @@ from shared.domain.forms.fields import Amount, Code, Day, Listing, Section, Text
 from shared.domain.forms.identifiers import evidence
 from shared.domain.forms.messages import EVIDENCE_REQUIRED, REQUIRED, bilingual, one_of_message
 from shared.domain.forms.parts import FormSection, RuleErrors, is_blank
+from shared.domain.personal import NOT_PERSONAL
 
 # -- the options the form offers ----------------------------------------------------
 
@@ -77,11 +78,11 @@ class SignatureProductEquipment(FormSection):
     a whole must list at least one piece of equipment.
     """
 
-    raw_material_processing = Listing(Text())
-    fermentation = Listing(Text())
-    separation_purification = Listing(Text())
-    testing = Listing(Text())
-    other = Listing(Text())
+    raw_material_processing = Listing(Text(metadata=NOT_PERSONAL))
+    fermentation = Listing(Text(metadata=NOT_PERSONAL))
+    separation_purification = Listing(Text(metadata=NOT_PERSONAL))
+    testing = Listing(Text(metadata=NOT_PERSONAL))
+    other = Listing(Text(metadata=NOT_PERSONAL))
 
     @validates_schema(skip_on_field_errors=False)
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -93,11 +94,11 @@ class SignatureProductEquipment(FormSection):
 class SignatureProductIpItem(FormSection):
     """知识产权情况, one row: 名称, 类别, 批准机构, 批准时间."""
 
-    name = Text()
+    name = Text(metadata=NOT_PERSONAL)
     kind = Code(IP_KINDS)
-    kind_other = Text(required=False)
+    kind_other = Text(required=False, metadata=NOT_PERSONAL)
     """Required when `kind` is "other" (其它____)."""
-    granted_by = Text()
+    granted_by = Text(metadata=NOT_PERSONAL)
     granted_on = Day()
 
     @validates_schema(skip_on_field_errors=False)
@@ -109,8 +110,8 @@ class SignatureProductIpItem(FormSection):
 class SignatureProductStandardItem(FormSection):
     """现行有效标准情况, one row: 标准名称, 标准编号, 标准类别."""
 
-    name = Text()
-    number = Text()
+    name = Text(metadata=NOT_PERSONAL)
+    number = Text(metadata=NOT_PERSONAL)
     level = Code(STANDARD_LEVELS)
 
 
@@ -130,19 +131,19 @@ def call_options(name: str, options: Iterable[str] | None, default: Sequence[str
 class SignatureProductDetails(FormSection):
     """二、申请产品情况. `domains` and `types` are the call's (征集领域, 征集类型)."""
 
-    name = Text()
-    domain = Text()
-    domain_other = Text(required=False)
+    name = Text(metadata=NOT_PERSONAL)
+    domain = Text(metadata=NOT_PERSONAL)
+    domain_other = Text(required=False, metadata=NOT_PERSONAL)
     """Required when `domain` is a free-text one ("其他", or the call's `free_text_domains`)."""
-    type = Text()
-    innovation_highlights = Text(HIGHLIGHTS_MAX)
+    type = Text(metadata=NOT_PERSONAL)
+    innovation_highlights = Text(HIGHLIGHTS_MAX, metadata=NOT_PERSONAL)
     """产品创新亮点和优势."""
     stage = Code(PRODUCT_STAGES)
     """Mass-produced or early-commercial; an early-commercial product describes `pilot_verification`."""
     needs_admin_licence = YesNo(required=True)
     """是否涉及特殊注册、许可或备案等前置行政许可手续; when true, category, number and evidence are required."""
-    admin_licence_category = Text(required=False)
-    admin_licence_number = Text(required=False)
+    admin_licence_category = Text(required=False, metadata=NOT_PERSONAL)
+    admin_licence_number = Text(required=False, metadata=NOT_PERSONAL)
     """证书号或批准文号."""
     admin_licence_evidence = evidence(required=False)
     output_last_year_tonnes = Amount()
@@ -151,24 +152,24 @@ class SignatureProductDetails(FormSection):
     exports = YesNo(required=True)
     export_volume_last_year_tonnes = Amount(required=False)
     """上年度出口量: optional (无可不填)."""
-    technical_process = Text(TECHNICAL_PROCESS_MAX)
+    technical_process = Text(TECHNICAL_PROCESS_MAX, metadata=NOT_PERSONAL)
     """技术工艺概述: raw materials, chassis cells, main process, main equipment, qualifications."""
     equipment = Section(SignatureProductEquipment)
-    advancement_and_competitiveness = Text(ADVANCEMENT_MAX)
+    advancement_and_competitiveness = Text(ADVANCEMENT_MAX, metadata=NOT_PERSONAL)
     """产品先进性和核心竞争力."""
-    market_and_sales = Text(MARKET_AND_SALES_MAX)
+    market_and_sales = Text(MARKET_AND_SALES_MAX, metadata=NOT_PERSONAL)
     """市场销售情况."""
-    application_prospects = Text(APPLICATION_PROSPECTS_MAX)
+    application_prospects = Text(APPLICATION_PROSPECTS_MAX, metadata=NOT_PERSONAL)
     """产品应用前景."""
-    pilot_verification = Text(APPLICATION_PROSPECTS_MAX, required=False)
+    pilot_verification = Text(APPLICATION_PROSPECTS_MAX, required=False, metadata=NOT_PERSONAL)
     """已完成的产品化验证情况: required for an early-commercial product. It is written in the
     application-prospects box, so the two together are at most 300 characters."""
     ip_items = entries(SignatureProductIpItem, minimum=1)
     """The applicant must own the product's IP (二、(四)): at least one row."""
-    ip_note = Text(IP_NOTE_MAX)
+    ip_note = Text(IP_NOTE_MAX, metadata=NOT_PERSONAL)
     ip_evidence = evidence()
     standards = entries(SignatureProductStandardItem, minimum=1)
-    standards_note = Text(STANDARDS_NOTE_MAX)
+    standards_note = Text(STANDARDS_NOTE_MAX, metadata=NOT_PERSONAL)
     standards_evidence = evidence()
 
     def __init__(self, *, domains: Iterable[str] | None = None, types: Iterable[str] | None = None,

@@ -31,6 +31,7 @@ from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from shared.domain.personal import ACTOR, BY_SCHEMA, NOT_PERSONAL, PERSONAL_KEY, person
 from shared.domain.streams import BY_NAME
 from shared.infra.ledger import to_recorded
 
@@ -93,15 +94,15 @@ def _uuid(value: str) -> None:
 class IntegrationEventSchema(Schema):
     """The envelope, checked; `load` also brings a message of the older shape into this one."""
 
-    message_id = fields.String(required=True)
+    message_id = fields.String(metadata=NOT_PERSONAL, required=True)
     stream = fields.String(required=True, validate=validate.OneOf(sorted(BY_NAME)))
-    stream_id = fields.String(required=True, validate=_uuid)
-    case_id = fields.String(validate=_uuid)
+    stream_id = fields.String(metadata=NOT_PERSONAL, required=True, validate=_uuid)
+    case_id = fields.String(metadata=NOT_PERSONAL, validate=_uuid)
     version = fields.Integer(required=True, strict=True)
-    type = fields.String(required=True)
-    timestamp = fields.String(required=True)
-    actor = fields.Dict(required=True)
-    payload = fields.Dict(required=True)
+    type = fields.String(metadata=NOT_PERSONAL, required=True)
+    timestamp = fields.String(metadata=NOT_PERSONAL, required=True)
+    actor = fields.Dict(metadata=person(ACTOR), required=True)
+    payload = fields.Dict(metadata={PERSONAL_KEY: BY_SCHEMA}, required=True)
     notification_id = fields.Integer(required=True, allow_none=True)
 
     @pre_load
