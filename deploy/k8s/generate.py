@@ -47,7 +47,9 @@ TOKEN_ENV = {
     "OIDC_ROLE_CLAIM": "realm_access.roles",
 }
 
-DB = "caseplatform-db-rw:5432"
+# The primary of the cluster that serves the platform (base/postgres.yaml): a restore cuts over
+# by pointing this Service at the restored cluster.
+DB = "caseplatform-postgres:5432"
 
 
 def platform_env(user: str) -> dict:

@@ -159,6 +159,20 @@ def test_operator_resources_validate_against_their_crds(rendered):
                 f"{e.message} at {list(e.path)}" for e in errors[:5])
 
 
+def test_the_restore_manifest_validates_and_recovers_from_the_archive_the_cluster_writes(rendered):
+    restore = yaml.safe_load((K8S / "restore" / "cluster-restore.yaml").read_text())
+    schema = crd_schemas()[(restore["apiVersion"], restore["kind"])]
+    assert not list(jsonschema.Draft7Validator(schema).iter_errors(restore))
+    recovery = restore["spec"]["bootstrap"]["recovery"]
+    assert "targetTime" in recovery["recoveryTarget"]
+    origin = next(c for c in restore["spec"]["externalClusters"] if c["name"] == recovery["source"])
+    archiver = next(p for p in named(rendered["production"], "Cluster")["caseplatform-db"]["spec"]["plugins"]
+                    if p.get("isWALArchiver"))
+    assert origin["plugin"]["name"] == archiver["name"]
+    assert origin["plugin"]["parameters"] == {"barmanObjectName": archiver["parameters"]["barmanObjectName"],
+                                              "serverName": "caseplatform-db"}
+
+
 def test_a_crd_schema_refuses_a_field_the_operator_does_not_know():
     # The vendored schemas are not vacuous: a wrong type or a misspelt field is refused.
     schemas = crd_schemas()
