@@ -57,11 +57,6 @@ def kubectl() -> str:
     return path
 
 
-@pytest.fixture(scope="module", params=OVERLAYS)
-def overlay(request) -> str:
-    return request.param
-
-
 def render(overlay: str) -> list[dict]:
     out = subprocess.run([kubectl(), "kustomize", str(K8S / "overlays" / overlay)],
                          capture_output=True, text=True, check=True, timeout=120).stdout
