@@ -414,3 +414,15 @@ def test_a_category_the_notice_does_not_name_is_refused_when_the_call_is_defined
                       if "部件" in category["name"])
     components["name"] = "关键部件和耗材"  # the notice's own short name for 关键部件与耗材 still loads
     assert c.load_call(aliased)["open_competition"]["categories"]
+
+
+def test_an_unknown_category_in_a_list_of_the_wrong_length_is_refused_not_a_server_error():
+    # Found by the fuzzing: both reasons at once raised AttributeError (a 500) instead of a refusal.
+    definition = raw("open_competition_2025_220.json")
+    definition["open_competition"]["categories"] = definition["open_competition"]["categories"][:2]
+    definition["open_competition"]["categories"][0]["name"] = "SAMPLE 未在通知中出现的类别"
+    with pytest.raises(ValidationFailed) as excinfo:
+        c.load_call(definition)
+    reasons = refused_fields(excinfo)["open_competition.categories"]
+    assert any("announces 3 categories, 2 are listed" in r for r in reasons)
+    assert any("SAMPLE 未在通知中出现的类别" in r for r in reasons)

@@ -92,19 +92,20 @@ class OpenCompetitionSchema(Strict):
         errors: dict[str, Any] = {}
         categories = data["categories"]
         codes = [c["code"] for c in categories]
+        whole: list[str] = []  # reasons about the list as a whole
         if len(set(codes)) != len(codes):
-            errors["categories"] = ["category codes must be unique"]
+            whole.append("category codes must be unique")
+        if data["announced_category_count"] is not None and len(categories) != data["announced_category_count"]:
+            whole.append(f"the notice announces {data['announced_category_count']} categories, "
+                         f"{len(categories)} are listed")
         # The application form and its consortium rules exist for the notice's three categories
         # only: a call naming another could be defined but nothing filed under it.
-        unknown = {i: {"name": [str(exc)]} for i, category in enumerate(categories)
+        unknown = {i: [str(exc)] for i, category in enumerate(categories)
                    if (exc := _unknown_category(category["name"])) is not None}
-        if unknown and "categories" in errors:  # already refused as a whole: one list of reasons
-            errors["categories"].extend(m for reasons in unknown.values() for m in reasons["name"])
+        if whole:  # refused as a whole: one list of reasons, the unknown names among them
+            errors["categories"] = whole + [m for reasons in unknown.values() for m in reasons]
         elif unknown:
-            errors["categories"] = unknown
-        if data["announced_category_count"] is not None and len(categories) != data["announced_category_count"]:
-            errors.setdefault("categories", []).append(
-                f"the notice announces {data['announced_category_count']} categories, {len(categories)} are listed")
+            errors["categories"] = {i: {"name": reasons} for i, reasons in unknown.items()}
         directions = data["directions"]
         direction_errors: dict[int, dict[str, list[str]]] = {}
         seen: set[str] = set()
