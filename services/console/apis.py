@@ -56,7 +56,7 @@ def call(base: str, path: str, token: str | None = None, params: dict | None = N
 
 
 def send(base: str, method: str, path: str, token: str | None = None, *, json: Any = None,
-         params: dict | None = None, files: dict | None = None, data: dict | bytes | None = None) -> Answer:
+         params: dict | None = None, files: dict | None = None, data: Any = None) -> Answer:
     """Any JSON call: a command (POST/PUT with a JSON body), or an upload (`files`, or the file's
     bytes as the body in `data`)."""
     try:

@@ -15,7 +15,7 @@ from services.cli.signin import pkce_pair
 from services.console import pages
 from services.console.i18n import LANGUAGES, translate
 from services.console.oidc import OidcClient, ProviderRefused
-from services.console.pages.common import ROLE_PAGES
+from services.console.pages.common import ROLE_PAGES, local_path
 from services.console.sessions import COOKIE, Session, SessionStore
 from services.console.settings import ConsoleSettings
 from shared.domain.access import Caller
@@ -25,15 +25,12 @@ from shared.infra.web.hygiene import SECURITY_HEADERS
 REFRESH_MARGIN = 30  # seconds before expiry at which the access token is renewed
 
 
-def local_path(wanted: str) -> str:
-    """A path on this console to go back to, never another site (`//evil`, `/\\evil`, a URL)."""
-    ok = wanted.startswith("/") and not wanted.startswith(("//", "/\\")) and "\n" not in wanted
-    return wanted if ok else "/"
-
-
 def create_app(settings: ConsoleSettings) -> Flask:
     app = Flask(__name__)
     app.config["CONSOLE"] = settings
+    # Uploads pass through to the documents service, which takes MAX_UPLOAD_BYTES: no larger
+    # body is read here (413), so nobody fills the console's disk with a form post.
+    app.config["MAX_CONTENT_LENGTH"] = settings.platform.max_upload_bytes + 1024 * 1024 if settings.platform else None
     store = app.config["SESSIONS"] = SessionStore()
     oidc = OidcClient(settings)
     assert settings.platform is not None

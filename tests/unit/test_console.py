@@ -91,3 +91,12 @@ def test_days_left_count_calendar_days_to_the_deadline():
 def test_every_message_has_both_languages():
     missing = [key for key, entry in MESSAGES.items() if set(entry) != set(LANGUAGES) or not all(entry.values())]
     assert missing == []
+
+
+def test_a_body_larger_than_the_documents_service_takes_is_refused_before_it_is_read(tmp_path):
+    settings = ConsoleSettings.from_env({"AUTH_MODE": "dev-hs256", "JWT_SECRET": SECRET, "MAX_UPLOAD_BYTES": "1000",
+                                         "CASEPLATFORM_DATA_DIR": str(tmp_path), "CONSOLE_PORT": "8199"})
+    client = create_app(settings).test_client()
+    too_big = b"x" * (1000 + 1024 * 1024 + 1)
+    assert client.post("/uploads", data=too_big, content_type="application/octet-stream").status_code == 413
+    assert client.post("/uploads", data=b"x" * 10, content_type="application/octet-stream").status_code == 400

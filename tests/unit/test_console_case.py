@@ -106,6 +106,8 @@ class Services:
         }
 
     def send(self, base, method, path, token=None, **kwargs):
+        if hasattr(kwargs.get("data"), "read"):  # an upload streamed on: what it carried
+            kwargs["data"] = kwargs["data"].read()
         self.sent.append((method, path, kwargs))
         return self.answers.get((method, path), apis.Answer(data={"sha256": "c" * 64}, status=201))
 

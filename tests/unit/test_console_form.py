@@ -222,6 +222,7 @@ def test_in_english_the_labels_and_options_are_english(client, service):
 class Sent:
     def __init__(self, status: int, body: dict):
         self.status_code, self._body, self.text = status, body, str(body)
+        self.content = str(body).encode()
 
     def json(self):
         return self._body
@@ -230,11 +231,12 @@ class Sent:
 def test_an_upload_is_forwarded_to_the_documents_service_as_the_person(client, monkeypatch):
     from io import BytesIO
 
-    from services.console.pages import applicant_form
+    from services.console import apis
 
     forwarded = []
 
-    def post(url, params, data, headers, timeout):
+    def request(method, url, *, headers, params, data, timeout, **_):
+        assert method == "POST"
         forwarded.append((url, params, data.read(), headers["Authorization"].startswith("Bearer ")))
         if params["filename"].endswith(".exe"):
             return Sent(415, {"error": "unsupported_file_type", "message": "a file named .exe is not accepted",
@@ -242,7 +244,7 @@ def test_an_upload_is_forwarded_to_the_documents_service_as_the_person(client, m
         return Sent(201, {"sha256": "cd" * 32, "size": 9, "content_type": "application/pdf",
                           "filename": params["filename"]})
 
-    monkeypatch.setattr(applicant_form.requests, "post", post)
+    monkeypatch.setattr(apis.requests, "request", request)
     xhr = {"X-CSRF-Token": client.csrf, "X-Requested-With": "XMLHttpRequest"}
     answer = client.post("/uploads", headers=xhr, data={"file": (BytesIO(b"%PDF-1.4 x"), "SAMPLE.pdf")})
     assert answer.status_code == 201 and answer.get_json()["sha256"] == "cd" * 32

@@ -124,7 +124,7 @@ def _upload(who: Person, case_id: str, field: str, step: str) -> tuple[str | Non
     upload = request.files.get(field)
     if upload is None or not upload.filename:
         return None, None
-    filed = api("documents", "POST", path_of("cases", case_id, "evidence"), who, data=upload.read(),
+    filed = api("documents", "POST", path_of("cases", case_id, "evidence"), who, data=upload.stream,
                 params={"filename": upload.filename, "step": step})
     if not filed.ok:
         filed.fields = {field: filed.error, **filed.fields}

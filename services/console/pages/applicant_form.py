@@ -6,20 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from flask import Flask, jsonify, render_template, request
 
-from services.console.apis import TIMEOUT, Answer
+from services.console.apis import Answer
 from services.console.lists import Column
 from services.console.pages.applicant_form_fields import Field, Schema, edit_rows
 from services.console.pages.common import (
     Person,
     api,
-    base,
     days_left,
     done,
     fetch,
     listing_page,
+    local_path,
     message,
     path_of,
     person,
@@ -161,7 +160,7 @@ def register(app: Flask) -> None:
         who = person("applicant")
         sent = request.files.get("file")
         wants_json = request.headers.get("X-Requested-With") == "XMLHttpRequest"
-        back = local_path(request.form.get("next", "/drafts"))
+        back = local_path(request.form.get("next", "/drafts"), "/drafts")
         if sent is None or not sent.filename:
             answer = Answer(status=400, error="400: no file", code="invalid", fields={"file": ["no file chosen"]})
         else:
@@ -176,24 +175,4 @@ def register(app: Flask) -> None:
 
 def deposit(who: Person, stream: Any, filename: str) -> Answer:
     """POST /documents/uploads with the file as the body (the service sniffs its bytes)."""
-    try:
-        response = requests.post(f"{base('documents')}/documents/uploads", params={"filename": filename},
-                                 data=stream, headers={"Authorization": f"Bearer {who.token}",
-                                                       "Content-Type": "application/octet-stream"},
-                                 timeout=TIMEOUT)
-    except requests.RequestException:
-        return Answer(status=503, error="unreachable", code="unreachable")
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if response.status_code >= 400:
-        why = body.get("message") or body.get("error") or response.text[:200] if isinstance(body, dict) else ""
-        fields = body.get("fields") if isinstance(body, dict) and isinstance(body.get("fields"), dict) else {}
-        return Answer(status=response.status_code, error=f"{response.status_code}: {why}", fields=fields or {})
-    return Answer(data=body, status=response.status_code)
-
-
-def local_path(wanted: str) -> str:
-    """A page of this console to go back to, never another site (as app.local_path)."""
-    return wanted if wanted.startswith("/") and not wanted.startswith(("//", "/\\")) else "/drafts"
+    return api("documents", "POST", "/uploads", who, data=stream, params={"filename": filename})

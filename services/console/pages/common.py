@@ -67,6 +67,12 @@ def person(*roles: str) -> Person:
     return Person(caller, current_app.config["ACCESS_TOKEN"]())
 
 
+def local_path(wanted: str, fallback: str = "/") -> str:
+    """A path on this console to go back to, never another site (`//evil`, `/\\evil`, a URL)."""
+    ok = wanted.startswith("/") and not wanted.startswith(("//", "/\\")) and "\n" not in wanted
+    return wanted if ok else fallback
+
+
 def message(key: str, status: int, detail: str = ""):
     return current_app.config["MESSAGE_PAGE"](key, status, detail)
 
