@@ -36,6 +36,7 @@ pytestmark = pytest.mark.e2e
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 OPENED = date(2026, 2, 11)  # the services' today
@@ -120,6 +121,17 @@ def as_person(driver, console_url: str, who: str) -> None:
     driver.shot(f"{who}-signed-in")
 
 
+UNLABELLED = """return [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(e => !e.closest('[aria-hidden=true]') && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !e.getAttribute('aria-labelledby') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+  .map(e => e.name || e.id || e.outerHTML.slice(0, 80));"""
+
+
+def labelled(driver) -> None:
+    """Every control of the page has a name a screen reader can say (a label, aria-label or text)."""
+    assert driver.execute_script(UNLABELLED) == [], f"unlabelled controls on {driver.current_url}"
+
+
 def says(driver, css: str, text: str, timeout: float = 15) -> None:
     """The (next) page shows `text` in `css`: the page may reload under the wait."""
     WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
@@ -146,6 +158,7 @@ def test_a_signature_product_from_the_form_to_the_library_and_the_audit(world, b
     wait_for(browser, f"#apply-{call_id}").click()
     wait_for(browser, "#application")
     browser.shot("applicant-form")
+    labelled(browser)
     application = our_application()
     fill(browser, application)
     highlights = control(browser, "product.innovation_highlights")
@@ -181,6 +194,7 @@ def test_a_signature_product_from_the_form_to_the_library_and_the_audit(world, b
     wait_for(browser, f"#inbox tr[data-case='{case_id}'] a").click()
     assert wait_for(browser, "#case-title").text == application["product"]["name"]
     browser.shot("city-case")
+    labelled(browser)
     for check in CHECKS:
         browser.find_element(By.ID, f"checks-{check}-note").send_keys("SAMPLE 已核实")
     browser.find_element(By.ID, "checks-submit").click()
@@ -212,6 +226,7 @@ def test_a_signature_product_from_the_form_to_the_library_and_the_audit(world, b
     places = browser.find_element(By.ID, "places-success").text  # the selection's places, shown before deciding
     assert "已用 0 / " in places or "本通知未设名额上限" in places
     browser.shot("ministry-case")
+    labelled(browser)
     browser.find_element(By.ID, "selection-submit").click()
     says(browser, ".notice", "已记录择优决定。")
     assert browser.find_element(By.ID, "case-state").text == "selected"
@@ -220,6 +235,7 @@ def test_a_signature_product_from_the_form_to_the_library_and_the_audit(world, b
     reload_until(browser, f"{url}/ministry/lists/{list_id}", f"#candidates tr[data-case='{case_id}']")
     assert browser.find_element(By.ID, "notice-preview-ends-on").text == LAST_DAY.isoformat()
     browser.shot("ministry-notice-preview")
+    labelled(browser)
     browser.find_element(By.ID, "open-notice").click()
     says(browser, ".notice", f"名单已公示，公示截止日期： {LAST_DAY.isoformat()}")
     browser.shot("ministry-notice-open")
@@ -257,6 +273,7 @@ def test_a_signature_product_from_the_form_to_the_library_and_the_audit(world, b
     assert browser.current_url == f"{url}/products"  # the page did not reload: only the results moved
     assert browser.find_element(By.ID, "products-count").text.endswith(" 1")
     browser.shot("public-library-search")
+    labelled(browser)
     browser.find_element(By.CSS_SELECTOR, f"#products tr[data-case='{case_id}'] a").click()
     assert wait_for(browser, "#product-name").text == name
     browser.shot("public-product")
@@ -264,13 +281,13 @@ def test_a_signature_product_from_the_form_to_the_library_and_the_audit(world, b
     # -- the auditor: the timeline, then the verification --------------------------------------
     as_person(browser, url, "auditor")
     browser.get(f"{url}/auditor")
-    wait_for(browser, "#case-id").send_keys(case_id)
-    browser.find_element(By.ID, "find-case").click()
+    wait_for(browser, "#case-id").send_keys(case_id + Keys.ENTER)  # the keyboard alone finds it
     events = p.call("auditor", "GET", "audit", f"/cases/{case_id}/history")["events"]
     rows = WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr"))
     assert [r.get_attribute("data-version") for r in rows] == [str(e["version"]) for e in events]
     assert rows[-1].find_element(By.CSS_SELECTOR, ".what").text == "Published"
     browser.shot("auditor-timeline")
+    labelled(browser)
     p.wait_until("a signed checkpoint covering the case", lambda: p.call(
         "auditor", "GET", "audit", f"/cases/{case_id}/verify")["checked_events"] == len(events), timeout=30)
     browser.find_element(By.ID, "verify-run").click()
