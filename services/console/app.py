@@ -15,7 +15,7 @@ from services.cli.signin import pkce_pair
 from services.console import pages
 from services.console.i18n import LANGUAGES, translate
 from services.console.oidc import OidcClient, ProviderRefused
-from services.console.pages.common import ROLE_PAGES, local_path
+from services.console.pages.common import ROLE_PAGES, local_path, state_word
 from services.console.sessions import COOKIE, Session, SessionStore
 from services.console.settings import ConsoleSettings
 from shared.domain.access import Caller
@@ -73,7 +73,8 @@ def create_app(settings: ConsoleSettings) -> Flask:
         if g.get("session"):
             g.session.notices = []
         return {"t": lambda key: translate(key, lang), "lang": lang, "csrf": g.session.csrf,
-                "caller": current_caller(), "notices": notices, "role_pages": ROLE_PAGES}
+                "caller": current_caller(), "notices": notices, "role_pages": ROLE_PAGES,
+                "state_word": state_word}
 
     def message_page(key: str, status: int, detail: str = ""):
         return render_template("message.html", message_key=key, detail=detail), status

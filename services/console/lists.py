@@ -26,6 +26,11 @@ class Column:
     label: str  # a word key (i18n) for the heading
     filter: str = ""  # "" none, "choice" (a select of the values present), "text" (contains), "date" (on/before)
     value: Callable[[Mapping[str, Any]], Any] | None = None  # a computed column (days left, a count)
+    # How a value is shown and exported (a state's words); filters and sorting keep the value itself.
+    display: Callable[[Any], str] | None = None
+
+    def shown(self, value: Any) -> str:
+        return self.display(value) if self.display is not None else _text(value)
 
     def of(self, row: Mapping[str, Any]) -> Any:
         if self.value is not None:
@@ -96,7 +101,7 @@ class Listing:
         """The rows shown, in the columns shown, as CSV (UTF-8 with BOM, which Excel needs to
         read Chinese) or xlsx."""
         header = [heading(c.label) for c in self.columns]
-        body = [[_text(c.of(row)) for c in self.columns] for row in self.shown()]
+        body = [[c.shown(c.of(row)) for c in self.columns] for row in self.shown()]
         if fmt == "csv":
             out = io.StringIO()
             writer = csv.writer(out)

@@ -100,3 +100,16 @@ def test_a_body_larger_than_the_documents_service_takes_is_refused_before_it_is_
     too_big = b"x" * (1000 + 1024 * 1024 + 1)
     assert client.post("/uploads", data=too_big, content_type="application/octet-stream").status_code == 413
     assert client.post("/uploads", data=b"x" * 10, content_type="application/octet-stream").status_code == 400
+
+
+def test_a_state_column_filters_by_the_code_and_shows_and_exports_the_words():
+    from services.console.lists import Column, Listing
+
+    words = {"returned": "已退回修改", "submitted": "已提交，待审核"}
+    column = Column("state", "col.state", "choice", display=lambda code: words.get(code, code or ""))
+    rows = [{"case_id": "a", "state": "returned"}, {"case_id": "b", "state": "submitted"}]
+    listing = Listing(rows, [Column("case_id", "col.title"), column], args={"f.state": "returned"})
+    assert [r["case_id"] for r in listing.shown()] == ["a"]
+    assert listing.choices(column) == ["returned", "submitted"]  # the select's values stay codes
+    content, _ = listing.export("csv", lambda key: key, "SAMPLE")
+    assert content.decode("utf-8-sig").splitlines() == ["col.title,col.state", "a,已退回修改"]

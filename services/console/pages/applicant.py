@@ -25,6 +25,7 @@ from services.console.pages.common import (
     listing_page,
     path_of,
     person,
+    state_column,
     word,
 )
 
@@ -36,7 +37,7 @@ CASE_COLUMNS = (
     Column("title", "col.title", "text"),
     Column("call_id", "col.call", "choice"),
     Column("direction", "appcase.direction", "choice"),
-    Column("state", "col.state", "choice"),
+    state_column(),
     Column("version", "col.version"),
     Column("updated_at", "col.updated", "date"),
 )

@@ -34,6 +34,7 @@ from services.console.pages.common import (
     notify,
     path_of,
     person,
+    state_column,
     word,
 )
 from shared.domain.regions import name_of
@@ -52,7 +53,7 @@ INBOX_COLUMNS = (
     Column("applicant_name", "col.applicant", filter="text"),
     Column("call_id", "col.call", filter="choice"),
     Column("direction", "authority.col.direction", filter="choice"),
-    Column("state", "col.state", filter="choice", value=lambda row: coded("state", row.get("state"))),
+    state_column(),
     Column("deadline", "col.deadline", filter="date", value=lambda row: (row.get("deadline") or "")[:10] or None),
     Column("days_left", "col.days_left"),
     Column("registration_check", "authority.col.registration",

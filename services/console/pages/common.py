@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, g, redirect, render_template, request
 
 from services.console import apis
-from services.console.i18n import translate
+from services.console.i18n import MESSAGES, translate
 from services.console.lists import Column, Listing
 from shared.domain.access import Caller
 
@@ -111,6 +111,17 @@ def attachment(content: bytes, content_type: str, filename: str) -> Response:
 
 def word(key: str) -> str:
     return translate(key, g.session.lang if g.get("session") else "zh")
+
+
+def state_word(code: str | None) -> str:
+    """A case's state in words (words/common.STATES), or its code for one the console has no words for."""
+    key = f"state.{code}"
+    return word(key) if key in MESSAGES else (code or "")
+
+
+def state_column(label: str = "col.state") -> Column:
+    """A list's state column: filtered and sorted by the code, shown and exported in words."""
+    return Column("state", label, "choice", display=state_word)
 
 
 def notify(key: str, detail: str = "") -> None:

@@ -15,7 +15,18 @@ from flask import Flask, redirect, render_template, request
 from services.console.apis import Answer
 from services.console.batch import run_batch
 from services.console.lists import Column
-from services.console.pages.common import CHINA, Person, api, done, fetch, form_list, listing_page, path_of, person
+from services.console.pages.common import (
+    CHINA,
+    Person,
+    api,
+    done,
+    fetch,
+    form_list,
+    listing_page,
+    path_of,
+    person,
+    state_column,
+)
 
 # The lists each programme's call publishes (shared.domain.publication_list.ListKind).
 LIST_KINDS = {"open_competition": ("shortlist", "successful"), "signature_product": ("signature-products",)}
@@ -27,7 +38,7 @@ CASE_COLUMNS = (
     Column("call_id", "col.call", "choice"),
     Column("direction", "ministry.col.direction", "choice"),
     Column("province", "ministry.col.region", "choice"),
-    Column("state", "col.state", "choice"),
+    state_column(),
     Column("applicant_name", "col.applicant", "text"),
     Column("updated_at", "col.updated"),
 )

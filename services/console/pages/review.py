@@ -26,6 +26,7 @@ from services.console.pages.common import (
     message,
     path_of,
     person,
+    state_column,
     word,
 )
 
@@ -35,7 +36,7 @@ CASE_COLUMNS = (
     Column("direction", "review.col.direction", "choice"),
     Column("applicant_name", "col.applicant", "text"),
     Column("province", "review.col.province", "choice"),
-    Column("state", "col.state", "choice"),
+    state_column(),
     Column("updated_at", "col.updated"),
 )
 RANKING_COLUMNS = (
@@ -44,7 +45,7 @@ RANKING_COLUMNS = (
     Column("mean_score", "review.col.mean_score"),
     Column("experts", "review.col.experts"),
     Column("tie", "review.col.tie", "choice"),
-    Column("state", "col.state", "choice"),
+    state_column(),
 )
 ASSIGNMENT_COLUMNS = (
     Column("title", "col.title", "text"),
@@ -59,7 +60,7 @@ EVALUATION_COLUMNS = (
     Column("call_id", "col.call", "choice"),
     Column("direction", "review.col.direction", "choice"),
     Column("applicant_name", "col.applicant", "text"),
-    Column("state", "col.state", "choice"),
+    state_column(),
     Column("updated_at", "col.updated"),
 )
 

@@ -32,23 +32,6 @@ _EVENTS = {
     "EvidenceAttached": ("上传证明材料", "Evidence attached"),
     "EvidenceSuperseded": ("更正证明材料", "Evidence corrected"),
 }
-_STATES = {
-    "submitted": ("已提交，待审核", "Submitted, awaiting review"),
-    "returned": ("已退回修改", "Returned for correction"),
-    "city_recommended": ("市级已推荐，待省级审核", "Recommended by the city, awaiting the province"),
-    "province_endorsed": ("省级已推荐，报部评审", "Endorsed by the province, with the ministry"),
-    "rejected": ("不予推荐", "Rejected"),
-    "shortlisted": ("已入围", "Shortlisted"),
-    "not_shortlisted": ("未入围", "Not shortlisted"),
-    "in_implementation": ("任务实施中", "In implementation"),
-    "evaluated": ("已完成第三方评价", "Evaluated"),
-    "selected": ("已入选", "Selected"),
-    "not_selected": ("未入选", "Not selected"),
-    "notice_open": ("公示中", "Public notice open"),
-    "delisted": ("公示异议成立，已撤销", "Delisted after an objection"),
-    "published": ("已发布", "Published"),
-    "withdrawn": ("已撤回", "Withdrawn"),
-}
 _FIELDS = {
     "call_id": ("通知", "Call"),
     "call_version": ("通知版本", "Call version"),
@@ -101,7 +84,6 @@ _MILESTONES = {
 
 WORDS: dict[str, dict[str, str]] = {
     **{f"appcase.event.{k}": {"zh": zh, "en": en} for k, (zh, en) in _EVENTS.items()},
-    **{f"appcase.state.{k}": {"zh": zh, "en": en} for k, (zh, en) in _STATES.items()},
     **{f"appcase.field.{k}": {"zh": zh, "en": en} for k, (zh, en) in _FIELDS.items()},
     **{f"appcase.milestone.{k}": {"zh": zh, "en": en} for k, (zh, en) in _MILESTONES.items()},
     "appcase.doc.current": {"zh": "有效", "en": "current"},

@@ -2,24 +2,6 @@
 
 from shared.domain.forms.open_competition import DECLARATIONS
 
-_STATES = {
-    "submitted": ("已提交，待审核", "submitted, awaiting verification"),
-    "returned": ("已退回修改", "returned for correction"),
-    "city_recommended": ("市级已推荐，待省级审核", "recommended by the city, awaiting the province"),
-    "province_endorsed": ("省级已推荐", "endorsed by the province"),
-    "rejected": ("未通过", "rejected"),
-    "shortlisted": ("已入围", "shortlisted"),
-    "not_shortlisted": ("未入围", "not shortlisted"),
-    "in_implementation": ("实施中", "in implementation"),
-    "evaluated": ("已评价", "evaluated"),
-    "selected": ("已遴选", "selected"),
-    "not_selected": ("未遴选", "not selected"),
-    "notice_open": ("公示中", "public notice open"),
-    "delisted": ("公示后撤销", "delisted"),
-    "published": ("已发布", "published"),
-    "withdrawn": ("已撤回", "withdrawn"),
-}
-
 _FIELDS = {  # the application's fields, both forms (shared/domain/forms)
     "direction": ("揭榜方向", "Direction"), "title": ("项目名称", "Title"), "summary": ("项目简介", "Summary"),
     "targets": ("攻关目标", "Targets"), "lead": ("牵头单位", "Lead unit"), "members": ("联合申请单位", "Members"),
@@ -118,7 +100,6 @@ WORDS: dict[str, dict[str, str]] = {
     "authority.contact.submit": {"zh": "保存联系人", "en": "Save the contact"},
     "authority.yes": {"zh": "是", "en": "yes"},
     "authority.no": {"zh": "否", "en": "no"},
-    **{f"authority.state.{code}": {"zh": zh, "en": en} for code, (zh, en) in _STATES.items()},
     **{f"authority.field.{key}": {"zh": zh, "en": en} for key, (zh, en) in _FIELDS.items()},
     **{f"authority.field.{key}": {"zh": zh, "en": en} for key, (zh, en) in DECLARATIONS.items()},
 }

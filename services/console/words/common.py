@@ -1,6 +1,26 @@
 """Words of every page: the frame, sign-in, columns shared by lists, errors."""
 
+# A case's states in words, one wording for every page (the codes are shared.domain.case's).
+STATES = {
+    "submitted": ("已提交，待审核", "Submitted, awaiting review"),
+    "returned": ("已退回修改", "Returned for correction"),
+    "city_recommended": ("市级已推荐，待省级审核", "Recommended by the city, awaiting the province"),
+    "province_endorsed": ("省级已推荐，报部评审", "Endorsed by the province, with the ministry"),
+    "rejected": ("不予推荐", "Rejected"),
+    "shortlisted": ("已入围", "Shortlisted"),
+    "not_shortlisted": ("未入围", "Not shortlisted"),
+    "in_implementation": ("任务实施中", "In implementation"),
+    "evaluated": ("已完成第三方评价", "Evaluated"),
+    "selected": ("已入选", "Selected"),
+    "not_selected": ("未入选", "Not selected"),
+    "notice_open": ("公示中", "Public notice open"),
+    "delisted": ("公示异议成立，已撤销", "Delisted after an objection"),
+    "published": ("已发布", "Published"),
+    "withdrawn": ("已撤回", "Withdrawn"),
+}
+
 WORDS: dict[str, dict[str, str]] = {
+    **{f"state.{code}": {"zh": zh, "en": en} for code, (zh, en) in STATES.items()},
     "app.title": {"zh": "揭榜挂帅与标志性产品 案件平台", "en": "Calls and cases platform"},
     "nav.skip": {"zh": "跳到正文", "en": "Skip to content"},
     "nav.home": {"zh": "首页", "en": "Home"},
