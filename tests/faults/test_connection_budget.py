@@ -99,9 +99,17 @@ def test_the_system_holds_few_connections_at_rest_and_stays_within_its_pools_und
             most_seen.update({name: n - most_seen[name] for name, n in by_name(now).items() if n > most_seen[name]})
             done.wait(0.05)
 
+    failed: list[BaseException] = []
+    steps: list[int] = []  # one entry per command sent by a worker (list.append is atomic)
+
     def burst() -> None:
-        for _ in range(BURST_STEPS):
-            workload.step()
+        try:
+            for _ in range(BURST_STEPS):
+                workload.step()
+                steps.append(1)
+        except BaseException as exc:  # a worker that died would make the burst smaller than it says
+            failed.append(exc)
+            raise
 
     sampler = threading.Thread(target=sample)
     sampler.start()
@@ -114,6 +122,8 @@ def test_the_system_holds_few_connections_at_rest_and_stays_within_its_pools_und
     sampler.join()
     report("peak under the burst", peak)
 
+    assert not failed, f"burst workers failed: {failed[:3]}"
+    assert len(steps) == BURST_WORKERS * BURST_STEPS, "every command of the burst was sent"
     refused = [(o.kind, o.status, o.body) for o in workload.outcomes if not o.accepted]
     assert not refused, f"commands refused under the burst: {refused[:3]}"
     names = set(by_name(at_rest)) | set(most_seen)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ class IdentityProvider:
     proc: subprocess.Popen | None = None
     # username -> (claims, password, access token, when it expires)
     _people: dict[str, tuple[dict, str, str, float]] = field(default_factory=dict, repr=False)
+    # add-accounts reads the accounts, adds and writes them back: two at once from threads of one
+    # test lose one's accounts (their sign-ins then fail). One at a time per provider.
+    _accounts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def issuer(self) -> str:
@@ -119,15 +123,16 @@ class IdentityProvider:
         the missing accounts made in one `add-accounts` run and the sign-ins sent side by side,
         since each costs the provider a password hash (benchmarks need thousands)."""
         wanted = [(person["sub"], _claims(**person)) for person in people]
-        new: dict[str, dict] = {}
-        for sub, claims in wanted:
-            known = self._people.get(sub)
-            if known is None or known[0] != claims:
-                new[sub] = {"username": sub, "password": secrets.token_urlsafe(18), **claims}
-        if new:
-            self.add_accounts(list(new.values()))
-            for (sub, claims), account in ((w, new[w[0]]) for w in wanted if w[0] in new):
-                self._people[sub] = (claims, account["password"], "", 0.0)
+        with self._accounts_lock:
+            new: dict[str, dict] = {}
+            for sub, claims in wanted:
+                known = self._people.get(sub)
+                if known is None or known[0] != claims:
+                    new[sub] = {"username": sub, "password": secrets.token_urlsafe(18), **claims}
+            if new:
+                self.add_accounts(list(new.values()))
+                for (sub, claims), account in ((w, new[w[0]]) for w in wanted if w[0] in new):
+                    self._people[sub] = (claims, account["password"], "", 0.0)
         stale = sorted({sub for sub, _ in wanted if time.time() > self._people[sub][3] - 120})
 
         def sign_in(sub: str) -> tuple[dict, float]:
