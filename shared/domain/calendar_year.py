@@ -28,8 +28,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.domain.actors import Actor, actor_record
 from shared.domain.calendar import Arrangement
-from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.errors import DomainRuleViolation
 from shared.domain.personal import ACTOR, BY_SCHEMA, NOT_PERSONAL, classified
+from shared.domain.versioned import Versioned
 
 CALENDAR_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:calendar-year")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -110,7 +111,7 @@ def to_record(loaded: dict[str, Any]) -> dict[str, Any]:
             "note": loaded.get("note")}
 
 
-class CalendarYear(Aggregate):
+class CalendarYear(Versioned, Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
         personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
@@ -149,16 +150,8 @@ class CalendarYear(Aggregate):
                            version=len(self.versions) + 1,
                            reason=reason, arrangement=arrangement)
 
-    @property
-    def current(self) -> dict[str, Any]:
-        return self.versions[-1]
-
-    def at(self, version: int | None) -> dict[str, Any]:
-        if version is None:
-            return self.current
-        if not 1 <= version <= len(self.versions):
-            raise NotFound(f"no version {version} of the {self.year} arrangement")
-        return self.versions[version - 1]
+    def _no_version(self, version: int) -> str:
+        return f"no version {version} of the {self.year} arrangement"
 
     def arrangement(self) -> Arrangement:
         """The latest version, as the working-day calendar counts on it."""

@@ -15,8 +15,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor, actor_record
-from shared.domain.errors import DomainRuleViolation, NotFound
+from shared.domain.errors import DomainRuleViolation
 from shared.domain.personal import ACTOR, BY_SCHEMA, classified
+from shared.domain.versioned import Versioned
 
 CALL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:call")
 
@@ -27,7 +28,7 @@ def call_stream_id(call_id: str) -> UUID:
 
 
 
-class Call(Aggregate):
+class Call(Versioned, Aggregate):
     class Event(Aggregate.Event):
         actor: Actor
         personal_fields: ClassVar[Mapping[str, str | None]] = classified(actor=ACTOR)
@@ -68,14 +69,6 @@ class Call(Aggregate):
             Call.CallAmended, actor=actor_record(actor), version=expected, changes=changes, definition=definition,
         )
 
-    @property
-    def current(self) -> dict[str, Any]:
-        return self.versions[-1]
-
-    def at(self, version: int | None) -> dict[str, Any]:
-        if version is None:
-            return self.current
-        if not 1 <= version <= len(self.versions):
-            raise NotFound(f"no call {self.call_id} version {version}")
-        return self.versions[version - 1]
+    def _no_version(self, version: int) -> str:
+        return f"no call {self.call_id} version {version}"
 
