@@ -38,6 +38,10 @@ def _plain(data):
 # The largest real form (a 申请表 with its lists of members, targets and products) is a few
 # tens of kilobytes; a draft far past that is not a form being filled in.
 MAX_DRAFT_BYTES = 256 * 1024
+# A unit files one application per direction or product; drafts past this many are not forms
+# being filled in but storage being used up (a bound, not a rule of the notices: two saves at
+# the same instant may pass it by one).
+MAX_DRAFTS_PER_UNIT = 50
 
 
 class Submission:
@@ -153,6 +157,7 @@ class Intake:
         with self.store.session() as session:
             values = {"form": stored, "updated_at": self.now}
             if draft_id is None:
+                self._room_for_a_draft(session, caller)
                 draft_id = uuid4().hex
                 session.execute(rm.drafts.insert().values(
                     draft_id=draft_id, applicant=caller.org, call_id=call_id, **values))
@@ -179,12 +184,29 @@ class Intake:
         with self.store.session() as session:
             return self._draft_view(self._own_draft(session, caller, draft_id))
 
+    def delete_draft(self, caller: Caller, draft_id: str) -> dict:
+        """A draft abandoned: removed for good (it was never part of any case's history)."""
+        caller.require("applicant")
+        with self.store.session() as session:
+            self._own_draft(session, caller, draft_id)
+            session.execute(rm.drafts.delete().where(rm.drafts.c.draft_id == draft_id))
+        return {"draft_id": draft_id, "deleted_at": self.now.isoformat()}
+
     def submit_draft(self, caller: Caller, draft_id: str) -> Case:
         draft = self.draft(caller, draft_id)
         case = self.submit(caller, draft["call_id"], draft["form"])
         with self.store.session() as session:
             session.execute(rm.drafts.delete().where(rm.drafts.c.draft_id == draft_id))
         return case
+
+    @staticmethod
+    def _room_for_a_draft(session, caller: Caller) -> None:
+        held = session.execute(sa.select(sa.func.count()).select_from(rm.drafts)
+                               .where(rm.drafts.c.applicant == caller.org)).scalar_one()
+        if held >= MAX_DRAFTS_PER_UNIT:
+            raise ValidationFailed({"drafts": [f"a unit keeps at most {MAX_DRAFTS_PER_UNIT} drafts and yours has "
+                                               f"{held}: delete one it no longer needs "
+                                               "(DELETE /intake/drafts/<draft_id>) or submit one"]})
 
     @staticmethod
     def _own_draft(session, caller: Caller, draft_id: str):

@@ -88,6 +88,11 @@ class DraftSavedSchema(Schema):
     updated_at = fields.String(required=True)
 
 
+class DraftDeletedSchema(Schema):
+    draft_id = fields.String(required=True)
+    deleted_at = fields.String(required=True)
+
+
 class DraftViewSchema(DraftSavedSchema):
     form = fields.Dict(required=True)
 

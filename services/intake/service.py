@@ -25,6 +25,7 @@ from .schemas import (
     CallVersionSchema,
     CaseRowSchema,
     CountsSchema,
+    DraftDeletedSchema,
     DraftSavedSchema,
     DraftSchema,
     DraftUpdateSchema,
@@ -109,6 +110,11 @@ class IntakeService(CaseService):
          response=DraftSavedSchema())
     def update_draft(self, request, caller, draft_id, body):
         return self.app.update_draft(caller, draft_id, body["form"])
+
+    @api("DELETE", "/intake/drafts/<draft_id>", roles=("applicant",), response=DraftDeletedSchema(),
+         summary="abandon a draft: removed for good; another unit's draft id answers 404")
+    def delete_draft(self, request, caller, draft_id):
+        return self.app.delete_draft(caller, draft_id)
 
     @api("POST", "/intake/drafts/<draft_id>/submit", response=CASE_VIEW, roles=("applicant",), status=201)
     def submit_draft(self, request, caller, draft_id):

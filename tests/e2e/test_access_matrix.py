@@ -77,6 +77,8 @@ class Rule:
     query: dict | None = None
     raw: bytes | None = None  # a raw body (documents' uploads) instead of JSON
     also: tuple[int, ...] = ()  # other answers an allowed caller may get, with the reason in a comment
+    ids: dict[str, str] | None = None  # the path's ids taken from other fixtures (a delete must not remove
+    # what the other routes are called on)
 
     def admits(self, role: str | None, org: str) -> bool:
         if self.scope == PUBLIC:
@@ -116,6 +118,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/intake/drafts/{draft_id}"): Rule(roles("applicant"), PRIVATE),
     ("PUT", "/intake/drafts/{draft_id}"): Rule(roles("applicant"), PRIVATE, body={"form": {"title": "SAMPLE"}}),
     ("POST", "/intake/drafts/{draft_id}/submit"): Rule(roles("applicant"), PRIVATE),
+    ("DELETE", "/intake/drafts/{draft_id}"): Rule(roles("applicant"), PRIVATE,
+                                                  ids={"draft_id": "{doomed_draft_id}"}),
     ("GET", "/intake/cases"): Rule(roles("applicant", "ministry"), NATIONAL),
     ("GET", "/intake/cases/{case_id}"): Rule(roles("applicant", "ministry"), CASE),
     ("GET", "/intake/cases/{case_id}/timeline"): Rule(roles("applicant", "ministry"), CASE),
@@ -279,8 +283,11 @@ def world(platform, local_system) -> dict:
                          headers={"Authorization": f"Bearer {tokens[key]}"}).raise_for_status()
     draft = platform.call("applicant", "POST", "intake", "/drafts", expect=201,
                           json_body={"call_id": walked["call_id"], "form": {"title": "SAMPLE draft"}})
+    doomed = platform.call("applicant", "POST", "intake", "/drafts", expect=201,
+                           json_body={"call_id": walked["call_id"], "form": {"title": "SAMPLE draft to delete"}})
     ids = {
         "case_id": walked["case_id"], "call_id": walked["call_id"], "draft_id": draft["draft_id"],
+        "doomed_draft_id": doomed["draft_id"],
         "sha256": walked["evidence"][0], "direction": "SAMPLE-R1", "milestone_id": "m1",
         "org": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["credit_code"],
         "list_id": f"{walked['call_id']}:successful", "objection_id": uuid.uuid4().hex,
@@ -301,6 +308,7 @@ def fill(value, ids: dict):
 
 def send(platform, method: str, path: str, rule: Rule, token: str | None, ids: dict) -> requests.Response:
     service = path.split("/")[1]
+    ids = {**ids, **fill(rule.ids, ids)} if rule.ids else ids
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     kwargs: dict[str, Any] = {"params": fill(rule.query, ids) if rule.query else None}
     if rule.raw is not None:

@@ -203,3 +203,26 @@ def test_a_draft_is_saved_without_a_case_and_submitted_later(platform, loaded):
     assert incomplete.status_code == 400  # the draft is not a valid form yet: nothing filed
     assert requests.get(f"{platform.base['intake']}/intake/drafts/{draft_id}",
                         headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
+
+
+def test_a_unit_deletes_its_own_draft_and_nobody_else_can(platform, loaded):
+    call = _sp(loaded)
+    owner, stranger = hubei_unit(platform, "91420100MA4K0001X0"), hubei_unit(platform, "91420100MA4K0002X0")
+    kept = post(platform, owner, "/drafts", {"call_id": call["call_id"], "form": {"title": "SAMPLE kept"}}).json()
+    doomed = post(platform, owner, "/drafts", {"call_id": call["call_id"], "form": {"title": "SAMPLE doomed"}}).json()
+    url = f"{platform.base['intake']}/intake/drafts/{doomed['draft_id']}"
+
+    def as_(token: str) -> dict:
+        return {"Authorization": f"Bearer {token}"}
+
+    # Another unit's delete is answered as if the draft did not exist, and removes nothing.
+    refused = requests.delete(url, headers=as_(stranger), timeout=10)
+    assert (refused.status_code, refused.json()["error"]) == (404, "not_found")
+    assert requests.get(url, headers=as_(owner), timeout=10).status_code == 200
+
+    deleted = requests.delete(url, headers=as_(owner), timeout=10)
+    assert deleted.status_code == 200 and deleted.json()["draft_id"] == doomed["draft_id"]
+    assert requests.get(url, headers=as_(owner), timeout=10).status_code == 404
+    assert requests.delete(url, headers=as_(owner), timeout=10).status_code == 404  # gone, not deleted twice
+    listed = requests.get(f"{platform.base['intake']}/intake/drafts", headers=as_(owner), timeout=10).json()
+    assert [d["draft_id"] for d in listed] == [kept["draft_id"]]

@@ -250,3 +250,24 @@ def test_the_220_form_has_the_lead_up_to_four_members_and_each_unit_s_conditiona
     wait_for(browser, "#application")
     assert control(browser, "members[0].user_of", "[value=reactor]").is_selected()
     browser.shot("draft-of-220")
+
+
+def test_an_applicant_deletes_a_draft_after_being_asked(world, browser):
+    url, call, p = world["console"].url, world["call"], world["system"].platform
+    kept = p.call("applicant", "POST", "intake", "/drafts", expect=201,
+                  json_body={"call_id": call["call_id"], "form": {"product": {"name": "SAMPLE 留下的草稿"}}})
+    doomed = p.call("applicant", "POST", "intake", "/drafts", expect=201,
+                    json_body={"call_id": call["call_id"], "form": {"product": {"name": "SAMPLE 要删除的草稿"}}})
+    sign_in(browser, url, "sample-applicant", "sample-pass-applicant")
+    browser.get(f"{url}/drafts/{doomed['draft_id']}")
+    wait_for(browser, "#delete-draft").click()
+    assert "SAMPLE 要删除的草稿" in wait_for(browser, "#delete-question").text
+    browser.shot("draft-delete-asked")
+    assert p.call("applicant", "GET", "intake", f"/drafts/{doomed['draft_id']}")["draft_id"] == doomed["draft_id"]
+    browser.find_element(By.ID, "confirm-delete").click()
+    WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith("/drafts"))
+    assert wait_for(browser, ".notice").text == "草稿已删除。"
+    wait_for(browser, f"tr[data-draft='{kept['draft_id']}']")
+    assert not browser.find_elements(By.CSS_SELECTOR, f"tr[data-draft='{doomed['draft_id']}']")
+    left = [d["draft_id"] for d in p.call("applicant", "GET", "intake", "/drafts")]
+    assert doomed["draft_id"] not in left and kept["draft_id"] in left

@@ -66,3 +66,28 @@ def test_an_audit_period_off_the_calendar_or_backwards_is_a_400(system, period, 
                           headers={"Authorization": f"Bearer {platform.tokens['auditor']}"})
     assert answer.status_code == 400, answer.text
     assert field in answer.json()["fields"], answer.json()
+
+
+def test_a_unit_keeps_at_most_fifty_drafts_and_makes_room_by_deleting_one(system, call_id):
+    platform = system[0]
+    token = platform.token_for(sub="u-drafts", role="applicant", org="91420100MA4K0003X0",
+                               region={"province": "420000", "city": "420100"})
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{platform.base['intake']}/intake/drafts"
+
+    def save(n: int) -> requests.Response:
+        return requests.post(base, json={"call_id": call_id, "form": {"title": f"SAMPLE draft {n}"}},
+                             headers=headers, timeout=30)
+
+    saved = [save(n) for n in range(50)]
+    assert [r.status_code for r in saved] == [201] * 50
+    refused = save(50)
+    assert refused.status_code == 400, refused.text
+    assert "at most 50 drafts" in refused.json()["fields"]["drafts"][0]
+    assert len(requests.get(base, headers=headers, timeout=30).json()) == 50  # nothing stored by the refusal
+    # Updating one of the fifty is not a new draft.
+    first = saved[0].json()["draft_id"]
+    assert requests.put(f"{base}/{first}", json={"form": {"title": "SAMPLE kept"}}, headers=headers,
+                        timeout=30).status_code == 200
+    assert requests.delete(f"{base}/{first}", headers=headers, timeout=30).status_code == 200
+    assert save(51).status_code == 201

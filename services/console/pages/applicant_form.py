@@ -153,6 +153,20 @@ def register(app: Flask) -> None:
             return _page(who, call.data, schema, got.data["form"], draft_id=draft_id)
         return _act(who, call.data, schema, draft_id)
 
+    @app.route("/drafts/<draft_id>/delete", methods=["GET", "POST"])
+    def delete_draft(draft_id: str):
+        """Asked first (a draft deleted is gone), then deleted by the POST of that page."""
+        who = person("applicant")
+        if request.method == "POST":
+            gone = api("intake", "DELETE", path_of("drafts", draft_id), who)
+            return done("form.deleted", "/drafts") if gone.ok else message("error.api", gone.status, gone.error)
+        got = fetch("intake", path_of("drafts", draft_id), who)
+        if not got.ok:
+            return message("error.api", got.status, got.error)
+        call = fetch("intake", path_of("calls", got.data["call_id"]), who)
+        return render_template("applicant_form/delete.html", draft_id=draft_id, title=_title(got.data["form"]),
+                               call_title=call.data["title"] if call.ok else got.data["call_id"])
+
     @app.post("/uploads")
     def upload():
         """The file, streamed on to the documents service as the person; JSON for form.js's
