@@ -186,7 +186,7 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
     key = f"{case_id}:m1"
     board = f"{url}/ministry/milestones/{call_id}?f.board=reported"
     row = reload_until(browser, board, f"tr[data-milestone='{key}']")
-    assert row.find_element(By.CSS_SELECTOR, ".col-board").text == "reported"
+    assert row.find_element(By.CSS_SELECTOR, ".col-board").text == "已报告"  # the column's word, not its code
     browser.shot("milestone-board")
     row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
     browser.find_element(By.ID, "accept-submit").click()
@@ -231,7 +231,7 @@ def test_the_ministry_shortlists_writes_the_task_book_accepts_a_milestone_select
     browser.shot("successful-candidates")
     browser.find_element(By.ID, "publish").click()
     wait_notice(browser, "名单已正式发布。")
-    assert browser.find_element(By.ID, "list-status").text == "published"
+    assert browser.find_element(By.ID, "list-status").text == "已发布"
     # The entries come from publication's read model, which follows the ledger.
     reload_until(browser, f"{url}/ministry/lists/{list_id}", f"#list-entries tr[data-case='{case_id}']")
     assert p.call("ministry", "GET", "review", f"/cases/{case_id}")["state"] == "published"
@@ -244,9 +244,13 @@ def test_the_ministry_opens_the_notice_with_its_end_date_and_cannot_publish_befo
     sign_in(browser, url, *MINISTRY)
     browser.get(f"{url}/ministry/lists?f.call_id={world['sp_call']}")
     link = wait_for(browser, f"tr[data-list='{list_id}'] a")
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, f"tr[data-list='{list_id}'] td")]
+    assert "生物制造标志性产品名单" in cells and "尚未公示或发布" in cells, cells  # kinds and states in words
     browser.shot("lists")
     link.click()
     reload_until(browser, f"{url}/ministry/lists/{list_id}", f"#candidates tr[data-case='{case_id}']")
+    call_title = p.call("ministry", "GET", "intake", f"/calls/{world['sp_call']}")["title"]
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"名单: {call_title} · 生物制造标志性产品名单"
     assert browser.find_element(By.ID, "list-notice-days").text == "10"
     assert browser.find_element(By.ID, "notice-preview-ends-on").text == LAST_DAY.isoformat()
     browser.shot("notice-candidates")
@@ -257,7 +261,7 @@ def test_the_ministry_opens_the_notice_with_its_end_date_and_cannot_publish_befo
     document = public_document(p, list_id, "notice_open")
     assert served["status"] == document["status"] == "notice_open"
     assert notice == f"名单已公示，公示截止日期： {document['notice']['ends_on']}"
-    assert browser.find_element(By.ID, "list-status").text == "notice_open"
+    assert browser.find_element(By.ID, "list-status").text == "公示中"
     ends_on = reload_until(browser, f"{url}/ministry/lists/{list_id}", "#notice-ends-on")
     assert ends_on.text == document["notice"]["ends_on"] == LAST_DAY.isoformat()
     assert browser.find_element(By.ID, "no-objections")

@@ -163,6 +163,7 @@ def test_the_expert_declares_before_the_case_opens_then_scores(world, browser):
     browser.shot("case-open")
     assert browser.find_element(By.CSS_SELECTOR, "p.notice").text == "已声明无利益冲突。"
     assert browser.find_element(By.ID, "case-applicant").text == SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["name"]
+    assert browser.find_element(By.ID, "case-state").text == "省级已推荐，报部评审"  # in words, not the code
     assert lead_role in browser.find_element(By.ID, "application").text
 
     browser.find_element(By.ID, "score-innovation").send_keys("35")
@@ -249,9 +250,10 @@ def test_the_evaluator_records_an_evaluation_with_a_finding_per_target(world, br
     browser.shot("evaluation-filled")
     browser.find_element(By.ID, "record-evaluation").click()
     WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: d.find_element(By.ID, "case-state").text == "evaluated")
+        lambda d: d.find_element(By.ID, "case-state").get_attribute("data-state") == "evaluated")
     browser.shot("evaluated")
     assert browser.find_element(By.CSS_SELECTOR, "p.notice").text == "评价已记录。"
+    assert browser.find_element(By.ID, "case-state").text == "已完成第三方评价"
     events = p.call("auditor", "GET", "audit", f"/cases/{case_a}/history")["events"]
     [evaluated] = [e for e in events if e["type"] == "ThirdPartyEvaluated"]
     assert evaluated["payload"]["assessment"] == [

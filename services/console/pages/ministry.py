@@ -26,12 +26,21 @@ from services.console.pages.common import (
     path_of,
     person,
     state_column,
+    word,
 )
 
 # The lists each programme's call publishes (shared.domain.publication_list.ListKind).
 LIST_KINDS = {"open_competition": ("shortlist", "successful"), "signature_product": ("signature-products",)}
 MILESTONE_FIELDS = ("id", "title", "due_on", "deliverable", "evidence_required")
 BOARD = ("due_soon", "overdue", "reported", "accepted", "returned")
+
+def list_kind_word(kind: str) -> str:
+    return word(f"public.kind.{kind}")
+
+
+def list_status_word(status: str | None) -> str:
+    return word(f"public.status.{status}") if status else word("ministry.list.not_put_up")
+
 
 CASE_COLUMNS = (
     Column("title", "col.title", "text"),
@@ -47,14 +56,14 @@ MILESTONE_COLUMNS = (
     Column("case_id", "ministry.col.case", "text"),
     Column("milestone_id", "ministry.col.milestone_id"),
     Column("due_on", "ministry.col.due_on", "date"),
-    Column("board", "ministry.col.board", "choice"),
+    Column("board", "ministry.col.board", "choice", display=lambda code: word(f"ministry.board.{code}")),
     Column("province", "ministry.col.region", "choice"),
 )
 LIST_COLUMNS = (
     Column("title", "col.title", "text"),
     Column("call_id", "col.call", "choice"),
-    Column("kind", "ministry.col.list_kind", "choice"),
-    Column("status", "col.status", "choice"),
+    Column("kind", "ministry.col.list_kind", "choice", display=list_kind_word),
+    Column("status", "col.status", "choice", display=list_status_word),
     Column("notice_ends_on", "ministry.col.notice_ends"),
     Column("entry_count", "col.entries"),
 )
@@ -149,7 +158,10 @@ def list_page(list_id: str, who: Person, refused: str = "", answer: Answer | Non
     put_up = candidates.ok and bool(candidates.data.get("status"))
     document = fetch("publication", path_of("lists", list_id)) if put_up else None
     objections = fetch("publication", path_of("lists", list_id, "objections"), who) if put_up else None
-    return render_template("ministry/list.html", list_id=list_id, answer=candidates,
+    call_id, _, kind = list_id.rpartition(":")
+    call = fetch("intake", path_of("calls", call_id), who)
+    heading = f"{call.data['title'] if call.ok else call_id} · {list_kind_word(kind)}"
+    return render_template("ministry/list.html", list_id=list_id, answer=candidates, heading=heading,
                            info=candidates.data if candidates.ok else None,
                            document=document.data if document and document.ok else None,
                            objections=objections, refused=refused, refusal=answer), status

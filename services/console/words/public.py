@@ -6,6 +6,10 @@ WORDS: dict[str, dict[str, str]] = {
     "public.status.notice_open": {"zh": "公示中", "en": "Under public notice"},
     "public.status.notice_closed": {"zh": "公示结束，待发布", "en": "Notice closed, to be published"},
     "public.status.published": {"zh": "已发布", "en": "Published"},
+    # the kinds of list (shared.domain.publication_list.ListKind), in the notices' words
+    "public.kind.shortlist": {"zh": "入围揭榜单位名单", "en": "Shortlisted units"},
+    "public.kind.successful": {"zh": "揭榜任务成功单位名单", "en": "Successful units"},
+    "public.kind.signature-products": {"zh": "生物制造标志性产品名单", "en": "Signature products"},
     "public.position": {"zh": "序号", "en": "No."},
     "public.product": {"zh": "产品名称", "en": "Product"},
     "public.unit": {"zh": "申报单位", "en": "Unit"},
