@@ -205,12 +205,15 @@ def platform() -> list[dict]:
     mounts, data = data_dir()
     console_env = {**TOKEN_ENV, "CONSOLE_HOST": "0.0.0.0", "CONSOLE_PORT": "8100",
                    "CONSOLE_PUBLIC_URL": url("console-url"),
-                   **{f"CONSOLE_{s.upper()}_URL": f"http://{s}:{p}" for s, p in SERVICES.items()}}
-    # The console keeps sessions in its process (services/console/sessions.py): one replica
-    # until they are shared, or the ingress pins each browser to one pod.
+                   **{f"CONSOLE_{s.upper()}_URL": f"http://{s}:{p}" for s, p in SERVICES.items()},
+                   # Its sessions in a database of their own, sealed with a key no other pod holds,
+                   # so any replica serves anyone and losing one signs nobody out.
+                   "DB_PASSWORD": secret("caseplatform-db-app", "password"),
+                   "CONSOLE_SESSIONS_URL": f"postgresql://caseplatform:$(DB_PASSWORD)@{DB}/caseplatform_console",
+                   "CONSOLE_SESSION_KEY": secret("caseplatform-console-session", "key")}
     docs += workload("console", 8100, command=["caseplatform", "serve", "console"], env_values=console_env,
-                     access={"caseplatform.io/api-client": "true"}, ready="/", live="/",
-                     mounts=mounts, volumes=data)
+                     access={"caseplatform.io/api-client": "true", "caseplatform.io/db-client": "true"},
+                     ready="/", live="/", replicas=2, mounts=mounts, volumes=data)
     docs.append(allow_from("console", 8100, [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "proxy"}}}]))
     docs += proxy()
     docs.append({  # nothing reaches a pod here that a policy does not name

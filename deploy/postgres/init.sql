@@ -9,3 +9,5 @@ CREATE DATABASE caseplatform_review;
 CREATE DATABASE caseplatform_publication;
 CREATE DATABASE caseplatform_documents;
 CREATE DATABASE caseplatform_audit;
+-- The console's sessions (CONSOLE_SESSIONS_URL), shared by its processes.
+CREATE DATABASE caseplatform_console;

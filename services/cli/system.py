@@ -12,11 +12,25 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from services.cli.supervisor import Supervisor
 
 CONSOLE_WITHHELD = ("TIMER_CLIENT_SECRET", "JWT_SECRET", "S3_", "LEDGER_", "READMODEL_", "AMQP_URI",
                     "CHECKPOINT_KEY")
+
+
+def _console_sessions(data_dir: str) -> dict[str, str]:
+    """The local console's shared sessions: a SQLite file and a key written once (0600) beside it."""
+    from services.console.shared_sessions import new_session_key
+
+    folder = Path(data_dir) / "console"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / "session.key"
+    if not key.exists():
+        key.touch(mode=0o600)
+        key.write_text(new_session_key())
+    return {"CONSOLE_SESSIONS_URL": f"sqlite:///{folder / 'sessions.db'}", "CONSOLE_SESSION_KEY_FILE": str(key)}
 
 
 def serve(args) -> int:
@@ -98,8 +112,10 @@ def run(args) -> int:
     def starter(name: str):
         return lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
 
-    # The console gets the issuer and the services' addresses: no service's secret, no database.
-    console_env = {k: v for k, v in env.items() if not k.startswith(CONSOLE_WITHHELD)}
+    # The console gets the issuer and the services' addresses: no service's secret, no ledger;
+    # only its own sessions' table, so a console the supervisor restarts keeps people signed in.
+    console_env = {**_console_sessions(settings.data_dir),
+                   **{k: v for k, v in env.items() if not k.startswith(CONSOLE_WITHHELD)}}
     starters = {name: starter(name) for name in SERVICES}
     starters["console"] = lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "console"],
                                                    env=console_env)

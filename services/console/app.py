@@ -18,11 +18,19 @@ from services.console.oidc import OidcClient, ProviderRefused
 from services.console.pages.common import ROLE_PAGES, local_path, state_word
 from services.console.sessions import COOKIE, Session, SessionStore
 from services.console.settings import ConsoleSettings
+from services.console.shared_sessions import DatabaseSessions, session_key
 from shared.domain.access import Caller
 from shared.infra.web.auth import verifier_for
 from shared.infra.web.hygiene import SECURITY_HEADERS
 
 REFRESH_MARGIN = 30  # seconds before expiry at which the access token is renewed
+
+
+def session_store(settings: ConsoleSettings) -> SessionStore | DatabaseSessions:
+    """In memory for one console process; a shared table when CONSOLE_SESSIONS_URL names one."""
+    if not settings.sessions_url:
+        return SessionStore()
+    return DatabaseSessions(settings.sessions_url, session_key(settings.session_key))
 
 
 def create_app(settings: ConsoleSettings) -> Flask:
@@ -31,7 +39,7 @@ def create_app(settings: ConsoleSettings) -> Flask:
     # Uploads pass through to the documents service, which takes MAX_UPLOAD_BYTES: no larger
     # body is read here (413), so nobody fills the console's disk with a form post.
     app.config["MAX_CONTENT_LENGTH"] = settings.platform.max_upload_bytes + 1024 * 1024 if settings.platform else None
-    store = app.config["SESSIONS"] = SessionStore()
+    store = app.config["SESSIONS"] = session_store(settings)
     oidc = OidcClient(settings)
     assert settings.platform is not None
     verifier = verifier_for(settings.platform)
@@ -61,6 +69,8 @@ def create_app(settings: ConsoleSettings) -> Flask:
         response.headers["Content-Security-Policy"] = csp
         response.headers["Cache-Control"] = "no-store"
         session: Session | None = g.get("session")
+        if session is not None:
+            store.save(session)
         if session is not None and (g.new_session or g.get("rotated")):
             response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Lax", secure=settings.secure_cookies,
                                 path="/")

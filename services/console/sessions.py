@@ -1,8 +1,10 @@
-"""Server-side sessions: the cookie holds only a random id; tokens stay in this process.
+"""Server-side sessions: the cookie holds only a random id; tokens stay on the server.
 
-In memory on purpose for now: one console process, and a restart only asks people to sign
-in again. Idle sessions are dropped after `idle_seconds`; the provider's refresh tokens
-outlive them no longer than its own sign-in (a working day)."""
+Two stores with one interface (get, new, save, drop): `SessionStore` in this process's
+memory (one console process; a restart asks people to sign in again), and
+`shared_sessions.DatabaseSessions`, a table every console process reads, chosen by
+`CONSOLE_SESSIONS_URL`. Idle sessions are dropped after `idle_seconds`; the provider's
+refresh tokens outlive them no longer than its own sign-in (a working day)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 COOKIE = "console_session"
 
@@ -23,6 +26,9 @@ class Session:
     pending: dict | None = None  # the sign-in under way: state, nonce, PKCE verifier
     seen: float = field(default_factory=time.monotonic)
     notices: list[dict] = field(default_factory=list)  # shown once on the next page (pages.common.notify)
+    # What a shared store last wrote, so an unchanged session is not written on every request.
+    stored: str | None = field(default=None, repr=False, compare=False)
+    stored_seen: datetime | None = field(default=None, repr=False, compare=False)
 
 
 class SessionStore:
@@ -46,6 +52,9 @@ class SessionStore:
         with self._lock:
             self._sessions[session.sid] = session
         return session
+
+    def save(self, session: Session) -> None:
+        """Nothing to do: the request changed the very object this store holds."""
 
     def drop(self, sid: str) -> None:
         with self._lock:

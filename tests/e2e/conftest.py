@@ -64,20 +64,24 @@ def console_system(make_database, amqp_uri, s3_settings, tmp_path_factory):
 
     started: list = []
 
-    def start(hint: str, **env: str):
+    def start(hint: str, *, consoles: int = 1, console_env: dict[str, str] | None = None, **env: str):
+        """(system, console), or (system, console, console, ...) for `consoles` processes with
+        `console_env` (e.g. shared sessions)."""
         if not (CHROMIUM and CHROMEDRIVER):
             pytest.fail("Debian's chromium and chromium-driver are needed (.ci/run installs them)")
-        data_dir, port = tmp_path_factory.mktemp(hint), free_port()
-        with console_redirects(port):
+        data_dir, ports = tmp_path_factory.mktemp(hint), [free_port() for _ in range(consoles)]
+        with console_redirects(*ports):
             system = start_system(data_dir=data_dir, ledger_url=make_database("ledger"),
                                   readmodel_urls={s: make_database(s) for s in SERVICES}, amqp_uri=amqp_uri,
                                   s3_settings=s3_settings, extra_env=env)
         started.append(system)
         assert system.identity is not None
-        console = start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
-                                log=data_dir / "console.log")
-        started.append(console)
-        return system, console
+        running = []
+        for n, port in enumerate(ports):
+            running.append(start_console(port=port, issuer=system.identity.issuer, service_bases=system.platform.base,
+                                         log=data_dir / f"console{n or ''}.log", extra_env=console_env))
+            started.append(running[-1])
+        return (system, *running)
 
     try:
         yield start

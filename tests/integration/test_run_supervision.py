@@ -90,6 +90,7 @@ def test_what_the_run_writes_is_readable_by_its_owner_only(tmp_path, s3_settings
         stop_run(run)
     written = [p for p in data.rglob("*") if p != data / "run.log"]  # run.log is the test's own
     assert any(p.name == "ledger.db" for p in written)
+    assert data / "console" / "session.key" in written  # the key that seals the console's sessions
     loose = {str(p.relative_to(data)): oct(stat.S_IMODE(p.stat().st_mode)) for p in written
              if stat.S_IMODE(p.stat().st_mode) & 0o077 and not p.is_symlink()}
     assert loose == {}

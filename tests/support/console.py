@@ -59,12 +59,13 @@ class Console:
 
 
 def start_console(*, port: int, issuer: str, service_bases: dict[str, str], log: Path,
-                  timeout: float = 20.0) -> Console:
-    """Starts `caseplatform serve console` with the issuer and the services' base URLs only."""
+                  timeout: float = 20.0, extra_env: dict[str, str] | None = None) -> Console:
+    """Starts `caseplatform serve console` with the issuer and the services' base URLs only (and
+    `extra_env`: where its sessions are shared)."""
     secretless = {k: v for k, v in os.environ.items()
                   if not k.startswith(("TIMER_CLIENT_SECRET", "JWT_SECRET", "S3_", "LEDGER_URL", "READMODEL_URL"))}
     env = {**secretless, "CONSOLE_PORT": str(port), "OIDC_ISSUER": issuer,
-           **{f"CONSOLE_{service.upper()}_URL": base for service, base in service_bases.items()}}
+           **{f"CONSOLE_{service.upper()}_URL": base for service, base in service_bases.items()}, **(extra_env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "console"], env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
     console = Console(port, proc, log)

@@ -46,6 +46,7 @@ OPERATOR = {
     "MINIO_ROOT_PASSWORD": "sample-minio-root-password",
     "S3_ACCESS_KEY": "sample-services",
     "S3_SECRET_KEY": "sample-services-secret",
+    "CONSOLE_SESSION_KEY": "U0FNUExFLWNvbnNvbGUtc2Vzc2lvbi1rZXktMzJieXQ",  # SAMPLE, 32 bytes
     **{f"AMQP_PASSWORD_{who}": f"sample-amqp-{who.lower()}" for who in AMQP_USERS},
 }
 TIMER_SERVICES = ("review", "publication")
@@ -173,6 +174,7 @@ def test_no_service_holds_a_key_that_signs_tokens(services):
     # Client and storage credentials authenticate their holder; none of them signs a token.
     allowed = {"S3_ACCESS_KEY", "S3_SECRET_KEY", "TIMER_CLIENT_SECRET", "MINIO_ROOT_PASSWORD", "POSTGRES_PASSWORD",
                "RABBITMQ_DEFAULT_PASS", "KEYCLOAK_DB_PASSWORD", "KC_DB_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD",
+               "CONSOLE_SESSION_KEY",  # seals the console's own sessions table; signs nothing
                *(f"AMQP_PASSWORD_{who}" for who in AMQP_USERS)}
     for name, service in services.items():
         environment = service.get("environment") or {}

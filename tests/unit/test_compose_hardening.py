@@ -389,6 +389,7 @@ def test_the_services_count_refused_tokens_per_client_the_proxy_names(services, 
 
 CONSOLE_ENV_ALLOWED = {"AUTH_MODE", "OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_ALGORITHMS", "OIDC_ROLE_CLAIM",
                        "CONSOLE_HOST", "CONSOLE_PORT", "CONSOLE_PUBLIC_URL",
+                       "CONSOLE_SESSIONS_URL", "CONSOLE_SESSION_KEY",  # its own sessions' table, sealed
                        *(f"CONSOLE_{name.upper()}_URL" for name in SERVICES)}
 
 
@@ -402,9 +403,13 @@ def test_the_console_runs_from_the_image_and_holds_no_credential(services):
     console = services["console"]
     assert console["build"] == services["intake"]["build"]
     assert command_of(console) == ["caseplatform", "serve", "console"]
-    # It calls the APIs with each person's token: no ledger, read model, broker or storage setting.
+    # It calls the APIs with each person's token: no ledger, read model, broker or storage setting;
+    # its only database is its sessions', which every console process shares.
     assert set(console["environment"]) == CONSOLE_ENV_ALLOWED
     assert depends_on(console)["keycloak"]["condition"] == "service_healthy"
+    assert depends_on(console)["postgres"]["condition"] == "service_healthy"
+    settings = console_settings(services)
+    assert settings.sessions_url.endswith("@postgres:5432/caseplatform_console") and settings.session_key
     assert "http://127.0.0.1:8100/" in " ".join(console["healthcheck"]["test"])
 
 

@@ -242,16 +242,17 @@ def test_services_are_reached_only_from_the_proxy_and_the_console(rendered):
             rules = policies[f"{service}-ingress"]["spec"]["ingress"]
             assert rules == [{"from": [{"podSelector": {"matchLabels": {"caseplatform.io/api-client": "true"}}}],
                               "ports": [{"port": DEFAULT_PORTS[service], "protocol": "TCP"}]}]
-        # the databases: the services and the relay (db-client), Keycloak, the instances, the operator
+        # the databases: the services, the relay and the console (db-client), Keycloak, the instances,
+        # the operator
         db_clients = {n for n, d in deployments.items()
                       if d["spec"]["template"]["metadata"]["labels"].get("caseplatform.io/db-client") == "true"}
-        assert db_clients == {*SERVICES, "relay"}
+        assert db_clients == {*SERVICES, "relay", "console"}  # the console: its sessions' database only
         db_sources = policies["postgres-ingress"]["spec"]["ingress"][0]["from"]
         assert {"podSelector": {"matchLabels": {"caseplatform.io/db-client": "true"}}} in db_sources
         assert all("namespaceSelector" not in s for s in db_sources)
 
 
-SECRETISH = re.compile(r"PASSWORD|SECRET|ACCESS_KEY")
+SECRETISH = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|SESSION_KEY")
 
 
 def test_secrets_are_referenced_never_written(rendered):
@@ -307,7 +308,9 @@ def test_production_runs_three_of_each_stateful_part_and_backs_up_the_ledger(ren
     assert backup["cluster"]["name"] == "caseplatform-db" and backup["method"] == "plugin"
     databases = {d["spec"]["name"] for d in named(docs, "Database").values()}
     databases.add(cluster["bootstrap"]["initdb"]["database"])
-    assert databases == {"caseplatform", "keycloak", *(f"caseplatform_{s}" for s in SERVICES)}
+    assert databases == {"caseplatform", "keycloak", "caseplatform_console", *(f"caseplatform_{s}" for s in SERVICES)}
+    # the console's sessions are shared (a table, sealed): two replicas serve the same people
+    assert named(docs, "Deployment")["console"]["spec"]["replicas"] == 2
     # the services keep one process each until item 3 of issue #23 proves two side by side
     for service in (*SERVICES, "relay"):
         assert named(docs, "Deployment")[service]["spec"]["replicas"] == 1

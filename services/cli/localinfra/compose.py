@@ -13,7 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 REQUIRED = ("KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD",
             "TIMER_CLIENT_SECRET", "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD",
-            "S3_ACCESS_KEY", "S3_SECRET_KEY",
+            "S3_ACCESS_KEY", "S3_SECRET_KEY", "CONSOLE_SESSION_KEY",
             *(f"AMQP_PASSWORD_{who}" for who in ("OPERATOR", "RELAY", "INTAKE", "VERIFICATION", "REVIEW",
                                                 "PUBLICATION", "DOCUMENTS", "AUDIT")))
 """The variables docker-compose.yml requires (`${VAR:?...}`) for Keycloak and the services."""
@@ -37,7 +37,8 @@ def compose_up(service: str) -> bool:
     # Compose checks the required variables for the whole file, even when starting only
     # `rabbitmq` or `postgres`. Unset ones get random values rather than a known text:
     # postgres does read KEYCLOAK_DB_PASSWORD once, for the Keycloak login it creates on an
-    # empty volume, which must not end up with a guessable password.
-    env = {**os.environ, **{name: secrets.token_urlsafe(24) for name in REQUIRED if not os.environ.get(name)}}
+    # empty volume, which must not end up with a guessable password. 32 random bytes: also a
+    # valid CONSOLE_SESSION_KEY.
+    env = {**os.environ, **{name: secrets.token_urlsafe(32) for name in REQUIRED if not os.environ.get(name)}}
     subprocess.run(["docker", "compose", "up", "-d", service], cwd=PROJECT_ROOT, env=env, check=True)
     return True
