@@ -73,7 +73,7 @@ class Run:
         s = self.sizes
         with BenchEnvironment() as env:
             self.results["machine"] = describe(env.postgres_admin_url, env.amqp_base_uri)
-            self.section("replay", lambda: replay.measure(env.database("replay"), s.case_events, s.snapshot_interval,
+            self.section("replay", lambda: replay.measure(env.database("replay"), s.case_events,
                                                           s.replays, log))
             if {"rebuild", "verification"} & set(self.sections):
                 ledger_url = self._big_ledger(env)

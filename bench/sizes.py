@@ -31,7 +31,6 @@ class Sizes:
     lag_light_rate: float  # and again at a rate the system sustains, for the lag without a queue
     # 3. replay and rebuild
     case_events: tuple[int, ...]  # one case of each length
-    snapshot_interval: int  # a snapshot every this many events: a read replays at most this many
     replays: int  # reads of each case, the median reported
     ledger_events: int  # the ledger every read model is rebuilt from
     rebuild_seconds: float  # each service's rebuild runs at most this long (all six at once)
@@ -56,7 +55,6 @@ FULL = Sizes(
     lag_seconds=20.0,
     lag_light_rate=10.0,
     case_events=(1_000, 10_000),
-    snapshot_interval=100,
     replays=7,
     ledger_events=1_000_000,
     rebuild_seconds=180.0,
@@ -76,7 +74,6 @@ QUICK = Sizes(
     lag_seconds=5.0,
     lag_light_rate=10.0,
     case_events=(1_000, 10_000),
-    snapshot_interval=100,
     replays=3,
     ledger_events=10_000,
     rebuild_seconds=20.0,
@@ -96,7 +93,6 @@ SMOKE = Sizes(
     lag_seconds=1.0,
     lag_light_rate=5.0,
     case_events=(50, 200),
-    snapshot_interval=20,
     replays=1,
     ledger_events=300,
     rebuild_seconds=5.0,

@@ -73,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
                                        "relay"])
     p.set_defaults(func=operator_commands.rebuild_readmodels)
 
+    p = sub.add_parser("snapshots", help="clear the case snapshots (a cache of replays), e.g. after an upgrade "
+                                         "that changed a case's attributes")
+    p.add_argument("action", choices=["clear"])
+    p.set_defaults(func=operator_commands.clear_snapshots)
+
     p = sub.add_parser("load-calls", help="define the shipped calls (220, 382) in intake, as the ministry")
     p.set_defaults(func=system.load_calls)
 

@@ -1,4 +1,5 @@
-"""Operator commands: the events a service parked, and a stopped service's read models rebuilt."""
+"""Operator commands: the events a service parked, a stopped service's read models rebuilt, the case
+snapshots cleared."""
 
 from __future__ import annotations
 
@@ -50,4 +51,18 @@ def rebuild_readmodels(args) -> int:
         ledger.close()
     print(f"{args.service}: read models rebuilt from {result['read']:,} ledger events ({result['applied']:,} "
           f"of them its own) up to notification {result['position']} in {result['seconds']:.1f} s")
+    return 0
+
+
+def clear_snapshots(args) -> int:
+    from shared.infra.config import Settings
+    from shared.infra.ledger import CaseLedger
+
+    settings = Settings.from_env()
+    ledger = CaseLedger(settings.ledger_url, owner=None)
+    try:
+        deleted = ledger.clear_snapshots()
+    finally:
+        ledger.close()
+    print(f"{deleted} case snapshot(s) deleted: the next reads replay the events, the next saves take new ones")
     return 0
