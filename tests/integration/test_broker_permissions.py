@@ -151,8 +151,7 @@ def test_a_service_consumes_and_parks_its_own_queue(broker):
         # as the subscriber does before it consumes: its own queues, bound to the exchange
         topology.declare(conn.channel(), EXCHANGE, services=["intake"])
         main, _, parked = topology.service_queues("intake", EXCHANGE)
-        message = main(conn.channel()).get(no_ack=False)
-        assert message is not None
+        [message] = topology.take(conn, main.name, most=1)
         # parking (subscriber._park): a publish to the default exchange, the parked queue's name as key
         Producer(conn.channel()).publish(message.body, exchange="", routing_key=parked.name,
                                          headers={"x-parked-error": "SAMPLE"}, delivery_mode=2)

@@ -8,8 +8,10 @@ acknowledging it, which is what the broker sees of a process killed mid-handler.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
+import time
 
 import pytest
 from kombu import Connection, Producer, Queue
@@ -46,7 +48,16 @@ def publish(amqp_uri: str, routing_key: str, message_id: str, exchange: str = ""
 def taken_and_dropped(amqp_uri: str, queue: str):
     """Takes the next message of `queue` and closes the connection without acknowledging it."""
     with Connection(amqp_uri) as conn:
-        return wait_for(lambda: conn.channel().basic_get(queue, no_ack=False), timeout=10)
+        [message] = topology.take(conn, queue, most=1, idle=10)
+        return message
+
+
+def taken_ids(amqp_uri: str, queue: str, **kwargs) -> list[str]:
+    with Connection(amqp_uri) as conn:
+        messages = topology.take(conn, queue, **kwargs)
+        for message in messages:
+            message.ack()
+        return [m.properties["message_id"] for m in messages]
 
 
 def test_every_queue_of_every_service_is_a_quorum_queue(amqp_uri):
@@ -70,8 +81,7 @@ def test_a_message_that_keeps_killing_its_consumer_is_parked_with_the_reason_and
     parked = wait_for(lambda: list_parked(amqp_uri, "audit", EXCHANGE), timeout=10)
     assert [p["message_id"] for p in parked] == ["SAMPLE-killer"], "parked, not dropped"
     assert "without being acknowledged" in parked[0]["error"] and main in parked[0]["error"]
-    with Connection(amqp_uri) as conn:
-        assert conn.channel().basic_get(main, no_ack=True) is None, "not looping in its queue"
+    assert taken_ids(amqp_uri, main) == [], "not looping in its queue"
 
     assert replay_parked(amqp_uri, "audit", EXCHANGE) == 1
     again = taken_and_dropped(amqp_uri, main)
@@ -104,12 +114,42 @@ def test_classic_queues_of_an_older_release_are_upgraded_with_their_messages(amq
     assert not any(name.endswith(".upgrading") for name in types)
     with Connection(amqp_uri) as conn:
         topology.declare(conn.channel(), EXCHANGE, services=["review"])  # as a service starting: accepted now
-        channel = conn.channel()
-        ids = [m.properties["message_id"] for m in iter(lambda: channel.basic_get(main, no_ack=True), None)]
-    assert ids == ["SAMPLE-queued-1", "SAMPLE-queued-2", "SAMPLE-retrying"]
+    assert taken_ids(amqp_uri, main) == ["SAMPLE-queued-1", "SAMPLE-queued-2", "SAMPLE-retrying"]
     assert [(p["message_id"], p["error"]) for p in list_parked(amqp_uri, "review", EXCHANGE)] == [
         ("SAMPLE-parked", "SAMPLE failure")]
     publish(amqp_uri, "case.SAMPLE", "SAMPLE-after", exchange=EXCHANGE)
+    assert taken_ids(amqp_uri, main, idle=5) == ["SAMPLE-after"], "still bound to the exchange"
+
+
+
+def drain(conn: Connection, received: list, count: int, timeout: float = 10.0) -> list:
+    """Delivers `conn`'s messages until `received` holds `count` of them or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while len(received) < count and time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            conn.drain_events(timeout=0.2)
+    return received
+
+
+def test_one_process_of_a_service_consumes_at_a_time_and_a_standby_takes_over_when_it_goes(amqp_uri):
+    """Single active consumer: a case's events stay in one process's hands, in order."""
     with Connection(amqp_uri) as conn:
-        assert wait_for(lambda: conn.channel().basic_get(main, no_ack=True)).properties["message_id"] == \
-            "SAMPLE-after", "still bound to the exchange"
+        topology.declare(conn.channel(), EXCHANGE, services=["intake"])
+    main = topology.queue_name("intake")
+    got: dict[str, list[str]] = {"active": [], "standby": []}
+    active, standby = Connection(amqp_uri), Connection(amqp_uri)
+    try:
+        for name, conn in (("active", active), ("standby", standby)):
+            channel = conn.channel()
+            channel.basic_qos(0, 100, False)
+            channel.basic_consume(main, callback=lambda m, name=name: got[name].append(m.properties["message_id"]))
+        ids = [f"SAMPLE-{n}" for n in range(1, 4)]
+        for message_id in ids:
+            publish(amqp_uri, "case.SAMPLE", message_id, exchange=EXCHANGE)
+        assert drain(active, got["active"], 3) == ids
+        assert drain(standby, got["standby"], 1, timeout=1) == [], "the standby gets nothing while the other lives"
+        active.close()  # it dies, nothing acknowledged
+        assert drain(standby, got["standby"], 3) == ids, "the standby has them, in order"
+    finally:
+        active.close()
+        standby.close()

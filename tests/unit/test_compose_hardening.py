@@ -101,6 +101,7 @@ def test_definitions_queues_are_topologys(definitions):
     # The main queue's dead letters (its delivery limit) go to parking, the retry queue's back.
     assert declared["ledger.intake"]["arguments"]["x-dead-letter-routing-key"] == "ledger.intake.parked"
     assert declared["ledger.intake"]["arguments"]["x-delivery-limit"] == topology.DELIVERY_LIMIT
+    assert declared["ledger.intake"]["arguments"]["x-single-active-consumer"] is True
     assert declared["ledger.intake.retry"]["arguments"]["x-message-ttl"] == topology.RETRY_DELAY_MS
     assert declared["ledger.intake.retry"]["arguments"]["x-dead-letter-routing-key"] == "ledger.intake"
     assert {q["arguments"]["x-queue-type"] for q in declared.values()} == {"quorum"}

@@ -72,6 +72,11 @@ def service_queues(service: str, exchange_name: str) -> tuple[Queue, Queue, Queu
         queue_arguments={
             **QUORUM, **AT_LEAST_ONCE,
             "x-delivery-limit": DELIVERY_LIMIT,
+            # One process of a service consumes at a time, the others wait as standbys (the
+            # broker hands the queue to one when the active one goes): competing consumers
+            # split a case's events between processes, and its later versions failed out of
+            # order round the retry queue until parked (tests/faults/test_replicas.py).
+            "x-single-active-consumer": True,
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": f"{main_name}.parked",
         },
@@ -88,6 +93,28 @@ def service_queues(service: str, exchange_name: str) -> tuple[Queue, Queue, Queu
     )
     parked = Queue(f"{main_name}.parked", durable=True, queue_arguments=dict(QUORUM))
     return main, retry, parked
+
+
+def take(conn, queue: str, *, most: int | None = None, idle: float = 1.0) -> list:
+    """The messages waiting in `queue` (up to `most`), in queue order, unacknowledged: the
+    caller acknowledges each, or closes `conn` to give them back.
+
+    By consuming: a main queue has a single active consumer, and RabbitMQ refuses basic.get
+    on such a quorum queue (RESOURCE_LOCKED). Returns once nothing came for `idle` seconds.
+    """
+    got: list = []
+    channel = conn.channel()
+    channel.basic_qos(0, most or 0, False)
+    tag = channel.basic_consume(queue, callback=lambda raw: got.append(channel.message_to_python(raw)))
+    while most is None or len(got) < most:
+        before = len(got)
+        try:
+            conn.drain_events(timeout=idle)
+        except TimeoutError:
+            if len(got) == before:
+                break
+    channel.basic_cancel(tag)
+    return got
 
 
 def declare(channel, exchange_name: str, services=SERVICES) -> None:

@@ -33,18 +33,16 @@ def _is_todays(conn: Connection, queue: Queue) -> bool:
 
 
 def _move(conn: Connection, source: str, target: str) -> int:
-    channel = conn.channel()
     producer = Producer(conn.channel())
-    moved = 0
-    while (message := channel.basic_get(source, no_ack=False)) is not None:
+    messages = topology.take(conn, source)
+    for message in messages:
         producer.publish(message.body, exchange="", routing_key=target,
                          content_type=message.content_type or "application/json",
                          content_encoding=message.content_encoding,
                          message_id=message.properties.get("message_id"),
                          headers=message.headers or {}, delivery_mode=2)
-        channel.basic_ack(message.delivery_tag)
-        moved += 1
-    return moved
+        message.ack()  # once the broker confirmed the copy
+    return len(messages)
 
 
 def _exists(conn: Connection, name: str) -> bool:
