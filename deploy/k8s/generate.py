@@ -107,7 +107,7 @@ def probe(port: int, path: str, period: int) -> dict:
 
 
 def workload(name: str, port: int, *, command: list[str], env_values: dict, access: dict[str, str],
-             ready: str, live: str, image: str = IMAGE, uid: int = 10001, replicas: int = 1,
+             ready: str, live: str, image: str = IMAGE, uid: int = 10001, replicas: int = 2,
              mounts: list[dict] | None = None, volumes: list[dict] | None = None,
              resources: dict | None = None) -> list[dict]:
     labels = {**LABELS, "app.kubernetes.io/name": name}
@@ -149,14 +149,26 @@ def workload(name: str, port: int, *, command: list[str], env_values: dict, acce
         "spec": {"selector": {"app.kubernetes.io/name": name},
                  "ports": [{"name": "http", "port": port, "targetPort": port}]},
     }
-    # One process of each may be evicted at a time; while a workload has one replica this lets a
-    # node drain (the process restarts elsewhere) rather than block it.
+    # One process of each may be evicted at a time: the other keeps serving (two replicas of
+    # every service and the relay are proven side by side: tests/faults/test_replicas.py).
     pdb = {
         "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
         "metadata": {"name": name, "labels": labels},
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}},
     }
     return [deployment, service, pdb]
+
+
+def autoscaler(name: str, most: int) -> dict:
+    """Two replicas always, more on CPU load (the services' HTTP; their queues have one active consumer)."""
+    return {
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "labels": LABELS},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                 "minReplicas": 2, "maxReplicas": most,
+                 "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                     "type": "Utilization", "averageUtilization": 70}}}]},
+    }
 
 
 def data_dir(extra: list[dict] | None = None) -> tuple[list[dict], list[dict]]:
@@ -193,6 +205,7 @@ def platform() -> list[dict]:
                          ready=f"/{name}/health/ready", live=f"/{name}/health/live",
                          mounts=mounts, volumes=data + volumes)
         docs.append(allow_from(name, port, API_CLIENTS))
+        docs.append(autoscaler(name, 4))
     mounts, data = data_dir()
     docs += workload("relay", 8107, command=["caseplatform", "serve", "relay"],
                      env_values={**platform_env("relay"), "HTTP_PORT_RELAY": "8107"}, access=BACKEND,
@@ -213,8 +226,9 @@ def platform() -> list[dict]:
                    "CONSOLE_SESSION_KEY": secret("caseplatform-console-session", "key")}
     docs += workload("console", 8100, command=["caseplatform", "serve", "console"], env_values=console_env,
                      access={"caseplatform.io/api-client": "true", "caseplatform.io/db-client": "true"},
-                     ready="/", live="/", replicas=2, mounts=mounts, volumes=data)
+                     ready="/", live="/", mounts=mounts, volumes=data)
     docs.append(allow_from("console", 8100, [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "proxy"}}}]))
+    docs.append(autoscaler("console", 4))
     docs += proxy()
     docs.append({  # nothing reaches a pod here that a policy does not name
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -250,14 +264,7 @@ def proxy() -> list[dict]:
         container[kind] = {**container[kind], "tcpSocket": {"port": 8080}}
         del container[kind]["httpGet"]
     docs[2]["spec"] = {"minAvailable": 1, "selector": docs[2]["spec"]["selector"]}
-    docs.append({  # the proxy holds no state: the one workload that scales by load today
-        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "proxy", "labels": LABELS},
-        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "proxy"},
-                 "minReplicas": 2, "maxReplicas": 6,
-                 "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                     "type": "Utilization", "averageUtilization": 70}}}]},
-    })
+    docs.append(autoscaler("proxy", 6))  # it holds no state
     docs.append(allow_from("proxy", 8080, INGRESS_CONTROLLER))
     return docs
 

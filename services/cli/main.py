@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="replay only this parked message (repeatable; `parked list` shows the ids)")
     p.set_defaults(func=operator_commands.parked)
 
+    p = sub.add_parser("queues", help="upgrade the broker's classic queues of an older release to quorum queues "
+                                      "(services and relay stopped; messages kept)")
+    p.add_argument("action", choices=["upgrade"])
+    p.set_defaults(func=operator_commands.upgrade_queues)
+
     p = sub.add_parser("rebuild-readmodels",
                        help="drop a stopped service's read models and rebuild them from the ledger")
     p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit",

@@ -26,6 +26,19 @@ def parked(args) -> int:
     return 0
 
 
+def upgrade_queues(args) -> int:
+    from shared.infra.config import Settings
+    from shared.infra.messaging.upgrade import upgrade_queues
+
+    settings = Settings.from_env()
+    upgraded = upgrade_queues(settings.amqp_uri, settings.exchange)
+    for service, moved in upgraded.items():
+        print(f"ledger.{service}: now quorum queues, {moved} message(s) kept")
+    if not upgraded:
+        print("every service's queues are quorum queues already")
+    return 0
+
+
 def rebuild_readmodels(args) -> int:
     from shared.infra.config import Settings
     from shared.infra.ledger import CaseLedger

@@ -44,8 +44,9 @@ def drain(amqp_uri: str, service: str = "intake") -> list:
     """Every message waiting in a service's queue, acknowledged, in queue order."""
     got = []
     with Connection(amqp_uri) as conn:
-        queue = topology.service_queues(service, EXCHANGE)[0](conn.channel())
-        while (message := queue.get(no_ack=True)) is not None:
+        topology.service_queues(service, EXCHANGE)[0](conn.channel()).declare()
+        for message in topology.take(conn, topology.queue_name(service), idle=0.5):
+            message.ack()
             got.append((message.properties["message_id"], message.delivery_info["routing_key"],
                         json.loads(message.body)))
     return got

@@ -97,9 +97,14 @@ def test_definitions_queues_are_topologys(definitions):
     declared = {queue["name"]: queue for queue in definitions["queues"]}
     assert len(declared) == len(definitions["queues"])
     assert declared == expected
-    # retry and dead-letter wiring, spelled out once more: a drift in topology.py shows here too
-    assert declared["ledger.intake"]["arguments"]["x-dead-letter-routing-key"] == "ledger.intake.retry"
+    # retry and dead-letter wiring, spelled out once more: a drift in topology.py shows here too.
+    # The main queue's dead letters (its delivery limit) go to parking, the retry queue's back.
+    assert declared["ledger.intake"]["arguments"]["x-dead-letter-routing-key"] == "ledger.intake.parked"
+    assert declared["ledger.intake"]["arguments"]["x-delivery-limit"] == topology.DELIVERY_LIMIT
+    assert declared["ledger.intake"]["arguments"]["x-single-active-consumer"] is True
     assert declared["ledger.intake.retry"]["arguments"]["x-message-ttl"] == topology.RETRY_DELAY_MS
+    assert declared["ledger.intake.retry"]["arguments"]["x-dead-letter-routing-key"] == "ledger.intake"
+    assert {q["arguments"]["x-queue-type"] for q in declared.values()} == {"quorum"}
 
 
 def test_definitions_bindings_are_topologys_subscriptions(definitions):

@@ -311,9 +311,9 @@ def test_production_runs_three_of_each_stateful_part_and_backs_up_the_ledger(ren
     assert databases == {"caseplatform", "keycloak", "caseplatform_console", *(f"caseplatform_{s}" for s in SERVICES)}
     # the console's sessions are shared (a table, sealed): two replicas serve the same people
     assert named(docs, "Deployment")["console"]["spec"]["replicas"] == 2
-    # the services keep one process each until item 3 of issue #23 proves two side by side
+    # two processes of every service and of the relay, proven side by side by tests/faults/test_replicas.py
     for service in (*SERVICES, "relay"):
-        assert named(docs, "Deployment")[service]["spec"]["replicas"] == 1
+        assert named(docs, "Deployment")[service]["spec"]["replicas"] == 2
 
 
 def test_the_realm_and_the_broker_definitions_are_the_compose_files(rendered):
@@ -410,3 +410,12 @@ def test_the_health_check_fails_when_nothing_listens_and_passes_when_nothing_is_
     assert healthcheck.main(cmdline(tmp_path, "caseplatform", "--help")) == 0
     assert healthcheck.ready_url("console", {}) == "http://127.0.0.1:8100/"
     assert healthcheck.ready_url("audit", {}) == f"http://127.0.0.1:{DEFAULT_PORTS['audit']}/audit/health/ready"
+
+
+def test_every_service_and_the_console_keep_two_replicas_and_scale_on_load(rendered):
+    for docs in rendered.values():
+        scalers = named(docs, "HorizontalPodAutoscaler")
+        for name in (*SERVICES, "console", "proxy"):
+            spec = scalers[name]["spec"]
+            assert spec["scaleTargetRef"]["name"] == name and spec["minReplicas"] == 2 < spec["maxReplicas"]
+        assert "relay" not in scalers  # one leads at a time: more relays add nothing

@@ -1,6 +1,7 @@
 """Operator tools for parked messages: list them with their errors, and put them back.
 
-A message is parked after `MAX_DELIVERY_ATTEMPTS` failed deliveries. Once the
+A message is parked after `MAX_DELIVERY_ATTEMPTS` failed deliveries, or by the broker once
+it was delivered more than `topology.DELIVERY_LIMIT` times unacknowledged. Once the
 cause is mended (a missing predecessor arrived, a bug fixed and deployed),
 `replay` moves a service's parked messages (all, or the ones named by message id) back
 to its queue, with their delivery history cleared so each gets its full number of
@@ -22,6 +23,17 @@ def _parked_queue(conn: Connection, service: str, exchange: str):
     return topology.service_queues(service, exchange)[2](conn.channel())
 
 
+def _error(headers: dict) -> str | None:
+    """Why a message is parked: the subscriber's error, or the broker's delivery limit."""
+    if "x-error" in headers:
+        return headers["x-error"]
+    for death in headers.get("x-death", []):
+        if death.get("reason") == "delivery_limit":
+            return (f"delivered {topology.DELIVERY_LIMIT + 1} times without being acknowledged "
+                    f"(delivery limit of {death.get('queue')}): its consumer stopped or died with it each time")
+    return None
+
+
 def list_parked(amqp_uri: str, service: str, exchange: str) -> list[dict]:
     """The parked messages, left in place (read, then returned to the queue unacknowledged)."""
     with Connection(amqp_uri) as conn:
@@ -31,7 +43,7 @@ def list_parked(amqp_uri: str, service: str, exchange: str) -> list[dict]:
             seen.append(message)
             out.append({
                 "message_id": message.properties.get("message_id"),
-                "error": (message.headers or {}).get("x-error"),
+                "error": _error(message.headers or {}),
                 "attempts": (message.headers or {}).get("x-attempts"),
                 "event": json.loads(message.body),
             })

@@ -37,6 +37,7 @@ OUTAGE_PAUSE = 1.0  # seconds an event waits before going back to its queue when
 BROKER_GONE = (OSError, amqp.exceptions.ConnectionError, kombu.exceptions.OperationalError)
 
 
+ATTEMPTS = "x-attempts"  # a message's failed attempts so far, carried by its copies round the retry queue
 _STOP = object()  # put in a subscriber's waiting queue when it stops
 
 
@@ -84,7 +85,7 @@ class LedgerSubscriber(Consumer):
         self.batch_size = settings.projection_batch_size
         self.amqp_uri = settings.amqp_uri
         service = self.container.service_name
-        self.queue, _, self.parked_queue = topology.service_queues(service, settings.exchange)
+        self.queue, self.retry_queue, self.parked_queue = topology.service_queues(service, settings.exchange)
         with Connection(settings.amqp_uri) as conn:
             topology.declare(conn.channel(), settings.exchange, services=[service])
         self.schema = IntegrationEventSchema()
@@ -216,9 +217,10 @@ class LedgerSubscriber(Consumer):
         for _, message in batch:
             self._log_outage(message, error)
         eventlet.sleep(OUTAGE_PAUSE)
-        for _, message in batch:
-            with self._broker_may_be_gone(message):
-                self.queue_consumer.requeue_message(message)
+        # Round the retry queue with the attempts it had: a quorum queue counts a message
+        # put back (requeued) towards its delivery limit, and a long outage would park it.
+        with self._broker_may_be_gone(batch[0][1]):
+            self._move([message for _, message in batch], self.retry_queue.name, _attempts_so_far)
 
     @staticmethod
     def _log_outage(message, error: BaseException) -> None:
@@ -253,21 +255,41 @@ class LedgerSubscriber(Consumer):
         if is_outage(exc_info[1]):
             self._log_outage(message, exc_info[1])
             eventlet.sleep(OUTAGE_PAUSE)
-            self.queue_consumer.requeue_message(message)
+            self._move([message], self.retry_queue.name, _attempts_so_far)
             return
-        attempts = 1 + sum(
-            d.get("count", 0)
-            for d in (message.headers or {}).get("x-death", [])
-            if d.get("queue") == self.queue.name
-        )
+        attempts = _attempts_so_far(message) + 1
         reason = f"{exc_info[0].__name__}: {exc_info[1]}"
         if attempts >= self.max_attempts:
             self._park(message, message.payload, reason, attempts)
         else:
             log.warning("%s failed, attempt %d of %d: %s; retried in %d ms", message_id, attempts,
                         self.max_attempts, reason, topology.RETRY_DELAY_MS)
-            if message.channel.connection:  # else it is back with the broker already
-                message.reject(requeue=False)  # dead-letters to the retry queue
+            self._move([message], self.retry_queue.name, lambda _: attempts)
+
+    def _move(self, messages, queue: str, attempts) -> None:
+        """Moves `messages` to `queue` (copies the broker confirmed, then acknowledged), each
+        with `attempts(message)` as its failed attempts so far.
+
+        Not a reject dead-lettering to the retry queue: the main queue's dead letters go
+        to the parked queue (topology.py says why). A message whose channel has gone is
+        the broker's again already, and is left to it.
+        """
+        messages = [m for m in messages if m.channel.connection]
+        if not messages:
+            return
+        with Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as conn:
+            producer = Producer(conn.channel())
+            for message in messages:
+                producer.publish(
+                    message.body, exchange="", routing_key=queue,
+                    content_type=message.content_type or "application/json",
+                    content_encoding=message.content_encoding,
+                    message_id=message.properties.get("message_id"),
+                    headers={**_own_headers(message), ATTEMPTS: attempts(message)},
+                    delivery_mode=2,
+                )
+        for message in messages:
+            self.queue_consumer.ack_message(message)
 
     def _park(self, message, body, reason: str, attempts: int = 1) -> None:
         log.error("parking %s after %d attempt(s): %s", message.properties.get("message_id"), attempts, reason)
@@ -278,7 +300,7 @@ class LedgerSubscriber(Consumer):
                 routing_key=self.parked_queue.name,
                 content_type="application/json",
                 message_id=message.properties.get("message_id"),
-                headers={"x-error": reason[:1000], "x-attempts": attempts},
+                headers={"x-error": reason[:1000], ATTEMPTS: attempts},
                 delivery_mode=2,
             )
         self.queue_consumer.ack_message(message)
@@ -291,6 +313,18 @@ def _ledger_of(container) -> Ledger:
             return extension
     raise RuntimeError(f"{container.service_name} subscribes to the ledger's events but declares no Ledger: "
                        "messages could not be checked against the ledger")
+
+
+def _attempts_so_far(message) -> int:
+    """Failed attempts of `message` before this delivery, as the subscriber recorded them."""
+    return int((message.headers or {}).get(ATTEMPTS, 0))
+
+
+def _own_headers(message) -> dict:
+    """A message's headers without the broker's bookkeeping (dead-letter history, delivery
+    count), which a copy starts afresh."""
+    return {k: v for k, v in (message.headers or {}).items()
+            if not k.startswith(("x-death", "x-first-death", "x-delivery-count"))}
 
 
 def _first_line(error: BaseException) -> str:
