@@ -9,3 +9,4 @@ CREATE DATABASE caseplatform_review;
 CREATE DATABASE caseplatform_publication;
 CREATE DATABASE caseplatform_documents;
 CREATE DATABASE caseplatform_audit;
+CREATE DATABASE caseplatform_notifications;

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from shared.domain.notifications import Delivery, Kind
-from shared.domain.personal import NOT_PERSONAL, PERSONAL
+from shared.domain.personal import AUTHORITY_CONTACT, NOT_PERSONAL, person
 
 LISTING_QUERY = {"status": fields.String(metadata={"description": "pending, sent or parked (default: all)"})}
 
@@ -38,7 +38,7 @@ class PreferencesViewSchema(PreferencesSchema):
 
 
 class RequeueSchema(Schema):
-    ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), required=True,
+    ids = fields.List(fields.String(metadata=NOT_PERSONAL, validate=validate.Length(min=1, max=36)), required=True,
                       validate=validate.Length(min=1, max=500))
 
 
@@ -47,7 +47,9 @@ class RequeuedSchema(Schema):
 
 
 class ChannelsSchema(Schema):
-    email = fields.Email(allow_none=True, load_default=None, metadata=PERSONAL)
+    # An organisation's mailbox, often its contact person's: personal, answered to its organisation
+    # only, masked in every listing, never exported.
+    email = fields.Email(allow_none=True, load_default=None, metadata=person(AUTHORITY_CONTACT))
     webhook_url = fields.Url(allow_none=True, load_default=None, schemes={"https", "http"}, require_tld=False,
                              metadata=NOT_PERSONAL, validate=validate.Length(max=500))
     webhook_secret = fields.String(allow_none=True, load_default=None, load_only=True, metadata=NOT_PERSONAL,
