@@ -63,6 +63,8 @@ def main() -> int:
     import signal
     import sys
 
+    # Blocked before the server's thread starts (it inherits the mask), so that sigwait gets them.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     sink = MailSink(sys.argv[1], port=int(sys.argv[2])).start()
     print(f"mail sink: smtp://{sink.host}:{sink.port} -> {sink.handler.folder}", flush=True)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
