@@ -127,7 +127,8 @@ def run(args) -> int:
     print(identity.describe(), flush=True)
     if sink is not None:
         print(f"mail: every notification sent is a .eml file in {settings.data_dir}/mail/ "
-              f"(local SMTP sink on {env['SMTP_HOST']}:{env['SMTP_PORT']}; set SMTP_HOST for a real server)", flush=True)
+              f"(local SMTP sink on {env['SMTP_HOST']}:{env['SMTP_PORT']}; set SMTP_HOST for a real server)",
+              flush=True)
     print(f"console: {console.public_url}/ (中文; sign in with a SAMPLE account above)", flush=True)
     print("try: caseplatform demo   (in another shell; Ctrl-C here stops everything)", flush=True)
     stopping = False

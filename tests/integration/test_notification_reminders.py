@@ -1,0 +1,85 @@
+"""Reminders and the calendar warning, through the notifications service's own use cases on a real
+ledger and read-model database (SQLite): the clock is injected (`today`), nothing sleeps.
+
+A SAMPLE case in implementation has two milestones: one due 2026-06-30 (a year `holidays` knows)
+and one due 2027-01-15, a year no calendar has (the ministry has recorded none here): the first is
+reminded once on its day and never twice; the second gives no reminder, and the ministry one
+warning naming 2027, however many passes find it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from services.notifications import readmodels as rm
+from services.notifications.application import Notifications
+from shared.domain.access import Caller
+from shared.domain.calendar import WorkingCalendar
+from shared.domain.call import Call
+from shared.domain.case import State
+from shared.domain.notifications.reminders import remind_on
+from shared.infra.ledger import CaseLedger
+from shared.infra.messaging.contracts import integration_event
+from shared.infra.notify import outbox
+from shared.infra.readmodels.store import ReadModelStore
+from tests.samples import sample_382
+from tests.unit.parties import APPLICANT, MINISTRY
+from tests.unit.test_case_transitions import OC_PROVINCE, drive
+
+DUE_2026 = date(2026, 6, 30)
+MILESTONES = [{"id": "m1", "title": "SAMPLE prototype", "due_on": DUE_2026.isoformat()},
+              {"id": "m2", "title": "SAMPLE pilot line", "due_on": "2027-01-15"}]
+
+
+def world(tmp_path):
+    ledger = CaseLedger("memory://")
+    case = drive(OC_PROVINCE, State.SHORTLISTED)
+    case.sign_task_book(actor=MINISTRY, task_book={"targets": ["SAMPLE target"], "deadline": "2027-06-30",
+                                                   "milestones": MILESTONES})
+    call = Call.define(actor=MINISTRY, definition={**sample_382(case.call_id, date(2026, 1, 5)), "version": 1})
+    events = list(case.pending_events)
+    ledger.save(call, case)  # the test's ledger has no owner to check: every kind of event is the test's
+    store = ReadModelStore(f"sqlite:///{tmp_path}/notifications.db", rm.metadata)
+    rm.create_kept(store.engine)
+    for event in events:
+        assert store.apply_once(integration_event(event, None), rm.project)
+    return ledger, store, case
+
+
+def service_on(ledger, store, day: date) -> Notifications:
+    return Notifications(ledger, store, datetime(day.year, day.month, day.day, 2, tzinfo=UTC), day, (7, 3, 1))
+
+
+def rows(store) -> list:
+    with store.engine.connect() as conn:
+        return list(conn.execute(sa.select(outbox.notifications).order_by(outbox.notifications.c.kind)))
+
+
+def test_a_reminder_comes_once_on_its_working_day_and_an_unknown_year_warns_the_ministry_once(tmp_path):
+    ledger, store, case = world(tmp_path)
+    first = service_on(ledger, store, date(2026, 1, 5))
+    first.set_channels(Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"]),
+                       {"email": "unit@sample.example.com"})
+    first.set_channels(Caller(sub="u-miit", role="ministry", org="MIIT"), {"email": "ministry@sample.example.com"})
+    seven_before = remind_on(DUE_2026, 7, WorkingCalendar(ledger.recorded_arrangement))
+    day_before = date.fromordinal(seven_before.toordinal() - 1)
+
+    service_on(ledger, store, day_before).remind()
+    assert [r.kind for r in rows(store)] == ["calendar_year_unknown"], "no reminder before its day"
+    warning = rows(store)[0]
+    assert warning.recipient == "ministry:MIIT" and warning.address == "ministry@sample.example.com"
+    assert "2027" in warning.payload["subject"] and f"case:{case.id}:milestone:m2" in warning.payload["text_en"]
+
+    assert service_on(ledger, store, seven_before).remind() == 1
+    for _ in range(2):  # the same day again, and a second process's pass: nothing twice
+        assert service_on(ledger, store, seven_before).remind() == 0
+    reminders = [r for r in rows(store) if r.kind == "reminder_milestone"]
+    assert len(reminders) == 1
+    (reminder,) = reminders
+    assert reminder.recipient == f"applicant:{APPLICANT['org']}" and reminder.address == "unit@sample.example.com"
+    assert "SAMPLE prototype" in reminder.payload["text_zh"] and "7 working day(s) left" in reminder.payload["text_en"]
+    assert "2026" in reminder.payload["calendar"], "the reminder records the calendar it counted on"
+    assert [r.kind for r in rows(store)].count("calendar_year_unknown") == 1, "the ministry is warned once"
+    assert not [r for r in rows(store) if "m2" in (r.payload.get("text_en") or "") and r.kind.startswith("reminder")]
