@@ -173,9 +173,7 @@ class Notifications:
                 continue
             facts = [CaseFacts.of(self.ledger.get_case(c.case_id), call.get("title", "")) for c in cases]
             deadlines = level_deadlines(call, facts) + [d for f in facts for d in milestone_deadlines(f)]
-            # A call's definition may set its own intervals; the configuration's otherwise.
-            intervals = tuple(call.get("reminder_days") or self.intervals)
-            due = reminders_due(self.today, deadlines, intervals, calendar)
+            due = reminders_due(self.today, deadlines, self.intervals, calendar)
             notices += due.notices
             problems += due.problems
         notices += calendar_warnings(problems)
