@@ -45,7 +45,7 @@ def world(tmp_path):
     rm.create_kept(store.engine)
     for event in events:
         assert store.apply_once(integration_event(event, None), rm.project)
-    return ledger, store, case
+    return ledger, store, case, events
 
 
 def service_on(ledger, store, day: date) -> Notifications:
@@ -58,7 +58,7 @@ def rows(store) -> list:
 
 
 def test_a_reminder_comes_once_on_its_working_day_and_an_unknown_year_warns_the_ministry_once(tmp_path):
-    ledger, store, case = world(tmp_path)
+    ledger, store, case, _ = world(tmp_path)
     first = service_on(ledger, store, date(2026, 1, 5))
     first.set_channels(Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"]),
                        {"email": "unit@sample.example.com"})
@@ -83,3 +83,45 @@ def test_a_reminder_comes_once_on_its_working_day_and_an_unknown_year_warns_the_
     assert "2026" in reminder.payload["calendar"], "the reminder records the calendar it counted on"
     assert [r.kind for r in rows(store)].count("calendar_year_unknown") == 1, "the ministry is warned once"
     assert not [r for r in rows(store) if "m2" in (r.payload.get("text_en") or "") and r.kind.startswith("reminder")]
+
+
+def test_a_digest_kind_waits_for_the_next_day_and_comes_as_one_mail_and_off_records_nothing(tmp_path):
+    ledger, store, case, _ = world(tmp_path)
+    unit = Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"])
+    day = date(2026, 6, 1)
+    app = service_on(ledger, store, day)
+    app.set_channels(unit, {"email": "unit@sample.example.com"})
+    app.set_preferences(unit, {"milestone_accepted": "daily_digest", "milestone_sent_back": "daily_digest",
+                               "shortlisted": "off"})
+    case.report_milestone(actor=APPLICANT, milestone_id="m1", summary="SAMPLE", evidence=[])
+    case.return_milestone_report(actor=MINISTRY, milestone_id="m1", reasons=["SAMPLE 缺少检测报告"])
+    case.report_milestone(actor=APPLICANT, milestone_id="m1", summary="SAMPLE again", evidence=[])
+    case.accept_milestone_report(actor=MINISTRY, milestone_id="m1", note="SAMPLE 符合要求")
+    events = list(case.pending_events)
+    ledger.save(case)
+    for event in events:
+        assert store.apply_once(integration_event(event, None), lambda s, e: rm.project(s, e)
+                                and app.record_event(s, e))
+    assert rows(store) == [], "digest kinds wait for the digest"
+    assert service_on(ledger, store, day).send_digests() == 0, "not on the day they were recorded"
+    assert service_on(ledger, store, date(2026, 6, 2)).send_digests() == 1
+    assert service_on(ledger, store, date(2026, 6, 3)).send_digests() == 0, "each item once"
+    (digest,) = rows(store)
+    assert digest.kind == "daily_digest" and digest.address == "unit@sample.example.com"
+    assert "SAMPLE 缺少检测报告" in digest.payload["text_zh"] and "accepted" in digest.payload["text_en"]
+    assert sorted(digest.payload["kinds"]) == ["milestone_accepted", "milestone_sent_back"]
+
+
+def test_off_records_nothing_and_immediately_records_the_notice(tmp_path):
+    ledger, store, _, events = world(tmp_path)
+    unit = Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"])
+    app = service_on(ledger, store, date(2026, 6, 1))
+    app.set_channels(unit, {"email": "unit@sample.example.com"})
+    (shortlisted,) = [integration_event(e, None) for e in events if type(e).__name__ == "Shortlisted"]
+    app.set_preferences(unit, {"shortlisted": "off"})
+    with store.session() as session:
+        assert app.record_event(session, shortlisted) == 0
+    app.set_preferences(unit, {"shortlisted": "immediately"})
+    with store.session() as session:
+        assert app.record_event(session, shortlisted) == 1
+    assert [r.kind for r in rows(store)] == ["shortlisted"]
