@@ -125,3 +125,31 @@ def test_off_records_nothing_and_immediately_records_the_notice(tmp_path):
     with store.session() as session:
         assert app.record_event(session, shortlisted) == 1
     assert [r.kind for r in rows(store)] == ["shortlisted"]
+
+
+def test_an_overdue_milestone_reaches_the_unit_and_an_objection_the_ministry(tmp_path):
+    from tests.unit.test_case_transitions import DURING_NOTICE, SP_PROVINCE
+
+    ledger, store, case, _ = world(tmp_path)
+    noticed = drive(SP_PROVINCE, State.NOTICE_OPEN)
+    app = service_on(ledger, store, date(2027, 1, 18))
+    app.set_channels(Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"]),
+                     {"email": "unit@sample.example.com"})
+    app.set_channels(Caller(sub="u-miit", role="ministry", org="MIIT"),
+                     {"email": "ministry@sample.example.com", "webhook_url": "https://sample.example.com/hook",
+                      "webhook_secret": "SAMPLE-secret-0123456789"})
+    case.mark_milestone_overdue(actor=MINISTRY, milestone_id="m2", due_on=date(2027, 1, 15))
+    noticed.raise_objection(actor={"sub": "u-competitor", "role": "applicant", "org": "91440300MA5G000000"},
+                            objection_id="obj-1", reasons="SAMPLE 知识产权存在争议", today=DURING_NOTICE)
+    events = [*case.pending_events, *noticed.pending_events]
+    ledger.save(case, noticed)
+    for event in events:
+        assert store.apply_once(integration_event(event, None), lambda s, e: rm.project(s, e)
+                                and app.record_event(s, e))
+    found = {(r.kind, r.recipient, r.channel): r for r in rows(store)}
+    overdue = found[("milestone_overdue", f"applicant:{APPLICANT['org']}", "email")]
+    assert "SAMPLE pilot line" in overdue.payload["text_zh"] and "2027-01-15" in overdue.payload["text_en"]
+    objection = found[("objection_raised", "ministry:MIIT", "email")]
+    assert "SAMPLE 知识产权存在争议" in objection.payload["text_zh"]
+    hook = found[("objection_raised", "ministry:MIIT", "webhook")]
+    assert hook.address == "ministry:MIIT" and "SAMPLE-secret" not in str(hook.payload), "no secret in the outbox"
