@@ -161,17 +161,17 @@ class Notifications:
         calendar = WorkingCalendar(self.ledger.recorded_arrangement)
         with self.store.session() as session:
             case_ids = list(session.execute(sa.select(rm.notify_cases.c.case_id)).scalars())
-        by_call: dict[str, list[CaseFacts]] = {}
+        by_call: dict[str, list[Any]] = {}
         for case_id in case_ids:
             case = self.ledger.get_case(case_id)
-            by_call.setdefault(case.call_id, []).append(CaseFacts.of(case))
+            by_call.setdefault(case.call_id, []).append(case)
         notices, problems = [], []
         for call_id, cases in sorted(by_call.items()):
             try:
                 call = dict(self.ledger.get_call(call_id).current)
             except NotFound:
                 continue
-            facts = [CaseFacts.of(self.ledger.get_case(c.case_id), call.get("title", "")) for c in cases]
+            facts = [CaseFacts.of(case, call.get("title", "")) for case in cases]
             deadlines = level_deadlines(call, facts) + [d for f in facts for d in milestone_deadlines(f)]
             due = reminders_due(self.today, deadlines, self.intervals, calendar)
             notices += due.notices
