@@ -19,7 +19,7 @@ from shared.domain.access import Caller
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.call import Call
 from shared.domain.case import State
-from shared.domain.notifications.reminders import remind_on
+from shared.domain.notifications.reminders import remind_on, working_days_between
 from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.contracts import integration_event
 from shared.infra.notify import outbox
@@ -153,3 +153,29 @@ def test_an_overdue_milestone_reaches_the_unit_and_an_objection_the_ministry(tmp
     assert "SAMPLE 知识产权存在争议" in objection.payload["text_zh"]
     hook = found[("objection_raised", "ministry:MIIT", "webhook")]
     assert hook.address == "ministry:MIIT" and "SAMPLE-secret" not in str(hook.payload), "no secret in the outbox"
+
+
+def test_an_authority_with_cases_waiting_is_reminded_of_its_level_s_deadline(tmp_path):
+    from shared.domain.call_rules import SHANGHAI, deadline_for
+
+    ledger = CaseLedger("memory://")
+    waiting = drive(OC_PROVINCE, State.SUBMITTED)
+    definition = {**sample_382(waiting.call_id, date(2026, 3, 2), province_days=20), "version": 1}
+    call = Call.define(actor=MINISTRY, definition=definition)
+    events = list(waiting.pending_events)
+    ledger.save(call, waiting)
+    store = ReadModelStore(f"sqlite:///{tmp_path}/notifications.db", rm.metadata)
+    rm.create_kept(store.engine)
+    for event in events:
+        store.apply_once(integration_event(event, None), rm.project)
+    due = deadline_for(definition, "province", "420000").astimezone(SHANGHAI).date()
+    day = remind_on(due, 3, WorkingCalendar(ledger.recorded_arrangement))
+    app = service_on(ledger, store, day)
+    app.set_channels(Caller(sub="u-hubei", role="province", org="420000"), {"email": "province@sample.example.com"})
+    assert app.remind() == 1
+    (reminder,) = rows(store)
+    assert reminder.kind == "reminder_deadline" and reminder.recipient == "province:420000"
+    assert due.isoformat() in reminder.payload["subject"] and "1 application(s)" in reminder.payload["text_en"]
+    # the call's deadline falls on a Sunday (2026-03-22): 3 working days before is Wednesday, 2 are left
+    left = working_days_between(day, due, WorkingCalendar(ledger.recorded_arrangement))
+    assert f"{left} working day(s) left" in reminder.payload["text_en"] and left == 2
