@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from shared.domain.access import Caller
 from shared.domain.calendar import WorkingCalendar
-from shared.domain.errors import NotFound, ValidationFailed
+from shared.domain.errors import DomainRuleViolation, NotFound, ValidationFailed
 from shared.domain.notifications import (
     CaseFacts,
     Delivery,
@@ -50,7 +50,7 @@ def reminder_days(text: str) -> tuple[int, ...]:
     """REMINDER_DAYS ("7,3,1") as intervals, refused naming the setting when it is not."""
     try:
         return checked_intervals(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
+    except (ValueError, DomainRuleViolation):
         raise ValidationFailed({"REMINDER_DAYS": ["whole numbers of working days, e.g. 7,3,1"]}) from None
 
 
