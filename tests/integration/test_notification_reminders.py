@@ -179,3 +179,26 @@ def test_an_authority_with_cases_waiting_is_reminded_of_its_level_s_deadline(tmp
     # the call's deadline falls on a Sunday (2026-03-22): 3 working days before is Wednesday, 2 are left
     left = working_days_between(day, due, WorkingCalendar(ledger.recorded_arrangement))
     assert f"{left} working day(s) left" in reminder.payload["text_en"] and left == 2
+
+
+def test_a_unit_s_notices_go_to_the_contacts_its_application_gives(tmp_path):
+    from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+    from tests.unit.test_case_transitions import SP_PROVINCE, return_at, submit, verify
+
+    ledger = CaseLedger("memory://")
+    case = submit(SP_PROVINCE, application=SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    verify("province").run(case)
+    return_at("province").run(case)
+    events = list(case.pending_events)
+    ledger.save(case)
+    store = ReadModelStore(f"sqlite:///{tmp_path}/notifications.db", rm.metadata)
+    rm.create_kept(store.engine)
+    app = service_on(ledger, store, date(2026, 6, 1))
+    for event in events:
+        assert store.apply_once(integration_event(event, None), lambda s, e: rm.project(s, e)
+                                and app.record_event(s, e))
+    returned = sorted((r.address, r.recipient) for r in rows(store) if r.kind == "returned_for_correction")
+    assert returned == [("contact1@sample.example.com", f"applicant:{APPLICANT['org']}"),
+                        ("contact2@sample.example.com", f"applicant:{APPLICANT['org']}")]
+    mine = app.mine(Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"]))
+    assert sorted(row["address"] for row in mine) == ["c***@sample.example.com", "c***@sample.example.com"]
