@@ -11,6 +11,8 @@ A recipient with none of them gets nothing sent; the notice is still listed for 
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from shared.domain.notifications import Recipient
@@ -26,7 +28,7 @@ def addresses_for(session, recipient: Recipient, case_id: str | None) -> list[tu
     if recipient.role == "applicant" and case_id is not None:
         row = session.execute(sa.select(rm.case_contacts.c.emails).where(
             rm.case_contacts.c.case_id == case_id)).first()
-        found += [("email", address) for address in (row.emails if row else [])]
+        found += [("email", address) for address in (json.loads(row.emails) if row else [])]
     channel = session.execute(sa.select(rm.org_channels).where(rm.org_channels.c.recipient == recipient.key)).first()
     if channel is not None and channel.email:
         found.append(("email", channel.email))

@@ -12,6 +12,8 @@ webhook, with the webhook's secret), `preferences` (per recipient and kind), `di
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from shared.infra.notify import outbox
@@ -26,7 +28,8 @@ notify_cases = case_summary_table("notify_cases", metadata)
 case_contacts = sa.Table(
     "case_contacts", metadata,
     sa.Column("case_id", sa.String(36), primary_key=True),
-    sa.Column("emails", sa.JSON, nullable=False),  # personal: never listed, only mailed to
+    # JSON [address]: text like the other services' JSON columns, so rows compare as values
+    sa.Column("emails", sa.Text, nullable=False),  # personal: never listed, only mailed to
 )
 
 kept = outbox.metadata  # the outbox's own tables, and these beside them
@@ -74,5 +77,5 @@ def project(session, event: dict) -> bool:
     if event["type"] in ("Submitted", "Resubmitted"):
         emails = application_contacts(event["payload"].get("application") or {})
         session.execute(case_contacts.delete().where(case_contacts.c.case_id == event["case_id"]))
-        session.execute(case_contacts.insert().values(case_id=event["case_id"], emails=emails))
+        session.execute(case_contacts.insert().values(case_id=event["case_id"], emails=json.dumps(emails)))
     return True
