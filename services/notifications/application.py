@@ -130,7 +130,9 @@ class Notifications:
     def _to_outbox(self, session, key: str, recipient, kind: str, case_id: str | None, payload: dict) -> int:
         targets = addresses_for(session, recipient, case_id)
         if not targets:
-            log.warning("notice %s to %s: no address registered; nothing sent", kind, recipient.key)
+            # The role only: an expert's id is a person's (shared.domain.personal.EXPERT).
+            log.warning("notice %s to a %s on case %s: no address registered; nothing sent", kind, recipient.role,
+                        case_id)
         recorded = 0
         for channel, address in targets:
             _, new = outbox.record(session.connection(), dedupe_key=f"{key}|{channel}:{_hashed(address)}",
