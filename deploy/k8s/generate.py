@@ -21,7 +21,7 @@ REPO = HERE.parents[1]
 IMAGE = "registry.example.invalid/caseplatform:0.1.0"  # overlays set the real one (images:)
 LABELS = {"app.kubernetes.io/part-of": "caseplatform"}
 SERVICES = {"intake": 8101, "verification": 8102, "review": 8103, "publication": 8104,
-            "documents": 8105, "audit": 8106}
+            "documents": 8105, "audit": 8106, "notifications": 8108}
 TIMERS = {"review", "publication"}  # their timers sign in as caseplatform-timers
 
 
@@ -82,6 +82,9 @@ def service_env(name: str) -> dict:
     }
     if name in TIMERS:
         values["TIMER_CLIENT_SECRET"] = secret("caseplatform-timers", "client-secret")
+    if name == "notifications":  # the deployment's mail server (an overlay names it), as compose
+        values.update(SMTP_HOST="smtp.example.invalid", SMTP_PORT="587", SMTP_SECURITY="starttls",
+                      SMTP_FROM="notifications@caseplatform.invalid")
     if name == "audit":
         values["CHECKPOINT_KEY_PATH"] = "/var/lib/caseplatform/keys/checkpoint-ed25519.pem"
     return values

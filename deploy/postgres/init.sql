@@ -11,3 +11,4 @@ CREATE DATABASE caseplatform_documents;
 CREATE DATABASE caseplatform_audit;
 -- The console's sessions (CONSOLE_SESSIONS_URL), shared by its processes.
 CREATE DATABASE caseplatform_console;
+CREATE DATABASE caseplatform_notifications;

@@ -10,6 +10,7 @@ import sys
 # when it runs: `serve` must let eventlet patch the standard library before kombu loads.
 from services.cli import audit_commands, operator_commands, system
 from shared.domain.errors import PlatformError  # pure Python: safe before eventlet patches
+from shared.infra.config import SERVICES  # the standard library only
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,8 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run one service, the relay or the web console in this process")
-    p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit",
-                                       "relay", "console"])
+    p.add_argument("service", choices=[*SERVICES, "relay", "console"])
     p.set_defaults(func=system.serve)
 
     p = sub.add_parser("run", help="start the S3 server and the identity provider (if none answers), check RabbitMQ, "
@@ -61,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("parked", help="list or replay the events a service could not process")
     p.add_argument("action", choices=["list", "replay"])
-    p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit",
-                                       "relay"])
+    p.add_argument("service", choices=[*SERVICES, "relay"])
     p.add_argument("--message-id", action="append", metavar="ID",
                    help="replay only this parked message (repeatable; `parked list` shows the ids)")
     p.set_defaults(func=operator_commands.parked)
@@ -74,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("rebuild-readmodels",
                        help="drop a stopped service's read models and rebuild them from the ledger")
-    p.add_argument("service", choices=["intake", "verification", "review", "publication", "documents", "audit",
-                                       "relay"])
+    p.add_argument("service", choices=[*SERVICES, "relay"])
     p.set_defaults(func=operator_commands.rebuild_readmodels)
 
     p = sub.add_parser("snapshots", help="clear the case snapshots (a cache of replays), e.g. after an upgrade "

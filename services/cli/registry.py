@@ -9,6 +9,7 @@ SERVICE_CLASSES = {
     "publication": "services.publication.service:PublicationService",
     "documents": "services.documents.service:DocumentsService",
     "audit": "services.audit.service:AuditService",
+    "notifications": "services.notifications.service:NotificationsService",
     # Not a service: the outbox relay alone, for deployments that run it apart (RELAY_IN_PROCESS=false).
     "relay": "services.relay.service:RelayService",
 }

@@ -77,6 +77,17 @@ def _settings():
     return Settings.from_env({**os.environ, "OIDC_ISSUER": local_issuer()})
 
 
+def _mail_sink(settings, env: dict):
+    """The starter of a local SMTP sink writing to <data dir>/mail/, unless SMTP_HOST names a real
+    server; `env` (the services') is pointed at it. MAIL_SINK_PORT moves it from 8025."""
+    if env.get("SMTP_HOST"):
+        return None
+    port = env.get("MAIL_SINK_PORT", "8025")
+    env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY="none")
+    folder = os.path.join(settings.data_dir, "mail")
+    return lambda: subprocess.Popen([sys.executable, "-m", "services.cli.localinfra.mailsink", folder, port], env=env)
+
+
 def run(args) -> int:
     from services.cli.localinfra.identity import CONSOLE_DIR, LocalIdentity, install_node_modules
     from services.cli.localinfra.s3 import ensure_s3
@@ -108,6 +119,7 @@ def run(args) -> int:
             s3.stop()
         return 2
     env = {**os.environ, "CASEPLATFORM_DATA_DIR": settings.data_dir, **identity.service_env()}
+    sink = _mail_sink(settings, env)
 
     def starter(name: str):
         return lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
@@ -117,6 +129,8 @@ def run(args) -> int:
     console_env = {**_console_sessions(settings.data_dir),
                    **{k: v for k, v in env.items() if not k.startswith(CONSOLE_WITHHELD)}}
     starters = {name: starter(name) for name in SERVICES}
+    if sink is not None:
+        starters["mail sink"] = sink
     starters["console"] = lambda: subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "console"],
                                                    env=console_env)
     supervisor = Supervisor(starters,
@@ -127,6 +141,10 @@ def run(args) -> int:
     print(f"ledger: {settings.ledger_url}\nS3: {settings.s3_endpoint} bucket {settings.s3_bucket}\n"
           f"RabbitMQ: {settings.amqp_uri.rsplit('@', 1)[-1]}", flush=True)
     print(identity.describe(), flush=True)
+    if sink is not None:
+        print(f"mail: every notification sent is a .eml file in {settings.data_dir}/mail/ "
+              f"(local SMTP sink on {env['SMTP_HOST']}:{env['SMTP_PORT']}; set SMTP_HOST for a real server)",
+              flush=True)
     print(f"console: {console.public_url}/ (中文; sign in with a SAMPLE account above)", flush=True)
     print("try: caseplatform demo   (in another shell; Ctrl-C here stops everything)", flush=True)
     stopping = False
@@ -141,7 +159,7 @@ def run(args) -> int:
         supervisor.tend()  # a process that exits is restarted alone; the others keep serving
         time.sleep(0.5)
     services = [c.proc for name, c in supervisor.children.items()
-                if name in (*SERVICES, "console") and c.proc is not None]
+                if name in (*SERVICES, "console", "mail sink") and c.proc is not None]
     for proc in services:
         if proc.poll() is None:
             proc.terminate()

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-SERVICES = ("intake", "verification", "review", "publication", "documents", "audit")
+SERVICES = ("intake", "verification", "review", "publication", "documents", "audit", "notifications")
 
 DEFAULT_PORTS = {
     "intake": 8101,
@@ -21,6 +21,7 @@ DEFAULT_PORTS = {
     "publication": 8104,
     "documents": 8105,
     "audit": 8106,
+    "notifications": 8108,  # 8107 is the relay's
 }
 
 # The relay process (services/relay) answers only its health probes, on a port of its own.
@@ -102,6 +103,14 @@ class Settings:
     checkpoint_interval: float = 60.0  # seconds between the audit service's checkpoint passes
     overdue_scan_interval: float = 60.0  # seconds between the review service's passes over due milestones
     notice_scan_interval: float = 60.0  # seconds between publication's passes closing ended notices
+    # The notifications service (issue #20): seconds between delivery passes over the outbox,
+    # between reminder passes, between daily-digest passes; and the working days before a
+    # deadline that reminders come ("7,3,1").
+    notify_delivery_interval: float = 10.0
+    reminder_scan_interval: float = 3600.0
+    digest_scan_interval: float = 3600.0
+    reminder_days: str = "7,3,1"
+    notify_retry_base: float = 30.0  # seconds before the first retry of a failed delivery (doubling, at most 2 h)
     checkpoint_key_path: str = ""  # Ed25519 signing key (PEM); generated there if absent
     # PostgreSQL connections per process (shared/infra/pools.py): each pool keeps `size` open when
     # idle and opens up to `max_overflow` more under load; a request finding it full waits.
@@ -153,6 +162,11 @@ class Settings:
             checkpoint_interval=float(env.get("CHECKPOINT_INTERVAL", "60")),
             overdue_scan_interval=float(env.get("OVERDUE_SCAN_INTERVAL", "60")),
             notice_scan_interval=float(env.get("NOTICE_SCAN_INTERVAL", "60")),
+            notify_delivery_interval=float(env.get("NOTIFY_DELIVERY_INTERVAL", "10")),
+            reminder_scan_interval=float(env.get("REMINDER_SCAN_INTERVAL", "3600")),
+            digest_scan_interval=float(env.get("DIGEST_SCAN_INTERVAL", "3600")),
+            reminder_days=env.get("REMINDER_DAYS", "7,3,1"),
+            notify_retry_base=float(env.get("NOTIFY_RETRY_BASE", "30")),
             # Generated on first use by the audit service, like the JWT secret; deployments
             # mount a key of their own and publish its fingerprint.
             checkpoint_key_path=env.get("CHECKPOINT_KEY_PATH") or str(data_dir / "checkpoint-ed25519.pem"),

@@ -97,6 +97,7 @@ def roles(*names: str) -> frozenset[str]:
 AUTHORITIES = roles("city", "province")
 UPLOADERS = roles("applicant", "city", "province", "ministry", "evaluator")
 READERS = UPLOADERS | {"auditor"}
+NOTIFIED = UPLOADERS | {"expert"}  # everyone who is told something; an auditor is told nothing
 CHECKS = {k: {"passed": True, "note": "SAMPLE"} for k in ("authenticity", "completeness", "validity")}
 FILE = {"filename": "SAMPLE.pdf", "step": "submission"}
 CONTACT = {"name": "SAMPLE 联系人", "post": "SAMPLE 处长", "phone": "13800000000"}
@@ -234,6 +235,17 @@ RULES: dict[tuple[str, str], Rule] = {
     # the first checkpoint is signed when the audit follower first passes (every 60 s): maybe not yet
     ("GET", "/audit/checkpoints/consistency"): Rule(roles("auditor"), NATIONAL, query={"from": 1, "to": 1},
                                                     also=(404,)),
+    ("GET", "/notifications/openapi.json"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/notifications/health/live"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/notifications/health/ready"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/notifications/mine"): Rule(NOTIFIED, SELF),
+    ("GET", "/notifications/preferences"): Rule(NOTIFIED, SELF),
+    ("PUT", "/notifications/preferences"): Rule(NOTIFIED, SELF, body={"preferences": {"published": "daily_digest"}}),
+    ("GET", "/notifications/channels"): Rule(NOTIFIED, SELF),
+    ("PUT", "/notifications/channels"): Rule(NOTIFIED, SELF, body={"email": "sample@sample.example.com"}),
+    ("GET", "/notifications"): Rule(roles("ministry"), NATIONAL, query={"status": "sent"}),
+    # an id that is not parked: nothing requeued, 200 with 0
+    ("POST", "/notifications/requeue"): Rule(roles("ministry"), NATIONAL, body={"ids": ["SAMPLE-not-parked"]}),
 }
 
 

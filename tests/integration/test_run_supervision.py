@@ -82,10 +82,17 @@ def test_the_provider_is_restarted_when_it_dies(tmp_path, s3_settings, make_vhos
 def test_what_the_run_writes_is_readable_by_its_owner_only(tmp_path, s3_settings, make_vhost):
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
-    run, _, log, service_ports, _ = start_run(data, s3_settings, make_vhost)
+    run, env, log, service_ports, _ = start_run(data, s3_settings, make_vhost)
     try:
-        wait_for("six services answering", lambda: all(ports.port_open("127.0.0.1", p)
+        wait_for("the services answering", lambda: all(ports.port_open("127.0.0.1", p)
                                                         for p in service_ports.values()), run, log)
+        # The local mail sink keeps each mail in <data>/mail/: the recipients' mail, the owner's alone.
+        wait_for("the mail sink", lambda: ports.port_open("127.0.0.1", int(env["MAIL_SINK_PORT"])), run, log)
+        from shared.infra.notify import mail
+
+        mail.send(mail.Mail("SAMPLE-1", "unit@sample.example.com", "SAMPLE", "样例", "SAMPLE"),
+                  mail.SmtpSettings(port=int(env["MAIL_SINK_PORT"])))
+        wait_for("the mail as a file", lambda: list((data / "mail").glob("*.eml")), run, log)
     finally:
         stop_run(run)
     written = [p for p in data.rglob("*") if p != data / "run.log"]  # run.log is the test's own

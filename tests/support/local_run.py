@@ -34,13 +34,14 @@ def start_run(tmp_path, s3_settings, make_vhost):
     identity_port = ports.free_port()
     console_port = ports.free_port()
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OIDC_", "AUTH_MODE", "JWT_SECRET", "TIMER_CLIENT", "IDENTITY_", "CONSOLE_"))}
+           if not k.startswith(("OIDC_", "AUTH_MODE", "JWT_SECRET", "TIMER_CLIENT", "IDENTITY_", "CONSOLE_", "SMTP_",
+                                "MAIL_SINK_"))}
     env.update({
         "CASEPLATFORM_DATA_DIR": str(tmp_path), "IDENTITY_PORT": str(identity_port),
         "AMQP_URI": make_vhost("run"), "S3_ENDPOINT": s3_settings["endpoint"],
         "S3_ACCESS_KEY": s3_settings["access_key"], "S3_SECRET_KEY": s3_settings["secret_key"],
         "S3_BUCKET": f"evidence-run-{uuid.uuid4().hex[:8]}", "RELAY_POLL_INTERVAL": "0.02",
-        "CONSOLE_PORT": str(console_port),
+        "CONSOLE_PORT": str(console_port), "MAIL_SINK_PORT": str(ports.free_port()),
         **{f"HTTP_PORT_{name.upper()}": str(port) for name, port in service_ports.items()},
     })
     log = tmp_path / "run.log"

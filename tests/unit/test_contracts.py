@@ -126,7 +126,8 @@ def test_an_event_of_an_aggregate_no_kind_declares_has_no_envelope():
 def test_every_queue_binds_whole_declared_kinds():
     assert SUBSCRIPTIONS == {
         "intake": ("case.#", "call.#", "calendar.#"), "verification": ("case.#",), "review": ("case.#", "panel.#"),
-        "publication": ("case.#", "publiclist.#"), "documents": ("case.#",), "audit": ("case.#",)}
+        "publication": ("case.#", "publiclist.#"), "documents": ("case.#",), "audit": ("case.#",),
+        "notifications": ("case.#", "panel.#")}
     with pytest.raises(UndeclaredEvent):
         binding("publiclists")
 
@@ -148,8 +149,8 @@ SINGLE_WRITER_STREAMS = {
 }
 
 
-def test_the_services_that_append_are_every_service_but_audit():
-    assert set(SERVICES) - {"audit"} == APPENDERS
+def test_the_services_that_append_are_every_service_but_audit_and_notifications():
+    assert set(SERVICES) - {"audit", "notifications"} == APPENDERS
 
 
 @pytest.mark.parametrize("stream", SINGLE_WRITER_STREAMS)

@@ -15,7 +15,7 @@ REQUIRED = ("KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD", "KEYCL
             "TIMER_CLIENT_SECRET", "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD",
             "S3_ACCESS_KEY", "S3_SECRET_KEY", "CONSOLE_SESSION_KEY",
             *(f"AMQP_PASSWORD_{who}" for who in ("OPERATOR", "RELAY", "INTAKE", "VERIFICATION", "REVIEW",
-                                                "PUBLICATION", "DOCUMENTS", "AUDIT")))
+                                                "PUBLICATION", "DOCUMENTS", "AUDIT", "NOTIFICATIONS")))
 """The variables docker-compose.yml requires (`${VAR:?...}`) for Keycloak and the services."""
 
 

@@ -49,6 +49,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "intake": (binding("case"), binding("call"), binding("calendar")),  # and the recorded calendar years
     "review": (binding("case"), binding("panel")),  # the panels' assignments: each expert's list of cases
     "publication": (binding("case"), binding("publiclist")),  # its public lists are streams of their own
+    "notifications": (binding("case"), binding("panel")),  # the experts hear of their assignments
 }
 
 

@@ -1,0 +1,127 @@
+"""The notifications nameko service (issue #20): the ledger's events become notices in the
+outbox, in the same transaction as the event's processed mark; timers deliver them (SMTP,
+signed webhooks), send reminders and the daily digest; people see and choose what they receive."""
+
+import logging
+import os
+from datetime import timedelta
+
+from nameko.extensions import DependencyProvider
+
+from shared.domain.access import ROLES
+from shared.infra.config import Settings
+from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.notify import dispatch, mail
+from shared.infra.notify.retry import RetryPolicy
+from shared.infra.service_base import CaseService, health_routes
+from shared.infra.timers import settings_timer
+from shared.infra.web.http import api, openapi_route
+
+from . import readmodels
+from .addresses import endpoint_of
+from .application import Notifications, reminder_days
+from .schemas import (
+    LISTING_QUERY,
+    ChannelsSchema,
+    ChannelsViewSchema,
+    NotificationSchema,
+    OperatorNotificationSchema,
+    PreferencesSchema,
+    PreferencesViewSchema,
+    RequeuedSchema,
+    RequeueSchema,
+)
+
+log = logging.getLogger(__name__)
+
+PEOPLE = tuple(role for role in ROLES if role != "auditor")  # an auditor is told nothing
+
+
+class Outbox(DependencyProvider):
+    """The outbox's and the kept tables beside the read models; the SMTP settings (SMTP_*) and
+    the reminder intervals (REMINDER_DAYS) read once when the service starts."""
+
+    def setup(self) -> None:
+        self.smtp = mail.SmtpSettings.from_env(os.environ)
+        settings = Settings.from_nameko(self.container.config)
+        self.intervals = reminder_days(settings.reminder_days)
+        self.policy = RetryPolicy(base=timedelta(seconds=settings.notify_retry_base))
+        self.tables_made = False
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class NotificationsService(CaseService):
+    name = "notifications"
+
+    ledger = Ledger(owner=None)  # it appends nothing
+    store = ReadModels(readmodels.metadata)
+    clock = Clock()
+    delivery = Outbox()
+    openapi = openapi_route("/notifications")
+    health_live, health_ready = health_routes("/notifications")
+
+    @property
+    def app(self) -> Notifications:
+        if not self.delivery.tables_made:
+            readmodels.create_kept(self.store.engine)  # idempotent: two processes may both make them
+            self.delivery.tables_made = True
+        return Notifications(self.ledger, self.store, self.clock.now(), self.clock.today(), self.delivery.intervals)
+
+    def project(self, session, event: dict) -> None:  # type: ignore[override]
+        # Bound, not static as elsewhere: the notices need the ledger (the case as of the event).
+        # The read model, then the notices, in the transaction that marks the event processed.
+        if readmodels.project(session, event):
+            self.app.record_event(session, event)
+
+    @settings_timer("notify_delivery_interval")
+    def deliver(self):
+        send = dispatch.sender(smtp=self.delivery.smtp, endpoints=lambda key: endpoint_of(self.store, key))
+        done = self.app.deliver(send, self.delivery.policy)
+        if done.sent or done.parked:
+            log.info("notifications sent: %d, parked: %d", len(done.sent), len(done.parked))
+
+    @settings_timer("reminder_scan_interval")
+    def remind(self):
+        self.app.remind()
+
+    @settings_timer("digest_scan_interval")
+    def digest(self):
+        self.app.send_digests()
+
+    @api("GET", "/notifications/mine", roles=PEOPLE, response=NotificationSchema(many=True),
+         summary="what was recorded and sent to my organisation, newest first, with its status")
+    def mine(self, request, caller):
+        return self.app.mine(caller)
+
+    @api("GET", "/notifications/preferences", roles=PEOPLE, response=PreferencesViewSchema(),
+         summary="per kind: immediately, daily_digest or off")
+    def preferences(self, request, caller):
+        return self.app.preferences(caller)
+
+    @api("PUT", "/notifications/preferences", roles=PEOPLE, body=PreferencesSchema(),
+         response=PreferencesViewSchema(),
+         summary="choose per kind; refusals and overdue notices cannot be off (400 naming preferences.<kind>)")
+    def set_preferences(self, request, caller, body):
+        return self.app.set_preferences(caller, body["preferences"])
+
+    @api("GET", "/notifications/channels", roles=PEOPLE, response=ChannelsViewSchema(),
+         summary="my organisation's registered e-mail and webhook (the secret's last 4 characters only)")
+    def channels(self, request, caller):
+        return self.app.channels(caller)
+
+    @api("PUT", "/notifications/channels", roles=PEOPLE, body=ChannelsSchema(), response=ChannelsViewSchema(),
+         summary="register my organisation's e-mail and webhook URL + secret (HMAC-SHA256 signing)")
+    def set_channels(self, request, caller, body):
+        return self.app.set_channels(caller, body)
+
+    @api("GET", "/notifications", roles=("ministry",), query=LISTING_QUERY,
+         response=OperatorNotificationSchema(many=True), summary="every notification, newest first (?status=)")
+    def listing(self, request, caller):
+        return self.app.listing(caller, request.args.get("status"))
+
+    @api("POST", "/notifications/requeue", roles=("ministry",), body=RequeueSchema(), response=RequeuedSchema(),
+         summary="put parked notifications back to be sent again")
+    def requeue(self, request, caller, body):
+        return self.app.requeue(caller, body["ids"])
