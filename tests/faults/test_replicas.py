@@ -10,7 +10,10 @@ seconds before, as a load balancer drains a pod. The second set carries on alone
 the fault suite's accounting settles: no committed event lost, none applied twice, every
 case's history a sequence the state machine allows, and every command done whole.
 
-The relay's lead is sampled all the while: at most one session ever holds it.
+The relay's lead is sampled all the while: at most one session ever holds it. Both sets
+run the overdue and the notice timers every second over a ledger seeded with milestones
+already past due and a public notice already over: each is acted on once, by whichever
+process gets there first, before and after the kill.
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ import itertools
 import secrets
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 import pytest
 
+from bench.seed import MINISTRY, Seeder
+from shared.domain.publication_list import PublicList
 from shared.infra.config import SERVICES
+from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.leadership import ADVISORY_LOCK_KEY
 from shared.infra.messaging.parked import list_parked
 from tests.faults import accounting
@@ -64,7 +72,9 @@ def replicas(make_database, make_vhost, s3_settings, tmp_path_factory):
     readmodel_urls = {service: make_database(service) for service in SERVICES}
     common = dict(ledger_url=ledger_url, readmodel_urls=readmodel_urls, amqp_uri=make_vhost("replicas"),
                   s3_settings=s3_settings, timeout=120.0,
-                  extra_env={"S3_BUCKET": f"evidence-{secrets.token_hex(4)}", })
+                  extra_env={"S3_BUCKET": f"evidence-{secrets.token_hex(4)}",
+                             # both sets' timers, every second: each must act once on what is due
+                             "OVERDUE_SCAN_INTERVAL": "1", "NOTICE_SCAN_INTERVAL": "1"})
     first = start_system(data_dir=tmp_path_factory.mktemp("replica-a"), **common)
     try:
         second = start_system(data_dir=tmp_path_factory.mktemp("replica-b"), identity=first.identity, **common)
@@ -76,6 +86,33 @@ def replicas(make_database, make_vhost, s3_settings, tmp_path_factory):
     finally:
         second.stop()
         first.stop()
+
+
+def seed_what_is_due(ledger_url: str) -> tuple[list[str], str]:
+    """SAMPLE cases whose one milestone fell due 100 days ago, and a public list of them whose notice
+    ended long ago, written into the ledger as a past year of work would have left them."""
+    past = date.today() - timedelta(days=400)
+    seeder = Seeder(ledger_url, f"sample-replica-timers-{secrets.token_hex(3)}", today=past)
+    try:
+        cases = [seeder.in_implementation(seeder.new_unit(), milestones=1) for _ in range(4)]
+        for case in cases:
+            seeder.ledger.save(case)
+        public_list = PublicList.create(actor=MINISTRY, call=seeder.call.current, kind="successful")
+        public_list.open_notice(actor=MINISTRY, entries=[str(c.id) for c in cases], starts_on=past,
+                                ends_on=past + timedelta(days=14), working_days=10,
+                                calendar={str(past.year): {"source": "SAMPLE: a notice seeded in the past"}})
+        seeder.ledger.save(public_list)
+        return [str(c.id) for c in cases], str(public_list.id)
+    finally:
+        seeder.close()
+
+
+def acted_on(ledger_url: str, stream_ids: list[str], event_type: str) -> dict[str, int]:
+    ledger = CaseLedger(ledger_url, owner=None, env={"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"})
+    try:
+        return {s: sum(type(e).__name__ == event_type for e in ledger.events.get(UUID(s))) for s in stream_ids}
+    finally:
+        ledger.close()
 
 
 def relay_leaders(ledger_url: str) -> list[int]:
@@ -117,6 +154,7 @@ def test_two_processes_of_every_service_apply_every_event_once_in_order_and_one_
     started = time.monotonic()
     first, second = replicas.sets
     workload = Workload(replicas)
+    overdue_cases, notice_list = seed_what_is_due(replicas.ledger_url)
     watch = LeaderWatch(replicas.ledger_url)
     watch.start()
     try:
@@ -147,10 +185,22 @@ def test_two_processes_of_every_service_apply_every_event_once_in_order_and_one_
     parked = {s: n for s in SERVICES if (n := len(list_parked(replicas.amqp_uri, s, EXCHANGE)))}
     assert parked == {}, f"healthy events parked: {parked}"
     assert row.lost == 0 and row.duplicates_applied == 0
+    # Two overdue timers and two notice timers (then one of each): every milestone marked overdue once,
+    # the notice closed once.
+    def timers_done() -> bool:
+        return (0 not in acted_on(replicas.ledger_url, overdue_cases, "MilestoneOverdue").values()
+                and 0 not in acted_on(replicas.ledger_url, [notice_list], "NoticeClosed").values())
+
+    deadline = time.monotonic() + 60
+    while not timers_done() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert acted_on(replicas.ledger_url, overdue_cases, "MilestoneOverdue") == dict.fromkeys(overdue_cases, 1)
+    assert acted_on(replicas.ledger_url, [notice_list], "NoticeClosed") == {notice_list: 1}
     applied = {s: len(accounting.applied_ids(replicas.readmodel_urls[s])) for s in SERVICES}
     print(f"\nreplicas: 2 processes x {len(SERVICES)} services; commands sent {len(workload.outcomes)} "
           f"({len(accepted)} accepted, {sent_before_kill} before the kill); events committed {len(events)} "
           f"({len(events) - killed_at} after the kill); applied per service {applied}; lost {row.lost}; "
           f"duplicates applied {row.duplicates_applied}, delivered and absorbed {row.duplicates_absorbed}; "
           f"relay leader sessions {len(watch.sessions)} (at most {watch.most_at_once} at once in "
-          f"{watch.samples} samples); {time.monotonic() - started:.0f} s")
+          f"{watch.samples} samples); {len(overdue_cases)} milestones marked overdue once and 1 notice closed once "
+          f"by two timers each; {time.monotonic() - started:.0f} s")
