@@ -149,7 +149,7 @@ class LeaderWatch(threading.Thread):
 
 
 def test_two_processes_of_every_service_apply_every_event_once_in_order_and_one_carries_on_when_the_other_dies(
-    replicas, tmp_path: Path
+    replicas, tmp_path: Path, capsys
 ):
     started = time.monotonic()
     first, second = replicas.sets
@@ -197,10 +197,11 @@ def test_two_processes_of_every_service_apply_every_event_once_in_order_and_one_
     assert acted_on(replicas.ledger_url, overdue_cases, "MilestoneOverdue") == dict.fromkeys(overdue_cases, 1)
     assert acted_on(replicas.ledger_url, [notice_list], "NoticeClosed") == {notice_list: 1}
     applied = {s: len(accounting.applied_ids(replicas.readmodel_urls[s])) for s in SERVICES}
-    print(f"\nreplicas: 2 processes x {len(SERVICES)} services; commands sent {len(workload.outcomes)} "
-          f"({len(accepted)} accepted, {sent_before_kill} before the kill); events committed {len(events)} "
-          f"({len(events) - killed_at} after the kill); applied per service {applied}; lost {row.lost}; "
-          f"duplicates applied {row.duplicates_applied}, delivered and absorbed {row.duplicates_absorbed}; "
-          f"relay leader sessions {len(watch.sessions)} (at most {watch.most_at_once} at once in "
-          f"{watch.samples} samples); {len(overdue_cases)} milestones marked overdue once and 1 notice closed once "
-          f"by two timers each; {time.monotonic() - started:.0f} s")
+    with capsys.disabled():  # the figures in every run's output, CI's included
+        print(f"\nreplicas: 2 processes x {len(SERVICES)} services; commands sent {len(workload.outcomes)} "
+              f"({len(accepted)} accepted, {sent_before_kill} before the kill); events committed {len(events)} "
+              f"({len(events) - killed_at} after the kill); applied per service {applied}; lost {row.lost}; "
+              f"duplicates applied {row.duplicates_applied}, delivered and absorbed {row.duplicates_absorbed}; "
+              f"relay leader sessions {len(watch.sessions)} (at most {watch.most_at_once} at once in "
+              f"{watch.samples} samples); {len(overdue_cases)} milestones marked overdue once and 1 notice closed once "
+              f"by two timers each; {time.monotonic() - started:.0f} s")
