@@ -175,7 +175,8 @@ class Notifications:
                 continue
             facts = [CaseFacts.of(case, call.get("title", "")) for case in cases]
             deadlines = level_deadlines(call, facts) + [d for f in facts for d in milestone_deadlines(f)]
-            due = reminders_due(self.today, deadlines, self.intervals, calendar)
+            intervals = tuple(call["reminder_days"]) if call.get("reminder_days") else self.intervals
+            due = reminders_due(self.today, deadlines, intervals, calendar)
             notices += due.notices
             problems += due.problems
         notices += calendar_warnings(problems)

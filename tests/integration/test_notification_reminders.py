@@ -202,3 +202,20 @@ def test_a_unit_s_notices_go_to_the_contacts_its_application_gives(tmp_path):
                         ("contact2@sample.example.com", f"applicant:{APPLICANT['org']}")]
     mine = app.mine(Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"]))
     assert sorted(row["address"] for row in mine) == ["c***@sample.example.com", "c***@sample.example.com"]
+
+
+def test_a_call_s_own_reminder_days_replace_the_platform_s(tmp_path):
+    ledger, store, case, _ = world(tmp_path)
+    call = ledger.get_call(case.call_id)
+    call.amend(actor=MINISTRY, changes={"reminder_days": [10]},
+               definition={**call.current, "version": call.current["version"] + 1, "reminder_days": [10]})
+    ledger.save(call)
+    service_on(ledger, store, date(2026, 1, 5)).set_channels(
+        Caller(sub=APPLICANT["sub"], role="applicant", org=APPLICANT["org"]), {"email": "unit@sample.example.com"})
+    calendar = WorkingCalendar(ledger.recorded_arrangement)
+    ten_before, seven_before = remind_on(DUE_2026, 10, calendar), remind_on(DUE_2026, 7, calendar)
+
+    service_on(ledger, store, ten_before).remind()
+    service_on(ledger, store, seven_before).remind()  # the platform's 7 is not this call's
+    reminders = [r for r in rows(store) if r.kind == "reminder_milestone"]
+    assert len(reminders) == 1 and "10 working day(s) left" in reminders[0].payload["text_en"]

@@ -21,6 +21,7 @@ from services.console.pages.ministry_calls import call_state, changes_between
 from services.console.sessions import COOKIE
 from services.console.settings import ConsoleSettings
 from shared.domain.call_rules.schema import load_call, to_json
+from shared.domain.errors import ValidationFailed
 from shared.infra.web.tokens import mint_dev_token
 
 SECRET = "SAMPLE-console-calls-unit-secret-0123456789"
@@ -44,6 +45,8 @@ DEFINITIONS = {
     "220号 as shipped": lambda: shipped("open_competition_2025_220"),
     "382号 as shipped": lambda: shipped("signature_product_2024_382"),
     "382号 SAMPLE amendment": sample_382_amended,
+    "SAMPLE call with its own reminder days": lambda: {**sample_call("sample-unit-reminders", date(2026, 1, 5)),
+                                                       "reminder_days": [10, 5, 1]},
 }
 
 
@@ -222,3 +225,11 @@ def test_a_new_call_can_start_from_another_with_its_own_id_and_version_1(ministr
     form = client.get("/ministry/calls/new?from=miit-2024-382-signature-products").get_data(as_text=True)
     assert 'name="call_id" value=""' in form and 'name="version" value="1"' in form
     assert 'name="regions[0]._key" value="420000"' in form
+
+
+def test_reminder_days_that_are_not_whole_working_days_are_refused_naming_the_field():
+    values = callform.to_values(to_json(load_call(sample_call("sample-unit-reminders", date(2026, 1, 5)))))
+    values["reminder_days"] = "7, 三, 0"
+    with pytest.raises(ValidationFailed) as refused:
+        load_call(callform.to_definition(values))
+    assert set(refused.value.fields) == {"reminder_days[1]", "reminder_days[2]"}, refused.value.fields

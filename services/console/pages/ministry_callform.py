@@ -27,7 +27,7 @@ CHAIN_CHOICES = ("province", "city,province")
 @dataclass(frozen=True)
 class Node:
     key: str
-    kind: str  # text, area, text_or_null, int, bool, date, deadline, choice, lines, codes, hidden_int,
+    kind: str  # text, area, text_or_null, int, bool, date, deadline, choice, lines, codes, ints, hidden_int,
     #            section, optional, override, program, rows, keyed, chains
     children: tuple[Node, ...] = ()
     options: tuple[str, ...] = ()  # choice (and a keyed row's key)
@@ -101,6 +101,7 @@ CALL = (
     n("recommendation_quotas_note", "area"),
     n("public_notice", "section", n("required", "bool"), n("working_days", "int"), n("source", "area"),
       n("note", "area")),
+    n("reminder_days", "ints"),
 )
 
 SECTIONS = ("section", "optional", "override", "program")
@@ -148,8 +149,8 @@ def _put(nodes: tuple[Node, ...], obj: Mapping[str, Any], prefix: str, values: d
                 values[name] = ON
         elif node.kind == "lines":
             values[name] = "\n".join(value or [])
-        elif node.kind == "codes":
-            values[name] = "" if value is None else ", ".join(value)
+        elif node.kind in ("codes", "ints"):
+            values[name] = "" if value is None else ", ".join(str(v) for v in value)
         else:
             values[name] = "" if value is None else str(value)
 
@@ -237,8 +238,10 @@ def _leaf(kind: str, raw: str, moment: str) -> Any:
         return raw.strip() or None
     if kind == "lines":
         return [line.strip() for line in raw.split("\n") if line.strip()]
-    if kind == "codes":
+    if kind in ("codes", "ints"):
         codes = [c for c in re.split(r"[\s,，、]+", raw) if c]
+        if kind == "ints":  # what is not a number is kept as typed, for the call's schema to refuse by name
+            return [int(c) if re.fullmatch(r"\d{1,6}", c) else c for c in codes] or None
         return codes or None
     return raw
 

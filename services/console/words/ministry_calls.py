@@ -63,6 +63,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "recommendation_quotas": ("推荐名额", "Recommendation quotas"),
     "recommendation_quotas_note": ("推荐名额说明（未设名额时必填）", "Quotas note (needed without quotas)"),
     "regions": ("地区", "Regions"),
+    "reminder_days": ("提醒：截止前工作日数（空则用平台设置 7, 3, 1）",
+                      "Reminders: working days before each deadline (empty: the platform's 7, 3, 1)"),
     "required": ("须公示", "Required"),
     "rules": ("名额规则", "Quota rules"),
     "sample": ("示例数据（SAMPLE）", "Sample data (SAMPLE)"),

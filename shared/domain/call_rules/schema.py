@@ -164,6 +164,8 @@ class CallDefinitionSchema(Strict):
                                       authority_codes (null: from reference data), max, source},
                             note} | null; recommendation_quotas_note
     public_notice: {required, working_days (公示, working days), source, note}
+    reminder_days: [n, ...] (optional; the notices name none): reminders come n working days before each
+        deadline of this call; without it the platform's REMINDER_DAYS (7, 3, 1)
 
     Deadlines: `due` is loaded as an aware datetime in Asia/Shanghai. "于2025年6月30日前" is
     read as *by the end of* that day: a date without a time becomes 23:59:59 Asia/Shanghai
@@ -202,6 +204,9 @@ class CallDefinitionSchema(Strict):
     recommendation_quotas = fields.Nested(QuotasSchema, load_default=None, allow_none=True)
     recommendation_quotas_note = text_field(required=False)
     public_notice = fields.Nested(PublicNoticeSchema, required=True)
+    # The ministry's own reminder schedule for this call, in working days before each deadline.
+    reminder_days = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=60)),
+                                load_default=None, allow_none=True, validate=validate.Length(min=1, max=10))
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
