@@ -70,25 +70,47 @@ def postgres_url(make_database):
 # ------------------------------------------------------------------------- RabbitMQ
 
 
+_SESSION_VHOSTS: dict = {}  # the session's Vhosts, once made, and the vhosts that live as long as it
+
+
 @pytest.fixture(scope="session")
 def _vhosts(infra_backend):
     vhosts = infra_backend.vhosts()
+    _SESSION_VHOSTS.update(vhosts=vhosts, kept=set())
     try:
         yield vhosts
     finally:
+        _SESSION_VHOSTS.clear()
         vhosts.close()
 
 
 @pytest.fixture(scope="session")
 def make_vhost(_vhosts):
-    """Factory: make_vhost(hint="") -> AMQP URI of a new vhost (deleted at the end)."""
+    """Factory: make_vhost(hint="") -> AMQP URI of a new vhost (deleted at the end of its test module)."""
     return _vhosts.create
 
 
 @pytest.fixture(scope="session")
 def amqp_uri(make_vhost):
     """AMQP URI of this session's own vhost, e.g. amqp://guest:guest@127.0.0.1:5672/cp_test_1a2b3c."""
-    return make_vhost()
+    uri = make_vhost()
+    if _SESSION_VHOSTS:
+        _SESSION_VHOSTS["kept"].add(unquote(urlsplit(uri).path[1:]))
+    return uri
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _vhosts_of_the_module():
+    """Deletes at the end of each module the vhosts its tests and fixtures made (the session's own
+    excepted). Every vhost holds 3 quorum queues per service, each a Raft member with its files:
+    kept to the session's end, a whole run's of them exhausted the broker's file handles and
+    vhost creation hung (seen in CI)."""
+    made_before = len(_SESSION_VHOSTS["vhosts"].created) if _SESSION_VHOSTS else 0
+    yield
+    if _SESSION_VHOSTS:
+        vhosts = _SESSION_VHOSTS["vhosts"]
+        start = made_before if made_before <= len(vhosts.created) else 0
+        vhosts.delete([n for n in vhosts.created[start:] if n not in _SESSION_VHOSTS["kept"]])
 
 
 @pytest.fixture

@@ -114,6 +114,13 @@ class Vhosts:
         return with_path(self.base_uri, quote(name, safe=""))
 
     def close(self) -> None:
+        self.delete(list(self.created))
+
+    def delete(self, names: list[str]) -> None:
+        """Deletes these vhosts (of the ones this made), their queues with them."""
+        names = [n for n in names if n in self.created]
+        if not names:
+            return
         # kombu keeps pooled connections per vhost; drop them first so nothing tries
         # to reconnect to a vhost that is gone.
         with contextlib.suppress(Exception):
@@ -122,8 +129,8 @@ class Vhosts:
             connections.force_close_all()
         # rabbitmqctl takes most of a second to start: delete them all at once
         running = []
-        while self.created:
-            name = self.created.pop()
+        for name in names:
+            self.created.remove(name)
             running.append((name, subprocess.Popen(
                 [*self.ctl, "-q", "delete_vhost", name], stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
