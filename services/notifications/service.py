@@ -116,7 +116,7 @@ class NotificationsService(CaseService):
     def set_channels(self, request, caller, body):
         return self.app.set_channels(caller, body)
 
-    @api("GET", "/notifications", roles=("ministry",), query=LISTING_QUERY,
+    @api("GET", "/notifications/all", roles=("ministry",), query=LISTING_QUERY,
          response=OperatorNotificationSchema(many=True), summary="every notification, newest first (?status=)")
     def listing(self, request, caller):
         return self.app.listing(caller, request.args.get("status"))

@@ -243,7 +243,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", "/notifications/preferences"): Rule(NOTIFIED, SELF, body={"preferences": {"published": "daily_digest"}}),
     ("GET", "/notifications/channels"): Rule(NOTIFIED, SELF),
     ("PUT", "/notifications/channels"): Rule(NOTIFIED, SELF, body={"email": "sample@sample.example.com"}),
-    ("GET", "/notifications"): Rule(roles("ministry"), NATIONAL, query={"status": "sent"}),
+    ("GET", "/notifications/all"): Rule(roles("ministry"), NATIONAL, query={"status": "sent"}),
     # an id that is not parked: nothing requeued, 200 with 0
     ("POST", "/notifications/requeue"): Rule(roles("ministry"), NATIONAL, body={"ids": ["SAMPLE-not-parked"]}),
 }

@@ -161,7 +161,7 @@ def test_each_notice_arrives_once_to_its_recipient_with_its_content(world):
     found = mails(sink)
     ids = Counter(str(m["Message-ID"]) for m in found)
     assert all(n == 1 for n in ids.values()), f"a mail went twice: {ids}"
-    listed = {row["id"]: row for row in p.call("ministry", "GET", "notifications", "", params={"status": "sent"})}
+    listed = {row["id"]: row for row in p.call("ministry", "GET", "notifications", "/all", params={"status": "sent"})}
     got = Counter()
     for message in found:
         row = listed[str(message["X-Caseplatform-Notification"])]
@@ -193,7 +193,7 @@ def test_each_notice_arrives_once_to_its_recipient_with_its_content(world):
     assert {row["kind"] for row in mine} == {k for (r, _, k) in expected if r == "applicant"}
     assert all(row["address"] == "u***@sample.example.com" for row in mine)
     assert {row["kind"] for row in p.call("city", "GET", "notifications", "/mine")} == {"case_in_inbox"}
-    requests_of_auditor = requests.get(f"{p.base['notifications']}/notifications",
+    requests_of_auditor = requests.get(f"{p.base['notifications']}/notifications/all",
                                        headers={"Authorization": f"Bearer {p.tokens['auditor']}"}, timeout=10)
     assert requests_of_auditor.status_code == 403
 
@@ -226,7 +226,7 @@ def test_the_smtp_server_down_delays_mail_and_loses_none(world):
                      json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)["case_id"]
 
     def failing():
-        rows = [r for r in p.call("ministry", "GET", "notifications", "", params={"status": "pending"})
+        rows = [r for r in p.call("ministry", "GET", "notifications", "/all", params={"status": "pending"})
                 if r["case_id"] == case_id and r["attempts"] >= 2]
         return rows
 
@@ -237,5 +237,5 @@ def test_the_smtp_server_down_delays_mail_and_loses_none(world):
     time.sleep(2)
     late = [m for m in mails(sink) if m["X-Caseplatform-Notification"] == row["id"]]
     assert len(late) == 1
-    statuses = {r["id"]: r["status"] for r in p.call("ministry", "GET", "notifications", "")}
+    statuses = {r["id"]: r["status"] for r in p.call("ministry", "GET", "notifications", "/all")}
     assert statuses[row["id"]] == "sent"
