@@ -104,7 +104,7 @@ def _rebuild(ledger_url: str, service: str, url: str, sample_url: str, seconds: 
 
 def measure(ledger_url: str, make_database: Callable[[str], str], seconds: float, per_event_sample: int,
             log: Callable[[str], None] = print) -> dict:
-    """Raw and decoded reads of the whole log, then the six services' read models rebuilt at once, each by
+    """Raw and decoded reads of the whole log, then every service' read models rebuilt at once, each by
     its own process into a fresh database, for at most `seconds` (the rate, and how far each got)."""
     ledger = CaseLedger(ledger_url, owner=None)
     try:
