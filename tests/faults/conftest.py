@@ -115,7 +115,7 @@ class FaultySystem:
 
 def start_faulty_system(make_database, amqp_uri: str, s3_settings: dict, data_dir: Path) -> FaultySystem:
     """Fresh databases, three proxies (to `amqp_uri`'s broker, PostgreSQL, the S3 server), an
-    identity provider, six processes."""
+    identity provider, a process per service."""
     ledger_url = make_database("ledger")
     readmodel_urls = {service: make_database(service) for service in SERVICES}
     s3_host, _, s3_port = s3_settings["endpoint"].rpartition(":")
@@ -179,9 +179,10 @@ def pytest_terminal_summary(terminalreporter):
     write = terminalreporter.write_line
     terminalreporter.section("faults injected: figures for the README")
     if connections:
-        write(f"PostgreSQL connections of one system (six processes): {connections['at_rest']} at rest right "
-              f"after work (the pools' idle sizes add up to {connections['idle_size']}), {connections['peak']} at "
-              f"the peak of {connections['clients']} concurrent clients sending {connections['requests']} requests "
+        write(f"PostgreSQL connections of one system ({len(SERVICES)} processes): {connections['at_rest']} at rest "
+              f"right after work (the pools' idle sizes add up to {connections['idle_size']}), "
+              f"{connections['peak']} at the peak of {connections['clients']} concurrent clients sending "
+              f"{connections['requests']} requests "
               f"(the pools' maxima add up to {connections['most']})")
     if not rows:
         return
