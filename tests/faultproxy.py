@@ -117,6 +117,7 @@ class Proxy:
 
     def restore(self) -> None:
         self.is_cut = False
+        self.cut_after_bytes = None
 
     async def control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

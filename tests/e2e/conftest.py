@@ -1,4 +1,4 @@
-"""The whole system as it runs in production: six service processes on real PostgreSQL,
+"""The whole system as it runs in production: a process per service on real PostgreSQL,
 RabbitMQ, the S3 server and the OpenID Connect provider, talked to over HTTP only."""
 
 import os
@@ -57,7 +57,7 @@ def intake_alone(make_database, amqp_uri, s3_settings, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def console_system(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    """Factory: start(hint, **env) -> (LocalSystem, Console): the provider, the six services and
+    """Factory: start(hint, **env) -> (LocalSystem, Console): the provider, every service and
     the console on a free port the provider knows, the services' environment extended by `env`;
     all stopped at the end of the module."""
     from tests.support.browser import CHROMEDRIVER, CHROMIUM

@@ -38,7 +38,7 @@ SAMPLE_BASIS = {"source": "recorded", "version": 1, "notice_number": SAMPLE_ARRA
 
 
 class World:
-    """The six services on 2026-12-24, and how to stop them and start them again on the same databases."""
+    """Every service on 2026-12-24, and how to stop them and start them again on the same databases."""
 
     def __init__(self, make_database, amqp_uri, s3_settings, tmp_path_factory):
         self.ledger_url = make_database("ledger")

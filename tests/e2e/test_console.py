@@ -1,5 +1,5 @@
 """The web console (issue #19) in a real headless Chromium (Debian's chromium and
-chromedriver) against the real system: provider, six services, PostgreSQL, RabbitMQ, S3.
+chromedriver) against the real system: provider, every service, PostgreSQL, RabbitMQ, S3.
 People sign in on the provider's own login page. A screenshot of every step is kept in
 CONSOLE_SCREENSHOTS (default: the test's temporary folder)."""
 

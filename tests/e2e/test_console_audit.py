@@ -1,5 +1,5 @@
 """The auditor's and the public's console pages in a real headless Chromium against the real
-system (provider, six services, PostgreSQL, RabbitMQ, S3). Two SAMPLE cases are driven to
+system (provider, every service, PostgreSQL, RabbitMQ, S3). Two SAMPLE cases are driven to
 published through the services' APIs first: a 揭榜挂帅 case by the demo's own walk (its list
 is published without a notice, as 220号 sets), and a 标志性产品 case of a SAMPLE copy of
 382号 whose public notice is switched off — the notice's ten working days and its timer are

@@ -18,11 +18,10 @@ from services.cli.demo import sample_call, upload_sample_evidence
 from services.console.pages.applicant_form_fields import flatten
 from shared.domain.forms.for_call import application_schema
 from shared.domain.forms.samples import SAMPLE_EVIDENCE, SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from tests.support.browser import sign_in, wait_for
+from tests.support.browser import is_stale, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -107,14 +106,6 @@ def fill(driver, application: dict) -> None:
         else:
             element.clear()
             element.send_keys(value)
-
-
-def is_stale(element) -> bool:
-    try:
-        element.is_enabled()
-    except StaleElementReferenceException:
-        return True
-    return False
 
 
 def test_an_applicant_fills_the_382_form_is_refused_in_place_saves_a_draft_uploads_and_submits(world, browser):

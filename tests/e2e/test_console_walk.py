@@ -1,5 +1,5 @@
 """The whole of a 标志性产品 call in the console, person by person, in Debian's Chromium against
-the real system (provider, six services, PostgreSQL, RabbitMQ, S3): the unit fills the 382
+the real system (provider, every service, PostgreSQL, RabbitMQ, S3): the unit fills the 382
 申请表, sees a field over its limit refused in place, corrects it and submits; Wuhan's city
 bureau checks and recommends it and Hubei's department endorses it, the quota counter moving;
 the ministry selects it with the places in view and opens the public notice, whose end date

@@ -1,6 +1,6 @@
 """Every service's HTTP API fuzzed from its own OpenAPI document, with schemathesis.
 
-The six services run as processes on real PostgreSQL, RabbitMQ and SeaweedFS (the
+Every service run as processes on real PostgreSQL, RabbitMQ and SeaweedFS (the
 `system` fixture). For each operation of each document, schemathesis generates
 requests from the operation's parameters and body schema, both valid ones
 (`positive`) and ones that break the schema (`negative`), and sends them with the
@@ -74,7 +74,7 @@ INPUTS_SO_FAR: Counter = Counter()  # service -> inputs sent, for the total prin
 
 @pytest.fixture(scope="module")
 def platform(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    """The six services, with the throttle on refused tokens out of the way: `ignored_auth`
+    """Every service, with the throttle on refused tokens out of the way: `ignored_auth`
     sends every generated request again with a made-up token, hundreds a minute from one
     address, which is exactly what the throttle stops (tests/e2e/test_http_hygiene.py)."""
     started = start_system(

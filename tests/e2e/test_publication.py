@@ -65,7 +65,7 @@ def public(platform: Platform, path: str, expect: int = 200, **params) -> reques
 
 @pytest.fixture(scope="module")
 def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
-    """The six services with their clock on 2026-02-11; the ledger's URL; how to start a later clock."""
+    """Every service with their clock on 2026-02-11; the ledger's URL; how to start a later clock."""
     ledger_url = make_database("ledger")
     readmodel_urls = {service: make_database(service) for service in SERVICES}
     started = start_system(data_dir=tmp_path_factory.mktemp("platform"), ledger_url=ledger_url,

@@ -1,4 +1,4 @@
-"""The compose shape (issue #18): the six services with RELAY_IN_PROCESS=false and one
+"""The compose shape (issue #18): every service with RELAY_IN_PROCESS=false and one
 `caseplatform serve relay` process publishing the ledger. A case walks from submission to
 publication, every service's read model sees every event, and the only relay connections
 on the ledger database are the relay process's own.

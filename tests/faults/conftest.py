@@ -1,4 +1,4 @@
-"""The system under faults: the six services as their own processes, each reaching RabbitMQ,
+"""The system under faults: every service as its own process, each reaching RabbitMQ,
 PostgreSQL and the S3 server only through a fault-injecting proxy (tests/faultproxy.py).
 
 The shared RabbitMQ and PostgreSQL on this machine serve other tests at the same time, so
@@ -160,13 +160,23 @@ def start_faulty_system(make_database, amqp_uri: str, s3_settings: dict, data_di
 
 @pytest.fixture(scope="module")
 def faulty_system(make_database, make_vhost, s3_settings, tmp_path_factory):
-    """Six service processes behind three fault proxies (amqp, postgres, s3) and an identity
+    """A process per service behind three fault proxies (amqp, postgres, s3) and an identity
     provider reached directly; yields a FaultySystem."""
     system = start_faulty_system(make_database, make_vhost("faults"), s3_settings, tmp_path_factory.mktemp("faulty"))
     try:
         yield system
     finally:
         system.close()
+
+
+@pytest.fixture(autouse=True)
+def _proxies_restored(request):
+    """Every proxy of the module's system passes traffic again after each test, so a test
+    that fails mid-outage leaves the next one a working system, not a cascade of 503s."""
+    yield
+    if "faulty_system" in request.fixturenames:
+        for proxy in request.getfixturevalue("faulty_system").proxies.values():
+            proxy.restore()
 
 
 # --------------------------------------------------------------------------- figures

@@ -44,6 +44,9 @@ def test_a_command_in_flight_when_the_database_goes_away_fails_cleanly_and_the_s
     workload = Workload(system.platform)
     filed = workload.file("420100")
     assert filed.accepted, filed.body
+    # Documents attaches the filing's evidence when it hears Submitted: those appends must be
+    # done, or they land while the lock below is taken and read as the command in flight's.
+    assert accounting.wait_quiet(system), "the filing's events are applied before the fault"
     pids = {service: system.pid(service) for service in accounting.SERVICES}
     with accounting.fault("database outage: every PostgreSQL connection cut, a command in flight",
                           system, tmp_path) as fault:

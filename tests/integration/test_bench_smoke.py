@@ -1,5 +1,5 @@
 """The benchmarks run end to end: `python -m bench --smoke`, the smallest configuration, on the real
-PostgreSQL, RabbitMQ and S3 server, with the six services as processes.
+PostgreSQL, RabbitMQ and S3 server, with every service as a process.
 
 What is checked is the shape of what a run leaves behind: every figure the issue asks for is
 in the JSON, of the right type and in a possible range, the targets are judged, the chart is a

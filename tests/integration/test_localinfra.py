@@ -270,7 +270,7 @@ def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_t
         def serving() -> bool:
             return all(ports.port_open("127.0.0.1", port) for port in service_ports.values())
 
-        wait_for("six services answering", serving, run, log)
+        wait_for("every service answering", serving, run, log)
         console = f"http://127.0.0.1:{env['CONSOLE_PORT']}/"
         assert f"console: {console}" in printed
         wait_for("the console answering", lambda: ports.port_open("127.0.0.1", int(env["CONSOLE_PORT"])), run, log)

@@ -31,7 +31,7 @@ def _platform(env: dict, identity_port: int) -> Platform:
 def test_a_killed_service_is_restarted_alone_and_no_event_is_lost(tmp_path, s3_settings, make_vhost):
     run, env, log, service_ports, identity_port = start_run(tmp_path, s3_settings, make_vhost)
     try:
-        wait_for("six services answering", lambda: all(ports.port_open("127.0.0.1", p)
+        wait_for("every service answering", lambda: all(ports.port_open("127.0.0.1", p)
                                                         for p in service_ports.values()), run, log)
         platform = _platform(env, identity_port)
         pids = {name: service_pid(run, name) for name in SERVICES}

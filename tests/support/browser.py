@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
@@ -54,3 +55,19 @@ def sign_in(driver, console_url: str, username: str, password: str) -> None:
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(driver, "#who-name")
     driver.shot("signed-in")
+
+
+def is_stale(element) -> bool:
+    """The element has left the document (the page or fragment holding it was replaced).
+
+    Chromium reports a node caught between removal and its reference being invalidated as an
+    "unknown error" naming the node, not as stale: both mean the element is gone."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error) or "No node with given id" in str(error):
+            return True
+        raise
+    return False
