@@ -7,6 +7,7 @@ verify-bundle` is what reads a bundle.
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.personal import ACTOR, person
 from shared.infra.web.openapi import OpenSchema
 from shared.infra.web.views import CaseViewSchema
 
@@ -27,6 +28,26 @@ STATE_QUERY = {"version": _version("the case as of this version"), "at": _moment
 DIFF_QUERY = {"from": _version("the earlier version", True), "to": _version("the later version", True)}
 PERIOD_QUERY = {"from": _moment("the start of the period", True), "to": _moment("the end of the period", True)}
 CONSISTENCY_QUERY = {"from": _version("the earlier checkpoint", True), "to": _version("the later checkpoint", True)}
+ACCESS_QUERY = {
+    "case_id": fields.String(validate=validate.Regexp(r"^[0-9a-f-]{32,36}$"),
+                             metadata={"description": "only readings of this case"}),
+    "sub": fields.String(validate=validate.Length(min=1, max=200),
+                         metadata={**person(ACTOR), "description": "only readings by this account"}),
+    "offset": fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_NUMBER),
+                             metadata={"description": "skip this many readings (500 are listed at most)"}),
+}
+
+
+class AccessSchema(Schema):
+    """One reading of personal data: who, when, which case and data subjects, on which route (why)."""
+
+    at = fields.String(required=True)
+    sub = fields.String(required=True)
+    role = fields.String(required=True)
+    org = fields.String(required=True)
+    case_id = fields.String(required=True)
+    route = fields.String(required=True)
+    subjects = fields.List(fields.String(), required=True)
 
 
 class ActorSchema(Schema):

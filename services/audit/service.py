@@ -4,7 +4,7 @@ follower that hashes, signs and publishes the ledger's history (issue #8).
 It opens the ledger without an owner, so it can append nothing.
 """
 
-from shared.infra.dependencies import Ledger, ReadModels
+from shared.infra.dependencies import Ledger, PersonalData, ReadModels
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema
@@ -13,10 +13,12 @@ from . import readmodels
 from .application import Audit
 from .follower import CheckpointFollower
 from .schemas import (
+    ACCESS_QUERY,
     CONSISTENCY_QUERY,
     DIFF_QUERY,
     PERIOD_QUERY,
     STATE_QUERY,
+    AccessSchema,
     CheckpointsSchema,
     ConsistencySchema,
     DiffSchema,
@@ -33,6 +35,7 @@ class AuditService(CaseService):
     name = "audit"
 
     ledger = Ledger(owner=None)
+    personal = PersonalData()
     store = ReadModels(readmodels.metadata)
     integrity = CheckpointFollower()
     openapi = openapi_route("/audit")
@@ -46,18 +49,20 @@ class AuditService(CaseService):
     @api("GET", "/audit/cases/<case_id>/history", roles=("auditor",), response=HistorySchema(),
          summary="every event of the case, in order, with type, version, time, actor and payload")
     def history(self, request, caller, case_id):
-        return self.app.history(caller, case_id)
+        return self.personal.reveal(caller, self.app.history(caller, case_id), case_id)
 
     @api("GET", "/audit/cases/<case_id>/state", roles=("auditor",), query=STATE_QUERY,
          response=StateSchema(),
          summary="the case as it stood at ?version=N or ?at=<date or ISO time> (default: now)")
     def state(self, request, caller, case_id):
-        return self.app.state(caller, case_id, request.args.get("version"), request.args.get("at"))
+        return self.personal.reveal(
+            caller, self.app.state(caller, case_id, request.args.get("version"), request.args.get("at")), case_id)
 
     @api("GET", "/audit/cases/<case_id>/diff", roles=("auditor",), query=DIFF_QUERY, response=DiffSchema(),
          summary="what changed between ?from=N and ?to=M, and the events between")
     def diff(self, request, caller, case_id):
-        return self.app.diff(caller, case_id, request.args.get("from"), request.args.get("to"))
+        return self.personal.reveal(
+            caller, self.app.diff(caller, case_id, request.args.get("from"), request.args.get("to")), case_id)
 
     @api("GET", "/audit/cases/<case_id>/verify", roles=("auditor",), response=VerificationSchema(),
          summary="the case's stored events against its hash chain and the signed checkpoints")
@@ -94,3 +99,11 @@ class AuditService(CaseService):
          summary="the consistency proof between checkpoints ?from=N and ?to=M")
     def consistency(self, request, caller):
         return self.app.consistency(caller, request.args.get("from"), request.args.get("to"))
+
+    @api("GET", "/audit/personal-access", roles=("auditor", "privacy"), query=ACCESS_QUERY,
+         response=AccessSchema(many=True),
+         summary="who was shown whose personal data, when and on which route (?case_id=, ?sub=), oldest first")
+    def personal_access(self, request, caller):
+        return self.personal.vault.store.accesses(case_id=request.args.get("case_id"), sub=request.args.get("sub"),
+                                                  offset=request.args.get("offset", 0, type=int))
+

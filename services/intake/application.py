@@ -26,6 +26,7 @@ from shared.domain.named_documents import document_references
 from shared.domain.registration_area import check_registration_area
 from shared.domain.validation import load
 from shared.infra.ledger import CaseLedger
+from shared.infra.personal.vault import Vault
 from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
@@ -50,7 +51,8 @@ class Submission:
     def __init__(self, call: dict, form: dict):
         self.call = call
         if call["program"] == Program.OPEN_COMPETITION:
-            self.application = self._open_competition(call, form)
+            self.schema = application_schema(call, form.get("direction"))
+            self.application = _plain(load(self.schema, form))
             self.direction = self.application["direction"]
             self.title = self.application["title"]
             lead = self.application["lead"]
@@ -58,7 +60,8 @@ class Submission:
             self.applicant_field = "lead.credit_code"
             self.subject = f"direction:{self.direction}"
         else:
-            self.application = self._signature_product(call, form)
+            self.schema = application_schema(call)
+            self.application = _plain(load(self.schema, form))
             product, unit = self.application["product"], self.application["applicant"]
             self.direction = product["domain"]
             self.title = product["name"]
@@ -67,20 +70,17 @@ class Submission:
             normalised = unicodedata.normalize("NFKC", product["name"]).replace(" ", "").casefold()
             self.subject = f"product:{normalised}"[:300]
 
-    @staticmethod
-    def _open_competition(call: dict, form: dict) -> dict:
-        return _plain(load(application_schema(call, form.get("direction")), form))
-
-    @staticmethod
-    def _signature_product(call: dict, form: dict) -> dict:
-        return _plain(load(application_schema(call), form))
+    def sealed_for(self, vault: Vault, case_id: str) -> dict:
+        """The application as the ledger stores it: each person's data sealed under their key."""
+        return vault.seal(case_id, self.schema, self.application)
 
 
 class Intake:
-    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime):
+    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime, vault: Vault):
         self.ledger = ledger
         self.store = store
         self.now = now
+        self.vault = vault
 
     # -- calls ----------------------------------------------------------------
 
@@ -253,12 +253,14 @@ class Intake:
             raise ValidationFailed(errors, "the application cannot be filed")
         # Recorded, never refused: a unit keeps its credit code when it moves its registration.
         registration = check_registration_area(submission.applicant["credit_code"], province, city)
+        case_id = uuid4()
         case = Case.submit(
             actor=caller.as_actor(), call_id=call_id, call_version=call["version"],
             program=call["program"], direction=submission.direction, applicant=submission.applicant,
             province=authority, city=city, chain=chain,
             public_notice_required=bool(call["public_notice"]["required"]), title=submission.title,
-            application=submission.application, registration_check=registration,
+            application=submission.sealed_for(self.vault, str(case_id)), registration_check=registration,
+            case_id=case_id,
         )
         self._claim(call_id, caller.org, submission, str(case.id))
         try:
@@ -320,7 +322,8 @@ class Intake:
             undeposited = self._undeposited_evidence(caller.org, submission.application)
             if undeposited:
                 raise ValidationFailed(undeposited, "the correction names documents your unit has not uploaded")
-            case.resubmit(actor=caller.as_actor(), application=submission.application, changes=changes)
+            case.resubmit(actor=caller.as_actor(), application=submission.sealed_for(self.vault, str(case.id)),
+                          changes=changes)
 
         return change_case(self.ledger, caller, case_id, ("applicant",), correct)
 

@@ -58,6 +58,17 @@ claims = sa.Table(
 )
 
 
+# Keys an erasure recorded on a case (PersonalDataErased), until the key store confirms them
+# destroyed: the command destroys them at once, and this makes sure of it should it have been
+# interrupted between the event and the key store (the retention pass finishes them).
+keys_to_destroy = sa.Table(
+    "keys_to_destroy",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+)
+
+
 def project(session, event: dict) -> None:
     if event["stream"] == "call":
         project_call(session, event)
@@ -68,6 +79,11 @@ def project(session, event: dict) -> None:
     if project_case_summary(applicant_cases, session, event) and event["type"] == "Withdrawn":
         # A withdrawn application frees its direction (or product) for a new one.
         session.execute(claims.delete().where(claims.c.case_id == event["case_id"]))
+    if event["type"] == "PersonalDataErased":
+        for key_id in event["payload"]["keys"]:
+            if session.execute(sa.select(keys_to_destroy.c.key_id).where(keys_to_destroy.c.key_id == key_id)).first() \
+                    is None:
+                session.execute(keys_to_destroy.insert().values(key_id=key_id, case_id=event["case_id"]))
 
 
 def project_call(session, event: dict) -> None:

@@ -1,16 +1,20 @@
 """The intake nameko service: HTTP entrypoints, a few lines each."""
 
+import logging
+
 from shared.domain.access import ROLES
-from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels, TimerIdentity
 from shared.infra.service_base import CaseService, health_routes
+from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema, json_schema
 from shared.infra.web.timeline import TimelineSchema
-from shared.infra.web.views import CASE_VIEW, case_view
+from shared.infra.web.views import CASE_VIEW
 
 from . import readmodels
 from .application import Intake
 from .calendar import CalendarYears
+from .personal import PersonalDataDesk
 from .schemas import (
     AMENDMENT_BODY,
     APPLICATION_BODY,
@@ -24,15 +28,21 @@ from .schemas import (
     CallSchema,
     CallVersionSchema,
     CaseRowSchema,
+    CopyRequestSchema,
     CountsSchema,
     DraftDeletedSchema,
     DraftSavedSchema,
     DraftSchema,
     DraftUpdateSchema,
     DraftViewSchema,
+    ErasedSchema,
+    ErasureSchema,
     ResubmitSchema,
+    SubjectsSchema,
     WithdrawSchema,
 )
+
+log = logging.getLogger(__name__)
 
 
 class IntakeService(CaseService):
@@ -41,13 +51,19 @@ class IntakeService(CaseService):
     ledger = Ledger(owner="intake")
     store = ReadModels(readmodels.metadata)
     clock = Clock()
+    personal = PersonalData()
+    timer_identity = TimerIdentity()
     openapi = openapi_route("/intake")
     health_live, health_ready = health_routes("/intake")
     project = staticmethod(readmodels.project)
 
     @property
     def app(self) -> Intake:
-        return Intake(self.ledger, self.store, self.clock.now())
+        return Intake(self.ledger, self.store, self.clock.now(), self.personal.vault)
+
+    @property
+    def desk(self) -> PersonalDataDesk:
+        return PersonalDataDesk(self.ledger, self.store, self.personal.vault, self.clock.now())
 
     @property
     def calendar(self) -> CalendarYears:
@@ -91,7 +107,7 @@ class IntakeService(CaseService):
          documented_body=APPLICATION_BODY, status=201,
          summary="submit an application (the call's form) and open its case")
     def submit(self, request, caller, call_id, body):
-        return case_view(self.app.submit(caller, call_id, body))
+        return self.shown(caller, self.app.submit(caller, call_id, body))
 
     @api("POST", "/intake/drafts", roles=("applicant",), body=DraftSchema(), status=201, response=DraftSavedSchema(),
          summary="save a draft (not part of any case's history)")
@@ -118,7 +134,7 @@ class IntakeService(CaseService):
 
     @api("POST", "/intake/drafts/<draft_id>/submit", response=CASE_VIEW, roles=("applicant",), status=201)
     def submit_draft(self, request, caller, draft_id):
-        return case_view(self.app.submit_draft(caller, draft_id))
+        return self.shown(caller, self.app.submit_draft(caller, draft_id))
 
     @api("GET", "/intake/cases", roles=("applicant", "ministry"), response=CaseRowSchema(many=True))
     def list_cases(self, request, caller):
@@ -126,7 +142,7 @@ class IntakeService(CaseService):
 
     @api("GET", "/intake/cases/<case_id>", response=CASE_VIEW, roles=("applicant", "ministry"))
     def get_case(self, request, caller, case_id):
-        return case_view(self.app.get(caller, case_id))
+        return self.shown(caller, self.app.get(caller, case_id))
 
     @api("GET", "/intake/cases/<case_id>/timeline", response=TimelineSchema(), roles=("applicant", "ministry"),
          summary="the case's events in order: when, who, what (what others may not see left out)")
@@ -135,12 +151,37 @@ class IntakeService(CaseService):
 
     @api("POST", "/intake/cases/<case_id>/resubmit", response=CASE_VIEW, roles=("applicant",), body=ResubmitSchema())
     def resubmit(self, request, caller, case_id, body):
-        return case_view(self.app.resubmit(caller, case_id, body["application"], body["changes"]))
+        return self.shown(caller, self.app.resubmit(caller, case_id, body["application"], body["changes"]))
 
     @api("POST", "/intake/cases/<case_id>/withdraw", response=CASE_VIEW, roles=("applicant",), body=WithdrawSchema())
     def withdraw(self, request, caller, case_id, body):
-        return case_view(self.app.withdraw(caller, case_id, body["reason"]))
+        return self.shown(caller, self.app.withdraw(caller, case_id, body["reason"]))
 
+    # -- personal information (issue #21): the privacy officer's desk --
+
+    @api("GET", "/intake/cases/<case_id>/personal-data", roles=("privacy",), response=SubjectsSchema(),
+         summary="whose personal data the case holds (each data subject, its kind, erased or not): never the data")
+    def personal_subjects(self, request, caller, case_id):
+        return self.desk.subjects(caller, case_id)
+
+    @api("POST", "/intake/cases/<case_id>/personal-data/erasures", roles=("privacy",), body=ErasureSchema(),
+         status=201, response=ErasedSchema(),
+         summary="erase data subjects' data on a recorded request: the erasure recorded on the case, their keys "
+                 "destroyed; every view, replay and bundle shows them erased")
+    def erase_personal_data(self, request, caller, case_id, body):
+        return self.desk.erase(caller, case_id, body["subjects"], body["request"], body["reason"])
+
+    @api("POST", "/intake/personal-data/copies", roles=("privacy",), body=CopyRequestSchema(),
+         summary="everything the platform holds about a person (by name, mobile or e-mail): their data in every "
+                 "case, the drafts naming them, who was shown it; the search itself is recorded")
+    def personal_copy(self, request, caller, body):
+        return self.desk.copy_for(caller, route=self.personal.route, **body)
+
+    @settings_timer("retention_scan_interval")  # RETENTION_SCAN_INTERVAL seconds, an hour by default
+    def erase_past_retention(self):
+        erased = self.desk.retention_pass(self.timer_identity.caller())
+        if erased:
+            log.info("personal data erased at the end of its retention: %d cases", len(erased))
 
     # -- the calendar: each year's official holiday arrangement, as the ministry records it --
 

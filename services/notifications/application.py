@@ -35,6 +35,7 @@ from shared.domain.notifications import (
     reminders_due,
 )
 from shared.domain.notifications.reminders import checked_intervals
+from shared.domain.sealed import SEALED, parse
 from shared.infra.notify import outbox
 from shared.infra.notify.retry import RetryPolicy
 
@@ -70,11 +71,16 @@ def own_key(caller: Caller) -> str:
 
 
 def _hashed(address: str) -> str:
-    return hashlib.sha256(address.encode()).hexdigest()[:16]
+    # A contact's sealed address is the same person's whatever its ciphertext: keyed by its key.
+    sealed = parse(address)
+    return hashlib.sha256((sealed.key_id if sealed else address).encode()).hexdigest()[:16]
 
 
 def masked(channel: str, address: str) -> str:
-    """An address as a listing shows it: enough to recognise, not to harvest."""
+    """An address as a listing shows it: enough to recognise, not to harvest (a contact's sealed
+    address is not opened for a listing)."""
+    if parse(address) is not None:
+        return SEALED
     if channel != "email" or "@" not in address:
         return address
     local, _, domain = address.partition("@")

@@ -1,7 +1,8 @@
 """The one function that reads a unit's contacts out of its application.
 
-Another change encrypts the application's personal fields; their decryption hooks in here, and
-nowhere else reads an e-mail address out of an application.
+The addresses are sealed (issue #21): they are kept sealed in the read model and the outbox, and
+opened only by the sender at the moment of sending (`Vault.open_for_delivery`), so an erased
+contact's address is gone from here too, and a notice to it is parked unsent.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from nameko.extensions import DependencyProvider
 
 from shared.domain.access import ROLES
 from shared.infra.config import Settings
-from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels
 from shared.infra.notify import dispatch, mail
 from shared.infra.notify.retry import RetryPolicy
 from shared.infra.service_base import CaseService, health_routes
@@ -59,6 +59,7 @@ class NotificationsService(CaseService):
     store = ReadModels(readmodels.metadata)
     clock = Clock()
     delivery = Outbox()
+    personal = PersonalData()  # opens a contact's sealed address to send to it
     openapi = openapi_route("/notifications")
     health_live, health_ready = health_routes("/notifications")
 
@@ -77,7 +78,8 @@ class NotificationsService(CaseService):
 
     @settings_timer("notify_delivery_interval")
     def deliver(self):
-        send = dispatch.sender(smtp=self.delivery.smtp, endpoints=lambda key: endpoint_of(self.store, key))
+        send = dispatch.sender(smtp=self.delivery.smtp, endpoints=lambda key: endpoint_of(self.store, key),
+                               opened=self.personal.vault.open_for_delivery)
         done = self.app.deliver(send, self.delivery.policy)
         if done.sent or done.parked:
             log.info("notifications sent: %d, parked: %d", len(done.sent), len(done.parked))

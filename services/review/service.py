@@ -3,11 +3,11 @@
 import logging
 
 from shared.domain.errors import ValidationFailed
-from shared.infra.dependencies import Clock, Ledger, ReadModels, TimerIdentity
+from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels, TimerIdentity
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
-from shared.infra.web.views import CASE_VIEW, case_view
+from shared.infra.web.views import CASE_VIEW
 
 from . import readmodels
 from .application import Review, review_view
@@ -49,6 +49,7 @@ class ReviewService(CaseService):
     name = "review"
 
     ledger = Ledger(owner="review")
+    personal = PersonalData()
     store = ReadModels(readmodels.metadata)
     clock = Clock()
     timer_identity = TimerIdentity()
@@ -74,7 +75,7 @@ class ReviewService(CaseService):
          summary="a case with the ministry (an evaluator: only those commissioned to it; an expert: only "
                  "those assigned to it, after declaring no conflict)")
     def get_case(self, request, caller, case_id):
-        return review_view(self.app.get(caller, case_id))
+        return self.personal.reveal(caller, review_view(self.app.get(caller, case_id)))
 
     @api("GET", "/review/assignments", response=AssignedCaseSchema(many=True), roles=("expert",),
          summary="the calling expert's assigned cases, with what it needs to declare on each (not the case itself)")
@@ -131,29 +132,29 @@ class ReviewService(CaseService):
     @api("POST", "/review/cases/<case_id>/shortlist", response=CASE_VIEW, roles=("ministry",), body=ShortlistSchema(),
          summary="入围 (at most the call's limit per direction) or not shortlisted")
     def shortlist(self, request, caller, case_id, body):
-        return case_view(self.app.shortlist(caller, case_id, body["shortlisted"], body["reason"]))
+        return self.shown(caller, self.app.shortlist(caller, case_id, body["shortlisted"], body["reason"]))
 
     # -- task book and milestones --
 
     @api("POST", "/review/cases/<case_id>/task-book", response=CASE_VIEW, roles=("ministry",), body=TaskBookSchema())
     def sign_task_book(self, request, caller, case_id, body):
-        return case_view(self.app.sign_task_book(caller, case_id, body))
+        return self.shown(caller, self.app.sign_task_book(caller, case_id, body))
 
     @api("POST", "/review/cases/<case_id>/task-book/amendments", response=CASE_VIEW, roles=("ministry",),
          body=AmendmentSchema(),
          summary="amend a signed task book: the whole amended book, signed by every party of the book")
     def amend_task_book(self, request, caller, case_id, body):
-        return case_view(self.app.amend_task_book(caller, case_id, body))
+        return self.shown(caller, self.app.amend_task_book(caller, case_id, body))
 
     @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/report", response=CASE_VIEW, roles=("applicant",),
          body=MilestoneReportSchema())
     def report_milestone(self, request, caller, case_id, milestone_id, body):
-        return case_view(self.app.report_milestone(caller, case_id, milestone_id, body))
+        return self.shown(caller, self.app.report_milestone(caller, case_id, milestone_id, body))
 
     @api("POST", "/review/cases/<case_id>/milestones/<milestone_id>/decision", response=CASE_VIEW, roles=("ministry",),
          body=ReportDecisionSchema(), summary="accept a milestone report, or send it back with reasons")
     def decide_report(self, request, caller, case_id, milestone_id, body):
-        return case_view(self.app.decide_report(caller, case_id, milestone_id, body))
+        return self.shown(caller, self.app.decide_report(caller, case_id, milestone_id, body))
 
     @api("GET", "/review/calls/<call_id>/milestones", roles=("ministry", "province"), query=BOARD_QUERY,
          summary="milestone board: due soon, overdue, reported, accepted, sent back")
@@ -164,26 +165,26 @@ class ReviewService(CaseService):
          body=WorkPlanSchema(), status=201,
          summary="an annual work plan the province guided, recorded against the task book")
     def record_work_plan(self, request, caller, case_id, body):
-        return case_view(self.app.record_work_plan(caller, case_id, body))
+        return self.shown(caller, self.app.record_work_plan(caller, case_id, body))
 
     @api("POST", "/review/cases/<case_id>/completion", response=CASE_VIEW, roles=("applicant",),
          body=CompletionSchema(),
          summary="the unit declares the task completed")
     def declare_completion(self, request, caller, case_id, body):
-        return case_view(self.app.declare_completion(caller, case_id, body))
+        return self.shown(caller, self.app.declare_completion(caller, case_id, body))
 
     # -- evaluation and selection --
 
     @api("POST", "/review/cases/<case_id>/evaluator", response=CASE_VIEW, roles=("ministry",), body=CommissionSchema())
     def commission_evaluator(self, request, caller, case_id, body):
-        return case_view(self.app.commission_evaluator(caller, case_id, body["evaluator"]))
+        return self.shown(caller, self.app.commission_evaluator(caller, case_id, body["evaluator"]))
 
     @api("POST", "/review/cases/<case_id>/evaluation", response=CASE_VIEW, roles=("evaluator",),
          body=EvaluationSchema())
     def record_evaluation(self, request, caller, case_id, body):
-        return case_view(self.app.record_evaluation(caller, case_id, body))
+        return self.shown(caller, self.app.record_evaluation(caller, case_id, body))
 
     @api("POST", "/review/cases/<case_id>/selection", response=CASE_VIEW, roles=("ministry",), body=SelectionSchema(),
          summary="selected (at most the call's success limit per direction) or not selected")
     def select(self, request, caller, case_id, body):
-        return case_view(self.app.select(caller, case_id, body["selected"], body["reason"]))
+        return self.shown(caller, self.app.select(caller, case_id, body["selected"], body["reason"]))

@@ -2,11 +2,11 @@
 
 from werkzeug.wrappers import Response
 
-from shared.infra.dependencies import Clock, Ledger, ReadModels
+from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.timeline import TimelineSchema
-from shared.infra.web.views import CASE_VIEW, case_view
+from shared.infra.web.views import CASE_VIEW
 
 from . import readmodels
 from .application import AUTHORITIES, Verification
@@ -30,6 +30,7 @@ class VerificationService(CaseService):
     name = "verification"
 
     ledger = Ledger(owner="verification")
+    personal = PersonalData()
     store = ReadModels(readmodels.metadata)
     clock = Clock()
     openapi = openapi_route("/verification")
@@ -53,7 +54,7 @@ class VerificationService(CaseService):
     @api("GET", "/verification/cases/<case_id>", response=CASE_VIEW, roles=AUTHORITIES,
          summary="a case in my region, with its application")
     def get_case(self, request, caller, case_id):
-        return case_view(self.app.get(caller, case_id))
+        return self.shown(caller, self.app.get(caller, case_id))
 
     @api("GET", "/verification/cases/<case_id>/timeline", response=TimelineSchema(), roles=AUTHORITIES,
          summary="a case in my region: its events in order, when, who, what (what others may not see left out)")
@@ -62,29 +63,29 @@ class VerificationService(CaseService):
 
     @api("POST", "/verification/cases/<case_id>/checks", response=CASE_VIEW, roles=AUTHORITIES, body=ChecksSchema())
     def record_checks(self, request, caller, case_id, body):
-        return case_view(self.app.record_checks(caller, case_id, body))
+        return self.shown(caller, self.app.record_checks(caller, case_id, body))
 
     @api("POST", "/verification/cases/<case_id>/recommend", response=CASE_VIEW, roles=("city",), body=RecommendSchema())
     def recommend(self, request, caller, case_id, body):
-        return case_view(self.app.recommend(caller, case_id, body["reason"], body["rank"]))
+        return self.shown(caller, self.app.recommend(caller, case_id, body["reason"], body["rank"]))
 
     @api("POST", "/verification/cases/<case_id>/endorse", response=CASE_VIEW, roles=("province",),
          body=RecommendSchema())
     def endorse(self, request, caller, case_id, body):
-        return case_view(self.app.endorse(caller, case_id, body["reason"], body["rank"]))
+        return self.shown(caller, self.app.endorse(caller, case_id, body["reason"], body["rank"]))
 
     @api("POST", "/verification/cases/<case_id>/endorsement/withdraw", response=CASE_VIEW, roles=("province",),
          body=WithdrawEndorsementSchema(), summary="take an endorsement back before the deadline; frees its place")
     def withdraw_endorsement(self, request, caller, case_id, body):
-        return case_view(self.app.withdraw_endorsement(caller, case_id, body["reason"]))
+        return self.shown(caller, self.app.withdraw_endorsement(caller, case_id, body["reason"]))
 
     @api("POST", "/verification/cases/<case_id>/return", response=CASE_VIEW, roles=AUTHORITIES, body=ReturnSchema())
     def return_for_correction(self, request, caller, case_id, body):
-        return case_view(self.app.return_for_correction(caller, case_id, body["reasons"]))
+        return self.shown(caller, self.app.return_for_correction(caller, case_id, body["reasons"]))
 
     @api("POST", "/verification/cases/<case_id>/reject", response=CASE_VIEW, roles=AUTHORITIES, body=RejectSchema())
     def reject(self, request, caller, case_id, body):
-        return case_view(self.app.reject(caller, case_id, body["reason"]))
+        return self.shown(caller, self.app.reject(caller, case_id, body["reason"]))
 
     @api("PUT", "/verification/contact", roles=AUTHORITIES, body=ContactSchema(), response=ContactViewSchema(),
          summary="my authority's contact, as the recommendation table prints it")

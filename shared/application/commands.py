@@ -91,8 +91,9 @@ class Retry:
 # Events that commute with any decision: they change no state, so a decision taken on
 # the version before them is still the same decision after them. The documents service
 # attaches an application's documents when it hears of the filing, while the applicant
-# or an official may already be acting on the case. The default of every command.
-COMMUTING = Retry(commuting=frozenset({"EvidenceAttached", "EvidenceSuperseded"}))
+# or an official may already be acting on the case; a person's data may be erased at any
+# moment, and no decision reads it. The default of every command.
+COMMUTING = Retry(commuting=frozenset({"EvidenceAttached", "EvidenceSuperseded", "PersonalDataErased"}))
 
 # What an expert's score commutes with besides: the other experts' scores. Scores are
 # independent (an expert sees no other score before submitting its own) and change no

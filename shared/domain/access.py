@@ -12,7 +12,9 @@ from shared.domain.actors import Actor
 from shared.domain.case import Case
 from shared.domain.errors import Forbidden
 
-ROLES = ("applicant", "city", "province", "ministry", "expert", "evaluator", "auditor")
+ROLES = ("applicant", "city", "province", "ministry", "expert", "evaluator", "auditor", "privacy")
+# `privacy`: the personal-information protection officer (个人信息保护负责人), who answers data
+# subjects' requests (erasure, a copy of their data) and reads who was shown whose data.
 # `system`: the platform's own timers, under a machine identity of their own. No route
 # admits it; it is named on the events its timers record.
 SYSTEM = "system"
@@ -38,7 +40,7 @@ class Caller:
 
 def may_see(caller: Caller, case: Case, assigned_experts: frozenset[str] = frozenset()) -> bool:
     role = caller.role
-    if role in ("ministry", "auditor"):
+    if role in ("ministry", "auditor", "privacy"):
         return True
     if role == "applicant":
         return case.applicant.get("credit_code") == caller.org

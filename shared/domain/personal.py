@@ -45,9 +45,10 @@ SIGNATORY = "signatory"  # a person who signed a task book
 MINISTRY_RECIPIENT = "ministry_recipient"  # the ministry's named recipient in a call (联系人)
 ACTOR = "actor"  # the person who did something (a token subject on every event)
 DOCUMENT_AUTHOR = "document_author"  # a file's name, as uploaded: may name a person
+DATA_SUBJECT = "data_subject"  # a person asking what the platform holds about them (their name, mobile, e-mail)
 
 SUBJECT_KINDS = frozenset({CONTACT, LEGAL_REPRESENTATIVE, EXPERT, AUTHORITY_CONTACT, SIGNATORY,
-                           MINISTRY_RECIPIENT, ACTOR, DOCUMENT_AUTHOR})
+                           MINISTRY_RECIPIENT, ACTOR, DOCUMENT_AUTHOR, DATA_SUBJECT})
 
 OF_SUBJECT = "of_subject"
 """The value belongs to the data subject of the enclosing object."""

@@ -41,6 +41,12 @@ def _dev_jwt_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _default_keys_url(ledger_url: str, data_dir: Path) -> str:
+    if ledger_url.startswith(("sqlite", "memory")):
+        return f"sqlite:///{data_dir}/personal-keys.db"
+    return ledger_url
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: str
@@ -110,8 +116,15 @@ class Settings:
     reminder_scan_interval: float = 3600.0
     digest_scan_interval: float = 3600.0
     reminder_days: str = "7,3,1"
+    # Seconds between intake's passes erasing personal data past its call's retention (issue #21).
+    retention_scan_interval: float = 3600.0
     notify_retry_base: float = 30.0  # seconds before the first retry of a failed delivery (doubling, at most 2 h)
     checkpoint_key_path: str = ""  # Ed25519 signing key (PEM); generated there if absent
+    # The data subjects' keys and the access record (issue #21, shared/infra/personal): a database
+    # apart from the ledger, so that no backup of the ledger holds a key. Unset: a SQLite file
+    # beside a SQLite ledger; with PostgreSQL, tables of their own in the ledger's database
+    # (compose and k8s give them a database of their own, as a deployment should).
+    personal_keys_url: str = ""
     # PostgreSQL connections per process (shared/infra/pools.py): each pool keeps `size` open when
     # idle and opens up to `max_overflow` more under load; a request finding it full waits.
     # Six processes share one server: the defaults hold a system to about 30 connections at
@@ -167,9 +180,12 @@ class Settings:
             digest_scan_interval=float(env.get("DIGEST_SCAN_INTERVAL", "3600")),
             reminder_days=env.get("REMINDER_DAYS", "7,3,1"),
             notify_retry_base=float(env.get("NOTIFY_RETRY_BASE", "30")),
+            retention_scan_interval=float(env.get("RETENTION_SCAN_INTERVAL", "3600")),
             # Generated on first use by the audit service, like the JWT secret; deployments
             # mount a key of their own and publish its fingerprint.
             checkpoint_key_path=env.get("CHECKPOINT_KEY_PATH") or str(data_dir / "checkpoint-ed25519.pem"),
+            personal_keys_url=env.get("PERSONAL_KEYS_URL") or _default_keys_url(
+                env.get("LEDGER_URL", f"sqlite:///{data_dir}/ledger.db"), data_dir),
             ledger_pool_size=int(env.get("LEDGER_POOL_SIZE", "1")),
             ledger_pool_max_overflow=int(env.get("LEDGER_POOL_MAX_OVERFLOW", "4")),
             readmodel_pool_size=int(env.get("READMODEL_POOL_SIZE", "1")),

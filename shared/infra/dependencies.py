@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import eventlet
@@ -24,6 +25,8 @@ from nameko.extensions import DependencyProvider
 from shared.infra.config import Settings
 from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.relay import Relay
+from shared.infra.personal.keystore import KeyStore
+from shared.infra.personal.vault import Vault
 from shared.infra.pools import APPLICATION_NAME, application_name, name_this_process
 from shared.infra.readmodels.store import ReadModelStore
 from shared.infra.web.auth import MachineIdentity
@@ -85,6 +88,42 @@ class ReadModels(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> ReadModelStore:
         return self.store
+
+
+class Personal:
+    """The vault as one request's worker uses it: `reveal` records the route that showed the data."""
+
+    def __init__(self, vault: Vault, route: str):
+        self.vault = vault
+        self.route = route
+
+    def reveal(self, caller, document: Any, case_id: str | None = None) -> Any:
+        """`document` (a case view, or anything of one case) with the case's personal values opened
+        for `caller` and the access recorded."""
+        case = case_id or (document.get("case_id") if isinstance(document, dict) else None)
+        if not case:
+            raise ValueError("reveal needs the case the document belongs to")
+        return self.vault.reveal(document, case_id=str(case), reader=caller.as_actor(), route=self.route)
+
+
+class PersonalData(DependencyProvider):
+    """The data subjects' keys (issue #21): seals personal values before the ledger, reveals them to readers."""
+
+    def setup(self) -> None:
+        settings = Settings.from_nameko(self.container.config)
+        self.store = KeyStore(settings.personal_keys_url, pool_size=settings.readmodel_pool_size,
+                              max_overflow=settings.readmodel_pool_max_overflow,
+                              application_name=application_name(self.container.service_name, "keys"))
+        self.vault = Vault(self.store)
+
+    def stop(self) -> None:
+        self.store.close()
+
+    def get_dependency(self, worker_ctx) -> Personal:
+        entrypoint = worker_ctx.entrypoint
+        route = f"{getattr(entrypoint, 'method', '')} {getattr(entrypoint, 'url', '')}".strip() \
+            or entrypoint.method_name
+        return Personal(self.vault, route)
 
 
 class Clock(DependencyProvider):

@@ -10,7 +10,7 @@ import eventlet
 from nameko.dependency_providers import Config
 
 from shared.infra.config import Settings
-from shared.infra.dependencies import RelayRunner
+from shared.infra.dependencies import Personal, RelayRunner
 from shared.infra.health import Check, broker_check, ledger_check, readiness, readmodels_check
 from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.subscriber import subscribe
@@ -18,6 +18,7 @@ from shared.infra.readmodels.projection import OutOfOrder
 from shared.infra.readmodels.store import ReadModelStore
 from shared.infra.web.http import OpenApi, api
 from shared.infra.web.openapi import OpenSchema
+from shared.infra.web.views import case_view
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ class CaseService:
     # the store and the ledger in their place.
     store: ReadModelStore
     ledger: CaseLedger
+    personal: Personal  # on services that show a case's application (`PersonalData()`)
+
+    def shown(self, caller, case) -> dict:
+        """The case as `caller` reads it: its view with its people's data opened for them, and
+        the reading recorded (issue #21)."""
+        return self.personal.reveal(caller, case_view(case))
 
     @staticmethod
     def project(session, event: dict) -> None:

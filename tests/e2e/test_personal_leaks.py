@@ -4,9 +4,9 @@ unknown field holding a mobile, recommended by Wuhan and endorsed by Hubei, whos
 then downloads the 推荐汇总表.
 
 Where they must not be: the refusals, the services' logs, the summary table (it prints the
-authority's contact, not the applicant's). Where they are until crypto-shredding exists
-(#21 item 2): the ledger's events table and the audit bundle, shown by strict xfails that turn
-into failures the day the plaintext leaves them. The public lists, the library and their CSV/xlsx
+authority's contact, not the applicant's), any table of the ledger's database (the events, the
+snapshots: the contacts are sealed under their own keys, issue #21) and the audit bundle
+(its history shows them sealed). The public lists, the library and their CSV/xlsx
 are held to the same values by tests/e2e/test_publication.py (`no_private_data`) after a real
 publication; the fuzzing stores no examples (tests/e2e/test_fuzz.py runs with `database=None`),
 and tests/unit/test_personal_leaks.py holds the forms' error messages and the example database.
@@ -171,8 +171,6 @@ def _held(text: str, value: str) -> bool:
     return value in text or json.dumps(value)[1:-1] in text
 
 
-@pytest.mark.xfail(strict=True, reason="the Submitted event holds the application in plaintext until "
-                                       "crypto-shredding (#21 item 2) encrypts personal fields")
 def test_the_events_table_holds_no_plaintext_contact(world, walked):
     _, ledger_url = world
     text = _ledger_text(ledger_url)
@@ -180,8 +178,6 @@ def test_the_events_table_holds_no_plaintext_contact(world, walked):
     assert [v for v in APPLICANT_PEOPLE if _held(text, v)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="an audit bundle carries the events' payloads as recorded: the "
-                                       "contacts in plaintext until crypto-shredding (#21 item 2)")
 def test_the_audit_bundle_holds_no_plaintext_contact(walked):
     assert walked["case_id"] in walked["bundle"]
     assert found_in(walked["bundle"], APPLICANT_PEOPLE) == []

@@ -143,7 +143,7 @@ def test_the_wuhan_applicant_signs_in_with_code_and_pkce(idp):
 
 def test_every_sample_account_signs_in_with_the_role_and_org_of_the_seed(idp):
     assert {account["role"] for account in SAMPLE_ACCOUNTS} == {
-        "applicant", "city", "province", "ministry", "expert", "evaluator", "auditor"}
+        "applicant", "city", "province", "ministry", "expert", "evaluator", "auditor", "privacy"}
     for account in SAMPLE_ACCOUNTS:
         claims = verified(idp, sign_in(idp, account["username"])["access_token"])
         assert (claims["sub"], claims["role"], claims["org"], claims["name"]) == (

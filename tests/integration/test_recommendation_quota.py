@@ -22,6 +22,8 @@ from services.verification.application import RECOMMENDATION, Verification
 from shared.domain.access import Caller
 from shared.domain.errors import DeadlinePassed, PlacesExhausted
 from shared.infra.ledger import CaseLedger
+from shared.infra.personal.keystore import KeyStore
+from shared.infra.personal.vault import Vault
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, deposit_sample_evidence, sample_382, signature_form
 
@@ -43,7 +45,8 @@ class Setup:
 @pytest.fixture
 def platform(ledgers, tmp_path):
     ledger = ledgers
-    intake = Intake(ledger("intake"), ReadModelStore(f"sqlite:///{tmp_path}/intake.db", intake_rm.metadata), NOW)
+    intake = Intake(ledger("intake"), ReadModelStore(f"sqlite:///{tmp_path}/intake.db", intake_rm.metadata), NOW,
+                    Vault(KeyStore(f"sqlite:///{tmp_path}/personal-keys.db")))
     documents = ledger("documents")  # where the units' uploads are recorded
     store = ReadModelStore(f"sqlite:///{tmp_path}/verification.db", verification_rm.metadata)
     call_id = f"sample-382-quota-{tmp_path.name[-8:]}".lower().replace("_", "-")

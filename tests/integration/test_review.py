@@ -30,6 +30,8 @@ from shared.domain.panel import panel_id
 from shared.domain.places import SHORTLIST, SUCCESS
 from shared.domain.registration_area import check_registration_area
 from shared.infra.messaging.contracts import integration_event
+from shared.infra.personal.keystore import KeyStore
+from shared.infra.personal.vault import Vault
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, sample_382
 
@@ -57,7 +59,8 @@ def as_expert(n: int) -> Caller:
 @pytest.fixture
 def desk(ledgers, tmp_path):
     ledger = ledgers
-    intake = Intake(ledger("intake"), ReadModelStore(f"sqlite:///{tmp_path}/intake.db", intake_rm.metadata), NOW)
+    intake = Intake(ledger("intake"), ReadModelStore(f"sqlite:///{tmp_path}/intake.db", intake_rm.metadata), NOW,
+                    Vault(KeyStore(f"sqlite:///{tmp_path}/personal-keys.db")))
     call_id = f"sample-220-review-{tmp_path.name[-8:]}".lower().replace("_", "-")
     call = sample_call(call_id, NOW.date())
     # SAMPLE: a success limit of 2 (the notice says 5), so that a test can exceed it without

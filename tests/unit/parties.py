@@ -6,3 +6,4 @@ PROVINCE = {"sub": "u-hubei", "role": "province", "org": "420000"}
 MINISTRY = {"sub": "u-miit", "role": "ministry", "org": "MIIT"}
 EXPERT = {"sub": "u-expert", "role": "expert", "org": "12100000400000624D"}
 EVALUATOR = {"sub": "u-evaluator", "role": "evaluator", "org": "91110108MA01XXXX0K"}
+PRIVACY = {"sub": "u-privacy", "role": "privacy", "org": "MIIT-PRIVACY"}

@@ -332,7 +332,7 @@ def test_a_time_that_is_not_a_time_is_refused(claim, value, words):
 # -- the claims: which names, which shapes ---------------------------------------------------------------
 
 NO_ROLE = ("the token lacks a known role (one of applicant, city, province, ministry, expert, evaluator, auditor, "
-           "system) in its 'role' claim or an organisation in its 'org' claim")
+           "privacy, system) in its 'role' claim or an organisation in its 'org' claim")
 
 
 @pytest.mark.parametrize("role", [None, "Ministry", " ministry", "admin", "", 7, {"r": 1}],

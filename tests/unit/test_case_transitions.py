@@ -31,6 +31,7 @@ from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PRO
 
 OTHER_EVALUATOR = {"sub": "u-other", "role": "evaluator", "org": "91310000MA1FL0000X"}
 DOCUMENTS = {"sub": "u-applicant", "role": "applicant", "org": APPLICANT["org"]}
+PRIVACY = {"sub": "u-privacy", "role": "privacy", "org": "MIIT-PRIVACY"}
 AUTHORITY = {Level.CITY: CITY, Level.PROVINCE: PROVINCE}
 
 PASSED = {
@@ -317,6 +318,9 @@ COMMANDS: dict[type, Command] = {
     Case.EvidenceSuperseded: Command(DOCUMENTS, lambda c: c.supersede_evidence(
         actor=DOCUMENTS, sha256="f" * 64, supersedes="d" * 64, size=11, content_type="application/pdf",
         filename="x-corrected.pdf", step="any", reason="wrong page")),
+    Case.PersonalDataErased: Command(PRIVACY, lambda c: c.erase_personal_data(
+        actor=PRIVACY, subjects=["cover.contact_1"], keys=["a" * 32], held={"cover.contact_1", "cover.contact_2"},
+        request="SAMPLE-PIPL-1", reason="本人申请删除")),
 }
 
 # The state a successful command leaves the case in (None: the state does not change).
@@ -350,6 +354,7 @@ RESULTING_STATE: dict[type, str | None] = {
     Case.Published: State.PUBLISHED,
     Case.EvidenceAttached: None,
     Case.EvidenceSuperseded: None,
+    Case.PersonalDataErased: None,
 }
 
 OK = "ok"
@@ -852,7 +857,7 @@ def test_an_upheld_objection_delists_the_case_for_good():
     assert State.DELISTED in State.TERMINAL
     assert case.open_objections == []
     for event, command in COMMANDS.items():
-        if event in (Case.EvidenceAttached, Case.EvidenceSuperseded):
+        if event in (Case.EvidenceAttached, Case.EvidenceSuperseded, Case.PersonalDataErased):
             continue
         with pytest.raises(IllegalTransition) as refused:
             command.run(case)

@@ -393,7 +393,7 @@ def test_the_default_keycloak_url_is_reachable_from_the_services_and_the_host(se
 def test_realm_has_the_platform_roles(realm):
     names = {role["name"] for role in realm["roles"]["realm"]}
     assert names == set(MACHINE_ROLES)
-    assert len(MACHINE_ROLES) == 8
+    assert len(MACHINE_ROLES) == 9
 
 
 def test_realm_tokens_are_short_lived_and_rs256(realm):

@@ -18,7 +18,7 @@ from shared.domain.errors import ConcurrentUpdate, EventNotOwned, IllegalTransit
 from shared.domain.registration_area import check_registration_area
 from shared.infra.ledger import CaseLedger
 from shared.infra.web.errors import refusal_of
-from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PROVINCE
+from tests.unit.parties import APPLICANT, CITY, EVALUATOR, EXPERT, MINISTRY, PRIVACY, PROVINCE
 
 CHECKS = {"authenticity": {"passed": True, "note": ""}}
 
@@ -28,6 +28,7 @@ CHECKS = {"authenticity": {"passed": True, "note": ""}}
 # documents (evidence files).
 SERVICE_OF: dict[type, str] = {
     Case.Submitted: "intake", Case.Resubmitted: "intake", Case.Withdrawn: "intake",
+    Case.PersonalDataErased: "intake",
     Case.VerificationRecorded: "verification", Case.CityRecommended: "verification",
     Case.ProvinceEndorsed: "verification", Case.EndorsementWithdrawn: "verification",
     Case.ReturnedForCorrection: "verification",
@@ -120,6 +121,9 @@ LIFE: list[tuple[type, Run]] = [
     (Case.ObjectionResolved, lambda c: c.resolve_objection(
         actor=MINISTRY, objection_id="o1", upheld=False, resolution="不成立")),
     (Case.Published, lambda c: c.publish(actor=MINISTRY, list_id="l", today=date(2025, 11, 17))),
+    (Case.PersonalDataErased, lambda c: c.erase_personal_data(
+        actor=PRIVACY, subjects=["cover.contact_1"], keys=["a" * 32], held={"cover.contact_1"},
+        request="SAMPLE-PIPL-1", reason="本人申请删除")),
 ]
 # ...and the steps that end a case early, taken from the point where they become possible.
 BRANCHES: dict[type, tuple[type, Run]] = {

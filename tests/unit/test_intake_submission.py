@@ -21,6 +21,8 @@ from shared.domain.errors import DomainRuleViolation, ValidationFailed
 from shared.domain.forms.samples import SAMPLE_OPEN_COMPETITION_APPLICATION
 from shared.domain.registration_area import Outcome, RegistrationCheck
 from shared.infra.ledger import CaseLedger
+from shared.infra.personal.keystore import KeyStore
+from shared.infra.personal.vault import Vault
 from shared.infra.readmodels.store import ReadModelStore
 from tests.samples import credit_code, deposit_sample_evidence, sample_382, shipped_call, signature_form
 
@@ -60,11 +62,12 @@ class Desk:
         self.ledger = CaseLedger(url, owner="intake")
         self.documents = CaseLedger(url, owner="documents")  # where the units' uploads are recorded
         self.store = ReadModelStore(f"sqlite:///{tmp_path}/intake.db", rm.metadata)
+        self.keys = KeyStore(f"sqlite:///{tmp_path}/personal-keys.db")
         self.at(BEFORE_THE_DEADLINE).define_call(MINISTRY, open_call())
         self.at(BEFORE_THE_DEADLINE).define_call(MINISTRY, sample_382(PRODUCTS, BEFORE_THE_DEADLINE.date()))
 
     def at(self, now: datetime) -> Intake:
-        return Intake(self.ledger, self.store, now)
+        return Intake(self.ledger, self.store, now, Vault(self.keys))
 
     @property
     def intake(self) -> Intake:
@@ -78,6 +81,7 @@ class Desk:
     def close(self) -> None:
         self.ledger.close()
         self.documents.close()
+        self.keys.close()
         self.store.dispose()
 
 

@@ -102,6 +102,7 @@ CALL = (
     n("public_notice", "section", n("required", "bool"), n("working_days", "int"), n("source", "area"),
       n("note", "area")),
     n("reminder_days", "ints"),
+    n("personal_data_retention_days", "int"),
 )
 
 SECTIONS = ("section", "optional", "override", "program")

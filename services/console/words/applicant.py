@@ -31,6 +31,7 @@ _EVENTS = {
     "Published": ("正式发布", "Published"),
     "EvidenceAttached": ("上传证明材料", "Evidence attached"),
     "EvidenceSuperseded": ("更正证明材料", "Evidence corrected"),
+    "PersonalDataErased": ("依申请删除个人信息", "Personal data erased on request"),
 }
 _FIELDS = {
     "call_id": ("通知", "Call"),
@@ -39,6 +40,8 @@ _FIELDS = {
     "title": ("名称", "Title"),
     "changes": ("修改说明", "What was changed"),
     "reason": ("理由", "Reason"),
+    "request": ("删除请求编号", "Request reference"),
+    "subjects": ("个人信息主体", "Whose data"),
     "reasons": ("理由", "Reasons"),
     "level": ("审核层级", "Level"),
     "checks": ("审核意见", "Checks"),

@@ -65,6 +65,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "regions": ("地区", "Regions"),
     "reminder_days": ("提醒：截止前工作日数（空则用平台设置 7, 3, 1）",
                       "Reminders: working days before each deadline (empty: the platform's 7, 3, 1)"),
+    "personal_data_retention_days": ("个人信息保存期限：案件结束后天数（空则保存至依申请删除）",
+                                     "Personal data kept: days after a case ends (empty: until erased on request)"),
     "required": ("须公示", "Required"),
     "rules": ("名额规则", "Quota rules"),
     "sample": ("示例数据（SAMPLE）", "Sample data (SAMPLE)"),

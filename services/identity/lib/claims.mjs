@@ -2,7 +2,7 @@
 // clients) so that a typing mistake in a file stops at the provider instead of reaching
 // the services as a token they refuse, or worse, one they accept.
 
-export const USER_ROLES = ['applicant', 'city', 'province', 'ministry', 'expert', 'evaluator', 'auditor'];
+export const USER_ROLES = ['applicant', 'city', 'province', 'ministry', 'expert', 'evaluator', 'auditor', 'privacy'];
 // `system`: the platform's own timers, a machine identity no person signs in as.
 export const MACHINE_ROLES = [...USER_ROLES, 'system'];
 

@@ -166,6 +166,9 @@ class CallDefinitionSchema(Strict):
     public_notice: {required, working_days (公示, working days), source, note}
     reminder_days: [n, ...] (optional; the notices name none): reminders come n working days before each
         deadline of this call; without it the platform's REMINDER_DAYS (7, 3, 1)
+    personal_data_retention_days: n (optional; the notices name none): the applications' personal data
+        (contacts, legal representative) is erased n days after a case ends (rejected, not shortlisted,
+        not selected, delisted, published, withdrawn); without it, kept until erased on request
 
     Deadlines: `due` is loaded as an aware datetime in Asia/Shanghai. "于2025年6月30日前" is
     read as *by the end of* that day: a date without a time becomes 23:59:59 Asia/Shanghai
@@ -207,6 +210,10 @@ class CallDefinitionSchema(Strict):
     # The ministry's own reminder schedule for this call, in working days before each deadline.
     reminder_days = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=60)),
                                 load_default=None, allow_none=True, validate=validate.Length(min=1, max=10))
+    # How long after a case ends its people's data is kept (issue #21); a retention of the
+    # ministry's choosing, not the notices'.
+    personal_data_retention_days = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                                  validate=validate.Range(min=1, max=36500))
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -62,6 +62,14 @@ class Case(Aggregate):
     Published = events.Published
     EvidenceAttached = events.EvidenceAttached
     EvidenceSuperseded = events.EvidenceSuperseded
+    PersonalDataErased = events.PersonalDataErased
+
+    # Snapshots hold the attributes below; v2 added `erased_keys` (issue #21).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["erased_keys"] = []
 
     def __init__(
         self, *, actor: Actor, call_id: str, call_version: int, program: str, direction: str,
@@ -98,6 +106,7 @@ class Case(Aggregate):
         self.open_objections: list[str] = []
         self.evidence: list[str] = []
         self.superseded: dict[str, str] = {}  # each superseded document -> its correction
+        self.erased_keys: list[str] = []  # keys of data subjects whose data was erased
 
     # -- creation -----------------------------------------------------------
 
@@ -410,3 +419,23 @@ class Case(Aggregate):
         self.trigger_event(Case.EvidenceSuperseded, actor=actor_record(actor), sha256=sha256, supersedes=supersedes,
                            size=size, content_type=content_type, filename=filename, step=step,
                            reason=nonblank("reason", reason))
+
+    # -- personal information ---------------------------------------------------
+
+    def erase_personal_data(self, *, actor: Actor, subjects: list[str], keys: list[str], held: set[str],
+                            request: str, reason: str) -> None:
+        """Records the erasure of `subjects` (paths of data subjects the case's documents hold,
+        `held`), whose keys are `keys`: what the key store destroys once this is recorded."""
+        if not subjects:
+            raise DomainRuleViolation("subjects", "name at least one data subject to erase")
+        unknown = sorted(set(subjects) - held)
+        if unknown:
+            known = ", ".join(sorted(held)) or "none"
+            raise DomainRuleViolation(
+                "subjects", f"the case holds no personal data of {', '.join(unknown)} (it holds: {known})")
+        fresh = sorted(set(keys) - set(self.erased_keys))
+        if not fresh:
+            raise DomainRuleViolation("subjects", f"the data of {', '.join(sorted(subjects))} is already erased")
+        self.trigger_event(Case.PersonalDataErased, actor=actor_record(actor), subjects=sorted(set(subjects)),
+                           keys=fresh, request=nonblank("request", request), reason=nonblank("reason", reason))
+

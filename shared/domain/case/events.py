@@ -355,3 +355,24 @@ class EvidenceSuperseded(CaseEvent):
         # In place, so the list keeps the order in which the documents were filed.
         case.evidence[case.evidence.index(self.supersedes)] = self.sha256
         case.superseded[self.supersedes] = self.sha256
+
+
+# -- personal information (PIPL) ------------------------------------------------------------
+
+
+class PersonalDataErased(CaseEvent):
+    """The keys of some of the case's data subjects were destroyed (个人信息保护法 第四十七条).
+
+    It names whose data (the subjects' paths in the application, e.g. "cover.contact_1"), the
+    keys destroyed, the request it answers and why: never the data. Every sealed value under
+    those keys reads as erased from then on, in every event before and after this one."""
+
+    subjects: list[str]
+    keys: list[str]
+    request: str
+    reason: str
+    personal_fields = classified(subjects=None, keys=None, request=None, reason=None)
+
+    def record_on(self, case: Case) -> None:
+        case.erased_keys = sorted(set(case.erased_keys) | set(self.keys))
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 from shared.domain.case.aggregate import Case
 
 OWNERS: dict[str, frozenset[type]] = {
-    "intake": frozenset({Case.Submitted, Case.Resubmitted, Case.Withdrawn}),
+    "intake": frozenset({Case.Submitted, Case.Resubmitted, Case.Withdrawn, Case.PersonalDataErased}),
     "verification": frozenset({
         Case.VerificationRecorded, Case.CityRecommended, Case.ProvinceEndorsed,
         Case.EndorsementWithdrawn, Case.ReturnedForCorrection, Case.Rejected,

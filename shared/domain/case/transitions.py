@@ -89,6 +89,8 @@ TRANSITIONS: dict[str, Transition] = {
     # documents: evidence is filed and corrected in any state
     "EvidenceAttached": Transition(_S.ALL, UNCHANGED),
     "EvidenceSuperseded": Transition(_S.ALL, UNCHANGED),
+    # personal information: a person's data is erased whatever the case's state
+    "PersonalDataErased": Transition(_S.ALL, UNCHANGED),
 }
 
 

@@ -9,7 +9,9 @@ fields), made from the stored bytes. `verify_bundle` checks all of it with nothi
 this file (and, optionally, the key fingerprint the auditor trusts and a folder of
 evidence files): the history must be exactly what the verified events say, since it is
 what an auditor reads (a format-1 bundle's history was not checked, and an edited reason
-in it passed).
+in it passed). A person's data is sealed in the stored bytes (issue #21) and the history
+shows it as sealed, or as erased where the case's PersonalDataErased events destroyed its
+key: a bundle carries no one's personal data in the clear and verifies after an erasure.
 
 Pure functions: no database, no network, no framework.
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.domain.named_documents import document_references
+from shared.domain.sealed import ERASED, SEALED, map_sealed
 
 from . import merkle
 from .chain import GENESIS, StoredRecord, chain_hash, event_hash, leaf_data
@@ -68,10 +71,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def readable(record: StoredRecord) -> dict:
-    """One stored event as the bundle's history shows it, from its stored bytes alone."""
+def erased_keys(records: Iterable[StoredRecord]) -> frozenset[str]:
+    """The keys the case's own PersonalDataErased events say were destroyed."""
+    found: set[str] = set()
+    for record in records:
+        if record.topic.endswith(".PersonalDataErased"):
+            try:
+                found.update(k for k in json.loads(record.state).get("keys") or [] if isinstance(k, str))
+            except (ValueError, AttributeError):
+                continue
+    return frozenset(found)
+
+
+def readable(record: StoredRecord, erased: frozenset[str] = frozenset()) -> dict:
+    """One stored event as the bundle's history shows it, from its stored bytes alone: a person's
+    sealed data as sealed, or as erased where the case's events record its key destroyed."""
     try:
-        state = _plain(json.loads(record.state))
+        state = map_sealed(_plain(json.loads(record.state)),
+                           lambda sealed: ERASED if sealed.key_id in erased else SEALED)
     except ValueError:
         state = None
     if not isinstance(state, dict):
@@ -107,8 +124,13 @@ def build_bundle(*, case_id: str, exported_at: str, events: list[dict], checkpoi
         },
         "events": events,
         "evidence": evidence,
-        "history": [readable(_record(entry)) for entry in events],
+        "history": _history([_record(entry) for entry in events]),
     }
+
+
+def _history(records: list[StoredRecord]) -> list[dict]:
+    erased = erased_keys(records)
+    return [readable(record, erased) for record in records]
 
 
 def event_entry(record: StoredRecord, *, leaf_index: int | None, notification_id: int | None,
@@ -281,8 +303,7 @@ def _check_history(history: Any, verified: list[StoredRecord], report: BundleRep
     if not isinstance(history, list) or len(history) != len(verified):
         report.fail(f"the history does not list the bundle's {len(verified)} events one for one")
         return
-    for shown, record in zip(history, verified, strict=True):
-        expected = readable(record)
+    for shown, expected, record in zip(history, _history(verified), verified, strict=True):
         if shown != expected:
             differing = sorted(k for k in (set(expected) | set(shown if isinstance(shown, dict) else {}))
                                if not isinstance(shown, dict) or shown.get(k) != expected.get(k))

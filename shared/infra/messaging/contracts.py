@@ -45,7 +45,7 @@ STREAM_EVENTS: dict[str, frozenset[str]] = {
         "AnnualWorkPlanRecorded", "CompletionDeclared", "EvaluatorCommissioned", "ThirdPartyEvaluated",
         "Selected", "NotSelected",
         "PublicNoticeOpened", "ObjectionRaised", "ObjectionResolved", "Published",
-        "EvidenceAttached", "EvidenceSuperseded",
+        "EvidenceAttached", "EvidenceSuperseded", "PersonalDataErased",
     }),
     "call": frozenset({"CallDefined", "CallAmended"}),
     "allocation": frozenset({"AllocationOpened", "PlaceTaken", "PlaceReleased"}),

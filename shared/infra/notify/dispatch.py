@@ -1,7 +1,9 @@
 """From an outbox row to its channel: the `send` that `outbox.deliver_due` calls.
 
 What a row's payload holds, by channel:
-- email: {"subject", "text_zh", "text_en", optionally "to_name"}; `address` is the e-mail address;
+- email: {"subject", "text_zh", "text_en", optionally "to_name"}; `address` is the e-mail address,
+  sealed when it is an application's contact's (issue #21): `opened` gives the address to send to,
+  or None once its person's data was erased, which parks the notice (no address to try again);
 - webhook: the event's data, sent as the envelope's "data"; `address` is the endpoint's id
   (or its URL), which `endpoints` turns into the URL and the secrets: a secret never sits in
   the outbox. An endpoint that is no longer registered is a permanent failure (parked).
@@ -20,11 +22,15 @@ from shared.infra.notify.errors import PermanentFailure
 
 def sender(*, smtp: mail.SmtpSettings | None = None,
            endpoints: Callable[[str], webhook.Endpoint | None] | None = None,
-           session: requests.Session | None = None) -> Callable[[Row], None]:
+           session: requests.Session | None = None,
+           opened: Callable[[str], str | None] = lambda address: address) -> Callable[[Row], None]:
     def send(row: Row) -> None:
         payload = row.payload
         if row.channel == "email" and smtp is not None:
-            mail.send(mail.Mail(notification_id=row.id, to=row.address, subject=payload["subject"],
+            to = opened(row.address)
+            if to is None:
+                raise PermanentFailure("the address was erased with its person's data: nothing to send to")
+            mail.send(mail.Mail(notification_id=row.id, to=to, subject=payload["subject"],
                                 text_zh=payload["text_zh"], text_en=payload["text_en"],
                                 to_name=payload.get("to_name", "")), smtp)
         elif row.channel == "webhook" and endpoints is not None:

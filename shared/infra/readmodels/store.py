@@ -28,6 +28,20 @@ def processed_events_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def database_engine(url: str, *, pool_size: int = 1, max_overflow: int = 4,
+                    application_name: str | None = None) -> sa.Engine:
+    """An engine on a service's own database (SQLite or PostgreSQL), pooled as pools.py says."""
+    kwargs: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        ensure_sqlite_parent(url)
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        # A consumer's workers and the HTTP requests share the pool; past its maximum they
+        # wait their turn (each holds a connection for one short transaction).
+        kwargs.update(engine_options(url, name=application_name, size=pool_size, max_overflow=max_overflow))
+    return sa.create_engine(sqlalchemy_url(url), **kwargs)
+
+
 class ReadModelStore:
     def __init__(self, url: str, metadata: sa.MetaData, *, pool_size: int = 1, max_overflow: int = 4,
                  application_name: str | None = None):
@@ -35,15 +49,8 @@ class ReadModelStore:
         if "processed_events" not in metadata.tables:
             processed_events_table(metadata)
         self.processed = metadata.tables["processed_events"]
-        kwargs: dict = {"pool_pre_ping": True}
-        if url.startswith("sqlite"):
-            ensure_sqlite_parent(url)
-            kwargs["connect_args"] = {"timeout": 30}
-        else:
-            # A consumer's workers and the HTTP requests share the pool; past its maximum they
-            # wait their turn (each holds a connection for one short transaction).
-            kwargs.update(engine_options(url, name=application_name, size=pool_size, max_overflow=max_overflow))
-        self.engine = sa.create_engine(sqlalchemy_url(url), **kwargs)
+        self.engine = database_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                      application_name=application_name)
         metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from shared.domain.access import ROLES, Caller
 from shared.domain.errors import Forbidden, ValidationFailed
+from shared.domain.sealed import looks_sealed
 from shared.domain.validation import load
 from shared.infra.config import Settings
 from shared.infra.web.auth import verifier_for
@@ -113,6 +114,10 @@ def unstorable_text(value: Any, path: str = "") -> dict[str, list[str]]:
     if isinstance(value, str):
         if _UNSTORABLE.search(value):
             found[path or "_body"] = [rule]
+        elif looks_sealed(value):
+            # Only the platform seals: a sealed value planted in a field would be opened by a view
+            # of this case if it were one of its own people's, and is nobody's data otherwise.
+            found[path or "_body"] = ["text may not start with 'sealed:v', the platform's mark of encrypted data"]
     elif isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
