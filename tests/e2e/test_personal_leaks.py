@@ -22,13 +22,13 @@ from datetime import date
 
 import pytest
 import requests
-import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
-from shared.infra.config import SERVICES, sqlalchemy_url
+from shared.infra.config import SERVICES
 from tests.samples import credit_code, sample_382, signature_form
+from tests.support.database_text import database_text
 from tests.support.localsystem import start_system
 
 pytestmark = pytest.mark.e2e
@@ -149,23 +149,6 @@ def test_no_service_logs_a_person_s_data(world, walked):
         assert leaked == [], f"{service}'s log holds {leaked}"
 
 
-def _ledger_text(ledger_url: str) -> str:
-    engine = sa.create_engine(sqlalchemy_url(ledger_url))
-    try:
-        with engine.connect() as conn:
-            tables = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
-            return "\n".join(_cell(cell) for table in list(tables)
-                             for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')).all() for cell in row)
-    finally:
-        engine.dispose()
-
-
-def _cell(cell) -> str:
-    if isinstance(cell, (bytes, memoryview)):
-        return bytes(cell).decode("utf-8", errors="replace")
-    return str(cell)
-
-
 def _held(text: str, value: str) -> bool:
     """The value as written, or as JSON writes it (Chinese as \\u escapes)."""
     return value in text or json.dumps(value)[1:-1] in text
@@ -173,7 +156,7 @@ def _held(text: str, value: str) -> bool:
 
 def test_the_events_table_holds_no_plaintext_contact(world, walked):
     _, ledger_url = world
-    text = _ledger_text(ledger_url)
+    text = database_text(ledger_url)
     assert walked["case_id"] in text or walked["case_id"].replace("-", "") in text  # the case is there
     assert [v for v in APPLICANT_PEOPLE if _held(text, v)] == []
 

@@ -1,0 +1,208 @@
+"""A person's data erased inside an immutable, verifiable history (issue #21), on real PostgreSQL.
+
+A 382 product is filed with two SAMPLE contacts and a SAMPLE legal representative; the key
+store is a database of its own. The applicant, the city and the ministry read the case (each
+reading recorded); the privacy officer lists whose data the case holds, gets a person's copy
+by their mobile, and erases contact 1 on a recorded request. Afterwards contact 1 reads as
+erased in every view, replay and bundle, contact 2 and the legal representative still read,
+the key is gone from the key store, nothing of contact 1 is anywhere in the ledger's or the
+key store's database, and the case, the whole ledger and the exported bundle still verify.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from services.cli.demo import upload_sample_evidence
+from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from shared.domain.sealed import ERASED, SEALED
+from shared.infra.config import SERVICES, sqlalchemy_url
+from shared.infra.integrity.bundle import verify_bundle
+from shared.infra.integrity.store import IntegrityStore
+from shared.infra.integrity.verify import verify_ledger
+from tests.samples import credit_code, sample_382, signature_form
+from tests.support.database_text import database_text
+from tests.support.localsystem import start_system
+
+pytestmark = pytest.mark.e2e
+
+COVER = SAMPLE_SIGNATURE_PRODUCT_APPLICATION["cover"]
+CONTACT_1 = [COVER["contact_1"][k] for k in ("name", "mobile", "email")]
+CONTACT_2 = [COVER["contact_2"][k] for k in ("name", "mobile", "email")]
+LEGAL_REPRESENTATIVE = SAMPLE_SIGNATURE_PRODUCT_APPLICATION["applicant"]["legal_representative"]
+CITY = "420100"
+UNIT = credit_code(77101, CITY)
+
+
+class Desk:
+    def __init__(self, platform, role, org, region=None, sub=None):
+        self.platform = platform
+        self.sub = sub or f"sample-{role}-{org}"
+        self.token = platform.token_for(sub=self.sub, role=role, org=org, region=region)
+
+    def request(self, method, service, path, body=None, params=None) -> requests.Response:
+        return requests.request(method, f"{self.platform.base[service]}/{service}{path}", json=body, params=params,
+                                headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
+
+    def ok(self, method, service, path, body=None, expect=200, params=None):
+        response = self.request(method, service, path, body, params)
+        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def world(make_database, amqp_uri, s3_settings, tmp_path_factory):
+    ledger_url, keys_url = make_database("ledger"), make_database("keys")
+    system = start_system(data_dir=tmp_path_factory.mktemp("erasure"), ledger_url=ledger_url,
+                          readmodel_urls={service: make_database(service) for service in SERVICES},
+                          amqp_uri=amqp_uri, s3_settings=s3_settings,
+                          extra_env={"PERSONAL_KEYS_URL": keys_url, "CHECKPOINT_INTERVAL": "1"})
+    try:
+        yield system, ledger_url, keys_url
+    finally:
+        system.stop()
+
+
+@pytest.fixture(scope="module")
+def filed(world):
+    system, _, _ = world
+    platform = system.platform
+    call_id = f"sample-382-{uuid.uuid4().hex[:8]}"
+    Desk(platform, "ministry", "MIIT").ok("POST", "intake", "/calls", sample_382(call_id, date.today()), expect=201)
+    unit = Desk(platform, "applicant", UNIT, {"province": "420000", "city": CITY})
+    upload_sample_evidence(platform, unit.token, SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    case = unit.ok("POST", "intake", f"/calls/{call_id}/cases",
+                   signature_form(UNIT, "SAMPLE 可删除个人信息产品"), expect=201)
+    return {"case_id": case["case_id"], "unit": unit, "call_id": call_id,
+            "city": Desk(platform, "city", CITY), "ministry": Desk(platform, "ministry", "MIIT"),
+            "auditor": Desk(platform, "auditor", "AUDIT"),
+            "privacy": Desk(platform, "privacy", "MIIT-PRIVACY", sub="sample-privacy-officer")}
+
+
+def contacts(view: dict) -> tuple[list[str], list[str], str]:
+    cover = view["application"]["cover"]
+    return ([cover["contact_1"][k] for k in ("name", "mobile", "email")],
+            [cover["contact_2"][k] for k in ("name", "mobile", "email")],
+            view["application"]["applicant"]["legal_representative"])
+
+
+def test_the_people_who_may_read_the_case_read_its_contacts_and_each_reading_is_recorded(world, filed):
+    system, ledger_url, keys_url = world
+    case_id = filed["case_id"]
+    assert contacts(filed["unit"].ok("GET", "intake", f"/cases/{case_id}")) == (CONTACT_1, CONTACT_2,
+                                                                                LEGAL_REPRESENTATIVE)
+    city_view = system.platform.wait_until("the case in Wuhan's reach", lambda: (
+        lambda r: r.json() if r.status_code == 200 else None)(filed["city"].request("GET", "verification",
+                                                                                     f"/cases/{case_id}")))
+    assert contacts(city_view)[0] == CONTACT_1
+    # What is stored is sealed: neither database holds a contact in the clear.
+    for url in (ledger_url, keys_url):
+        text = database_text(url)
+        assert [v for v in CONTACT_1 + CONTACT_2 + [LEGAL_REPRESENTATIVE] if v in text] == []
+
+    readings = filed["auditor"].ok("GET", "audit", "/personal-access", params={"case_id": case_id})
+    by = {(r["sub"], r["route"]) for r in readings}
+    assert (filed["unit"].sub, "GET /intake/cases/<case_id>") in by
+    assert (filed["city"].sub, "GET /verification/cases/<case_id>") in by
+    assert (filed["unit"].sub, "POST /intake/calls/<call_id>/cases") in by  # the filing's answer showed them
+    assert all(set(r["subjects"]) <= {"cover.contact_1", "cover.contact_2", "applicant.legal_representative"}
+               for r in readings)
+    # Only the auditor and the privacy officer may list them.
+    assert filed["ministry"].request("GET", "audit", "/personal-access").status_code == 403
+
+
+def test_the_privacy_officer_sees_whose_data_the_case_holds_and_a_person_s_copy(world, filed):
+    case_id, privacy = filed["case_id"], filed["privacy"]
+    held = privacy.ok("GET", "intake", f"/cases/{case_id}/personal-data")
+    assert {(s["subject"], s["kind"], s["erased"]) for s in held["subjects"]} == {
+        ("cover.contact_1", "contact", False), ("cover.contact_2", "contact", False),
+        ("applicant.legal_representative", "legal_representative", False)}
+    assert not [v for v in CONTACT_1 if v in str(held)]  # the list names subjects, never their data
+
+    copy = privacy.ok("POST", "intake", "/personal-data/copies", {"mobile": COVER["contact_1"]["mobile"]})
+    mine = [s for s in copy["subjects"] if s["case_id"] == case_id]
+    assert [s["subject"] for s in mine] == ["cover.contact_1"]
+    assert mine[0]["values"]["mobile"] == [COVER["contact_1"]["mobile"]]
+    assert mine[0]["values"]["email"] == [COVER["contact_1"]["email"]]
+    assert filed["unit"].sub in {r["sub"] for r in mine[0]["shown_to"]}
+    assert privacy.request("POST", "intake", "/personal-data/copies", {}).status_code == 400
+    assert filed["ministry"].request("POST", "intake", "/personal-data/copies",
+                                     {"mobile": COVER["contact_1"]["mobile"]}).status_code == 403
+
+
+def test_erasing_one_contact_leaves_the_other_readable_and_every_verification_passing(world, filed):
+    system, ledger_url, keys_url = world
+    case_id, privacy = filed["case_id"], filed["privacy"]
+    refused = {
+        "unknown": privacy.request("POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+                                   {"subjects": ["cover.contact_9"], "request": "SAMPLE-PIPL-0", "reason": "SAMPLE"}),
+        "no request": privacy.request("POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+                                      {"subjects": ["cover.contact_1"], "reason": "SAMPLE"}),
+        "not the officer": filed["ministry"].request(
+            "POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+            {"subjects": ["cover.contact_1"], "request": "SAMPLE-PIPL-0", "reason": "SAMPLE"}),
+    }
+    assert refused["unknown"].status_code == 400 and "subjects" in refused["unknown"].json()["fields"]
+    assert refused["no request"].status_code == 400 and "request" in refused["no request"].json()["fields"]
+    assert refused["not the officer"].status_code == 403
+
+    erased = privacy.ok("POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+                        {"subjects": ["cover.contact_1"], "request": "SAMPLE-PIPL-2026-001",
+                         "reason": "SAMPLE 本人依个人信息保护法第四十七条申请删除"}, expect=201)
+    assert erased["subjects"] == ["cover.contact_1"] and erased["keys_destroyed"] == 1
+    again = privacy.request("POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+                            {"subjects": ["cover.contact_1"], "request": "SAMPLE-PIPL-2026-001", "reason": "SAMPLE"})
+    assert again.status_code == 400 and "already erased" in again.json()["fields"]["subjects"][0]
+
+    # Every view: contact 1 erased, contact 2 and the legal representative as filed.
+    expected = ([ERASED] * 3, CONTACT_2, LEGAL_REPRESENTATIVE)
+    assert contacts(filed["unit"].ok("GET", "intake", f"/cases/{case_id}")) == expected
+    assert contacts(filed["city"].ok("GET", "verification", f"/cases/{case_id}")) == expected
+    assert contacts(filed["auditor"].ok("GET", "audit", f"/cases/{case_id}/state")["case"]) == expected
+    as_filed = filed["auditor"].ok("GET", "audit", f"/cases/{case_id}/state", params={"version": 1})
+    assert contacts(as_filed["case"]) == expected  # a replay to before the erasure: erased there too
+    history = filed["auditor"].ok("GET", "audit", f"/cases/{case_id}/history")
+    assert history["events"][-1]["type"] == "PersonalDataErased"
+    assert history["events"][-1]["payload"]["request"] == "SAMPLE-PIPL-2026-001"
+    held = privacy.ok("GET", "intake", f"/cases/{case_id}/personal-data")
+    assert {s["subject"]: s["erased"] for s in held["subjects"]} == {
+        "cover.contact_1": True, "cover.contact_2": False, "applicant.legal_representative": False}
+    timeline = filed["unit"].ok("GET", "intake", f"/cases/{case_id}/timeline")
+    assert timeline["events"][-1]["summary"] == {"subjects": ["cover.contact_1"], "request": "SAMPLE-PIPL-2026-001",
+                                                 "reason": "SAMPLE 本人依个人信息保护法第四十七条申请删除"}
+
+    # The key is gone: nothing anywhere can open contact 1's values again.
+    engine = sa.create_engine(sqlalchemy_url(keys_url))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT subject, key IS NULL AS gone FROM personal_keys "
+                                        "WHERE case_id = :c"), {"c": case_id}).all()
+    finally:
+        engine.dispose()
+    assert {r.subject: r.gone for r in rows} == {
+        "cover.contact_1": True, "cover.contact_2": False, "applicant.legal_representative": False}
+
+    # The case, the ledger and the exported bundle verify as before the erasure.
+    auditor = filed["auditor"]
+    verified = system.platform.wait_until("a checkpoint covering the erasure", lambda: (
+        lambda v: v if v["ok"] and v["unchecked_events"] == 0 else None)(
+            auditor.ok("GET", "audit", f"/cases/{case_id}/verify")))
+    assert verified["checked_events"] == history["events"][-1]["version"]
+    bundle = auditor.ok("GET", "audit", f"/cases/{case_id}/bundle")
+    report = verify_bundle(bundle, bundle["public_key"]["key_id"])
+    assert report.ok, report.problems
+    bundle_text = str(bundle)
+    assert [v for v in CONTACT_1 + CONTACT_2 + [LEGAL_REPRESENTATIVE] if v in bundle_text] == []
+    filed_event = bundle["history"][0]["fields"]["application"]["cover"]
+    assert filed_event["contact_1"]["mobile"] == ERASED and filed_event["contact_2"]["mobile"] == SEALED
+    store = IntegrityStore(ledger_url)
+    try:
+        ledger_report = verify_ledger(store, bundle["public_key"]["key_id"])
+    finally:
+        store.dispose()
+    assert ledger_report.ok, ledger_report.problems

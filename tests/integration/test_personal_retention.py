@@ -1,0 +1,111 @@
+"""Retention (issue #21, item 4): a call keeps its applications' personal data a number of days
+after each case ends; intake's retention pass then erases it, recorded like an erasure on request,
+and finishes any erasure whose keys outlived their event. On a PostgreSQL ledger, with intake's
+read model fed from the ledger as its subscription feeds it, and a key store of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.intake import readmodels as intake_rm
+from services.intake.application import Intake
+from services.intake.personal import PersonalDataDesk
+from shared.domain.access import Caller
+from shared.domain.errors import DomainRuleViolation
+from shared.domain.sealed import ERASED
+from shared.infra.messaging.contracts import integration_event
+from shared.infra.personal.keystore import KeyStore
+from shared.infra.personal.vault import Vault
+from shared.infra.readmodels.store import ReadModelStore
+from tests.samples import credit_code, deposit_sample_evidence, sample_382, signature_form
+
+pytestmark = pytest.mark.integration
+
+FILED = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+MINISTRY = Caller(sub="u-miit", role="ministry", org="MIIT")
+SYSTEM = Caller(sub="caseplatform-timers", role="system", org="PLATFORM")
+PRIVACY = Caller(sub="u-privacy", role="privacy", org="MIIT-PRIVACY")
+
+
+@pytest.fixture
+def world(ledgers, make_database, tmp_path):
+    keys = KeyStore(make_database("keys"))
+    store = ReadModelStore(make_database("intake"), intake_rm.metadata)
+    filer, documents, reader = ledgers("intake"), ledgers("documents"), ledgers(None)
+    vault = Vault(keys)
+
+    class World:
+        def intake(self, now=FILED) -> Intake:
+            return Intake(filer, store, now, vault)
+
+        def desk(self, now) -> PersonalDataDesk:
+            return PersonalDataDesk(filer, store, vault, now)
+
+        def file(self, call_id: str, n: int) -> str:
+            code = credit_code(88000 + n, "420100")
+            deposit_sample_evidence(documents, code)
+            unit = Caller(sub=f"u-{n}", role="applicant", org=code, region={"province": "420000", "city": "420100"})
+            return str(self.intake().submit(unit, call_id, signature_form(code, f"SAMPLE 保存期限产品 {n}")).id)
+
+        def withdraw(self, case_id: str, n: int) -> None:
+            code = credit_code(88000 + n, "420100")
+            unit = Caller(sub=f"u-{n}", role="applicant", org=code, region={"province": "420000", "city": "420100"})
+            self.intake().withdraw(unit, case_id, "SAMPLE 撤回")
+
+        def catch_up(self) -> None:
+            for nid, event in reader.notifications(0, 100_000):
+                body = integration_event(event, nid)
+                if body["stream"] in ("case", "call"):  # what intake's queue is bound to
+                    store.apply_once(body, intake_rm.project)
+
+        def contacts(self, case_id: str) -> dict:
+            opened, _ = vault.open(reader.get_case(case_id).application, case_id)
+            return opened["cover"]["contact_1"]
+
+        def events(self, case_id: str) -> list[str]:
+            return [e.type for e in reader.history(case_id)]
+
+    yield World()
+    keys.close()
+    store.engine.dispose()
+
+
+def test_the_data_of_an_ended_case_is_erased_once_its_call_s_retention_has_run_out(world):
+    w = world
+    kept, forever = "sample-382-keep-30", "sample-382-keep-all"
+    w.intake().define_call(MINISTRY, {**sample_382(kept, FILED.date()), "personal_data_retention_days": 30})
+    w.intake().define_call(MINISTRY, sample_382(forever, FILED.date()))
+    ended, running, other_call = w.file(kept, 1), w.file(kept, 2), w.file(forever, 3)
+    w.withdraw(ended, 1)
+    w.withdraw(other_call, 3)
+    w.catch_up()
+
+    ended_at = datetime.now(UTC)  # events are stamped with the time they are recorded
+    assert w.desk(ended_at + timedelta(days=29)).retention_pass(SYSTEM) == []  # not yet
+    assert w.desk(ended_at + timedelta(days=31)).retention_pass(SYSTEM) == [ended]
+    assert w.events(ended)[-1] == "PersonalDataErased"
+    assert set(w.contacts(ended).values()) == {ERASED}
+    assert ERASED not in w.contacts(running).values()  # still in the procedure
+    assert ERASED not in w.contacts(other_call).values()  # its call keeps data until a request
+    w.catch_up()
+    assert w.desk(ended_at + timedelta(days=60)).retention_pass(SYSTEM) == []  # once only
+    assert w.events(ended).count("PersonalDataErased") == 1
+
+
+def test_an_erasure_interrupted_before_the_key_store_is_finished_by_the_next_pass(world, monkeypatch):
+    w = world
+    call_id = "sample-382-interrupted"
+    w.intake().define_call(MINISTRY, sample_382(call_id, FILED.date()))
+    case_id = w.file(call_id, 4)
+    monkeypatch.setattr(Vault, "destroy", lambda self, key_ids: 0)  # the key store unreachable at that instant
+    w.desk(FILED).erase(PRIVACY, case_id, ["cover.contact_1"], "SAMPLE-PIPL-7", "SAMPLE 本人申请")
+    monkeypatch.undo()
+    assert ERASED not in w.contacts(case_id).values()  # the event is recorded, the key still live
+    w.catch_up()
+    w.desk(FILED).retention_pass(SYSTEM)
+    assert set(w.contacts(case_id).values()) == {ERASED}
+    with pytest.raises(DomainRuleViolation, match="already erased"):
+        w.desk(FILED).erase(PRIVACY, case_id, ["cover.contact_1"], "SAMPLE-PIPL-7", "SAMPLE 本人申请")
