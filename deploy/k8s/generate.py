@@ -22,7 +22,7 @@ IMAGE = "registry.example.invalid/caseplatform:0.1.0"  # overlays set the real o
 LABELS = {"app.kubernetes.io/part-of": "caseplatform"}
 SERVICES = {"intake": 8101, "verification": 8102, "review": 8103, "publication": 8104,
             "documents": 8105, "audit": 8106, "notifications": 8108}
-TIMERS = {"review", "publication"}  # their timers sign in as caseplatform-timers
+TIMERS = {"intake", "review", "publication"}  # their timers sign in as caseplatform-timers
 
 
 def secret(name: str, key: str) -> dict:
@@ -70,6 +70,7 @@ def service_env(name: str) -> dict:
     values = {
         **platform_env(name),
         "READMODEL_URL": f"postgresql://caseplatform:$(DB_PASSWORD)@{DB}/caseplatform_{{service}}",
+        "PERSONAL_KEYS_URL": f"postgresql://caseplatform:$(DB_PASSWORD)@{DB}/caseplatform_personal",
         "S3_ENDPOINT": "seaweedfs-s3:8333",
         "S3_ACCESS_KEY": secret("caseplatform-s3-services", "access-key"),
         "S3_SECRET_KEY": secret("caseplatform-s3-services", "secret-key"),

@@ -12,3 +12,6 @@ CREATE DATABASE caseplatform_audit;
 -- The console's sessions (CONSOLE_SESSIONS_URL), shared by its processes.
 CREATE DATABASE caseplatform_console;
 CREATE DATABASE caseplatform_notifications;
+-- The data subjects' keys and the access record (PERSONAL_KEYS_URL, issue #21): apart from the
+-- ledger, so that no backup of the ledger holds a key that could bring erased data back.
+CREATE DATABASE caseplatform_personal;

@@ -58,7 +58,7 @@ SAMPLE_UNIT = {  # invented, with a credit code whose check character is right
 SAMPLE_SIGN_INS = {
     "applicant": "sample-applicant", "city": "sample-wuhan-official", "province": "sample-hubei-official",
     "ministry": "sample-miit-official", "evaluator": "sample-evaluator", "expert": "sample-expert",
-    "auditor": "sample-auditor",
+    "auditor": "sample-auditor", "privacy": "sample-privacy-officer",
 }
 _ACCOUNTS = {account["username"]: account for account in sample_accounts()}
 SAMPLE_EVALUATOR = _ACCOUNTS["sample-evaluator"]["org"]  # an invented third-party institution

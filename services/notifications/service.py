@@ -34,7 +34,7 @@ from .schemas import (
 
 log = logging.getLogger(__name__)
 
-PEOPLE = tuple(role for role in ROLES if role != "auditor")  # an auditor is told nothing
+PEOPLE = tuple(role for role in ROLES if role not in ("auditor", "privacy"))  # they are told nothing
 
 
 class Outbox(DependencyProvider):

@@ -9,13 +9,13 @@ rule fails `test_every_route_has_exactly_one_rule`.
 
 What the table's words mean:
 
-- NATIONAL: no organisation condition. The ministry's and the auditors' routes; lists
+- NATIONAL: no organisation condition. The ministry's, the auditors' and the privacy officer's routes; lists
   that the service filters to the caller's organisation (another organisation is
   answered, with its own rows); objections, which anyone identified may raise.
 - CASE: the caller's organisation must reach the case, as `shared.domain.access.may_see` says:
   the applicant its own unit's, a city its city's, a province the cases it recommends,
   an evaluator those commissioned to it, an expert those assigned to it (after declaring
-  no conflict); the ministry and auditors every case.
+  no conflict); the ministry, auditors and the privacy officer every case.
 - SELF: the caller's own records (its drafts, uploads, contact, its summary table):
   another organisation may call the route and gets its own.
 - PRIVATE: SELF records named by id in the path: another organisation's id answers 404,
@@ -86,7 +86,7 @@ class Rule:
         if role is None or role not in self.roles:
             return False
         if self.scope in (CASE, PRIVATE) and org == "other":
-            return role in ("ministry", "auditor")  # national roles: every case
+            return role in ("ministry", "auditor", "privacy")  # national roles: every case
         return True
 
 
@@ -97,7 +97,7 @@ def roles(*names: str) -> frozenset[str]:
 AUTHORITIES = roles("city", "province")
 UPLOADERS = roles("applicant", "city", "province", "ministry", "evaluator")
 READERS = UPLOADERS | {"auditor"}
-NOTIFIED = UPLOADERS | {"expert"}  # everyone who is told something; an auditor is told nothing
+NOTIFIED = UPLOADERS | {"expert"}  # everyone who is told something; an auditor or privacy officer nothing
 CHECKS = {k: {"passed": True, "note": "SAMPLE"} for k in ("authenticity", "completeness", "validity")}
 FILE = {"filename": "SAMPLE.pdf", "step": "submission"}
 CONTACT = {"name": "SAMPLE 联系人", "post": "SAMPLE 处长", "phone": "13800000000"}
@@ -127,6 +127,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/intake/cases/{case_id}/resubmit"): Rule(roles("applicant"), CASE,
                                                        body={"application": {}, "changes": "SAMPLE"}),
     ("POST", "/intake/cases/{case_id}/withdraw"): Rule(roles("applicant"), CASE, body={"reason": "SAMPLE"}),
+    # the privacy officer's desk (the walked 220 case names no person: its erasure is refused, 400, after the check)
+    ("GET", "/intake/cases/{case_id}/personal-data"): Rule(roles("privacy"), CASE),
+    ("POST", "/intake/cases/{case_id}/personal-data/erasures"): Rule(roles("privacy"), CASE, body={
+        "subjects": ["cover.contact_1"], "request": "SAMPLE-PIPL-0", "reason": "SAMPLE"}),
+    ("POST", "/intake/personal-data/copies"): Rule(roles("privacy"), NATIONAL, body={"mobile": "13800138000"}),
     # the calendar: the ministry records a year's arrangement; anyone signed in reads the calendar in force
     ("POST", "/intake/calendar/years"): Rule(roles("ministry"), NATIONAL, body={}),
     # no year 2026 is recorded (the package's year): 404 after the access check
@@ -235,6 +240,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # the first checkpoint is signed when the audit follower first passes (every 60 s): maybe not yet
     ("GET", "/audit/checkpoints/consistency"): Rule(roles("auditor"), NATIONAL, query={"from": 1, "to": 1},
                                                     also=(404,)),
+    ("GET", "/audit/personal-access"): Rule(roles("auditor", "privacy"), NATIONAL, query={"case_id": "{case_id}"}),
     ("GET", "/notifications/openapi.json"): Rule(EVERYONE, PUBLIC),
     ("GET", "/notifications/health/live"): Rule(EVERYONE, PUBLIC),
     ("GET", "/notifications/health/ready"): Rule(EVERYONE, PUBLIC),
@@ -286,6 +292,8 @@ def world(platform, local_system) -> dict:
         ("evaluator", "other"): token_for(sub="sample-evaluator-2", role="evaluator", org="12100000SAMPLE0009"),
         ("auditor", "own"): platform.tokens["auditor"],
         ("auditor", "other"): token_for(sub="sample-auditor-2", role="auditor", org="AUDIT-2"),
+        ("privacy", "own"): token_for(sub="sample-privacy-officer", role="privacy", org="MIIT-PRIVACY"),
+        ("privacy", "other"): token_for(sub="sample-privacy-officer-2", role="privacy", org="SAMPLE-PRIVACY-2"),
         **{client: local_system.identity.client_credentials(client)["access_token"]
            for client in (HUBEI_SYSTEM, TIMERS)},
     }

@@ -49,7 +49,22 @@ OPERATOR = {
     "CONSOLE_SESSION_KEY": "U0FNUExFLWNvbnNvbGUtc2Vzc2lvbi1rZXktMzJieXQ",  # SAMPLE, 32 bytes
     **{f"AMQP_PASSWORD_{who}": f"sample-amqp-{who.lower()}" for who in AMQP_USERS},
 }
-TIMER_SERVICES = ("review", "publication")
+def _with_timers() -> tuple[str, ...]:
+    """The services whose class signs its timers in (declares a TimerIdentity): the code says, not a list."""
+    import importlib
+
+    from shared.infra.dependencies import TimerIdentity
+
+    found = []
+    for name in SERVICES:
+        module = importlib.import_module(f"services.{name}.service")
+        classes = [c for c in vars(module).values() if isinstance(c, type) and getattr(c, "name", None) == name]
+        if any(isinstance(v, TimerIdentity) for c in classes for v in vars(c).values()):
+            found.append(name)
+    return tuple(found)
+
+
+TIMER_SERVICES = _with_timers()
 
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 

@@ -308,7 +308,8 @@ def test_production_runs_three_of_each_stateful_part_and_backs_up_the_ledger(ren
     assert backup["cluster"]["name"] == "caseplatform-db" and backup["method"] == "plugin"
     databases = {d["spec"]["name"] for d in named(docs, "Database").values()}
     databases.add(cluster["bootstrap"]["initdb"]["database"])
-    assert databases == {"caseplatform", "keycloak", "caseplatform_console", *(f"caseplatform_{s}" for s in SERVICES)}
+    assert databases == {"caseplatform", "keycloak", "caseplatform_console", "caseplatform_personal",
+                         *(f"caseplatform_{s}" for s in SERVICES)}
     # the console's sessions are shared (a table, sealed): two replicas serve the same people
     assert named(docs, "Deployment")["console"]["spec"]["replicas"] == 2
     # two processes of every service and of the relay, proven side by side by tests/faults/test_replicas.py

@@ -10,7 +10,8 @@ from services.console.pages.common import Refused
 
 __all__ = ["Refused", "register"]
 
-AREAS = ("public", "applicant", "applicant_form", "authority", "ministry_calls", "ministry", "review", "audit")
+AREAS = ("public", "applicant", "applicant_form", "authority", "ministry_calls", "ministry", "review", "audit",
+         "privacy")
 
 
 def register(app: Flask) -> None:

@@ -34,6 +34,7 @@ ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "expert": (("/expert/assignments", "nav.assignments"),),
     "evaluator": (("/evaluator/assignments", "nav.assignments"),),
     "auditor": (("/auditor", "nav.audit"),),
+    "privacy": (("/privacy", "nav.privacy"),),
 }
 PUBLIC_PAGES = (("/public", "nav.public"), ("/products", "nav.products"))
 

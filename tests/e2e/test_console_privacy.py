@@ -1,0 +1,96 @@
+"""The privacy officer's console pages (issue #21) in a real headless Chromium against the real system.
+
+A SAMPLE 382 product is filed with two SAMPLE contacts; the applicant reads its case in the
+console (a reading the officer then sees listed). The officer, signed in as
+sample-privacy-officer, finds a person by their mobile (their data shown, the search recorded),
+opens the case, is refused an erasure without a request reference (the field named, nothing
+erased), erases contact 2, and sees it erased while contact 1 is still held; the applicant's
+case page then shows contact 2 as erased and contact 1 as filed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from services.cli.demo import upload_sample_evidence
+from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
+from shared.domain.sealed import ERASED
+from tests.samples import sample_382, signature_form
+from tests.support.browser import sign_in, wait_for
+
+pytestmark = pytest.mark.e2e
+
+from selenium.webdriver.common.by import By  # noqa: E402
+
+APPLICANT_ORG = "91420100000000001Y"  # sample-applicant's unit (services/identity/sample-accounts.json)
+COVER = SAMPLE_SIGNATURE_PRODUCT_APPLICATION["cover"]
+
+
+@pytest.fixture(scope="module")
+def world(console_system):
+    system, console = console_system("console-privacy")
+    p = system.platform
+    call_id = f"sample-382-privacy-{uuid.uuid4().hex[:8]}"
+    p.call("ministry", "POST", "intake", "/calls", json_body=sample_382(call_id, date.today()), expect=201)
+    upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_SIGNATURE_PRODUCT_APPLICATION)
+    case_id = p.call("applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
+                     json_body=signature_form(APPLICANT_ORG, f"SAMPLE 隐私页面产品 {uuid.uuid4().hex[:6]}"))["case_id"]
+    p.wait_until("the case in intake's list", lambda: any(
+        row["case_id"] == case_id for row in p.call("applicant", "GET", "intake", "/cases")))
+    return {"console": console, "platform": p, "case_id": case_id}
+
+
+def subject_states(browser) -> dict[str, str]:
+    rows = browser.find_elements(By.CSS_SELECTOR, "#subjects tbody tr")
+    return {r.get_attribute("data-subject"): r.text for r in rows}
+
+
+def test_the_officer_finds_a_person_and_erases_one_contact_of_a_case(world, browser):
+    url, case_id = world["console"].url, world["case_id"]
+    sign_in(browser, url, "sample-applicant", "sample-pass-applicant")
+    browser.get(f"{url}/cases/{case_id}")
+    assert COVER["contact_2"]["mobile"] in wait_for(browser, "#application-values").get_attribute("textContent")
+    browser.delete_all_cookies()
+
+    sign_in(browser, url, "sample-privacy-officer", "sample-pass-privacy")
+    browser.get(f"{url}/privacy")
+    wait_for(browser, "#copy-mobile").send_keys(COVER["contact_2"]["mobile"])
+    browser.find_element(By.ID, "copy-submit").click()
+    found = wait_for(browser, "#copy-subjects")
+    row = found.find_element(By.CSS_SELECTOR, f"tr[data-case='{case_id}']")
+    assert row.get_attribute("data-subject") == "cover.contact_2"
+    assert COVER["contact_2"]["email"] in row.text
+    browser.shot("privacy-copy")
+
+    browser.get(f"{url}/privacy?case_id={case_id}")
+    subjects = {r.get_attribute("data-subject") for r in browser.find_elements(By.CSS_SELECTOR, "#subjects tbody tr")}
+    assert subjects == {"cover.contact_1", "cover.contact_2", "applicant.legal_representative"}
+    readings = wait_for(browser, "#readings").text
+    assert "GET /intake/cases/<case_id>" in readings and "POST /intake/personal-data/copies" in readings
+
+    browser.find_element(By.ID, "erase-cover.contact_2").click()
+    browser.find_element(By.ID, "erase-reason").send_keys("SAMPLE 本人申请删除")
+    browser.execute_script("document.getElementById('erase-request').removeAttribute('required')")
+    browser.find_element(By.ID, "erase-submit").click()
+    assert wait_for(browser, "#error-request").text  # the service's rule, next to the field it names
+    held = subject_states(browser)
+    assert all("已删除" not in text for text in held.values())  # refused: nothing erased
+
+    browser.find_element(By.ID, "erase-request").send_keys("SAMPLE-PIPL-2026-002")
+    if not browser.find_element(By.ID, "erase-cover.contact_2").is_selected():
+        browser.find_element(By.ID, "erase-cover.contact_2").click()
+    browser.find_element(By.ID, "erase-submit").click()
+    wait_for(browser, ".notice")
+    held = subject_states(browser)
+    assert "已删除" in held["cover.contact_2"] and "已删除" not in held["cover.contact_1"]
+    browser.shot("privacy-erased")
+    browser.delete_all_cookies()
+
+    sign_in(browser, url, "sample-applicant", "sample-pass-applicant")
+    browser.get(f"{url}/cases/{case_id}")
+    page = wait_for(browser, "#application-values").get_attribute("textContent")
+    assert COVER["contact_2"]["mobile"] not in page and ERASED in page
+    assert COVER["contact_1"]["mobile"] in page
