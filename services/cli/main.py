@@ -8,7 +8,7 @@ import sys
 
 # The command modules import only the standard library when loaded, each command the rest
 # when it runs: `serve` must let eventlet patch the standard library before kombu loads.
-from services.cli import audit_commands, operator_commands, system
+from services.cli import audit_commands, operator_commands, personal_commands, system
 from shared.domain.errors import PlatformError  # pure Python: safe before eventlet patches
 from shared.infra.config import SERVICES  # the standard library only
 
@@ -80,6 +80,20 @@ def main(argv: list[str] | None = None) -> int:
                                          "that changed a case's attributes")
     p.add_argument("action", choices=["clear"])
     p.set_defaults(func=operator_commands.clear_snapshots)
+
+    p = sub.add_parser("personal", help="the privacy officer's requests on the server: a person's copy of their data "
+                                        "(the person as JSON on standard input), or who was shown whose data")
+    personal = p.add_subparsers(dest="action", required=True)
+    c = personal.add_parser("copy", help='everything held about a person: echo \'{"mobile": "..."}\' | caseplatform '
+                                        'personal copy --officer <you>')
+    c.add_argument("--officer", required=True, help="your account (recorded as the reader)")
+    c.add_argument("--org", default="PRIVACY", help="your organisation (recorded with you)")
+    c.set_defaults(func=personal_commands.copy)
+    a = personal.add_parser("access", help="the record of readings of personal data, one JSON a line, oldest first")
+    a.add_argument("--case-id")
+    a.add_argument("--sub", help="only readings by this account")
+    a.add_argument("--limit", type=int, default=10_000)
+    a.set_defaults(func=personal_commands.access)
 
     p = sub.add_parser("load-calls", help="define the shipped calls (220, 382) in intake, as the ministry")
     p.set_defaults(func=system.load_calls)

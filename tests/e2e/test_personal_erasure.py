@@ -11,6 +11,10 @@ key store's database, and the case, the whole ledger and the exported bundle sti
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import date
 
@@ -206,3 +210,31 @@ def test_erasing_one_contact_leaves_the_other_readable_and_every_verification_pa
     finally:
         store.dispose()
     assert ledger_report.ok, ledger_report.problems
+
+
+def test_the_officer_s_commands_on_the_server_find_what_is_left_and_list_the_readings(world, filed):
+    system, ledger_url, keys_url = world
+    case_id = filed["case_id"]
+    env = {**os.environ, "LEDGER_URL": ledger_url, "PERSONAL_KEYS_URL": keys_url,
+           "READMODEL_URL": system.readmodel_urls["intake"]}
+
+    def caseplatform(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "services.cli.main", *args], input=stdin, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    gone = caseplatform("personal", "copy", "--officer", "sample-privacy-officer",
+                        stdin=json.dumps({"mobile": COVER["contact_1"]["mobile"]}))
+    assert gone.returncode == 0, gone.stderr
+    assert [s for s in json.loads(gone.stdout)["subjects"] if s["case_id"] == case_id] == []  # erased: nothing
+    left = caseplatform("personal", "copy", "--officer", "sample-privacy-officer",
+                        stdin=json.dumps({"email": COVER["contact_2"]["email"]}))
+    assert left.returncode == 0, left.stderr
+    [held] = [s for s in json.loads(left.stdout)["subjects"] if s["case_id"] == case_id]
+    assert held["subject"] == "cover.contact_2" and held["values"]["mobile"] == [COVER["contact_2"]["mobile"]]
+    assert caseplatform("personal", "copy", "--officer", "x", stdin="13800138000").returncode == 2
+
+    readings = caseplatform("personal", "access", "--case-id", case_id)
+    assert readings.returncode == 0, readings.stderr
+    routes = [json.loads(line)["route"] for line in readings.stdout.splitlines()]
+    assert "caseplatform personal copy" in routes and "GET /intake/cases/<case_id>" in routes
+    assert COVER["contact_2"]["mobile"] not in readings.stdout  # the record names people's accounts, not data
