@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from shared.domain.access import Caller, require_case
 from shared.domain.case import Case, State
 from shared.infra.ledger import CaseLedger
+from shared.infra.personal.vault import Vault
 from shared.infra.readmodels.store import ReadModelStore
 from shared.infra.web.views import case_view
 
@@ -39,10 +40,11 @@ def review_view(case: Case) -> dict:
 
 
 class Review(Panels, Selection, Implementation):
-    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime | None = None):
+    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime | None, vault: Vault):
         self.ledger = ledger
         self.store = store
         self.now = now
+        self.vault = vault
 
     # -- reading --------------------------------------------------------------
 

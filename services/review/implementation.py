@@ -19,9 +19,11 @@ from shared.domain.actors import Actor
 from shared.domain.case import Case, State
 from shared.domain.errors import ConcurrentUpdate, DomainRuleViolation
 from shared.infra.ledger import CaseLedger
+from shared.infra.personal.vault import Vault
 from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
+from .schemas import TaskBookSchema
 
 CHINA = ZoneInfo("Asia/Shanghai")
 OVERDUE_CANDIDATES = ("pending", "returned")
@@ -53,18 +55,25 @@ class Implementation:
 
     ledger: CaseLedger
     store: ReadModelStore
+    vault: Vault
 
     # -- task book and milestones ---------------------------------------------------------
 
     def sign_task_book(self, caller: Caller, case_id: str, book: dict) -> Case:
         return change_case(self.ledger, caller, case_id, ("ministry",), lambda case: case.sign_task_book(
-            actor=caller.as_actor(), task_book=_jsonable_task_book(book)))
+            actor=caller.as_actor(), task_book=self._sealed(case, _jsonable_task_book(book))))
 
     def amend_task_book(self, caller: Caller, case_id: str, body: dict) -> Case:
-        book = {**_jsonable_task_book({**body, "signatories": body["signatories"]})}
-        return change_case(self.ledger, caller, case_id, ("ministry",), lambda case: case.amend_task_book(
-            actor=caller.as_actor(), amendment_id=body["amendment_id"], reason=body["reason"],
-            task_book=book, signatories=book["signatories"]))
+        def amend(case: Case) -> None:
+            book = self._sealed(case, _jsonable_task_book({**body, "signatories": body["signatories"]}))
+            case.amend_task_book(actor=caller.as_actor(), amendment_id=body["amendment_id"], reason=body["reason"],
+                                 task_book=book, signatories=book["signatories"])
+
+        return change_case(self.ledger, caller, case_id, ("ministry",), amend)
+
+    def _sealed(self, case: Case, book: dict) -> dict:
+        """The task book as the ledger keeps it: each signatory's name sealed under their key (issue #21)."""
+        return self.vault.seal(str(case.id), TaskBookSchema(), book)
 
     def report_milestone(self, caller: Caller, case_id: str, milestone_id: str, body: dict) -> Case:
         def command(case: Case) -> None:

@@ -59,7 +59,7 @@ class ReviewService(CaseService):
 
     @property
     def app(self) -> Review:
-        return Review(self.ledger, self.store, self.clock.now())
+        return Review(self.ledger, self.store, self.clock.now(), self.personal.vault)
 
     @settings_timer("overdue_scan_interval")  # OVERDUE_SCAN_INTERVAL seconds, 60 by default
     def mark_overdue(self):

@@ -77,7 +77,7 @@ def desk(ledgers, tmp_path):
 
         def review(self, now=NOW, own_connection: bool = False) -> Review:
             """The desk; with its own ledger (and connections) when it races others, as a process would."""
-            return Review(ledger("review") if own_connection else shared_review, store, now)
+            return Review(ledger("review") if own_connection else shared_review, store, now, intake.vault)
 
         def endorsed(self, count: int, start: int = 0, *, on_call: str | None = None,
                      program: str = Program.OPEN_COMPETITION, direction: str = DIRECTION) -> list[str]:
