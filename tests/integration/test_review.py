@@ -29,6 +29,7 @@ from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransiti
 from shared.domain.panel import panel_id
 from shared.domain.places import SHORTLIST, SUCCESS
 from shared.domain.registration_area import check_registration_area
+from shared.domain.sealed import parse
 from shared.infra.messaging.contracts import integration_event
 from shared.infra.personal.keystore import KeyStore
 from shared.infra.personal.vault import Vault
@@ -556,6 +557,10 @@ def test_a_signed_task_book_changes_only_by_an_amendment_every_party_signs(desk)
     assert desk.review().mark_overdue(at(date(2026, 10, 1)), TIMER) == [(case_id, "m1")]
     [amendment] = [e for e in desk.reader.history(case_id) if e.type == "TaskBookAmended"]
     assert {s["party"] for s in amendment.payload["signatories"]} == {"ministry", "cas", "province", "unit"}
+    # Who signed is sealed in the ledger (issue #21), and reads as signed for those who may read the case.
+    assert all(parse(s["name"]) is not None for s in amendment.payload["signatories"])
+    opened, _ = desk.intake.vault.open(amendment.payload["signatories"], case_id)
+    assert [s["name"] for s in opened] == [s["name"] for s in BOOK["signatories"]]
     with pytest.raises(DomainRuleViolation, match="already recorded"):
         desk.review().amend_task_book(MINISTRY, case_id, moved)
 
