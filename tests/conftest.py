@@ -6,6 +6,10 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # first of all: nameko (and its fixtures) need a patched stdlib
 
+from shared.infra.dependencies import make_psycopg_cooperative  # noqa: E402
+
+make_psycopg_cooperative()  # the services run in this process too: psycopg must wait greenly
+
 # Session fixtures giving REAL services (see tests/infra.py for how they are chosen).
 #
 # - `postgres_url`: a fresh database, postgresql://postgres@127.0.0.1:5432/cp_test_<hex>

@@ -47,6 +47,10 @@ def serve(args) -> int:
     eventlet.monkey_patch()
     from nameko.runners import ServiceRunner
 
+    from shared.infra.dependencies import make_psycopg_cooperative
+
+    make_psycopg_cooperative()
+
     from services.cli.registry import service_class
     from shared.infra.config import Settings
     from shared.infra.logs import configure_logging

@@ -37,12 +37,30 @@ CHINA = ZoneInfo("Asia/Shanghai")
 STANDBY_INTERVAL = 1.0  # seconds between a standby relay's attempts to take the lead
 
 
+def make_psycopg_cooperative() -> None:
+    """Makes every psycopg wait for its socket where eventlet sees it (issue #22).
+
+    psycopg's C build (psycopg-binary) parses the protocol in C, several times faster than the
+    pure-Python build, but by default it also waits for the socket in C (`wait_c`), out of
+    eventlet's sight: one query would stall every greenthread of the process. Its `wait_select`
+    waits through `select.select`, which eventlet makes green, and psycopg's connection looks its
+    wait function up at each call: set here, before the first query, every connection of the
+    process waits cooperatively (tests/integration/test_psycopg_cooperative.py shows both ways).
+    """
+    from psycopg import waiting
+
+    waiting.wait = waiting.wait_select
+
+
 def check_psycopg_is_cooperative() -> None:
-    """Refuse to start with psycopg's C build: it would stall eventlet's hub on every query."""
-    if psycopg.pq.__impl__ != "python":
+    """Refuse to serve if psycopg would wait for a socket out of eventlet's sight."""
+    from psycopg import waiting
+
+    if waiting.wait is not waiting.wait_select and psycopg.pq.__impl__ != "python":
         raise RuntimeError(
-            f"psycopg uses its {psycopg.pq.__impl__} implementation, which blocks eventlet; "
-            "uninstall psycopg-binary / psycopg-c (see docs/architecture.md)"
+            f"psycopg's {psycopg.pq.__impl__} implementation waits with {getattr(waiting.wait, '__name__', '?')}, "
+            "which blocks eventlet: call shared.infra.dependencies.make_psycopg_cooperative() after "
+            "eventlet.monkey_patch()"
         )
 
 
