@@ -11,6 +11,7 @@ events run beside the commands, on the same cores, as they do in production.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -74,11 +75,15 @@ class Commands:
     """The three commands as (item -> one HTTP call), with the tokens each caller would hold: the
     system's provider signs every SAMPLE unit in, and the Guangdong official."""
 
-    def __init__(self, system: LocalSystem, seeds: Seeds):
+    def __init__(self, system: LocalSystem, seeds: Seeds, replicas: tuple[LocalSystem, ...] = ()):
         self.system = system
         self.seeds = seeds
         self.token_for = system.platform.token_for
         self.tokens_for = system.identity.tokens_for if system.identity else None
+        # Each new client is given the next process set's service, in turn: with a replica set
+        # the clients are shared out evenly, as a load balancer in front of two processes would.
+        self.sets = (system, *replicas)
+        self.next_set = itertools.count()
 
     @property
     def province_token(self) -> str:
@@ -86,8 +91,8 @@ class Commands:
         return self.token_for(sub="SAMPLE-guangdong-official", role="province", org=PROVINCE)
 
     def client_for(self, kind: str) -> Callable[[], Client]:
-        base = self.system.platform.base[SERVICE_OF[kind]]
-        return lambda: Client(base)
+        bases = [s.platform.base[SERVICE_OF[kind]] for s in self.sets]
+        return lambda: Client(bases[next(self.next_set) % len(bases)])
 
     @staticmethod
     def applicant(unit: str) -> dict:
@@ -187,3 +192,27 @@ def measure(system: LocalSystem, ledger_url: str, seeds: Seeds, levels: tuple[in
         log(f"  {kind:<17} at half its peak ({rate:,.1f}/s offered, {h['per_s']:,.1f}/s done): "
             f"p50 {h['p50_ms']} ms  p99 {h['p99_ms']} ms  errors {h['errors']}")
     return results
+
+
+def measure_horizontal(system: LocalSystem, replica: LocalSystem, ledger_url: str, seeds: Seeds, clients: int,
+                       seconds: float, max_ops: int, log: Callable[[str], None] = print) -> dict:
+    """Each command's rate with `clients` callers shared between two processes of every service (the
+    second set on the same ledger, read models, broker and provider), beside the same with one
+    process per service, measured right before it so both have the same ledger behind them."""
+    results: dict[str, dict] = {}
+    for kind in KINDS:
+        one, two = Commands(system, seeds), Commands(system, seeds, replicas=(replica,))
+        rates = {}
+        for label, commands in (("one_process", one), ("two_processes", two)):
+            wait_quiet(system, ledger_url)
+            outcome = closed_loop(commands.prepared(kind, max_ops), commands.send, clients=clients, seconds=seconds,
+                                  max_ops=max_ops, make_state=commands.client_for(kind),
+                                  close_state=lambda c: c.close())
+            rates[label] = outcome.summary(clients)
+        results[kind] = {**rates, "ratio": round(rates["two_processes"]["per_s"] / rates["one_process"]["per_s"], 2)
+                         if rates["one_process"]["per_s"] else None}
+        log(f"  {kind:<17} {clients:>3} clients: one process {rates['one_process']['per_s']:>7,.1f}/s, "
+            f"two {rates['two_processes']['per_s']:>7,.1f}/s (x{results[kind]['ratio']}), errors "
+            f"{rates['one_process']['errors']} / {rates['two_processes']['errors']}")
+    return results
+

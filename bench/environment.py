@@ -70,11 +70,20 @@ class BenchEnvironment:
                 "secure": False}
 
     def start_system(self, *, ledger_url: str, readmodel_urls: dict[str, str], extra_env: dict | None = None,
-                     name: str = "platform") -> LocalSystem:
+                     name: str = "platform", identity=None) -> LocalSystem:
+        """Every service as a process; with `identity` (another system's provider), a second set of
+        processes beside that system's, under `name`, signing checkpoints with the same key."""
         data_dir = self.data_dir / name
         data_dir.mkdir(parents=True, exist_ok=True)
+        if identity is not None:
+            extra_env = {"CHECKPOINT_KEY_PATH": str(self.data_dir / "platform" / "checkpoint-ed25519.pem"),
+                         **(extra_env or {})}
+        # A second set shares the first's broker vhost (the same queues: competing consumers).
+        amqp_uri = self._systems[0].platform.settings.amqp_uri if identity is not None and self._systems \
+            else self.vhost()
         system = start_system(data_dir=data_dir, ledger_url=ledger_url, readmodel_urls=readmodel_urls,
-                              amqp_uri=self.vhost(), s3_settings=self.s3_settings, extra_env=extra_env)
+                              amqp_uri=amqp_uri, s3_settings=self.s3_settings, extra_env=extra_env,
+                              identity=identity)
         self._systems.append(system)
         return system
 

@@ -109,6 +109,12 @@ def table(results: dict) -> str:
             h = r["half_peak"]
             lines.append(f"{kind} at half its peak ({h['offered_per_s']}/s offered, {h['per_s']}/s done): "
                          f"p50 {h['p50_ms']} ms, p95 {h['p95_ms']} ms, p99 {h['p99_ms']} ms, errors {h['errors']}")
+    if results.get("horizontal"):
+        section("1b. A second process of every service: the same commands, callers shared out between both")
+        for kind, r in results["horizontal"].items():
+            one, two = r["one_process"], r["two_processes"]
+            lines.append(f"{kind:<17} {one['clients']} clients: one process {one['per_s']:,.1f}/s, two "
+                         f"{two['per_s']:,.1f}/s (x{r['ratio']}); p99 {one['p99_ms']} → {two['p99_ms']} ms")
     if results.get("propagation"):
         p = results["propagation"]
         section("2. Propagation lag (endorse → review's read model)")

@@ -29,7 +29,8 @@ from shared.infra.integrity.store import BATCH as HASH_BATCH
 from shared.infra.integrity.store import IntegrityStore
 from shared.infra.messaging.leadership import PositionStore
 
-SECTIONS = ("replay", "rebuild", "verification", "baselines", "commands", "profile", "propagation", "documents")
+SECTIONS = ("replay", "rebuild", "verification", "baselines", "commands", "horizontal", "profile", "propagation",
+            "documents")
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "profile")  # --profile adds it
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
@@ -109,7 +110,8 @@ class Run:
         seeder = Seeder(ledger_url, "sample-bench-commands")
         # the levels and half the peak, then the profile's run
         runs = (len(s.concurrency) + 1 if "commands" in self.sections else 0) \
-            + ("profile" in self.sections) * s.profile_seconds / s.seconds_per_level
+            + ("profile" in self.sections) * s.profile_seconds / s.seconds_per_level \
+            + 2 * ("horizontal" in self.sections)
         per_kind = int(s.commands_per_level * runs)
         lag_items = int((s.lag_rate + s.lag_light_rate) * s.lag_seconds * 1.2) + 20 \
             if "propagation" in self.sections else 0
@@ -132,12 +134,25 @@ class Run:
             self.section("commands", lambda: commands.measure(
                 system, ledger_url, seeds, s.concurrency, s.seconds_per_level, s.commands_per_level,
                 s.half_peak_seconds, log))
+            self.section("horizontal", lambda: self._horizontal(env, system, ledger_url, readmodel_urls, extra_env,
+                                                                seeds))
             self.section("profile", lambda: self._profile(system, seeds))
             self.section("propagation", lambda: propagation.measure(system, ledger_url, seeds, s.lag_rate,
                                                                     s.lag_seconds, log, light_rate=s.lag_light_rate))
             self.section("documents", lambda: documents.measure(system, env.s3_settings, s.upload_sizes, log))
         finally:
             env.stop_system(system)
+
+    def _horizontal(self, env, system, ledger_url, readmodel_urls, extra_env, seeds) -> dict:
+        """The commands at the largest concurrency with a second process of every service beside the first."""
+        replica = env.start_system(ledger_url=ledger_url, readmodel_urls=readmodel_urls, extra_env=extra_env,
+                                   name="replica", identity=system.identity)
+        try:
+            s = self.sizes
+            return commands.measure_horizontal(system, replica, ledger_url, seeds, max(s.concurrency),
+                                               s.seconds_per_level, s.commands_per_level, log)
+        finally:
+            env.stop_system(replica)
 
     def _profile(self, system, seeds) -> dict:
         from bench.profile import profile

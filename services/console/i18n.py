@@ -9,7 +9,7 @@ import importlib.util
 LANGUAGES = ("zh", "en")
 
 AREAS = ("common", "lists", "public", "applicant", "applicant_form", "authority", "ministry_calls", "ministry",
-         "review", "audit", "privacy")
+         "review", "audit", "privacy", "notices")
 
 
 def _gather() -> dict[str, dict[str, str]]:

@@ -1,11 +1,11 @@
 """Where a notice to a recipient goes: the e-mail addresses and webhook endpoints of an organisation.
 
-Two sources, both used (a notice reaches every address found):
+Three sources, all used (a notice reaches every address found, each once):
 - the application's contacts (a unit's notices): `application_contacts`, the ONE place that reads
-  them from the Submitted payload (contacts.py), so that decrypting those personal fields is one hook;
-- what an organisation registered on this service (`org_channels`: its e-mail, its webhook).
-Notices go to organisations (an authority, a unit, the ministry), not to the person who happens to
-sign in, so the provider's profile e-mail is not used: the platform's tokens carry no e-mail claim.
+  them from the Submitted payload (contacts.py), sealed, opened by the sender only;
+- what an organisation registered on this service (`org_channels`: its e-mail, its webhook);
+- the provider's profile address of each person of the organisation in that role (or of the
+  expert), as their tokens carried it (people.py), unless the person turned it off.
 A recipient with none of them gets nothing sent; the notice is still listed for them (`undelivered`).
 """
 
@@ -19,6 +19,7 @@ from shared.domain.notifications import Recipient
 from shared.infra.notify import webhook
 
 from . import readmodels as rm
+from .people import profile_addresses
 
 
 def addresses_for(session, recipient: Recipient, case_id: str | None) -> list[tuple[str, str]]:
@@ -34,6 +35,7 @@ def addresses_for(session, recipient: Recipient, case_id: str | None) -> list[tu
         found.append(("email", channel.email))
     if channel is not None and channel.webhook_url:
         found.append(("webhook", recipient.key))
+    found += [("email", address) for address in profile_addresses(session, recipient)]
     return list(dict.fromkeys(found))
 
 

@@ -39,6 +39,7 @@ from shared.domain.sealed import SEALED, parse
 from shared.infra.notify import outbox
 from shared.infra.notify.retry import RetryPolicy
 
+from . import people
 from . import readmodels as rm
 from .addresses import addresses_for
 
@@ -215,6 +216,21 @@ class Notifications:
         return sent
 
     # -- people ------------------------------------------------------------------------------
+
+    def seen(self, caller: Caller) -> None:
+        """Keeps the profile address the caller's token carries (people.py): every route of this
+        service is a person's, and calls this first."""
+        with self.store.session() as session:
+            people.remember(session, caller, self.now.isoformat())
+
+    def profile(self, caller: Caller) -> dict:
+        with self.store.session() as session:
+            return people.profile_view(session, caller)
+
+    def set_profile(self, caller: Caller, use: bool) -> dict:
+        with self.store.session() as session:
+            people.set_use(session, caller, use, self.now.isoformat())
+        return self.profile(caller)
 
     def mine(self, caller: Caller, limit: int = 100) -> list[dict]:
         rows = []

@@ -7,7 +7,8 @@ e-mail addresses its application gives (the unit's notices go there).
 Kept (`kept`, never dropped by a rebuild: they are not derived from events, and the outbox is
 what makes a replay send nothing twice): `org_channels` (an organisation's registered e-mail and
 webhook, with the webhook's secret), `preferences` (per recipient and kind), `digest_items`
-(notices waiting for the day's digest), and the outbox itself (shared/infra/notify/outbox.py).
+(notices waiting for the day's digest), `people` (the e-mail address each person's token carried,
+from the identity provider's profile), and the outbox itself (shared/infra/notify/outbox.py).
 """
 
 from __future__ import annotations
@@ -61,6 +62,21 @@ digest_items = sa.Table(
     sa.Column("text_en", sa.Text, nullable=False),
     sa.Column("day", sa.String(10), nullable=False, index=True),  # Asia/Shanghai, when it was recorded
     sa.Column("digested", sa.Boolean, nullable=False, default=False),
+)
+
+
+# Each person who called this service with an e-mail address in their token (the provider's
+# profile): their notices, and their organisation's, go there too. A person who turns it off
+# (`use_profile_email` false) has the address deleted and not learnt again until they turn it on.
+people = sa.Table(
+    "people", kept,
+    sa.Column("sub", sa.String(200), primary_key=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("org", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),  # personal: mailed to, never listed
+    sa.Column("use_profile_email", sa.Boolean, nullable=False, default=True),
+    sa.Column("seen_at", sa.String(40), nullable=False),
+    sa.Index("ix_people_role_org", "role", "org"),
 )
 
 

@@ -61,3 +61,15 @@ class ChannelsViewSchema(Schema):
     email = fields.String(allow_none=True)
     webhook_url = fields.String(allow_none=True)
     webhook_secret_hint = fields.String(allow_none=True, metadata={"description": "the secret's last 4 characters"})
+
+
+class ProfileSchema(Schema):
+    sub = fields.String(required=True)
+    email = fields.String(allow_none=True, metadata={
+        "description": "the address my last token carried from my profile; null when none or turned off"})
+    use_profile_email = fields.Boolean(required=True)
+
+
+class ProfileChoiceSchema(Schema):
+    use_profile_email = fields.Boolean(required=True)
+

@@ -28,6 +28,8 @@ from .schemas import (
     OperatorNotificationSchema,
     PreferencesSchema,
     PreferencesViewSchema,
+    ProfileChoiceSchema,
+    ProfileSchema,
     RequeuedSchema,
     RequeueSchema,
 )
@@ -92,38 +94,54 @@ class NotificationsService(CaseService):
     def digest(self):
         self.app.send_digests()
 
+    def app_for(self, caller) -> Notifications:
+        """The use cases, once the caller's profile address is kept (people.py)."""
+        app = self.app
+        app.seen(caller)
+        return app
+
+    @api("GET", "/notifications/me", roles=PEOPLE, response=ProfileSchema(),
+         summary="the e-mail address of my profile at the identity provider that my notices go to, if I allow it")
+    def profile(self, request, caller):
+        return self.app_for(caller).profile(caller)
+
+    @api("PUT", "/notifications/me", roles=PEOPLE, body=ProfileChoiceSchema(), response=ProfileSchema(),
+         summary="use my profile's e-mail address for notices, or not (off: the address is deleted here)")
+    def set_profile(self, request, caller, body):
+        return self.app.set_profile(caller, body["use_profile_email"])
+
     @api("GET", "/notifications/mine", roles=PEOPLE, response=NotificationSchema(many=True),
          summary="what was recorded and sent to my organisation, newest first, with its status")
     def mine(self, request, caller):
-        return self.app.mine(caller)
+        return self.app_for(caller).mine(caller)
 
     @api("GET", "/notifications/preferences", roles=PEOPLE, response=PreferencesViewSchema(),
          summary="per kind: immediately, daily_digest or off")
     def preferences(self, request, caller):
-        return self.app.preferences(caller)
+        return self.app_for(caller).preferences(caller)
 
     @api("PUT", "/notifications/preferences", roles=PEOPLE, body=PreferencesSchema(),
          response=PreferencesViewSchema(),
          summary="choose per kind; refusals and overdue notices cannot be off (400 naming preferences.<kind>)")
     def set_preferences(self, request, caller, body):
-        return self.app.set_preferences(caller, body["preferences"])
+        return self.app_for(caller).set_preferences(caller, body["preferences"])
 
     @api("GET", "/notifications/channels", roles=PEOPLE, response=ChannelsViewSchema(),
          summary="my organisation's registered e-mail and webhook (the secret's last 4 characters only)")
     def channels(self, request, caller):
-        return self.app.channels(caller)
+        return self.app_for(caller).channels(caller)
 
     @api("PUT", "/notifications/channels", roles=PEOPLE, body=ChannelsSchema(), response=ChannelsViewSchema(),
          summary="register my organisation's e-mail and webhook URL + secret (HMAC-SHA256 signing)")
     def set_channels(self, request, caller, body):
-        return self.app.set_channels(caller, body)
+        return self.app_for(caller).set_channels(caller, body)
 
     @api("GET", "/notifications/all", roles=("ministry",), query=LISTING_QUERY,
          response=OperatorNotificationSchema(many=True), summary="every notification, newest first (?status=)")
     def listing(self, request, caller):
-        return self.app.listing(caller, request.args.get("status"))
+        return self.app_for(caller).listing(caller, request.args.get("status"))
 
     @api("POST", "/notifications/requeue", roles=("ministry",), body=RequeueSchema(), response=RequeuedSchema(),
          summary="put parked notifications back to be sent again")
     def requeue(self, request, caller, body):
-        return self.app.requeue(caller, body["ids"])
+        return self.app_for(caller).requeue(caller, body["ids"])

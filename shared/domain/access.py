@@ -28,6 +28,9 @@ class Caller:
     org: str
     name: str = ""
     region: dict[str, str | None] = field(default_factory=dict)  # applicants: {"province": ..., "city": ...}
+    # The profile's e-mail address, when the token carries one (the notifications service keeps it
+    # to reach the person): never recorded on an event, never shown in a repr, so never logged.
+    email: str = field(default="", repr=False)
 
     def as_actor(self) -> Actor:
         return {"sub": self.sub, "role": self.role, "org": self.org}

@@ -244,6 +244,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/notifications/openapi.json"): Rule(EVERYONE, PUBLIC),
     ("GET", "/notifications/health/live"): Rule(EVERYONE, PUBLIC),
     ("GET", "/notifications/health/ready"): Rule(EVERYONE, PUBLIC),
+    ("GET", "/notifications/me"): Rule(NOTIFIED, SELF),
+    ("PUT", "/notifications/me"): Rule(NOTIFIED, SELF, body={"use_profile_email": True}),
     ("GET", "/notifications/mine"): Rule(NOTIFIED, SELF),
     ("GET", "/notifications/preferences"): Rule(NOTIFIED, SELF),
     ("PUT", "/notifications/preferences"): Rule(NOTIFIED, SELF, body={"preferences": {"published": "daily_digest"}}),

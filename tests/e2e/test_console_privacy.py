@@ -1,4 +1,5 @@
-"""The privacy officer's console pages (issue #21) in a real headless Chromium against the real system.
+"""The privacy officer's console pages (issue #21), and a person's notices page (#20), in a real headless
+Chromium against the real system.
 
 A SAMPLE 382 product is filed with two SAMPLE contacts; the applicant reads its case in the
 console (a reading the officer then sees listed). The officer, signed in as
@@ -94,3 +95,23 @@ def test_the_officer_finds_a_person_and_erases_one_contact_of_a_case(world, brow
     page = wait_for(browser, "#application-values").get_attribute("textContent")
     assert COVER["contact_2"]["mobile"] not in page and ERASED in page
     assert COVER["contact_1"]["mobile"] in page
+
+
+def test_a_person_sees_their_notices_and_turns_their_profile_address_off_and_on(world, browser):
+    """/notices (issue #20): the profile's address the provider gives, used for notices until the
+    person turns it off (then deleted), and back on."""
+    url = world["console"].url
+    sign_in(browser, url, "sample-wuhan-official", "sample-pass-wuhan")
+    browser.get(f"{url}/notices")
+    assert wait_for(browser, "#profile-email").text == "wuhan-official@sample.example.com"
+    assert browser.find_element(By.ID, "use-profile-email").is_selected()
+    browser.find_element(By.ID, "use-profile-email").click()
+    browser.find_element(By.ID, "profile-submit").click()
+    wait_for(browser, ".notice")
+    assert browser.find_element(By.ID, "profile-email").text != "wuhan-official@sample.example.com"
+    assert not browser.find_element(By.ID, "use-profile-email").is_selected()
+    browser.find_element(By.ID, "use-profile-email").click()
+    browser.find_element(By.ID, "profile-submit").click()
+    wait_for(browser, ".notice")
+    assert browser.find_element(By.ID, "profile-email").text == "wuhan-official@sample.example.com"
+    browser.shot("notices")

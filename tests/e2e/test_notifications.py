@@ -39,8 +39,10 @@ from tests.support.localsystem import start_system
 pytestmark = pytest.mark.e2e
 
 SECRET = "SAMPLE-webhook-secret-0123456789"
-ADDRESS = {"applicant": "unit@sample.example.com", "city": "city@sample.example.com",
-           "province": "province@sample.example.com", "ministry": "ministry@sample.example.com",
+# Each organisation registers the address its SAMPLE person's profile carries too (the sample
+# evaluator has none): a notice reaches an address once, however many sources name it.
+ADDRESS = {"applicant": "applicant@sample.example.com", "city": "wuhan-official@sample.example.com",
+           "province": "hubei-official@sample.example.com", "ministry": "miit-official@sample.example.com",
            "expert": "expert@sample.example.com", "evaluator": "evaluator@sample.example.com"}
 
 
@@ -191,7 +193,7 @@ def test_each_notice_arrives_once_to_its_recipient_with_its_content(world):
     # Each sees what was sent to it, and only that.
     mine = p.call("applicant", "GET", "notifications", "/mine")
     assert {row["kind"] for row in mine} == {k for (r, _, k) in expected if r == "applicant"}
-    assert all(row["address"] == "u***@sample.example.com" for row in mine)
+    assert all(row["address"] == "a***@sample.example.com" for row in mine)
     assert {row["kind"] for row in p.call("city", "GET", "notifications", "/mine")} == {"case_in_inbox"}
     requests_of_auditor = requests.get(f"{p.base['notifications']}/notifications/all",
                                        headers={"Authorization": f"Bearer {p.tokens['auditor']}"}, timeout=10)
@@ -239,3 +241,47 @@ def test_the_smtp_server_down_delays_mail_and_loses_none(world):
     assert len(late) == 1
     statuses = {r["id"]: r["status"] for r in p.call("ministry", "GET", "notifications", "/all")}
     assert statuses[row["id"]] == "sent"
+
+
+def test_a_person_s_profile_address_is_told_too_until_they_turn_it_off(world):
+    """A second Wuhan official, whose provider profile has an address of their own: once they have
+    used the service, their city's inbox notices reach them too, beside the city's registered
+    address, each once; turned off, the address is deleted and the next case reaches only the city."""
+    p, sink, _ = world
+    second = {"sub": "sample-wuhan-official-2", "role": "city", "org": "420100",
+              "email": "second-wuhan-official@sample.example.com"}
+    token = p.token_for(**second)
+
+    def as_second(method: str, body: dict | None = None) -> dict:
+        answer = requests.request(method, f"{p.base['notifications']}/notifications/me", json=body, timeout=10,
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert as_second("GET") == {"sub": second["sub"], "email": second["email"], "use_profile_email": True}
+
+    def file_a_case() -> str:
+        call_id = f"sample-profile-{time.monotonic_ns()}"
+        p.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
+        upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
+        return p.call("applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
+                      json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)["case_id"]
+
+    def inbox_mail_to(case_id: str) -> Counter:
+        rows = {r["id"] for r in p.call("ministry", "GET", "notifications", "/all")
+                if r["case_id"] == case_id and r["kind"] == "case_in_inbox"}
+        return Counter(a.addr_spec for m in mails(sink) if str(m["X-Caseplatform-Notification"]) in rows
+                       for a in m["To"].addresses)
+
+    told = file_a_case()
+    wait_for("the inbox notice at both addresses", lambda: len(inbox_mail_to(told)) == 2)
+    time.sleep(2)
+    assert inbox_mail_to(told) == Counter({ADDRESS["city"]: 1, second["email"]: 1})
+
+    assert as_second("PUT", {"use_profile_email": False}) == {"sub": second["sub"], "email": None,
+                                                              "use_profile_email": False}
+    as_second("GET")  # a later request does not learn it again
+    not_told = file_a_case()
+    wait_for("the inbox notice at the city's address", lambda: inbox_mail_to(not_told))
+    time.sleep(2)
+    assert inbox_mail_to(not_told) == Counter({ADDRESS["city"]: 1})

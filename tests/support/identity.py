@@ -112,11 +112,13 @@ class IdentityProvider:
         if done.returncode != 0:
             raise RuntimeError(f"admin.mjs add-accounts failed: {done.stderr}")
 
-    def token_for(self, *, sub: str, role: str, org: str, name: str = "", region: dict | None = None) -> str:
-        """An access token for a person with these claims, signed in through the protocol.
-        The account is made at the provider the first time (a password of its own) and its
-        token reused while it has more than two minutes to live."""
-        return self.tokens_for([{"sub": sub, "role": role, "org": org, "name": name, "region": region}])[0]
+    def token_for(self, *, sub: str, role: str, org: str, name: str = "", region: dict | None = None,
+                  email: str | None = None) -> str:
+        """An access token for a person with these claims (and the profile's e-mail address, if given),
+        signed in through the protocol. The account is made at the provider the first time (a password
+        of its own) and its token reused while it has more than two minutes to live."""
+        return self.tokens_for([{"sub": sub, "role": role, "org": org, "name": name, "region": region,
+                                 "email": email}])[0]
 
     def tokens_for(self, people: list[dict], workers: int = 4) -> list[str]:
         """`token_for` for many people at once (each a dict of its keyword arguments), in order:
@@ -150,7 +152,9 @@ class IdentityProvider:
         return [self._people[sub][2] for sub, _ in wanted]
 
 
-def _claims(*, sub: str, role: str, org: str, name: str = "", region: dict | None = None) -> dict:
+def _claims(*, sub: str, role: str, org: str, name: str = "", region: dict | None = None,
+            email: str | None = None) -> dict:
     """The claims the provider puts in a person's tokens; a region without a city has city null."""
     return {"role": role, "org": org, "name": name or f"SAMPLE {sub}",
-            **({"region": {"province": region.get("province"), "city": region.get("city")}} if region else {})}
+            **({"region": {"province": region.get("province"), "city": region.get("city")}} if region else {}),
+            **({"email": email} if email else {})}

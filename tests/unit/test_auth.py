@@ -416,3 +416,23 @@ def test_a_malformed_region_under_a_mapped_name_names_that_claim():
     claims["attributes"]["region"] = "湖北"
     assert refused(bearer(signed(claims)), verifier(claims=KEYCLOAK)) == \
         "the token's 'attributes.region' claim is not {\"province\": code, \"city\": code}"
+
+
+# -- the profile's e-mail address (issue #20) -----------------------------------------------------
+
+
+def test_the_profile_s_address_is_read_and_never_shown_in_a_repr():
+    caller = verifier().caller(bearer(signed(payload(email=" expert@sample.example.com "))))
+    assert caller.email == "expert@sample.example.com"
+    assert "expert@sample.example.com" not in repr(caller)
+    assert "email" not in caller.as_actor()  # never recorded on an event
+    assert verifier().caller(bearer(signed(payload()))).email == ""
+
+
+def test_an_address_the_provider_calls_unverified_is_not_used():
+    caller = verifier().caller(bearer(signed(payload(email="x@sample.example.com", email_verified=False))))
+    assert caller.email == ""
+
+
+def test_an_address_claim_that_is_not_text_is_refused():
+    assert refused(bearer(signed(payload(email=["x@sample.example.com"])))) == "the token's 'email' claim is not text"

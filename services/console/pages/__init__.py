@@ -11,7 +11,7 @@ from services.console.pages.common import Refused
 __all__ = ["Refused", "register"]
 
 AREAS = ("public", "applicant", "applicant_form", "authority", "ministry_calls", "ministry", "review", "audit",
-         "privacy")
+         "privacy", "notices")
 
 
 def register(app: Flask) -> None:

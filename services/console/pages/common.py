@@ -23,16 +23,17 @@ from shared.domain.access import Caller
 
 CHINA = ZoneInfo("Asia/Shanghai")  # deadlines are days in China, whatever the server's zone
 AUTHORITIES = ("city", "province")
+NOTICES = ("/notices", "nav.notices")  # a person's notices (pages/notices.py)
 # Each role's pages, as the header and the home page list them: (path, word key).
 ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
-    "applicant": (("/calls", "nav.calls"), ("/drafts", "nav.drafts"), ("/cases", "nav.cases")),
-    "city": (("/inbox", "nav.inbox"), ("/authority/contact", "nav.contact")),
-    "province": (("/inbox", "nav.inbox"), ("/authority/contact", "nav.contact")),
+    "applicant": (("/calls", "nav.calls"), ("/drafts", "nav.drafts"), ("/cases", "nav.cases"), NOTICES),
+    "city": (("/inbox", "nav.inbox"), ("/authority/contact", "nav.contact"), NOTICES),
+    "province": (("/inbox", "nav.inbox"), ("/authority/contact", "nav.contact"), NOTICES),
     "ministry": (("/ministry/calls", "nav.ministry_calls"), ("/ministry/cases", "nav.ministry_cases"),
                  ("/ministry/review", "nav.ministry_review"), ("/ministry/milestones", "nav.milestones"),
-                 ("/ministry/lists", "nav.ministry_lists")),
-    "expert": (("/expert/assignments", "nav.assignments"),),
-    "evaluator": (("/evaluator/assignments", "nav.assignments"),),
+                 ("/ministry/lists", "nav.ministry_lists"), NOTICES),
+    "expert": (("/expert/assignments", "nav.assignments"), NOTICES),
+    "evaluator": (("/evaluator/assignments", "nav.assignments"), NOTICES),
     "auditor": (("/auditor", "nav.audit"),),
     "privacy": (("/privacy", "nav.privacy"),),
 }

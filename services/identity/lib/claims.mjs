@@ -7,9 +7,14 @@ export const USER_ROLES = ['applicant', 'city', 'province', 'ministry', 'expert'
 export const MACHINE_ROLES = [...USER_ROLES, 'system'];
 
 const REGION_CODE = /^\d{6}$/; // GB/T 2260
+// The profile's e-mail address (optional): notices reach the person there (issue #20).
+const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 
-export function checkClaims({ role, org, region, name }, roles, label) {
+export function checkClaims({ role, org, region, name, email }, roles, label) {
   const problems = [];
+  if (email !== undefined && (typeof email !== 'string' || email.length > 254 || !EMAIL.test(email))) {
+    problems.push('email must be an e-mail address (name@domain)');
+  }
   if (!roles.includes(role)) problems.push(`role must be one of ${roles.join(', ')}`);
   if (typeof org !== 'string' || !org.trim()) problems.push('org is required');
   if (typeof name !== 'string' || !name.trim()) problems.push('name is required');
@@ -22,6 +27,10 @@ export function checkClaims({ role, org, region, name }, roles, label) {
   if (problems.length) throw new Error(`${label}: ${problems.join('; ')}`);
 }
 
-export function platformClaims({ role, org, region, name }) {
-  return region === undefined ? { role, org, name } : { role, org, region, name };
+export function platformClaims({ role, org, region, name, email }) {
+  return {
+    role, org, name,
+    ...(region === undefined ? {} : { region }),
+    ...(email === undefined ? {} : { email }),
+  };
 }

@@ -38,7 +38,7 @@ export function createProvider(config, { jwks, clients, cookieKeys }) {
     jwks,
     cookies: { keys: cookieKeys },
     extraClientMetadata: { properties: ['authority'] },
-    claims: { openid: ['sub'], profile: ['name'] },
+    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     // The authorization code flow only (no implicit or hybrid), and the client authentication
     // the clients file uses.
     responseTypes: ['code'],
@@ -49,7 +49,10 @@ export function createProvider(config, { jwks, clients, cookieKeys }) {
     async findAccount(ctx, sub) {
       const account = findAccount(dataDir, sub);
       if (!account || account.disabled) return undefined;
-      return { accountId: sub, claims: async () => ({ sub, name: account.name }) };
+      return {
+        accountId: sub,
+        claims: async () => ({ sub, name: account.name, ...(account.email ? { email: account.email } : {}) }),
+      };
     },
 
     async extraTokenClaims(ctx, token) {

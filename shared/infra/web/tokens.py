@@ -49,6 +49,7 @@ class ClaimNames:
     org: str = "org"
     region: str = "region"
     name: str = "name"
+    email: str = "email"  # OpenID Connect's own: the profile's address, where notices reach the person
 
 
 class KeySource(Protocol):
@@ -227,7 +228,12 @@ class TokenVerifier:
             raise Unauthenticated(f"the token's {names.name!r} claim is not text")
         if not isinstance(region, dict) or not all(isinstance(v, (str, type(None))) for v in region.values()):
             raise Unauthenticated(f"the token's {names.region!r} claim is not {{\"province\": code, \"city\": code}}")
-        return Caller(sub=claims["sub"], role=role, org=org, name=name, region=region)
+        email = _claim(claims, names.email) or ""
+        if not isinstance(email, str):
+            raise Unauthenticated(f"the token's {names.email!r} claim is not text")
+        if claims.get("email_verified") is False:
+            email = ""  # an address the provider says is not the person's: never written to
+        return Caller(sub=claims["sub"], role=role, org=org, name=name, region=region, email=email.strip())
 
 
 def mint_dev_token(
