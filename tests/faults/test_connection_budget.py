@@ -35,10 +35,31 @@ MOST = {
     "relay": 2,
     "relay-listen": 1,
     "readmodel": DEFAULTS.readmodel_pool_size + DEFAULTS.readmodel_pool_max_overflow,
+    # the data subjects' keys (issue #21), pooled as the read models, in the services that seal or reveal
+    "keys": DEFAULTS.readmodel_pool_size + DEFAULTS.readmodel_pool_max_overflow,
     "": 2,
 }
 IDLE = {"ledger": DEFAULTS.ledger_pool_size, "relay-log": 1, "relay": 1,
         "readmodel": DEFAULTS.readmodel_pool_size}
+IDLE_KEYS = DEFAULTS.readmodel_pool_size
+
+
+def _with_keys() -> set[str]:
+    """The services whose class opens the key store (declares PersonalData): the code says."""
+    import importlib
+
+    from shared.infra.dependencies import PersonalData
+
+    found = set()
+    for name in SERVICES:
+        module = importlib.import_module(f"services.{name}.service")
+        classes = [c for c in vars(module).values() if isinstance(c, type) and getattr(c, "name", None) == name]
+        if any(isinstance(v, PersonalData) for c in classes for v in vars(c).values()):
+            found.add(name)
+    return found
+
+
+KEYS = _with_keys()
 
 
 def pool_of(application_name: str) -> tuple[str, str]:
@@ -134,6 +155,7 @@ def test_the_system_holds_few_connections_at_rest_and_stays_within_its_pools_und
     # At rest the SQLAlchemy pools are back to their idle size at once; eventsourcing's keep what
     # they opened until it has been idle for a minute (shared/infra/pools.py), within their maximum.
     rest = by_name(at_rest)
+    assert {pool_of(name)[0] for name in names if pool_of(name)[1] == "keys"} <= KEYS
     for service in SERVICES:
         assert rest[f"caseplatform-{service}-readmodel"] == IDLE["readmodel"], service
         assert rest[f"caseplatform-{service}-relay-log"] == IDLE["relay-log"], service
@@ -142,10 +164,10 @@ def test_the_system_holds_few_connections_at_rest_and_stays_within_its_pools_und
     assert sorted(rest[f"caseplatform-{s}-relay-listen"] for s in SERVICES) == [0] * (len(SERVICES) - 1) + [1], \
         "the leader listens for commits; no standby does"
     most = sum(MOST[p] for p in ("ledger", "relay-log", "relay", "readmodel")) * len(SERVICES) \
-        + MOST["relay-listen"] + MOST[""]
+        + MOST["keys"] * len(KEYS) + MOST["relay-listen"] + MOST[""]
     assert sum(peak.values()) <= most
     # What the pools keep once idle (a minute after the last burst): + the leader's position, its
     # LISTEN connection, the follower.
-    idle_size = sum(IDLE.values()) * len(SERVICES) + 1 + 1 + 1
+    idle_size = sum(IDLE.values()) * len(SERVICES) + IDLE_KEYS * len(KEYS) + 1 + 1 + 1
     accounting.CONNECTIONS.update(at_rest=sum(at_rest.values()), peak=sum(peak.values()), most=most,
                                   idle_size=idle_size, requests=len(workload.outcomes), clients=BURST_WORKERS)
