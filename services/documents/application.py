@@ -127,9 +127,10 @@ class Documents:
             return self.evidence.put_spooled(spooled, content_type=content_type), content_type
 
     def list_for_case(self, caller: Caller, case_id: str) -> list[dict]:
-        require_case(caller, self.ledger.get_case(case_id), *READERS)
+        case = require_case(caller, self.ledger.get_case(case_id), *READERS)
         with self.store.session() as session:
-            return rm.evidence_of_case(session, case_id)
+            rows = rm.evidence_of_case(session, case_id)
+        return [{**row, "withheld": row["sha256"] in case.withheld_documents} for row in rows]
 
     def download_url(self, caller: Caller, case_id: str, sha256: str) -> dict:
         case = require_case(caller, self.ledger.get_case(case_id), *READERS)
@@ -137,6 +138,10 @@ class Documents:
         if sha256 not in case.evidence and sha256 not in case.superseded:
             raise NotFound(f"case {case_id} has no evidence {sha256}",
                            {"sha256": ["not evidence of this case"]})
+        if sha256 in case.withheld_documents:
+            raise Conflict(f"evidence {sha256} of case {case_id} is withheld at a data subject's request",
+                           {"sha256": ["withheld at a data subject's request (个人信息保护法): recorded on the "
+                                       "case as PersonalDataErased; the file is kept, not given"]})
         with self.store.session() as session:
             row = session.execute(sa.select(rm.evidence.c.filename).where(
                 rm.evidence.c.case_id == str(case_id), rm.evidence.c.sha256 == sha256)).first()

@@ -46,6 +46,8 @@ class DocumentRowSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["current", "superseded"]})
     superseded_by = fields.String(required=True, allow_none=True)
     superseded_in = fields.Integer(required=True, allow_none=True)
+    withheld = fields.Boolean(required=True, metadata={
+        "description": "withheld at a data subject's request (PersonalDataErased): listed, never given"})
     supersedes = fields.String(required=True, allow_none=True)
     reason = fields.String(required=True, allow_none=True)
 

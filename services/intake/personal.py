@@ -49,18 +49,22 @@ class PersonalDataDesk:
              "erased_at": max((k.destroyed_at.isoformat() for k in keys if k.destroyed_at), default=None)}
             for subject, keys in sorted(by_subject.items())]}
 
-    def erase(self, caller: Caller, case_id: str, subjects: list[str], request: str, reason: str) -> dict:
-        """Records the erasure of `subjects`' data on the case, then destroys their keys."""
+    def erase(self, caller: Caller, case_id: str, subjects: list[str], request: str, reason: str,
+              documents: list[str] | None = None) -> dict:
+        """Records the erasure of `subjects`' data on the case (and the withholding of the evidence
+        files the request names), then destroys their keys."""
         require_case(caller, self.ledger.get_case(case_id), *PRIVACY)
-        return self._erase(caller, case_id, subjects, request, reason)
+        return self._erase(caller, case_id, subjects, request, reason, documents or [])
 
-    def _erase(self, actor: Caller, case_id: str, subjects: list[str], request: str, reason: str) -> dict:
+    def _erase(self, actor: Caller, case_id: str, subjects: list[str], request: str, reason: str,
+               documents: list[str] | None = None) -> dict:
         def attempt() -> tuple[Case, list]:
             case = self.ledger.get_case(case_id)
             keys = self.vault.store.of_case(str(case.id))
             live = [k.key_id for k in keys if k.subject in subjects and k.key is not None]
             case.erase_personal_data(actor=actor.as_actor(), subjects=subjects, keys=live,
-                                     held={k.subject for k in keys}, request=request, reason=reason)
+                                     held={k.subject for k in keys}, request=request, reason=reason,
+                                     documents=documents or [])
             return case, []
 
         case = decide(self.ledger, attempt, retry=INDEPENDENT)
@@ -68,7 +72,7 @@ class PersonalDataDesk:
         # erasure that was recorded but stopped before its keys were destroyed.
         destroyed = self.vault.destroy(case.erased_keys)
         return {"case_id": str(case.id), "version": case.version, "subjects": sorted(set(subjects)),
-                "keys_destroyed": destroyed}
+                "keys_destroyed": destroyed, "documents_withheld": sorted(set(documents or []))}
 
     def retention_pass(self, system: Caller) -> list[str]:
         """Erases, as the platform (`system`), the people's data of every case that ended longer ago

@@ -38,9 +38,13 @@ class ErasureSchema(Schema):
     """A data subject's erasure request as the privacy officer records it (never the data itself)."""
 
     subjects = fields.List(fields.String(metadata=NOT_PERSONAL, validate=validate.Length(min=1, max=300)),
-                           required=True, validate=validate.Length(min=1, max=50), metadata={
+                           load_default=list, validate=validate.Length(max=50), metadata={
                                "description": "the data subjects' paths, as GET …/personal-data lists them "
                                               "(e.g. cover.contact_1)"})
+    documents = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
+                            validate=validate.Length(max=50), metadata={
+                                "description": "evidence of the case (SHA-256) that holds only these people's data, "
+                                               "to be withheld as the request says (the bytes stay under object lock)"})
     request = fields.String(metadata={**NOT_PERSONAL, "description": "the reference of the recorded request "
                                       "(e.g. the letter's number); never the person's name or details"},
                             required=True, validate=validate.Length(min=1, max=200))
@@ -53,6 +57,7 @@ class ErasedSchema(Schema):
     version = fields.Integer(required=True)
     subjects = fields.List(fields.String(), required=True)
     keys_destroyed = fields.Integer(required=True)
+    documents_withheld = fields.List(fields.String(), required=True)
 
 
 class SubjectSchema(Schema):

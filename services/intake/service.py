@@ -169,7 +169,7 @@ class IntakeService(CaseService):
          summary="erase data subjects' data on a recorded request: the erasure recorded on the case, their keys "
                  "destroyed; every view, replay and bundle shows them erased")
     def erase_personal_data(self, request, caller, case_id, body):
-        return self.desk.erase(caller, case_id, body["subjects"], body["request"], body["reason"])
+        return self.desk.erase(caller, case_id, body["subjects"], body["request"], body["reason"], body["documents"])
 
     @api("POST", "/intake/personal-data/copies", roles=("privacy",), body=CopyRequestSchema(),
          summary="everything the platform holds about a person (by name, mobile or e-mail): their data in every "

@@ -62,7 +62,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "Published": ("list_id",),
     "EvidenceAttached": ("sha256", "size", "content_type", "filename", "step"),
     "EvidenceSuperseded": ("sha256", "supersedes", "size", "content_type", "filename", "step", "reason"),
-    "PersonalDataErased": ("subjects", "request", "reason"),
+    "PersonalDataErased": ("subjects", "documents", "request", "reason"),
 }
 MINISTRY_ALSO: dict[str, tuple[str, ...]] = {
     "CityRecommended": ("rank",),

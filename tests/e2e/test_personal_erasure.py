@@ -177,7 +177,8 @@ def test_erasing_one_contact_leaves_the_other_readable_and_every_verification_pa
     assert {s["subject"]: s["erased"] for s in held["subjects"]} == {
         "cover.contact_1": True, "cover.contact_2": False, "applicant.legal_representative": False}
     timeline = filed["unit"].ok("GET", "intake", f"/cases/{case_id}/timeline")
-    assert timeline["events"][-1]["summary"] == {"subjects": ["cover.contact_1"], "request": "SAMPLE-PIPL-2026-001",
+    assert timeline["events"][-1]["summary"] == {"subjects": ["cover.contact_1"], "documents": [],
+                                                 "request": "SAMPLE-PIPL-2026-001",
                                                  "reason": "SAMPLE 本人依个人信息保护法第四十七条申请删除"}
 
     # The key is gone: nothing anywhere can open contact 1's values again.
@@ -211,6 +212,34 @@ def test_erasing_one_contact_leaves_the_other_readable_and_every_verification_pa
         store.dispose()
     assert ledger_report.ok, ledger_report.problems
 
+
+
+def test_a_document_holding_only_a_person_s_data_is_withheld_as_the_request_says(world, filed):
+    case_id, privacy, unit = filed["case_id"], filed["privacy"], filed["unit"]
+    listed = system_wait_for_evidence(world, unit, case_id)
+    doomed, kept = listed[0]["sha256"], listed[1]["sha256"]
+    wrong = privacy.request("POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+                            {"documents": ["0" * 64], "request": "SAMPLE-PIPL-3", "reason": "SAMPLE"})
+    assert wrong.status_code == 400 and "documents" in wrong.json()["fields"]
+    withheld = privacy.ok("POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+                          {"documents": [doomed], "request": "SAMPLE-PIPL-2026-003",
+                           "reason": "SAMPLE 该文件仅含联系人一的个人信息"}, expect=201)
+    assert withheld["documents_withheld"] == [doomed] and withheld["subjects"] == []
+    refused = unit.request("GET", "documents", f"/cases/{case_id}/evidence/{doomed}")
+    assert refused.status_code == 409 and "sha256" in refused.json()["fields"]
+    assert unit.request("GET", "documents", f"/cases/{case_id}/evidence/{kept}").status_code == 200
+    rows = {r["sha256"]: r["withheld"] for r in unit.ok("GET", "documents", f"/cases/{case_id}/evidence")}
+    assert rows[doomed] is True and rows[kept] is False
+    again = privacy.request("POST", "intake", f"/cases/{case_id}/personal-data/erasures",
+                            {"documents": [doomed], "request": "SAMPLE-PIPL-2026-003", "reason": "SAMPLE"})
+    assert again.status_code == 400 and "already withheld" in again.json()["fields"]["documents"][0]
+
+
+def system_wait_for_evidence(world, unit, case_id) -> list[dict]:
+    """The case's evidence as documents lists it, once it has attached the filing's files."""
+    system = world[0]
+    return system.platform.wait_until("the filing's evidence attached", lambda: (
+        lambda rows: rows if len(rows) >= 2 else None)(unit.ok("GET", "documents", f"/cases/{case_id}/evidence")))
 
 def test_the_officer_s_commands_on_the_server_find_what_is_left_and_list_the_readings(world, filed):
     system, ledger_url, keys_url = world

@@ -26,7 +26,7 @@ ATTRIBUTES = {
         "open_objections", "program", "province", "public_notice_required", "registration_record", "round",
         "scored_by", "state", "submitted_by", "superseded", "task_book", "title", "verifications", "work_plans"},
 }
-ATTRIBUTES[2] = ATTRIBUTES[1] | {"erased_keys"}
+ATTRIBUTES[2] = ATTRIBUTES[1] | {"erased_keys", "withheld_documents"}
 
 
 def every_event_ledger(url: str) -> CaseLedger:

@@ -84,7 +84,7 @@ def test_claim_names_and_the_provider_are_settings(tmp_path):
     verifier = _build(s)
     assert (verifier.issuer, verifier.audience) == ("https://sso.example.gov.cn/realms/SAMPLE", "cp")
     assert dataclasses.astuple(verifier.claims) == ("realm_access.roles", "attributes.org", "attributes.region",
-                                                    "nick")
+                                                    "nick", "email")  # OpenID Connect's own name, not a setting
     assert isinstance(verifier.keys, ProviderKeys)
     assert (verifier.keys.jwks_url, verifier.keys.refresh_cooldown) == ("https://sso.example.gov.cn/certs", 0.5)
 

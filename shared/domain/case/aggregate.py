@@ -64,12 +64,13 @@ class Case(Aggregate):
     EvidenceSuperseded = events.EvidenceSuperseded
     PersonalDataErased = events.PersonalDataErased
 
-    # Snapshots hold the attributes below; v2 added `erased_keys` (issue #21).
+    # Snapshots hold the attributes below; v2 added `erased_keys` and `withheld_documents` (issue #21).
     class_version = 2
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["erased_keys"] = []
+        state["withheld_documents"] = []
 
     def __init__(
         self, *, actor: Actor, call_id: str, call_version: int, program: str, direction: str,
@@ -107,6 +108,7 @@ class Case(Aggregate):
         self.evidence: list[str] = []
         self.superseded: dict[str, str] = {}  # each superseded document -> its correction
         self.erased_keys: list[str] = []  # keys of data subjects whose data was erased
+        self.withheld_documents: list[str] = []  # evidence withheld at a data subject's request
 
     # -- creation -----------------------------------------------------------
 
@@ -423,19 +425,27 @@ class Case(Aggregate):
     # -- personal information ---------------------------------------------------
 
     def erase_personal_data(self, *, actor: Actor, subjects: list[str], keys: list[str], held: set[str],
-                            request: str, reason: str) -> None:
+                            request: str, reason: str, documents: list[str] | tuple[str, ...] = ()) -> None:
         """Records the erasure of `subjects` (paths of data subjects the case's documents hold,
-        `held`), whose keys are `keys`: what the key store destroys once this is recorded."""
-        if not subjects:
-            raise DomainRuleViolation("subjects", "name at least one data subject to erase")
+        `held`), whose keys are `keys`, and the withholding of `documents` (evidence of the case that
+        holds only their data): what the key store destroys, and the documents service refuses,
+        once this is recorded."""
+        if not subjects and not documents:
+            raise DomainRuleViolation("subjects", "name at least one data subject to erase (or a document to withhold)")
         unknown = sorted(set(subjects) - held)
         if unknown:
             known = ", ".join(sorted(held)) or "none"
             raise DomainRuleViolation(
                 "subjects", f"the case holds no personal data of {', '.join(unknown)} (it holds: {known})")
+        not_evidence = sorted(set(documents) - set(self.evidence) - set(self.superseded))
+        if not_evidence:
+            raise DomainRuleViolation("documents", f"not evidence of this case: {', '.join(not_evidence)}")
         fresh = sorted(set(keys) - set(self.erased_keys))
-        if not fresh:
+        withheld = sorted(set(documents) - set(self.withheld_documents))
+        if subjects and not fresh:
             raise DomainRuleViolation("subjects", f"the data of {', '.join(sorted(subjects))} is already erased")
+        if documents and not withheld:
+            raise DomainRuleViolation("documents", "these documents are already withheld")
         self.trigger_event(Case.PersonalDataErased, actor=actor_record(actor), subjects=sorted(set(subjects)),
-                           keys=fresh, request=nonblank("request", request), reason=nonblank("reason", reason))
-
+                           keys=fresh, documents=withheld, request=nonblank("request", request),
+                           reason=nonblank("reason", reason))

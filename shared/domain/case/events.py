@@ -364,15 +364,19 @@ class PersonalDataErased(CaseEvent):
     """The keys of some of the case's data subjects were destroyed (个人信息保护法 第四十七条).
 
     It names whose data (the subjects' paths in the application, e.g. "cover.contact_1"), the
-    keys destroyed, the request it answers and why: never the data. Every sealed value under
-    those keys reads as erased from then on, in every event before and after this one."""
+    keys destroyed, the evidence files withheld (documents that hold only that person's data, as
+    the request says: their bytes stay under the store's object lock, nobody is given them again),
+    the request it answers and why: never the data. Every sealed value under those keys reads as
+    erased from then on, in every event before and after this one."""
 
     subjects: list[str]
     keys: list[str]
+    documents: list[str]
     request: str
     reason: str
-    personal_fields = classified(subjects=None, keys=None, request=None, reason=None)
+    personal_fields = classified(subjects=None, keys=None, documents=None, request=None, reason=None)
 
     def record_on(self, case: Case) -> None:
         case.erased_keys = sorted(set(case.erased_keys) | set(self.keys))
+        case.withheld_documents = sorted(set(case.withheld_documents) | set(self.documents))
 
