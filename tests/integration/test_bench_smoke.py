@@ -54,7 +54,7 @@ def test_the_run_records_the_machine_the_versions_and_the_settings(run):
     assert positive(machine["cores"]) and positive(machine["memory_mib"]) and machine["cpu_model"]
     for name in ("python", "postgresql", "rabbitmq", "eventsourcing", "nameko", "psycopg"):
         assert isinstance(machine["versions"][name], str) and machine["versions"][name], name
-    assert machine["versions"]["psycopg_implementation"] == "python"  # what the services run on
+    assert machine["versions"]["psycopg_implementation"] == "binary"  # what the services run on (issue #22)
     sizes = result["settings"]["sizes"]
     assert sizes["mode"] == "smoke" and sizes["concurrency"]
     assert int(result["settings"]["services"]["MAX_UPLOAD_BYTES"]) >= max(sizes["upload_sizes"])
