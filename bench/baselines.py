@@ -1,8 +1,8 @@
 """What the same machine does without us, measured in the same run as the commands.
 
 - raw INSERT: one single-row INSERT … COMMIT per operation with psycopg (its C build, as the
-  services use it; `PSYCOPG_IMPL=python` runs everything on the pure-Python build), into a table with a bigserial key and a JSON payload the size
-  of a case event;
+  services use it; `PSYCOPG_IMPL=python` runs everything on the pure-Python build), into a
+  table with a bigserial key and a JSON payload the size of a case event;
 - eventsourcing save: `Application.save()` of one new aggregate, one event per
   transaction, on the same PostgreSQL persistence module the ledger uses.
 
