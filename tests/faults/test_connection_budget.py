@@ -16,8 +16,10 @@ import psycopg
 import pytest
 
 from shared.infra.config import SERVICES, Settings
+from shared.infra.dependencies import PersonalData
 from tests.faults import accounting
 from tests.faults.workload import Workload
+from tests.support.declared import services_declaring
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -44,22 +46,7 @@ IDLE = {"ledger": DEFAULTS.ledger_pool_size, "relay-log": 1, "relay": 1,
 IDLE_KEYS = DEFAULTS.readmodel_pool_size
 
 
-def _with_keys() -> set[str]:
-    """The services whose class opens the key store (declares PersonalData): the code says."""
-    import importlib
-
-    from shared.infra.dependencies import PersonalData
-
-    found = set()
-    for name in SERVICES:
-        module = importlib.import_module(f"services.{name}.service")
-        classes = [c for c in vars(module).values() if isinstance(c, type) and getattr(c, "name", None) == name]
-        if any(isinstance(v, PersonalData) for c in classes for v in vars(c).values()):
-            found.add(name)
-    return found
-
-
-KEYS = _with_keys()
+KEYS = services_declaring(PersonalData)  # the services that open the key store
 
 
 def pool_of(application_name: str) -> tuple[str, str]:

@@ -21,7 +21,9 @@ import yaml
 
 from shared.domain.access import MACHINE_ROLES, ROLES, SYSTEM
 from shared.infra.config import DEFAULT_PORTS, SERVICES, Settings
+from shared.infra.dependencies import TimerIdentity
 from shared.infra.web.auth import verifier_for
+from tests.support.declared import services_declaring
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -49,22 +51,7 @@ OPERATOR = {
     "CONSOLE_SESSION_KEY": "U0FNUExFLWNvbnNvbGUtc2Vzc2lvbi1rZXktMzJieXQ",  # SAMPLE, 32 bytes
     **{f"AMQP_PASSWORD_{who}": f"sample-amqp-{who.lower()}" for who in AMQP_USERS},
 }
-def _with_timers() -> tuple[str, ...]:
-    """The services whose class signs its timers in (declares a TimerIdentity): the code says, not a list."""
-    import importlib
-
-    from shared.infra.dependencies import TimerIdentity
-
-    found = []
-    for name in SERVICES:
-        module = importlib.import_module(f"services.{name}.service")
-        classes = [c for c in vars(module).values() if isinstance(c, type) and getattr(c, "name", None) == name]
-        if any(isinstance(v, TimerIdentity) for c in classes for v in vars(c).values()):
-            found.append(name)
-    return tuple(found)
-
-
-TIMER_SERVICES = _with_timers()
+TIMER_SERVICES = services_declaring(TimerIdentity)  # the code says which sign their timers in
 
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
