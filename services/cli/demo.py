@@ -266,8 +266,10 @@ def run_demo() -> int:
     try:
         result = walk_open_competition(p)
         case_id = result["case_id"]
+        # The list is publication's read model, a moment behind the ledger: on a busy machine with
+        # the SQLite ledger of `caseplatform run`, more than a moment.
         listed = p.wait_until("the public list to show the case", lambda: public_entries(
-            p, f"{result['call_id']}:successful", case_id))
+            p, f"{result['call_id']}:successful", case_id), timeout=60)
         print(f"\nPublic list entry (no token): {json.dumps(listed[0], ensure_ascii=False)}")
         history = p.call("auditor", "GET", "audit", f"/cases/{case_id}/history")
     except StepFailed as exc:
