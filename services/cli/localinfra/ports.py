@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import random
 import socket
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
@@ -31,28 +29,9 @@ def port_bindable(port: int, host: str = "127.0.0.1") -> bool:
     return not port_open(host, port, timeout=0.2)
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
-        return low, high
-    except (OSError, ValueError):
-        return 32768, 60999  # Linux's default
-
-
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now, chosen below the kernel's ephemeral range.
-
-    A port the kernel hands out for `bind(0)` comes from the range it also gives outgoing
-    connections: between choosing it and the server binding it, a process's new connection to
-    PostgreSQL or RabbitMQ could take it ("Address already in use"). Below that range only
-    listeners take ports, so a random one that binds now stays free far more surely."""
-    low, _ = _ephemeral_range()
-    lowest = 10000 if low > 12000 else 1024
-    for _ in range(200):
-        port = random.randrange(lowest, low)
-        if port_bindable(port, host):
-            return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # every try taken: the kernel's choice
+    """A TCP port nothing listens on right now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
