@@ -5,6 +5,7 @@ It opens the ledger without an owner, so it can append nothing.
 """
 
 from shared.infra.dependencies import Ledger, PersonalData, ReadModels
+from shared.infra.personal.schemas import ErasureRecordSchema
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.openapi import OpenSchema
@@ -16,6 +17,7 @@ from .schemas import (
     ACCESS_QUERY,
     CONSISTENCY_QUERY,
     DIFF_QUERY,
+    ERASURES_QUERY,
     PERIOD_QUERY,
     STATE_QUERY,
     AccessSchema,
@@ -105,5 +107,13 @@ class AuditService(CaseService):
          summary="who was shown whose personal data, when and on which route (?case_id=, ?sub=), oldest first")
     def personal_access(self, request, caller):
         return self.personal.vault.store.accesses(case_id=request.args.get("case_id"), sub=request.args.get("sub"),
+                                                  offset=request.args.get("offset", 0, type=int))
+
+    @api("GET", "/audit/personal-erasures", roles=("auditor", "privacy"), query=ERASURES_QUERY,
+         response=ErasureRecordSchema(many=True),
+         summary="erasures of personal data kept outside the ledger (an authority's contact), oldest first; "
+                 "the ledger's own are PersonalDataErased events on their streams")
+    def personal_erasures(self, request, caller):
+        return self.personal.vault.store.erasures(record=request.args.get("record"),
                                                   offset=request.args.get("offset", 0, type=int))
 

@@ -9,7 +9,6 @@ destroyed by the next erasure of the case or by the retention pass (`finish_eras
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,9 +17,9 @@ from shared.application.commands import INDEPENDENT, decide
 from shared.domain.access import Caller, require_case
 from shared.domain.case import Case, State
 from shared.domain.errors import ValidationFailed
+from shared.domain.personal import comparable
 from shared.domain.sealed import sealed_values
 from shared.infra.ledger import CaseLedger
-from shared.infra.personal.keystore import Key
 from shared.infra.personal.vault import Vault, decrypt
 from shared.infra.readmodels.store import ReadModelStore
 
@@ -39,15 +38,7 @@ class PersonalDataDesk:
     def subjects(self, caller: Caller, case_id: str) -> dict:
         """Whose data the case holds: each data subject, its kind, and whether it is erased."""
         case = require_case(caller, self.ledger.get_case(case_id), *PRIVACY)
-        by_subject: dict[str, list[Key]] = {}
-        for key in self.vault.store.of_case(str(case.id)):
-            by_subject.setdefault(key.subject, []).append(key)
-        erased = set(case.erased_keys)
-        return {"case_id": str(case.id), "subjects": [
-            {"subject": subject, "kind": keys[0].kind,
-             "erased": all(k.key is None or k.key_id in erased for k in keys),
-             "erased_at": max((k.destroyed_at.isoformat() for k in keys if k.destroyed_at), default=None)}
-            for subject, keys in sorted(by_subject.items())]}
+        return {"case_id": str(case.id), "subjects": self.vault.subjects(str(case.id), case.erased_keys)}
 
     def erase(self, caller: Caller, case_id: str, subjects: list[str], request: str, reason: str,
               documents: list[str] | None = None) -> dict:
@@ -112,39 +103,37 @@ class PersonalDataDesk:
         every case whose name, mobile or e-mail matches, with all its values in every version of the
         case's documents, the draft forms that mention it, and who was shown it."""
         caller.require(*PRIVACY)
-        wanted = {_normal(v) for v in (name, mobile, email) if v and v.strip()}
+        wanted = {comparable(v) for v in (name, mobile, email) if v and v.strip()}
         if not wanted:
             raise ValidationFailed({"name": ["give the person's name, mobile or e-mail (at least one)"]})
         found = []
-        for case_id in self._case_ids():
-            found += self._subjects_matching(case_id, wanted)
+        for stream_id in self.vault.store.records():  # every case and panel that holds someone's data
+            found += self._subjects_matching(stream_id, wanted)
         for match in found:  # the officer was shown these people's data: recorded like any reading
             self.vault.store.record_access(sub=caller.sub, role=caller.role, org=caller.org, case_id=match["case_id"],
                                            route=route, subjects=[match["subject"]])
         return {"asked": {"name": name, "mobile": mobile, "email": email}, "subjects": found,
                 "drafts": self._drafts_matching(wanted)}
 
-    def _case_ids(self) -> list[str]:
-        with self.store.session() as session:
-            return [r.case_id for r in session.execute(sa.select(rm.applicant_cases.c.case_id))]
-
     def _subjects_matching(self, case_id: str, wanted: set[str]) -> list[dict]:
         keys = {k.key_id: k for k in self.vault.store.of_case(case_id) if k.key is not None}
         if not keys:
             return []
         values: dict[str, dict[str, set[str]]] = {}
-        for event in self.ledger.history(case_id):
+        history = self.ledger.stream_history(case_id)
+        record = _record_of(history)
+        for event in history:
             for path, sealed in sealed_values(event.payload):
                 key = keys.get(sealed.key_id)
                 plaintext = decrypt(key.key, sealed) if key is not None and key.key is not None else None
                 if key is not None and plaintext is not None:
-                    field = path.removeprefix("application.").removeprefix(f"{key.subject}.")
+                    field = _field_of(path, key.subject)
                     values.setdefault(key.subject, {}).setdefault(field, set()).add(plaintext)
         matching = []
         for subject, fields in sorted(values.items()):
-            if wanted & {_normal(v) for vs in fields.values() for v in vs}:
+            if wanted & {comparable(v) for vs in fields.values() for v in vs}:
                 matching.append({
-                    "case_id": case_id, "subject": subject,
+                    "case_id": case_id, **record, "subject": subject,
                     "kind": next(k.kind for k in keys.values() if k.subject == subject),
                     "values": {f: sorted(vs) for f, vs in sorted(fields.items())},
                     "shown_to": [a for a in self.vault.store.accesses(case_id=case_id) if subject in a["subjects"]],
@@ -155,16 +144,28 @@ class PersonalDataDesk:
         with self.store.session() as session:
             rows = session.execute(sa.select(rm.drafts.c.draft_id, rm.drafts.c.applicant, rm.drafts.c.form)).all()
         return [{"draft_id": r.draft_id, "applicant": r.applicant} for r in rows
-                if wanted & {_normal(v) for v in _texts(json.loads(r.form))}]
+                if wanted & {comparable(v) for v in _texts(json.loads(r.form))}]
+
+
+def _record_of(history: list) -> dict:
+    """What holds the data: a case, or a panel (with its call and direction, where the officer finds it)."""
+    if history and history[0].type == "PanelFormed":
+        return {"record": "panel", "call_id": history[0].payload["call_id"],
+                "direction": history[0].payload["direction"]}
+    return {"record": "case"}
+
+
+def _field_of(path: str, subject: str) -> str:
+    """A value's field within its subject: "mobile" of "application.cover.contact_1.mobile"."""
+    for document in ("application.", "task_book.", ""):
+        if path.startswith(f"{document}{subject}."):
+            return path.removeprefix(f"{document}{subject}.")
+    return path.removeprefix("application.")
 
 
 def _moment(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(" ", "").replace("-", "").casefold()
 
 
 def _texts(document) -> list[str]:

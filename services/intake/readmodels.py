@@ -6,6 +6,7 @@ import json
 import sqlalchemy as sa
 
 from shared.infra.readmodels.projection import case_summary_table, project_case_summary
+from shared.infra.readmodels.store import KEPT
 
 metadata = sa.MetaData()
 
@@ -44,6 +45,7 @@ drafts = sa.Table(
     sa.Column("call_id", sa.String(64), nullable=False),
     sa.Column("form", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    info=KEPT,  # the applicant's working copy, written by its commands: a rebuild keeps it
 )
 
 # One live application per unit and direction (揭榜挂帅) or product (标志性产品) in a
@@ -55,6 +57,7 @@ claims = sa.Table(
     sa.Column("applicant", sa.String(32), primary_key=True),
     sa.Column("subject", sa.String(300), primary_key=True),
     sa.Column("case_id", sa.String(36), nullable=False, index=True),
+    info=KEPT,  # written by the filing command before its event: a rebuild keeps it
 )
 
 

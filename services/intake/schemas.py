@@ -21,7 +21,8 @@ from shared.domain.forms.samples import (
     SAMPLE_OPEN_COMPETITION_APPLICATION,
     SAMPLE_SIGNATURE_PRODUCT_APPLICATION,
 )
-from shared.domain.personal import BY_SCHEMA, DATA_SUBJECT, NOT_PERSONAL, PERSONAL, PERSONAL_KEY
+from shared.domain.personal import BY_SCHEMA, NOT_PERSONAL, PERSONAL_KEY
+from shared.infra.personal.schemas import ErasureRequestSchema, SubjectSchema
 from shared.infra.web.openapi import DocumentedBody, OpenSchema
 
 
@@ -34,22 +35,11 @@ class WithdrawSchema(Schema):
     reason = fields.String(metadata=NOT_PERSONAL, required=True, validate=validate.Length(min=1, max=2000))
 
 
-class ErasureSchema(Schema):
-    """A data subject's erasure request as the privacy officer records it (never the data itself)."""
-
-    subjects = fields.List(fields.String(metadata=NOT_PERSONAL, validate=validate.Length(min=1, max=300)),
-                           load_default=list, validate=validate.Length(max=50), metadata={
-                               "description": "the data subjects' paths, as GET …/personal-data lists them "
-                                              "(e.g. cover.contact_1)"})
+class ErasureSchema(ErasureRequestSchema):
     documents = fields.List(fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
                             validate=validate.Length(max=50), metadata={
                                 "description": "evidence of the case (SHA-256) that holds only these people's data, "
                                                "to be withheld as the request says (the bytes stay under object lock)"})
-    request = fields.String(metadata={**NOT_PERSONAL, "description": "the reference of the recorded request "
-                                      "(e.g. the letter's number); never the person's name or details"},
-                            required=True, validate=validate.Length(min=1, max=200))
-    reason = fields.String(metadata={**NOT_PERSONAL, "description": "why (the legal ground); never the data"},
-                           required=True, validate=validate.Length(min=1, max=2000))
 
 
 class ErasedSchema(Schema):
@@ -60,25 +50,9 @@ class ErasedSchema(Schema):
     documents_withheld = fields.List(fields.String(), required=True)
 
 
-class SubjectSchema(Schema):
-    subject = fields.String(required=True)
-    kind = fields.String(required=True)
-    erased = fields.Boolean(required=True)
-    erased_at = fields.String(allow_none=True, required=True)
-
-
 class SubjectsSchema(Schema):
     case_id = fields.String(required=True)
     subjects = fields.List(fields.Nested(SubjectSchema), required=True)
-
-
-class CopyRequestSchema(Schema):
-    """Whom to look for: any of the person's name, mobile, e-mail (sent in a body, never in a URL)."""
-
-    personal_subject = DATA_SUBJECT
-    name = fields.String(metadata=PERSONAL, load_default="", validate=validate.Length(max=100))
-    mobile = fields.String(metadata=PERSONAL, load_default="", validate=validate.Length(max=30))
-    email = fields.String(metadata=PERSONAL, load_default="", validate=validate.Length(max=200))
 
 
 class DraftSchema(Schema):

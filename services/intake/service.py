@@ -4,6 +4,7 @@ import logging
 
 from shared.domain.access import ROLES
 from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels, TimerIdentity
+from shared.infra.personal.schemas import CopyRequestSchema
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
@@ -28,7 +29,6 @@ from .schemas import (
     CallSchema,
     CallVersionSchema,
     CaseRowSchema,
-    CopyRequestSchema,
     CountsSchema,
     DraftDeletedSchema,
     DraftSavedSchema,

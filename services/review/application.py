@@ -24,6 +24,7 @@ from shared.infra.web.views import case_view
 
 from . import readmodels as rm
 from .implementation import Implementation
+from .panel_privacy import PanelPrivacy
 from .panels import Panels
 from .selection import Selection
 
@@ -39,7 +40,7 @@ def review_view(case: Case) -> dict:
             "completion_declared": case.completion_declared, "expert_reviews": case.expert_reviews}
 
 
-class Review(Panels, Selection, Implementation):
+class Review(Panels, PanelPrivacy, Selection, Implementation):
     def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime | None, vault: Vault):
         self.ledger = ledger
         self.store = store

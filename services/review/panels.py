@@ -16,11 +16,26 @@ from shared.domain.case import Case, State
 from shared.domain.errors import DomainRuleViolation, Forbidden, IllegalTransition, NotFound
 from shared.domain.panel import Panel, case_parties
 from shared.infra.ledger import CaseLedger
+from shared.infra.personal.vault import Vault
+
+from .panel_privacy import sealed_experts, sealed_relation
 
 
 def case_units(case: Case) -> dict[str, str]:
     """Credit code -> role of every unit of the application: the applicant (lead) and consortium members."""
     return {u["credit_code"]: u["role"] for u in case_parties(case.applicant, case.application)}
+
+
+def _as_cases_hold_it(call: dict, direction: str) -> str | None:
+    """The direction as the call's cases carry it, which is what a panel is found by: a 220 direction's
+    code; a 382 domain's name (the form's 征集领域 is chosen by name), given by its name or its code.
+    None when the call has no such direction; as given when the call lists none."""
+    held = {d["code"]: d["code"] for d in (call.get("open_competition") or {}).get("directions") or []}
+    for domain in (call.get("signature_product") or {}).get("domains") or []:
+        held.update({domain["name"]: domain["name"], **({domain["code"]: domain["name"]} if "code" in domain else {})})
+    if not held:
+        return direction
+    return held.get(direction)
 
 
 def panel_view(panel: Panel) -> dict:
@@ -35,21 +50,21 @@ class Panels:
     """The panels and scores part of `services.review.application.Review`."""
 
     ledger: CaseLedger
+    vault: Vault
 
     def form_panel(self, caller: Caller, body: dict) -> dict:
         caller.require("ministry")
 
         def form() -> tuple[Panel, list]:
-            call = self.ledger.get_call(body["call_id"]).current
-            codes = [d["code"] for d in (call.get("open_competition") or {}).get("directions") or []]
-            codes += [d["code"] for d in (call.get("signature_product") or {}).get("domains") or [] if "code" in d]
-            if codes and body["direction"] not in codes:
+            direction = _as_cases_hold_it(self.ledger.get_call(body["call_id"]).current, body["direction"])
+            if direction is None:
                 raise DomainRuleViolation(
                     "direction", f"the call {body['call_id']} has no direction {body['direction']!r}")
-            if self.ledger.find_panel(body["call_id"], body["direction"]) is not None:
-                raise DomainRuleViolation("direction", f"a panel for {body['direction']} in {body['call_id']} exists")
-            return Panel.form(actor=caller.as_actor(), call_id=body["call_id"], direction=body["direction"],
-                              criteria=body["criteria"], experts=body["experts"]), []
+            if self.ledger.find_panel(body["call_id"], direction) is not None:
+                raise DomainRuleViolation("direction", f"a panel for {direction} in {body['call_id']} exists")
+            experts = sealed_experts(self.vault, body["call_id"], direction, body["experts"])
+            return Panel.form(actor=caller.as_actor(), call_id=body["call_id"], direction=direction,
+                              criteria=body["criteria"], experts=experts), []
 
         # Two forming at once: the second collides on version 1 and is refused.
         return panel_view(decide(self.ledger, form))
@@ -91,7 +106,7 @@ class Panels:
             if panel is None or panel.status(str(case.id), caller.sub) is None:  # access, as for every case route
                 raise Forbidden(f"expert {caller.sub} is not assigned to case {case.id}")
             panel.declare(actor=caller.as_actor(), case_id=str(case.id), expert=caller.sub, conflict=conflict,
-                          relation=relation)
+                          relation=sealed_relation(self.vault, panel, caller.sub, relation) if conflict else "")
             return panel, []
 
         panel = decide(self.ledger, declare, retry=CONTENDED)

@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.domain.personal import EXPERT, NOT_PERSONAL, PERSONAL, SIGNATORY, person
+from shared.domain.personal import ACTOR, EXPERT, NOT_PERSONAL, PERSONAL, SIGNATORY, person
+from shared.infra.personal.schemas import SubjectSchema
 from shared.infra.web.views import CaseViewSchema
 
 # Checked by the service with its own message; declared to be documented and so that any
@@ -94,12 +95,15 @@ class CriterionSchema(Schema):
 
 
 class PanelExpertSchema(Schema):
-    id = fields.String(metadata=PERSONAL,
+    """One expert: the name is theirs and sealed (shared.domain.panel); the id is their account's subject,
+    kept in the clear like every event's actor; the unit and relations are units' credit codes."""
+
+    id = fields.String(metadata=person(ACTOR),
                        required=True, validate=validate.Length(min=1, max=64))  # the expert's token subject
     name = fields.String(metadata=PERSONAL, required=True, validate=validate.Length(min=1, max=200))
-    unit = fields.String(metadata=PERSONAL,
+    unit = fields.String(metadata=NOT_PERSONAL,
                          required=True, validate=validate.Length(min=1, max=32))  # credit code of the expert's unit
-    relations = fields.List(fields.String(metadata=PERSONAL,
+    relations = fields.List(fields.String(metadata=NOT_PERSONAL,
                                           validate=validate.Length(min=1, max=32)), load_default=list)
 
 
@@ -112,7 +116,7 @@ class PanelSchema(Schema):
 
 
 class AssignmentSchema(Schema):
-    expert = fields.String(metadata=person(EXPERT), required=True, validate=validate.Length(min=1, max=64))
+    expert = fields.String(metadata=person(ACTOR), required=True, validate=validate.Length(min=1, max=64))
 
 
 class DeclarationSchema(Schema):
@@ -223,3 +227,17 @@ class CriteriaSchema(Schema):
     call_id = fields.String(required=True)
     direction = fields.String(required=True)
     criteria = fields.List(fields.Nested(CaseCriteriaSchema), required=True)
+
+
+class PanelSubjectsSchema(Schema):
+    panel_id = fields.String(required=True)
+    call_id = fields.String(required=True)
+    direction = fields.String(required=True)
+    subjects = fields.List(fields.Nested(SubjectSchema), required=True)
+
+
+class PanelErasedSchema(Schema):
+    panel_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    subjects = fields.List(fields.String(), required=True)
+    keys_destroyed = fields.Integer(required=True)

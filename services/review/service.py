@@ -4,6 +4,7 @@ import logging
 
 from shared.domain.errors import ValidationFailed
 from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels, TimerIdentity
+from shared.infra.personal.schemas import ErasureRequestSchema
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
@@ -22,7 +23,9 @@ from .schemas import (
     DeclarationSchema,
     EvaluationSchema,
     MilestoneReportSchema,
+    PanelErasedSchema,
     PanelSchema,
+    PanelSubjectsSchema,
     PlacesSchema,
     ReportDecisionSchema,
     ReviewCaseSchema,
@@ -61,6 +64,10 @@ class ReviewService(CaseService):
     def app(self) -> Review:
         return Review(self.ledger, self.store, self.clock.now(), self.personal.vault)
 
+    def shown_panel(self, caller, view: dict) -> dict:
+        """A panel's view with its experts' names opened for the ministry, the reading recorded."""
+        return self.personal.reveal(caller, view, case_id=view["panel_id"])
+
     @settings_timer("overdue_scan_interval")  # OVERDUE_SCAN_INTERVAL seconds, 60 by default
     def mark_overdue(self):
         marked = self.app.mark_overdue(self.clock.now(), self.timer_identity.caller())
@@ -87,16 +94,30 @@ class ReviewService(CaseService):
     @api("POST", "/review/panels", roles=("ministry",), body=PanelSchema(), status=201,
          summary="form the expert panel of a call's direction, with its scoring criteria")
     def form_panel(self, request, caller, body):
-        return self.app.form_panel(caller, body)
+        return self.shown_panel(caller, self.app.form_panel(caller, body))
 
     @api("GET", "/review/panels/<call_id>/<direction>", roles=("ministry",), summary="a panel, with refusals")
     def get_panel(self, request, caller, call_id, direction):
-        return self.app.get_panel(caller, call_id, direction)
+        return self.shown_panel(caller, self.app.get_panel(caller, call_id, direction))
+
+    @api("GET", "/review/panels/<call_id>/<direction>/personal-data", roles=("privacy",),
+         response=PanelSubjectsSchema(), summary="whose personal data the panel holds (each expert's data "
+                                                 "subject, erased or not): never the data")
+    def panel_subjects(self, request, caller, call_id, direction):
+        return self.app.panel_subjects(caller, call_id, direction)
+
+    @api("POST", "/review/panels/<call_id>/<direction>/personal-data/erasures", roles=("privacy",),
+         body=ErasureRequestSchema(), status=201, response=PanelErasedSchema(),
+         summary="erase experts' data (name, declared relations) on a recorded request: the erasure recorded "
+                 "on the panel, their keys destroyed")
+    def erase_panel_data(self, request, caller, call_id, direction, body):
+        return self.app.erase_panel_data(caller, call_id, direction, body["subjects"], body["request"],
+                                         body["reason"])
 
     @api("POST", "/review/cases/<case_id>/experts", roles=("ministry",), body=AssignmentSchema(),
          summary="assign an expert of the panel (a conflict of interest is refused and recorded)")
     def assign_expert(self, request, caller, case_id, body):
-        return self.app.assign_expert(caller, case_id, body["expert"])
+        return self.shown_panel(caller, self.app.assign_expert(caller, case_id, body["expert"]))
 
     @api("POST", "/review/cases/<case_id>/declaration", roles=("expert",), body=DeclarationSchema(),
          summary="the assigned expert declares no conflict of interest (or one, and is recused)")

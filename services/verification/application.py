@@ -20,10 +20,12 @@ from shared.domain import call_rules
 from shared.domain.access import Caller, require_case
 from shared.domain.allocation import Allocation
 from shared.domain.case import Case, State
-from shared.domain.errors import DeadlinePassed, NotFound
+from shared.domain.errors import DeadlinePassed, NotFound, ValidationFailed
+from shared.domain.personal import AUTHORITY_CONTACT, comparable
 from shared.domain.places import recommendation_quota
 from shared.domain.regions import PROVINCE_LEVEL_AUTHORITIES
 from shared.infra.ledger import CaseLedger
+from shared.infra.personal.vault import Vault
 from shared.infra.readmodels.store import ReadModelStore
 
 from . import readmodels as rm
@@ -33,11 +35,20 @@ AUTHORITIES = ("city", "province")
 RECOMMENDATION = "recommendation"
 
 
+CONTACT_SUBJECT = "contact"
+
+
+def contact_record(authority: str) -> str:
+    """How the access and erasure records name an authority's contact (kept outside the ledger)."""
+    return f"authority:{authority}"
+
+
 class Verification:
-    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime):
+    def __init__(self, ledger: CaseLedger, store: ReadModelStore, now: datetime, vault: Vault | None = None):
         self.ledger = ledger
         self.store = store
         self.now = now
+        self.vault = vault  # the key store's records; only the privacy officer's erasure needs it
 
     # -- reading --------------------------------------------------------------
 
@@ -175,10 +186,44 @@ class Verification:
     def contact(self, caller: Caller) -> dict:
         """My authority's contact as last set, or None in `contact` when it never was."""
         caller.require(*AUTHORITIES)
+        return {"authority": caller.org, "contact": self._contact(caller.org)}
+
+    def erase_contact(self, caller: Caller, authority: str, request: str, reason: str) -> dict:
+        """The privacy officer erases an authority's contact (the official left, or asked): the row is
+        deleted, so no table prints it until the authority names someone again; the erasure is recorded
+        in the key store's record of erasures outside the ledger."""
+        caller.require("privacy")
         table = rm.authority_contacts
         with self.store.session() as session:
-            row = session.execute(sa.select(table).where(table.c.authority == caller.org)).first()
-        return {"authority": caller.org, "contact": dict(row._mapping) if row else None}
+            held = session.execute(sa.select(table.c.authority).where(table.c.authority == authority)).first()
+            session.execute(table.delete().where(table.c.authority == authority))
+        if held is None:
+            raise NotFound(f"authority {authority} has no contact on record")
+        assert self.vault is not None, "the erasure is recorded in the key store"
+        return self.vault.store.record_erasure(
+            sub=caller.sub, role=caller.role, org=caller.org, record=contact_record(authority),
+            subjects=[CONTACT_SUBJECT], request=request, reason=reason)
+
+    def contacts_matching(self, caller: Caller, *, name: str = "", mobile: str = "", email: str = "") -> dict:
+        """A person's copy among the authorities' contacts (the other half is intake's, over the ledger):
+        every contact whose name or mobile is the person's."""
+        caller.require("privacy")
+        wanted = {comparable(v) for v in (name, mobile, email) if v and v.strip()}
+        if not wanted:
+            raise ValidationFailed({"name": ["give the person's name, mobile or e-mail (at least one)"]})
+        with self.store.session() as session:
+            rows = [dict(r._mapping) for r in session.execute(sa.select(rm.authority_contacts))]
+        return {"contacts": [
+            {"record": contact_record(r["authority"]), "authority": r["authority"], "subject": CONTACT_SUBJECT,
+             "kind": AUTHORITY_CONTACT, "updated_at": r["updated_at"],
+             "values": {k: r[k] for k in ("name", "post", "title", "phone")}}
+            for r in rows if wanted & {comparable(r["name"]), comparable(r["phone"])}]}
+
+    def _contact(self, authority: str) -> dict | None:
+        table = rm.authority_contacts
+        with self.store.session() as session:
+            row = session.execute(sa.select(table).where(table.c.authority == authority)).first()
+        return dict(row._mapping) if row else None
 
     def summary_table(self, caller: Caller, call_id: str) -> summary.Table:
         caller.require(*AUTHORITIES)
@@ -190,11 +235,8 @@ class Verification:
             rows = session.execute(sa.select(table).where(
                 table.c.call_id == call_id, table.c.authority == caller.org, table.c.level == caller.role,
             ).order_by(table.c.direction, table.c.rank, table.c.recorded_at)).all()
-            contact = session.execute(sa.select(rm.authority_contacts).where(
-                rm.authority_contacts.c.authority == caller.org)).first()
         return summary.Table(
-            call=call, authority=caller.org, level=caller.role,
-            contact=dict(contact._mapping) if contact else None,
+            call=call, authority=caller.org, level=caller.role, contact=self._contact(caller.org),
             rows=[{**dict(r._mapping), "listing": json.loads(r.listing)} for r in rows],
         )
 

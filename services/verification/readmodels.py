@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from shared.domain.case import Program, awaiting_level
 from shared.domain.registration_area import NOT_CHECKED
 from shared.infra.readmodels.projection import case_state_after, case_summary_table, project_case_summary
+from shared.infra.readmodels.store import KEPT
 
 metadata = sa.MetaData()
 
@@ -52,6 +53,7 @@ authority_contacts = sa.Table(
     sa.Column("title", sa.String(100), nullable=False),  # 职称
     sa.Column("phone", sa.String(40), nullable=False),  # 手机号码
     sa.Column("updated_at", sa.String(40), nullable=False),
+    info=KEPT,  # the authority's own profile, set by a command: a rebuild keeps it
 )
 
 RECOMMENDING = {"CityRecommended": "city", "ProvinceEndorsed": "province"}

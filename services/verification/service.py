@@ -3,13 +3,14 @@
 from werkzeug.wrappers import Response
 
 from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels
+from shared.infra.personal.schemas import CopyRequestSchema, ErasureRecordSchema, ErasureRequestSchema
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.web.http import api, openapi_route
 from shared.infra.web.timeline import TimelineSchema
 from shared.infra.web.views import CASE_VIEW
 
 from . import readmodels
-from .application import AUTHORITIES, Verification
+from .application import AUTHORITIES, CONTACT_SUBJECT, Verification, contact_record
 from .schemas import (
     ChecksSchema,
     ContactSchema,
@@ -39,7 +40,12 @@ class VerificationService(CaseService):
 
     @property
     def app(self) -> Verification:
-        return Verification(self.ledger, self.store, self.clock.now())
+        return Verification(self.ledger, self.store, self.clock.now(), self.personal.vault)
+
+    def contact_read(self, caller, contact: dict | None) -> None:
+        """The authority's contact was shown (the form, the 推荐汇总表 that prints it): recorded."""
+        if contact:
+            self.personal.record_reading(caller, contact_record(caller.org), [CONTACT_SUBJECT])
 
     def react(self, event):
         # An applicant who withdraws an endorsed application gives its place back.
@@ -95,7 +101,25 @@ class VerificationService(CaseService):
     @api("GET", "/verification/contact", roles=AUTHORITIES, response=ContactStatusSchema(),
          summary="my authority's contact as last set (null until set)")
     def get_contact(self, request, caller):
-        return self.app.contact(caller)
+        shown = self.app.contact(caller)
+        self.contact_read(caller, shown["contact"])
+        return shown
+
+    @api("POST", "/verification/contacts/<authority>/erasures", roles=("privacy",), body=ErasureRequestSchema(),
+         status=201, response=ErasureRecordSchema(),
+         summary="erase an authority's contact on a recorded request (the official left or asked): no table "
+                 "prints it until the authority names another; the erasure recorded")
+    def erase_contact(self, request, caller, authority, body):
+        return self.app.erase_contact(caller, authority, body["request"], body["reason"])
+
+    @api("POST", "/verification/personal-data/copies", roles=("privacy",), body=CopyRequestSchema(),
+         summary="a person's copy among the authorities' contacts (by name or mobile); each contact found is "
+                 "recorded as shown to the officer")
+    def contacts_copy(self, request, caller, body):
+        found = self.app.contacts_matching(caller, **body)
+        for contact in found["contacts"]:
+            self.personal.record_reading(caller, contact["record"], [contact["subject"]])
+        return found
 
     @api("GET", "/verification/calls/<call_id>/quota", roles=AUTHORITIES, response=QuotaSchema(),
          summary="the recommendation places used and the call's limit for my province (a city: its province's)")
@@ -106,6 +130,7 @@ class VerificationService(CaseService):
          summary="my recommendation summary table (推荐汇总表) for the call, as an Excel workbook")
     def summary_xlsx(self, request, caller, call_id):
         table = self.app.summary_table(caller, call_id)
+        self.contact_read(caller, table.contact)
         return Response(table.to_xlsx(), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{table.filename}.xlsx"'})
 
@@ -113,5 +138,6 @@ class VerificationService(CaseService):
          summary="my recommendation summary table (推荐汇总表) for the call, as CSV (UTF-8 with BOM)")
     def summary_csv(self, request, caller, call_id):
         table = self.app.summary_table(caller, call_id)
+        self.contact_read(caller, table.contact)
         return Response(table.to_csv(), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{table.filename}.csv"'})

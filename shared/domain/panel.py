@@ -11,6 +11,12 @@ on the case stream (`Case.ExpertReviewed`), with the expert and the criterion.
 
 Owned by review; routed as `panel.*` (shared.domain.streams). Review decides on the panel as the ledger
 holds it, and also projects its events (each expert's list of assigned cases).
+
+An expert's name, and the relation they declare, are personal data: review seals them before
+the panel is formed or the declaration recorded (issue #21), under a key of the expert's own
+("experts.<index>", the expert's place on the panel). The expert's id (their account's subject,
+like every event's actor), their unit's credit code and the credit codes they declared a
+relation to stay in the clear: the conflict-of-interest rule is decided on them.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from shared.domain.actors import Actor, actor_record
+from shared.domain.case.arguments import nonblank
+from shared.domain.erasure import keys_to_erase
 from shared.domain.errors import DomainRuleViolation
-from shared.domain.personal import ACTOR, EXPERT, classified
+from shared.domain.personal import ACTOR, BY_SCHEMA, EXPERT, classified
 
 PANEL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseplatform:panel")
 
@@ -100,13 +108,13 @@ class Panel(Aggregate):
         call_id: str
         direction: str
         criteria: list[dict[str, Any]]  # [{"id", "name", "max_score"}]
-        experts: list[dict[str, Any]]  # [{"id", "name", "unit", "relations"}]
-        personal_fields = classified(actor=ACTOR, call_id=None, direction=None, criteria=None, experts=EXPERT)
+        experts: list[dict[str, Any]]  # [{"id", "name" (sealed), "unit", "relations"}]
+        personal_fields = classified(actor=ACTOR, call_id=None, direction=None, criteria=None, experts=BY_SCHEMA)
 
     class ExpertAssigned(Event):
         case_id: str
         expert: str
-        personal_fields = classified(case_id=None, expert=EXPERT)
+        personal_fields = classified(case_id=None, expert=ACTOR)
 
         def apply(self, panel: Panel) -> None:
             panel.assignments.setdefault(self.case_id, {})[self.expert] = ASSIGNED
@@ -115,7 +123,7 @@ class Panel(Aggregate):
         case_id: str
         expert: str
         reason: str
-        personal_fields = classified(case_id=None, expert=EXPERT, reason=None)
+        personal_fields = classified(case_id=None, expert=ACTOR, reason=None)
 
         def apply(self, panel: Panel) -> None:
             panel.refusals.append({"case_id": self.case_id, "expert": self.expert, "reason": self.reason})
@@ -123,7 +131,7 @@ class Panel(Aggregate):
     class NoConflictDeclared(Event):
         case_id: str
         expert: str
-        personal_fields = classified(case_id=None, expert=EXPERT)
+        personal_fields = classified(case_id=None, expert=ACTOR)
 
         def apply(self, panel: Panel) -> None:
             panel.assignments[self.case_id][self.expert] = CLEARED
@@ -132,10 +140,31 @@ class Panel(Aggregate):
         case_id: str
         expert: str
         relation: str
-        personal_fields = classified(case_id=None, expert=EXPERT, relation=EXPERT)
+        personal_fields = classified(case_id=None, expert=ACTOR, relation=EXPERT)  # relation: sealed
 
         def apply(self, panel: Panel) -> None:
             panel.assignments[self.case_id][self.expert] = RECUSED
+
+    class PersonalDataErased(Event):
+        """The keys of some of the panel's experts were destroyed: their names and declared relations
+        read as erased from then on. Names whose data (the experts' subjects, "experts.2"), the keys,
+        the request it answers and why: never the data."""
+
+        subjects: list[str]
+        keys: list[str]
+        request: str
+        reason: str
+        personal_fields = classified(subjects=None, keys=None, request=None, reason=None)
+
+        def apply(self, panel: Panel) -> None:
+            panel.erased_keys = sorted(set(panel.erased_keys) | set(self.keys))
+
+    # Snapshots hold the attributes below; v2 added `erased_keys` (issue #21).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["erased_keys"] = []
 
     def __init__(self, *, actor: Actor, call_id: str, direction: str, criteria: list[dict[str, Any]],
                  experts: list[dict[str, Any]]) -> None:
@@ -145,6 +174,7 @@ class Panel(Aggregate):
         self.experts = {e["id"]: e for e in experts}
         self.assignments: dict[str, dict[str, str]] = {}
         self.refusals: list[dict[str, str]] = []
+        self.erased_keys: list[str] = []  # keys of experts whose data was erased
 
     @classmethod
     def form(cls, *, actor: Actor, call_id: str, direction: str, criteria: list[dict[str, Any]],
@@ -185,6 +215,22 @@ class Panel(Aggregate):
                                relation=relation)
         else:
             self.trigger_event(Panel.NoConflictDeclared, actor=actor_record(actor), case_id=case_id, expert=expert)
+
+    def subject_of(self, expert: str) -> str:
+        """The expert's data subject on this panel: their place in the panel's list."""
+        if expert not in self.experts:
+            raise DomainRuleViolation("expert", f"{expert} is not on the panel of {self.direction}")
+        return f"experts.{list(self.experts).index(expert)}"
+
+    def erase_personal_data(self, *, actor: Actor, subjects: list[str], keys: list[str], held: set[str],
+                            request: str, reason: str) -> None:
+        """Records the erasure of `subjects` (experts' subjects the panel holds data of, `held`),
+        whose live keys are `keys`: what the key store destroys once this is recorded."""
+        if not subjects:
+            raise DomainRuleViolation("subjects", "name at least one expert's data subject to erase")
+        fresh = keys_to_erase(subjects=subjects, held=held, keys=keys, erased=self.erased_keys, what="the panel")
+        self.trigger_event(Panel.PersonalDataErased, actor=actor_record(actor), subjects=sorted(set(subjects)),
+                           keys=fresh, request=nonblank("request", request), reason=nonblank("reason", reason))
 
     def status(self, case_id: str, expert: str) -> str | None:
         return self.assignments.get(case_id, {}).get(expert)

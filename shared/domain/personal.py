@@ -26,6 +26,7 @@ a kind, `None`, or `BY_SCHEMA` for a document whose fields the schema it was loa
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -42,13 +43,16 @@ LEGAL_REPRESENTATIVE = "legal_representative"  # 申请单位信息 法定代表
 EXPERT = "expert"  # a panel's expert: name, token subject
 AUTHORITY_CONTACT = "authority_contact"  # the official a province names on the 推荐汇总表
 SIGNATORY = "signatory"  # a person who signed a task book
-MINISTRY_RECIPIENT = "ministry_recipient"  # the ministry's named recipient in a call (联系人)
 ACTOR = "actor"  # the person who did something (a token subject on every event)
 DOCUMENT_AUTHOR = "document_author"  # a file's name, as uploaded: may name a person
 DATA_SUBJECT = "data_subject"  # a person asking what the platform holds about them (their name, mobile, e-mail)
 
+KEPT_IN_CLEAR = frozenset({ACTOR})
+"""Kinds whose values are never sealed: an account's token subject is who did what on every event
+(a pseudonym the identity provider maps to a person), and decisions are taken on it."""
+
 SUBJECT_KINDS = frozenset({CONTACT, LEGAL_REPRESENTATIVE, EXPERT, AUTHORITY_CONTACT, SIGNATORY,
-                           MINISTRY_RECIPIENT, ACTOR, DOCUMENT_AUTHOR, DATA_SUBJECT})
+                           ACTOR, DOCUMENT_AUTHOR, DATA_SUBJECT})
 
 OF_SUBJECT = "of_subject"
 """The value belongs to the data subject of the enclosing object."""
@@ -57,6 +61,10 @@ BY_SCHEMA = "by_schema"
 """An event's document attribute (the application, a task book): its schema classifies its fields."""
 
 NOT_PERSONAL: dict[str, Any] = {PERSONAL_KEY: None}
+OFFICE_KEY = "office"
+OFFICE: dict[str, Any] = {PERSONAL_KEY: None, OFFICE_KEY: True}
+"""An office's own name or mailbox as a notice publishes it (the ministry's 接收单位 and its 邮箱):
+no person's, though it is an e-mail address."""
 PERSONAL: dict[str, Any] = {PERSONAL_KEY: OF_SUBJECT}
 
 
@@ -166,7 +174,7 @@ def _unclassified(field: fields.Field[Any], path: str, subject: str | None,
                                    "add metadata=NOT_PERSONAL, PERSONAL or person(kind)")]
     if value == OF_SUBJECT and subject is None:
         return [Unclassified(path, "PERSONAL outside any data subject: mark the enclosing object person(kind)")]
-    if value is None and _names_a_person(field):
+    if value is None and _names_a_person(field) and not field.metadata.get(OFFICE_KEY):
         return [Unclassified(path, "a mobile number or an e-mail address is always a person's")]
     return []
 
@@ -240,3 +248,9 @@ def event_personal_fields(event_class: type) -> dict[str, str | None]:
     for cls in reversed(event_class.__mro__):
         merged.update(vars(cls).get("personal_fields", {}))
     return merged
+
+
+def comparable(text: str) -> str:
+    """A person's name, mobile or e-mail as a person's copy compares them: width, spaces, hyphens and
+    case do not tell two writings of the same value apart."""
+    return unicodedata.normalize("NFKC", text).replace(" ", "").replace("-", "").casefold()

@@ -123,6 +123,11 @@ class Personal:
             raise ValueError("reveal needs the case the document belongs to")
         return self.vault.reveal(document, case_id=str(case), reader=caller.as_actor(), route=self.route)
 
+    def record_reading(self, caller, record: str, subjects: list[str]) -> None:
+        """Records that `caller` was shown personal data kept outside the ledger (an authority's contact)."""
+        self.vault.store.record_access(sub=caller.sub, role=caller.role, org=caller.org, case_id=record,
+                                       route=self.route, subjects=subjects)
+
 
 class PersonalData(DependencyProvider):
     """The data subjects' keys (issue #21): seals personal values before the ledger, reveals them to readers."""

@@ -275,6 +275,14 @@ class CaseLedger(Application[UUID]):
         case = self.get_case(case_id)  # raises NotFound
         return [to_recorded(e) for e in self.events.get(case.id)]
 
+    def stream_history(self, stream_id: UUID | str) -> list[RecordedEvent]:
+        """Every event of any stream (a case, a panel), oldest first; none for an id no stream has."""
+        try:
+            originator = UUID(str(stream_id))
+        except ValueError:
+            return []
+        return [to_recorded(e) for e in self.events.get(originator)]
+
     def notifications(self, after: int, limit: int) -> Iterator[tuple[int, Any]]:
         """Domain events after notification id `after`, in commit order."""
         for n in self.recorder.select_notifications(

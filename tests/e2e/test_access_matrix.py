@@ -159,6 +159,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/verification/calls/{call_id}/quota"): Rule(AUTHORITIES, SELF),
     ("GET", "/verification/calls/{call_id}/recommendations.xlsx"): Rule(AUTHORITIES, SELF),
     ("GET", "/verification/calls/{call_id}/recommendations.csv"): Rule(AUTHORITIES, SELF),
+    # the privacy officer erases an authority's contact (this authority has none: 404 after the check)
+    ("POST", "/verification/personal-data/copies"): Rule(roles("privacy"), NATIONAL, body={"mobile": "13800138000"}),
+    ("POST", "/verification/contacts/{authority}/erasures"): Rule(roles("privacy"), NATIONAL, also=(404,), body={
+        "request": "SAMPLE-PIPL-0", "reason": "SAMPLE"}),
     # -- review
     ("GET", "/review/openapi.json"): Rule(EVERYONE, PUBLIC),
     ("GET", "/review/health/live"): Rule(EVERYONE, PUBLIC),
@@ -168,6 +172,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/review/assignments"): Rule(roles("expert"), SELF),
     ("POST", "/review/panels"): Rule(roles("ministry"), NATIONAL, body={}),
     ("GET", "/review/panels/{call_id}/{direction}"): Rule(roles("ministry"), NATIONAL),
+    # the privacy officer's desk for a panel's experts (no panel has an experts.99: 400 after the check)
+    ("GET", "/review/panels/{call_id}/{direction}/personal-data"): Rule(roles("privacy"), NATIONAL),
+    ("POST", "/review/panels/{call_id}/{direction}/personal-data/erasures"): Rule(roles("privacy"), NATIONAL, body={
+        "subjects": ["experts.99"], "request": "SAMPLE-PIPL-0", "reason": "SAMPLE"}),
     ("POST", "/review/cases/{case_id}/experts"): Rule(roles("ministry"), CASE, body={"expert": SAMPLE_EXPERT["id"]}),
     ("POST", "/review/cases/{case_id}/declaration"): Rule(roles("expert"), CASE, body={"conflict": False}),
     ("POST", "/review/cases/{case_id}/scores"): Rule(roles("expert"), CASE, body={
@@ -241,6 +249,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/audit/checkpoints/consistency"): Rule(roles("auditor"), NATIONAL, query={"from": 1, "to": 1},
                                                     also=(404,)),
     ("GET", "/audit/personal-access"): Rule(roles("auditor", "privacy"), NATIONAL, query={"case_id": "{case_id}"}),
+    ("GET", "/audit/personal-erasures"): Rule(roles("auditor", "privacy"), NATIONAL),
     ("GET", "/notifications/openapi.json"): Rule(EVERYONE, PUBLIC),
     ("GET", "/notifications/health/live"): Rule(EVERYONE, PUBLIC),
     ("GET", "/notifications/health/ready"): Rule(EVERYONE, PUBLIC),
@@ -314,6 +323,7 @@ def world(platform, local_system) -> dict:
         "org": SAMPLE_OPEN_COMPETITION_APPLICATION["lead"]["credit_code"],
         "list_id": f"{walked['call_id']}:successful", "objection_id": uuid.uuid4().hex,
         "evaluator": SAMPLE_EVALUATOR, "year": "2026",  # a year of the holidays package, none recorded
+        "authority": "990000",  # an authority code nobody signs in for: it has no contact
     }
     return {"tokens": tokens, "ids": ids}
 

@@ -6,7 +6,8 @@ console (a reading the officer then sees listed). The officer, signed in as
 sample-privacy-officer, finds a person by their mobile (their data shown, the search recorded),
 opens the case, is refused an erasure without a request reference (the field named, nothing
 erased), erases contact 2, and sees it erased while contact 1 is still held; the applicant's
-case page then shows contact 2 as erased and contact 1 as filed.
+case page then shows contact 2 as erased and contact 1 as filed. Then a panel's SAMPLE expert and
+Wuhan's SAMPLE contact are found by a person's copy and erased from their own pages.
 """
 
 from __future__ import annotations
@@ -115,3 +116,49 @@ def test_a_person_sees_their_notices_and_turns_their_profile_address_off_and_on(
     wait_for(browser, ".notice")
     assert browser.find_element(By.ID, "profile-email").text == "wuhan-official@sample.example.com"
     browser.shot("notices")
+
+
+EXPERT = {"id": "sample-expert-console", "name": "SAMPLE 专家庚", "unit": "12100000SAMPLEEG07"}
+WUHAN_CONTACT = {"name": "SAMPLE 钱联络", "post": "SAMPLE 科长", "title": "", "phone": "13600136001"}
+
+
+def test_the_officer_erases_a_panel_s_expert_and_an_authority_s_contact_found_by_a_person_s_copy(world, browser):
+    p, url, case_id = world["platform"], world["console"].url, world["case_id"]
+    case = p.call("ministry", "GET", "intake", f"/cases/{case_id}")
+    p.call("ministry", "POST", "review", "/panels", expect=201, json_body={
+        "call_id": case["call_id"], "direction": case["direction"], "experts": [EXPERT],
+        "criteria": [{"id": "quality", "name": "SAMPLE 质量", "max_score": 100}]})
+    p.call("city", "PUT", "verification", "/contact", json_body=WUHAN_CONTACT)
+
+    sign_in(browser, url, "sample-privacy-officer", "sample-pass-privacy")
+    browser.get(f"{url}/privacy")
+    wait_for(browser, "#copy-name").send_keys(EXPERT["name"])
+    browser.find_element(By.ID, "copy-submit").click()
+    row = wait_for(browser, "#copy-subjects").find_element(By.CSS_SELECTOR, "tr[data-subject='experts.0']")
+    assert EXPERT["name"] in row.text
+    row.find_element(By.TAG_NAME, "a").click()
+    assert "experts.0" in subject_states(browser)
+    browser.find_element(By.ID, "erase-experts.0").click()
+    browser.find_element(By.ID, "erase-request").send_keys("SAMPLE-PIPL-2026-006")
+    browser.find_element(By.ID, "erase-reason").send_keys("SAMPLE 专家本人申请删除")
+    browser.find_element(By.ID, "erase-submit").click()
+    wait_for(browser, ".notice")
+    assert "已删除" in subject_states(browser)["experts.0"]
+    assert "POST /review/panels" in browser.find_element(By.ID, "readings").text  # the ministry saw the name
+    panel = p.call("ministry", "GET", "review", f"/panels/{case['call_id']}/{case['direction']}")
+    assert panel["experts"][0]["name"] == ERASED
+
+    browser.get(f"{url}/privacy")
+    wait_for(browser, "#copy-mobile").send_keys(WUHAN_CONTACT["phone"])
+    browser.find_element(By.ID, "copy-submit").click()
+    contact = wait_for(browser, "#copy-contacts").find_element(By.CSS_SELECTOR, "tr[data-authority='420100']")
+    assert WUHAN_CONTACT["name"] in contact.text
+    contact.find_element(By.TAG_NAME, "a").click()
+    assert "POST /verification/personal-data/copies" in wait_for(browser, "#readings").text
+    browser.find_element(By.ID, "erase-request").send_keys("SAMPLE-PIPL-2026-007")
+    browser.find_element(By.ID, "erase-reason").send_keys("SAMPLE 联系人已调离")
+    browser.find_element(By.ID, "erase-submit").click()
+    wait_for(browser, ".notice")
+    assert "SAMPLE-PIPL-2026-007" in wait_for(browser, "#erasures").text
+    browser.shot("privacy-contact-erased")
+    assert p.call("city", "GET", "verification", "/contact")["contact"] is None

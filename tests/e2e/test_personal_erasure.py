@@ -267,3 +267,84 @@ def test_the_officer_s_commands_on_the_server_find_what_is_left_and_list_the_rea
     routes = [json.loads(line)["route"] for line in readings.stdout.splitlines()]
     assert "caseplatform personal copy" in routes and "GET /intake/cases/<case_id>" in routes
     assert COVER["contact_2"]["mobile"] not in readings.stdout  # the record names people's accounts, not data
+
+
+EXPERTS = [{"id": "sample-expert-wu", "name": "SAMPLE 专家戊", "unit": "12100000SAMPLEEW01"},
+           {"id": "sample-expert-ji", "name": "SAMPLE 专家己", "unit": "12100000SAMPLEEJ02"}]
+RELATION = "SAMPLE 曾在申请单位兼职"  # what expert 戊 declares: their own data
+
+
+def test_a_panel_s_experts_are_sealed_read_by_the_ministry_and_erased_one_by_one(world, filed):
+    """Issue #21's last gap: a panel's experts' names, and the relation an expert declares, are sealed
+    on the panel's stream (review's) like the application's people on the case's, read by the ministry
+    with the reading recorded, found by a person's copy, and erased on a recorded request."""
+    system, ledger_url, keys_url = world
+    platform, case_id, ministry, privacy = system.platform, filed["case_id"], filed["ministry"], filed["privacy"]
+    checks = {k: {"passed": True, "note": "SAMPLE 核实"} for k in ("authenticity", "completeness", "validity")}
+    for desk, step in ((filed["city"], "recommend"), (Desk(platform, "province", "420000"), "endorse")):
+        platform.wait_until(f"the case in {desk.sub}'s inbox", lambda desk=desk: any(
+            r["case_id"] == case_id for r in desk.ok("GET", "verification", "/inbox")))
+        desk.ok("POST", "verification", f"/cases/{case_id}/checks", checks)
+        desk.ok("POST", "verification", f"/cases/{case_id}/{step}", {"reason": "SAMPLE 推荐", "rank": 1})
+    direction = ministry.ok("GET", "intake", f"/cases/{case_id}")["direction"]
+    panel_path = f"/panels/{filed['call_id']}/{direction}"
+
+    formed = ministry.ok("POST", "review", "/panels", {
+        "call_id": filed["call_id"], "direction": direction, "experts": EXPERTS,
+        "criteria": [{"id": "quality", "name": "SAMPLE 质量", "max_score": 100}]}, expect=201)
+    assert [(e["id"], e["name"]) for e in formed["experts"]] == [(e["id"], e["name"]) for e in EXPERTS]
+    platform.wait_until("the case with the ministry", lambda: ministry.request(
+        "POST", "review", f"/cases/{case_id}/experts", {"expert": "sample-expert-wu"}).status_code == 200)
+    expert = Desk(platform, "expert", "12100000SAMPLEEW01", sub="sample-expert-wu")
+    declared = expert.ok("POST", "review", f"/cases/{case_id}/declaration", {"conflict": True, "relation": RELATION})
+    assert declared["status"] == "recused"
+
+    names = [e["name"] for e in EXPERTS] + [RELATION]
+    for url in (ledger_url, keys_url, *system.readmodel_urls.values()):
+        assert [v for v in names if v in database_text(url)] == [], url
+    panel_id = formed["panel_id"]
+    readings = filed["auditor"].ok("GET", "audit", "/personal-access", params={"case_id": panel_id})
+    assert {(r["sub"], r["route"]) for r in readings} >= {
+        (ministry.sub, "POST /review/panels"), (ministry.sub, "POST /review/cases/<case_id>/experts")}
+
+    held = privacy.ok("GET", "review", f"{panel_path}/personal-data")
+    assert held["panel_id"] == panel_id
+    assert [(s["subject"], s["kind"], s["erased"]) for s in held["subjects"]] == [
+        ("experts.0", "expert", False), ("experts.1", "expert", False)]
+    copy = privacy.ok("POST", "intake", "/personal-data/copies", {"name": EXPERTS[0]["name"]})
+    [found] = [s for s in copy["subjects"] if s["case_id"] == panel_id]
+    assert found["subject"] == "experts.0" and found["values"] == {"name": [EXPERTS[0]["name"]],
+                                                                     "relation": [RELATION]}
+
+    refused = {
+        "unknown": privacy.request("POST", "review", f"{panel_path}/personal-data/erasures",
+                                   {"subjects": ["experts.7"], "request": "SAMPLE-PIPL-4", "reason": "SAMPLE"}),
+        "nobody": privacy.request("POST", "review", f"{panel_path}/personal-data/erasures",
+                                  {"request": "SAMPLE-PIPL-4", "reason": "SAMPLE"}),
+        "not the officer": ministry.request("POST", "review", f"{panel_path}/personal-data/erasures",
+                                            {"subjects": ["experts.0"], "request": "SAMPLE-PIPL-4", "reason": "S"}),
+    }
+    assert refused["unknown"].status_code == 400 and "experts.7" in refused["unknown"].json()["fields"]["subjects"][0]
+    assert refused["nobody"].status_code == 400 and "subjects" in refused["nobody"].json()["fields"]
+    assert refused["not the officer"].status_code == 403
+    erased = privacy.ok("POST", "review", f"{panel_path}/personal-data/erasures", {
+        "subjects": ["experts.0"], "request": "SAMPLE-PIPL-2026-004",
+        "reason": "SAMPLE 专家本人申请删除"}, expect=201)
+    assert erased["subjects"] == ["experts.0"] and erased["keys_destroyed"] == 1
+
+    shown = ministry.ok("GET", "review", panel_path)
+    assert [(e["id"], e["name"]) for e in shown["experts"]] == [("sample-expert-wu", ERASED),
+                                                                ("sample-expert-ji", EXPERTS[1]["name"])]
+    assert shown["assignments"][case_id] == {"sample-expert-wu": "recused"}  # the decisions stand
+    after = privacy.ok("GET", "review", f"{panel_path}/personal-data")
+    assert {s["subject"]: s["erased"] for s in after["subjects"]} == {"experts.0": True, "experts.1": False}
+    assert [s for s in privacy.ok("POST", "intake", "/personal-data/copies",
+                                  {"name": EXPERTS[0]["name"]})["subjects"] if s["case_id"] == panel_id] == []
+    key_id = filed["auditor"].ok("GET", "audit", f"/cases/{case_id}/bundle")["public_key"]["key_id"]
+    store = IntegrityStore(ledger_url)
+    try:  # the panel's stream, its erasure included, is in the verified chain
+        report = system.platform.wait_until("a checkpoint covering the panel's erasure", lambda: (
+            lambda r: r if r.ok and r.unchecked_events == 0 else None)(verify_ledger(store, key_id)))
+    finally:
+        store.dispose()
+    assert report.ok, report.problems

@@ -118,7 +118,8 @@ def walked(world):
     xlsx_text = "\n".join(str(cell) for row in workbook.active.iter_rows(values_only=True) for cell in row)
     auditor = Desk(platform, "auditor", "AUDIT")
     bundle = auditor.ok("GET", "audit", f"/cases/{case_id}/bundle").text
-    return {"case_id": case_id, "refusals": refusals, "csv": csv_text, "xlsx": xlsx_text, "bundle": bundle}
+    return {"case_id": case_id, "call_id": call_id, "refusals": refusals, "csv": csv_text, "xlsx": xlsx_text,
+            "bundle": bundle}
 
 
 def test_each_refusal_names_its_field_and_never_echoes_the_value(walked):
@@ -164,3 +165,42 @@ def test_the_events_table_holds_no_plaintext_contact(world, walked):
 def test_the_audit_bundle_holds_no_plaintext_contact(walked):
     assert walked["case_id"] in walked["bundle"]
     assert found_in(walked["bundle"], APPLICANT_PEOPLE) == []
+
+
+def test_reading_the_authority_s_contact_is_recorded_and_the_privacy_officer_erases_it(world, walked):
+    """The 推荐汇总表 prints the province's contact (an official's name, post, title and mobile), kept in
+    verification's own table, not the ledger: each download and each look at the contact form is
+    recorded; the privacy officer erases it on a recorded request, after which no database of the system
+    holds it and no table is produced until the authority names another contact."""
+    system, ledger_url = world
+    platform = system.platform
+    auditor, privacy = Desk(platform, "auditor", "AUDIT"), Desk(platform, "privacy", "MIIT-PRIVACY")
+    hubei = Desk(platform, "province", "420000")
+    readings = auditor.ok("GET", "audit", "/personal-access?case_id=authority:420000").json()
+    routes = {(r["sub"], r["route"], tuple(r["subjects"])) for r in readings}
+    assert {("sample-province-420000", f"GET /verification/calls/<call_id>/recommendations.{suffix}", ("contact",))
+            for suffix in ("csv", "xlsx")} <= routes
+    assert found_in(json.dumps(readings, ensure_ascii=False), AUTHORITY_PEOPLE) == []  # who read, not what
+
+    refused = {
+        "not the officer": auditor.request("POST", "verification", "/contacts/420000/erasures",
+                                           {"request": "SAMPLE-PIPL-5", "reason": "SAMPLE"}),
+        "no reason": privacy.request("POST", "verification", "/contacts/420000/erasures", {"request": "SAMPLE-PIPL-5"}),
+        "none held": privacy.request("POST", "verification", "/contacts/430000/erasures",
+                                     {"request": "SAMPLE-PIPL-5", "reason": "SAMPLE"}),
+    }
+    assert refused["not the officer"].status_code == 403
+    assert refused["no reason"].status_code == 400 and "reason" in refused["no reason"].json()["fields"]
+    assert refused["none held"].status_code == 404
+    erased = privacy.ok("POST", "verification", "/contacts/420000/erasures",
+                        {"request": "SAMPLE-PIPL-2026-005", "reason": "SAMPLE 该联系人已调离"}, expect=201).json()
+    assert (erased["record"], erased["subjects"], erased["sub"]) == ("authority:420000", ["contact"],
+                                                                     "sample-privacy-MIIT-PRIVACY")
+    listed = auditor.ok("GET", "audit", "/personal-erasures?record=authority:420000").json()
+    assert [(e["request"], e["reason"]) for e in listed] == [("SAMPLE-PIPL-2026-005", "SAMPLE 该联系人已调离")]
+
+    assert hubei.ok("GET", "verification", "/contact").json()["contact"] is None
+    table = hubei.request("GET", "verification", f"/calls/{walked['call_id']}/recommendations.csv")
+    assert table.status_code == 400 and "contact" in table.json()["fields"]  # until Hubei names someone else
+    for url in (ledger_url, *system.readmodel_urls.values()):
+        assert [v for v in AUTHORITY_PEOPLE if _held(database_text(url), v)] == [], url

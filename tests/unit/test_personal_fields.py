@@ -84,6 +84,7 @@ def test_an_unclassified_string_field_fails_and_a_classified_one_passes():
         contact = fields.Nested(Contact, metadata=personal.person(personal.CONTACT))
         note = fields.String(metadata=personal.PERSONAL)  # personal, but of no one
         email = fields.Email(metadata=personal.NOT_PERSONAL)
+        mailbox = fields.Email(metadata=personal.OFFICE)  # an office's, said so: the one address that is no one's
 
     problems = {p.path: p.why for p in personal.unclassified_fields(Form())}
     assert set(problems) == {"contact.phone", "note", "email"}
@@ -122,10 +123,12 @@ def test_each_expert_of_a_panel_is_a_subject_of_their_own():
     body = {"call_id": "c", "direction": "d", "criteria": [{"id": "q", "name": "quality", "max_score": 10}],
             "experts": [{"id": "sample-expert-1", "name": "SAMPLE 专家甲", "unit": "u1"},
                         {"id": "sample-expert-2", "name": "SAMPLE 专家乙", "unit": "u2"}]}
-    found = {(v.path, v.subject) for v in personal.personal_paths(schema, schema.load(body))}
-    assert ("experts.0.name", "experts.0") in found
-    assert ("experts.1.id", "experts.1") in found
-    assert not any(path.startswith("criteria") for path, _ in found)
+    found = {(v.path, v.subject, v.kind) for v in personal.personal_paths(schema, schema.load(body))}
+    # The name is the expert's (sealed, erasable); the id is their account's subject, a pseudonym kept
+    # in the clear like every event's actor; the units are units' credit codes, no one's data.
+    assert found == {("experts.0.name", "experts.0", personal.EXPERT), ("experts.1.name", "experts.1", personal.EXPERT),
+                     ("experts.0.id", "experts.0.id", personal.ACTOR), ("experts.1.id", "experts.1.id", personal.ACTOR)}
+    assert {personal.ACTOR} == personal.KEPT_IN_CLEAR
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -188,7 +191,11 @@ def test_the_people_in_events_are_classified_as_the_issue_names_them():
     assert personal.event_personal_fields(Case.Submitted)["actor"] == personal.ACTOR
     assert personal.event_personal_fields(Case.EvidenceAttached)["filename"] == personal.DOCUMENT_AUTHOR
     assert personal.event_personal_fields(Case.TaskBookAmended)["signatories"] == personal.SIGNATORY
-    assert personal.event_personal_fields(Panel.PanelFormed)["experts"] == personal.EXPERT
+    # The experts are a document review's PanelSchema classifies (each name the expert's, sealed);
+    # a declared relation is the expert's own text; the expert's id, as on every event, an account's.
+    assert personal.event_personal_fields(Panel.PanelFormed)["experts"] == personal.BY_SCHEMA
+    assert personal.event_personal_fields(Panel.ConflictDeclared)["relation"] == personal.EXPERT
+    assert personal.event_personal_fields(Panel.ExpertAssigned)["expert"] == personal.ACTOR
     with pytest.raises(ValueError, match="neither a kind"):
         personal.classified(name="somebody")
 

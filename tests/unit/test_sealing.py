@@ -133,3 +133,80 @@ def test_no_request_may_carry_text_that_looks_sealed(text):
 def test_ordinary_text_is_not_taken_for_sealed():
     assert parse("sealed: the envelope was sealed") is None
     assert not looks_sealed("密封 sealed")
+
+
+# -- a panel's experts ----------------------------------------------------------------------------
+
+EXPERTS = [{"id": "sample-expert-a", "name": "SAMPLE 专家甲", "unit": "12100000SAMPLEEA01", "relations": []},
+           {"id": "sample-expert-b", "name": "SAMPLE 专家乙", "unit": "12100000SAMPLEEB02",
+            "relations": ["91420100000000001Y"]}]
+MINISTRY = {"sub": "sample-ministry", "role": "ministry", "org": "MIIT"}
+
+
+def formed_panel(vault):
+    from services.review.panel_privacy import sealed_experts
+    from shared.domain.actors import Actor
+    from shared.domain.panel import Panel
+
+    experts = sealed_experts(vault, "sample-call", "SAMPLE-R1", copy.deepcopy(EXPERTS))
+    return Panel.form(actor=Actor(**MINISTRY), call_id="sample-call", direction="SAMPLE-R1",
+                      criteria=[{"id": "q", "name": "SAMPLE", "max_score": 10}], experts=experts)
+
+
+def test_an_expert_s_name_and_declared_relation_are_sealed_under_their_own_key_and_the_rest_is_not(vault):
+    from services.review.panel_privacy import sealed_relation
+    from shared.domain.actors import Actor
+
+    panel = formed_panel(vault)
+    stored = list(panel.experts.values())
+    assert [parse(e["name"]) is not None for e in stored] == [True, True]
+    # What the conflict rule decides on stays readable: the id, the unit, the related units.
+    assert [(e["id"], e["unit"], e["relations"]) for e in stored] == [
+        (e["id"], e["unit"], e["relations"]) for e in EXPERTS]
+    assert {k.subject for k in vault.store.of_case(str(panel.id))} == {"experts.0", "experts.1"}
+    assert panel.assign(actor=Actor(**MINISTRY), case_id="c1", expert="sample-expert-b",
+                        units={"91420100000000001Y": "applicant"}) is not None  # refused: a declared relation
+
+    relation = sealed_relation(vault, panel, "sample-expert-a", "SAMPLE 曾任该单位顾问")
+    assert parse(relation).key_id == parse(stored[0]["name"]).key_id  # the same person, the same key
+    assert sealed_relation(vault, panel, "sample-expert-a", "  ") == "  "  # blank: left for the domain to refuse
+    opened = vault.reveal({"experts": stored, "relation": relation}, case_id=str(panel.id), reader=MINISTRY,
+                          route="GET /review/panels/<call_id>/<direction>")
+    assert [e["name"] for e in opened["experts"]] == ["SAMPLE 专家甲", "SAMPLE 专家乙"]
+    assert opened["relation"] == "SAMPLE 曾任该单位顾问"
+
+
+def test_a_panel_records_an_expert_s_erasure_then_reads_them_as_erased(vault):
+    from shared.domain.actors import Actor
+    from shared.domain.errors import DomainRuleViolation
+    from shared.domain.panel import Panel
+
+    panel = formed_panel(vault)
+    keys = vault.store.of_case(str(panel.id))
+    held, first = {k.subject for k in keys}, [k.key_id for k in keys if k.subject == "experts.0"]
+    officer = Actor(sub="sample-privacy-officer", role="privacy", org="MIIT-PRIVACY")
+    with pytest.raises(DomainRuleViolation, match=r"holds no personal data of experts\.5"):
+        panel.erase_personal_data(actor=officer, subjects=["experts.5"], keys=[], held=held, request="R", reason="S")
+    with pytest.raises(DomainRuleViolation, match="at least one"):
+        panel.erase_personal_data(actor=officer, subjects=[], keys=[], held=held, request="R", reason="S")
+    panel.erase_personal_data(actor=officer, subjects=["experts.0"], keys=first, held=held,
+                              request="SAMPLE-PIPL-1", reason="SAMPLE")
+    [erased] = [e for e in panel.collect_events() if isinstance(e, Panel.PersonalDataErased)]
+    assert (erased.subjects, erased.keys, erased.request) == (["experts.0"], first, "SAMPLE-PIPL-1")
+    assert panel.erased_keys == first
+    with pytest.raises(DomainRuleViolation, match="already erased"):
+        panel.erase_personal_data(actor=officer, subjects=["experts.0"], keys=first, held=held, request="R",
+                                  reason="S")
+    vault.destroy(panel.erased_keys)
+    names = vault.reveal([e["name"] for e in panel.experts.values()], case_id=str(panel.id), reader=MINISTRY,
+                         route="GET /review/panels/<call_id>/<direction>")
+    assert names == [ERASED, "SAMPLE 专家乙"]
+    assert [s["erased"] for s in vault.subjects(str(panel.id), panel.erased_keys)] == [True, False]
+
+
+def test_a_panel_snapshot_of_before_erasures_reads_with_none_erased():
+    from shared.domain.panel import Panel
+
+    state: dict = {}
+    Panel.upcast_v1_v2(state)
+    assert state == {"erased_keys": []} and Panel.class_version == 2

@@ -1,5 +1,6 @@
-"""The privacy officer's pages (issue #21): whose data a case holds, erasing a person's data on a
-recorded request, who was shown it, and everything held about a person (a data subject's request).
+"""The privacy officer's pages (issue #21): whose data a case or a panel holds, erasing a person's data
+on a recorded request (an authority's contact too), who was shown it, and everything held about a
+person (a data subject's request).
 
 The officer reads no application: the subjects are listed by where they sit in it and their kind;
 a person's copy is the one page that shows their data, and the intake service records it as a
@@ -31,27 +32,88 @@ def register(app: Flask) -> None:
     @app.post("/privacy/cases/<case_id>/erasures")
     def privacy_erase(case_id: str):
         who = person(PRIVACY)
-        body = {"subjects": form_list("subjects"), "request": request.form.get("request", "").strip(),
-                "reason": request.form.get("reason", "").strip()}
+        body = _erasure_form()
         answer = api("intake", "POST", path_of("cases", case_id, "personal-data", "erasures"), who, json=body)
         if answer.ok:
             return done("privacy.done.erased", f"/privacy/cases/{path_of(case_id)[1:]}",
                         ", ".join(answer.data["subjects"]))
         return _case_page(case_id, refusal=answer, asked=body)
 
+    @app.get("/privacy/panels/<call_id>/<direction>")
+    def privacy_panel(call_id: str, direction: str):
+        return _panel_page(call_id, direction)
+
+    @app.post("/privacy/panels/<call_id>/<direction>/erasures")
+    def privacy_erase_panel(call_id: str, direction: str):
+        who, body = person(PRIVACY), _erasure_form()
+        answer = api("review", "POST", path_of("panels", call_id, direction, "personal-data", "erasures"), who,
+                     json=body)
+        if answer.ok:
+            return done("privacy.done.erased", f"/privacy{path_of('panels', call_id, direction)}",
+                        ", ".join(answer.data["subjects"]))
+        return _panel_page(call_id, direction, refusal=answer, asked=body)
+
+    @app.get("/privacy/contacts/<authority>")
+    def privacy_contact(authority: str):
+        return _contact_page(authority)
+
+    @app.post("/privacy/contacts/<authority>/erasures")
+    def privacy_erase_contact(authority: str):
+        who, body = person(PRIVACY), _erasure_form()
+        answer = api("verification", "POST", path_of("contacts", authority, "erasures"), who,
+                     json={k: body[k] for k in ("request", "reason")})
+        if answer.ok:
+            return done("privacy.done.erased", f"/privacy{path_of('contacts', authority)}", answer.data["record"])
+        return _contact_page(authority, refusal=answer, asked=body)
+
     @app.post("/privacy/copies")
     def privacy_copy():
         who = person(PRIVACY)
         asked = {k: request.form.get(k, "").strip() for k in ("name", "mobile", "email")}
         answer = api("intake", "POST", "/personal-data/copies", who, json=asked)
+        # The authorities' contacts are verification's own table: the other half of the person's copy.
+        contacts = api("verification", "POST", "/personal-data/copies", who, json=asked) if answer.ok else None
         return render_template("privacy/home.html", copy=answer.data if answer.ok else None, asked=asked,
+                               contacts=contacts.data["contacts"] if contacts is not None and contacts.ok else [],
                                refusal=None if answer.ok else answer), answer.status if not answer.ok else 200
+
+
+def _erasure_form() -> dict:
+    return {"subjects": form_list("subjects"), "request": request.form.get("request", "").strip(),
+            "reason": request.form.get("reason", "").strip()}
 
 
 def _case_page(case_id: str, refusal: apis.Answer | None = None, asked: dict | None = None):
     who = person(PRIVACY)
     held = fetch("intake", path_of("cases", case_id, "personal-data"), who)
-    readings = fetch("audit", "/personal-access", who, params={"case_id": case_id}) if held.ok else None
+    return _record_page(who, held, case_id, title=("privacy.case", case_id),
+                        erase_to=f"/privacy{path_of('cases', case_id)}/erasures", refusal=refusal, asked=asked)
+
+
+def _panel_page(call_id: str, direction: str, refusal: apis.Answer | None = None, asked: dict | None = None):
+    who = person(PRIVACY)
+    held = fetch("review", path_of("panels", call_id, direction, "personal-data"), who)
+    return _record_page(who, held, held.data["panel_id"] if held.ok else None,
+                        title=("privacy.panel", f"{call_id} · {direction}"),
+                        erase_to=f"/privacy{path_of('panels', call_id, direction)}/erasures", refusal=refusal,
+                        asked=asked)
+
+
+def _record_page(who, held: apis.Answer, record: str | None, *, title: tuple[str, str], erase_to: str,
+                 refusal: apis.Answer | None, asked: dict | None):
+    """A case's or a panel's data subjects, the erasure form, and who was shown their data."""
+    readings = fetch("audit", "/personal-access", who, params={"case_id": record}) if held.ok else None
     status = refusal.status if refusal is not None else (held.status if not held.ok else 200)
-    return render_template("privacy/case.html", case_id=case_id, held=held, readings=readings,
+    return render_template("privacy/case.html", title=title, held=held, readings=readings, erase_to=erase_to,
+                           refusal=refusal, asked=asked or {}), status
+
+
+def _contact_page(authority: str, refusal: apis.Answer | None = None, asked: dict | None = None):
+    """An authority's contact: who was shown it, what was erased, and the erasure form (never the data)."""
+    who = person(PRIVACY)
+    record = f"authority:{authority}"
+    readings = fetch("audit", "/personal-access", who, params={"case_id": record})
+    erasures = fetch("audit", "/personal-erasures", who, params={"record": record})
+    status = refusal.status if refusal is not None else (readings.status if not readings.ok else 200)
+    return render_template("privacy/contact.html", authority=authority, readings=readings, erasures=erasures,
                            refusal=refusal, asked=asked or {}), status

@@ -3,6 +3,15 @@
 WORDS = {
     "privacy.title": {"zh": "个人信息保护：查找案件", "en": "Personal data: find a case"},
     "privacy.case": {"zh": "个人信息：案件", "en": "Personal data of case"},
+    "privacy.panel": {"zh": "个人信息：评审专家组", "en": "Personal data of the expert panel"},
+    "privacy.contact": {"zh": "个人信息：主管部门联系人", "en": "Personal data: the authority's contact"},
+    "privacy.contact.hint": {"zh": "推荐汇总表所列联系人由该主管部门自行填写；"
+                                   "删除后该部门须重新填写联系人方可导出汇总表。",
+                             "en": "The authority names its own contact for the recommendation table; once erased, "
+                                   "the authority must name another before the table can be produced."},
+    "privacy.authority": {"zh": "主管部门", "en": "Authority"},
+    "privacy.erasures": {"zh": "删除记录", "en": "Erasures recorded"},
+    "privacy.copy.contacts": {"zh": "作为主管部门联系人", "en": "As an authority's contact"},
     "privacy.subject": {"zh": "个人信息主体", "en": "Data subject"},
     "privacy.kind": {"zh": "类别", "en": "Kind"},
     "privacy.state": {"zh": "状态", "en": "State"},

@@ -19,7 +19,7 @@ from shared.domain.call_rules.levels import DEFAULT_CHAIN_KEY, LEVELS
 from shared.domain.call_rules.programs import OpenCompetitionSchema, SignatureProductSchema
 from shared.domain.case import Program
 from shared.domain.errors import ValidationFailed
-from shared.domain.personal import MINISTRY_RECIPIENT, NOT_PERSONAL, PERSONAL, person
+from shared.domain.personal import NOT_PERSONAL, OFFICE
 from shared.domain.regions import PROVINCE_LEVEL_AUTHORITIES
 from shared.domain.validation import flatten_messages
 
@@ -32,8 +32,12 @@ class IssuingBodySchema(Strict):
 
 
 class MinistryRecipientSchema(Strict):
-    name = text_field(metadata=PERSONAL)
-    email = fields.Email(metadata=PERSONAL, load_default=None, allow_none=True)
+    """Where the recommendations go (部里接收单位): the office the notice names and its mailbox, as both
+    notices give them (工业和信息化部（消费品工业司）, spc@miit.gov.cn). An office, not a person: the
+    notices' named contacts (联系人及电话) are not recorded by the platform."""
+
+    name = text_field(metadata=OFFICE)
+    email = fields.Email(metadata=OFFICE, load_default=None, allow_none=True)
     source = text_field(required=False)
 
 
@@ -190,8 +194,7 @@ class CallDefinitionSchema(Strict):
     issued_on_note = text_field(required=False)
     issuing_bodies = fields.List(fields.Nested(IssuingBodySchema), required=True, validate=validate.Length(min=1))
     addressees = fields.List(fields.String(metadata=NOT_PERSONAL, validate=validate.Length(min=1)), load_default=list)
-    ministry_recipient = fields.Nested(MinistryRecipientSchema, metadata=person(MINISTRY_RECIPIENT),
-                                       load_default=None, allow_none=True)
+    ministry_recipient = fields.Nested(MinistryRecipientSchema, load_default=None, allow_none=True)
     sample = fields.Boolean(load_default=False)
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Equal("Asia/Shanghai"))
     deadline_reading = text_field()

@@ -25,6 +25,7 @@ from shared.domain.case import events
 from shared.domain.case.arguments import check_milestones, checked_assessment, nonblank, reason_list
 from shared.domain.case.states import VALID_CHAINS, Level, Program, State, awaiting_level
 from shared.domain.case.transitions import allowed_from, state_after
+from shared.domain.erasure import keys_to_erase
 from shared.domain.errors import DomainRuleViolation, IllegalTransition
 from shared.domain.registration_area import RegistrationCheck
 
@@ -432,18 +433,11 @@ class Case(Aggregate):
         once this is recorded."""
         if not subjects and not documents:
             raise DomainRuleViolation("subjects", "name at least one data subject to erase (or a document to withhold)")
-        unknown = sorted(set(subjects) - held)
-        if unknown:
-            known = ", ".join(sorted(held)) or "none"
-            raise DomainRuleViolation(
-                "subjects", f"the case holds no personal data of {', '.join(unknown)} (it holds: {known})")
+        fresh = keys_to_erase(subjects=subjects, held=held, keys=keys, erased=self.erased_keys)
         not_evidence = sorted(set(documents) - set(self.evidence) - set(self.superseded))
         if not_evidence:
             raise DomainRuleViolation("documents", f"not evidence of this case: {', '.join(not_evidence)}")
-        fresh = sorted(set(keys) - set(self.erased_keys))
         withheld = sorted(set(documents) - set(self.withheld_documents))
-        if subjects and not fresh:
-            raise DomainRuleViolation("subjects", f"the data of {', '.join(sorted(subjects))} is already erased")
         if documents and not withheld:
             raise DomainRuleViolation("documents", "these documents are already withheld")
         self.trigger_event(Case.PersonalDataErased, actor=actor_record(actor), subjects=sorted(set(subjects)),

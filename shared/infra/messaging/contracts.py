@@ -50,7 +50,7 @@ STREAM_EVENTS: dict[str, frozenset[str]] = {
     "call": frozenset({"CallDefined", "CallAmended"}),
     "allocation": frozenset({"AllocationOpened", "PlaceTaken", "PlaceReleased"}),
     "panel": frozenset({"PanelFormed", "ExpertAssigned", "AssignmentRefused", "NoConflictDeclared",
-                        "ConflictDeclared"}),
+                        "ConflictDeclared", "PersonalDataErased"}),
     "dossier": frozenset({"DossierOpened", "DocumentDeposited"}),
     "publiclist": frozenset({"ListCreated", "NoticeOpened", "EntryDelisted", "NoticeClosed", "ListPublished"}),
     "calendar": frozenset({"YearRecorded", "YearAmended"}),

@@ -49,6 +49,21 @@ access = sa.Table(
     sa.Column("subjects", sa.Text, nullable=False),  # JSON list of the subjects' paths shown
 )
 
+erasures = sa.Table(
+    # Erasures of personal data kept outside the ledger (an authority's contact, a read model's
+    # profile): the ledger's own erasures are events on their streams.
+    "personal_erasures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("sub", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("org", sa.String(64), nullable=False),
+    sa.Column("record", sa.String(64), nullable=False, index=True),  # "authority:420000"
+    sa.Column("subjects", sa.Text, nullable=False),  # JSON list
+    sa.Column("request", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
 
 @dataclass(frozen=True)
 class Key:
@@ -100,6 +115,11 @@ class KeyStore:
             return [_key(r) for r in conn.execute(
                 sa.select(keys).where(keys.c.case_id == case_id).order_by(keys.c.subject, keys.c.created_at))]
 
+    def records(self) -> list[str]:
+        """Every stream (a case, a panel) that ever had a key: where a person's data may be."""
+        with self.engine.connect() as conn:
+            return [r.case_id for r in conn.execute(sa.select(keys.c.case_id).distinct().order_by(keys.c.case_id))]
+
     def destroy(self, key_ids: Iterable[str], *, at: datetime | None = None) -> int:
         """Destroys the keys (idempotent); how many were still live."""
         wanted = sorted(set(key_ids))
@@ -115,6 +135,24 @@ class KeyStore:
             conn.execute(access.insert().values(at=at or datetime.now(UTC), sub=sub, role=role, org=org,
                                                 case_id=case_id, route=route,
                                                 subjects=json.dumps(sorted(set(subjects)))))
+
+    def record_erasure(self, *, sub: str, role: str, org: str, record: str, subjects: Iterable[str],
+                       request: str, reason: str, at: datetime | None = None) -> dict:
+        """Records an erasure of data the ledger does not hold: who, when, which record, whose, why."""
+        moment, whose = at or datetime.now(UTC), sorted(set(subjects))
+        values = {"sub": sub, "role": role, "org": org, "record": record, "request": request, "reason": reason}
+        with self.engine.begin() as conn:
+            conn.execute(erasures.insert().values(at=moment, subjects=json.dumps(whose), **values))
+        return {"at": moment.isoformat(), "subjects": whose, **values}
+
+    def erasures(self, *, record: str | None = None, limit: int = 500, offset: int = 0) -> list[dict]:
+        query = sa.select(erasures).order_by(erasures.c.id)
+        if record is not None:
+            query = query.where(erasures.c.record == record)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit).offset(offset)).all()
+        return [{"at": _utc(r.at).isoformat(), "sub": r.sub, "role": r.role, "org": r.org, "record": r.record,
+                 "subjects": json.loads(r.subjects), "request": r.request, "reason": r.reason} for r in rows]
 
     def accesses(self, *, case_id: str | None = None, sub: str | None = None, limit: int = 500,
                  offset: int = 0) -> list[dict]:

@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from marshmallow import Schema
 
-from shared.domain.personal import personal_paths
+from shared.domain.personal import KEPT_IN_CLEAR, personal_paths
 from shared.domain.sealed import ERASED, SEALED, Sealed, get_at, map_sealed, parse, seal_text, sealed_keys, set_at
 
 from .keystore import Key, KeyStore
@@ -52,13 +52,31 @@ class Vault:
         held: dict[str, Key] = {}
         for value in personal_paths(schema, document):
             plaintext = get_at(document, value.path)
-            if not isinstance(plaintext, str) or not plaintext:
+            if not isinstance(plaintext, str) or not plaintext or value.kind in KEPT_IN_CLEAR:
                 continue
             key = held.get(value.subject) or self.store.live_key(case_id, value.subject, value.kind)
             held[value.subject] = key
             assert key.key is not None  # live_key gives a live key
             set_at(sealed, value.path, encrypt(key.key_id, key.key, plaintext))
         return sealed
+
+    def seal_value(self, case_id: str, subject: str, kind: str, plaintext: str) -> str:
+        """One value of `subject` (a declared relation, an expert's own), sealed under their key."""
+        key = self.store.live_key(case_id, subject, kind)
+        assert key.key is not None  # live_key gives a live key
+        return encrypt(key.key_id, key.key, plaintext)
+
+    def subjects(self, case_id: str, erased_keys: list[str]) -> list[dict[str, Any]]:
+        """Whose data the stream `case_id` (a case, a panel) holds: each subject, its kind, and whether
+        it is erased (every key of it destroyed or recorded as erased by the stream's events)."""
+        by_subject: dict[str, list[Key]] = {}
+        for key in self.store.of_case(case_id):
+            by_subject.setdefault(key.subject, []).append(key)
+        erased = set(erased_keys)
+        return [{"subject": subject, "kind": keys[0].kind,
+                 "erased": all(k.key is None or k.key_id in erased for k in keys),
+                 "erased_at": max((k.destroyed_at.isoformat() for k in keys if k.destroyed_at), default=None)}
+                for subject, keys in sorted(by_subject.items())]
 
     def open(self, document: Any, case_id: str) -> tuple[Any, set[str]]:
         """`document` with the sealed values of `case_id` opened (or marked erased) and any other

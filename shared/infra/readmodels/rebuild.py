@@ -2,8 +2,9 @@
 
 Read models are derived data; the ledger is the truth. When a read model is lost, was
 written by older code (a new column, a projection fixed), or is suspected, the operator
-stops the service and rebuilds it (`caseplatform rebuild-readmodels <service>`): its
-tables are dropped and created again, and every event its queue binds is applied by its
+stops the service and rebuilds it (`caseplatform rebuild-readmodels <service>`): the
+tables its projection writes are dropped and created again (those its commands write, marked
+`KEPT`, stay), and every event its queue binds is applied by its
 `project`, in the log's order, with its `processed_events` rows, so the events still
 waiting in its queue when it starts again are absorbed as duplicates. Reactions (a
 service's commands on hearing an event) are not run again: they wrote to the ledger
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from shared.infra.ledger import CaseLedger
 from shared.infra.messaging.contracts import integration_event, routing_key
 from shared.infra.messaging.topology import SUBSCRIPTIONS
-from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.readmodels.store import ReadModelStore, derived_tables
 
 LOG_BATCH = 2000  # notifications per read of the log
 APPLY_BATCH = 500  # events per read-model transaction
@@ -67,8 +68,9 @@ class Rebuilder:
         self.store.dispose()
 
     def reset(self) -> None:
-        """Drops the service's tables (its `processed_events` too) and creates them empty."""
-        self.store.metadata.drop_all(self.store.engine)
+        """Drops the tables the events make (`processed_events` too) and creates them empty; the tables
+        the service's commands write (`KEPT`) stay as they are."""
+        self.store.metadata.drop_all(self.store.engine, tables=derived_tables(self.store.metadata))
         self.store.metadata.create_all(self.store.engine)
 
     def batched(self, ledger: CaseLedger, batch: int = APPLY_BATCH, seconds: float | None = None,

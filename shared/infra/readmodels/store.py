@@ -17,6 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.infra.config import ensure_sqlite_parent, sqlalchemy_url
 from shared.infra.pools import engine_options
 
+KEPT: dict = {"kept": True}
+"""A table's `info` when a service writes it from its commands, not from events (a draft, a claim,
+an authority's contact): no replay could make it again, so a rebuild leaves it as it is."""
+
+
+def derived_tables(metadata: sa.MetaData) -> list[sa.Table]:
+    """The tables of `metadata` that the events make: what a rebuild drops and fills again."""
+    return [t for t in metadata.sorted_tables if not t.info.get("kept")]
+
 
 def processed_events_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
