@@ -57,7 +57,7 @@ def rebuild_readmodels(args) -> int:
     rebuilder = Rebuilder(args.service, url, application_name=application_name("rebuild", args.service))
     try:
         rebuilder.reset()
-        result = rebuilder.batched(ledger, progress=lambda read, applied: print(
+        result = rebuilder.in_memory(ledger, progress=lambda read, applied: print(
             f"  {read:,} events of the log read, {applied:,} applied", file=sys.stderr, flush=True))
     finally:
         rebuilder.close()

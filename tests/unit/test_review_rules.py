@@ -266,3 +266,19 @@ def test_the_shipped_220_call_limits_the_shortlist_and_the_successful_units_to_5
     product = _case(Program.SIGNATURE_PRODUCT, "enzymes")
     assert shortlist_places(product_call, product) is None
     assert success_places(product_call, product) is None  # 382号 sets no number until the ministry does
+
+
+def test_a_panel_is_formed_on_the_direction_as_the_call_s_cases_carry_it():
+    """A 382 case carries its 征集领域 by name (the form chooses it so); a 220 case its direction's code.
+    Before, a 382 panel had to be formed on the domain's code and was then never found for a case."""
+    from services.review.panels import _as_cases_hold_it
+    from shared.domain.call_rules.shipped import load_shipped
+
+    call_220, call_382 = load_shipped()  # in file-name order
+    assert _as_cases_hold_it(call_382, "bio_based_materials") == "生物基材料"
+    assert _as_cases_hold_it(call_382, "生物基材料") == "生物基材料"
+    assert _as_cases_hold_it(call_382, "SAMPLE-R1") is None
+    assert _as_cases_hold_it({"program": "x"}, "anything") == "anything"  # a call that lists none
+    sample_220 = {**call_220, "open_competition": {"directions": [{"code": "SAMPLE-R1"}]}}
+    assert _as_cases_hold_it(sample_220, "SAMPLE-R1") == "SAMPLE-R1"
+    assert _as_cases_hold_it(sample_220, "SAMPLE-R2") is None

@@ -210,3 +210,4 @@ def test_a_panel_snapshot_of_before_erasures_reads_with_none_erased():
     state: dict = {}
     Panel.upcast_v1_v2(state)
     assert state == {"erased_keys": []} and Panel.class_version == 2
+

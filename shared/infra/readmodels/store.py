@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,15 +54,22 @@ def database_engine(url: str, *, pool_size: int = 1, max_overflow: int = 4,
 
 class ReadModelStore:
     def __init__(self, url: str, metadata: sa.MetaData, *, pool_size: int = 1, max_overflow: int = 4,
-                 application_name: str | None = None):
+                 application_name: str | None = None, engine: sa.Engine | None = None):
         self.metadata = metadata
         if "processed_events" not in metadata.tables:
             processed_events_table(metadata)
         self.processed = metadata.tables["processed_events"]
-        self.engine = database_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                                      application_name=application_name)
+        self.engine = engine or database_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                                application_name=application_name)
         metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def in_memory(cls, metadata: sa.MetaData) -> ReadModelStore:
+        """The same tables in a SQLite database in this process's memory (one connection, kept open)."""
+        engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool,
+                                  connect_args={"check_same_thread": False})
+        return cls("sqlite://", metadata, engine=engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -126,3 +134,28 @@ class ReadModelStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def copy_tables(source: sa.Engine, target: sa.Engine, tables: list[sa.Table], chunk: int = 5000) -> dict[str, int]:
+    """Every row of `tables` from `source` into `target`, in chunks, in one transaction of the target
+    (the tables emptied first): how many rows each. SQLite gives back a time without its zone; a
+    column that keeps one gets UTC, which is what SQLite's own clock and the projections write."""
+    copied: dict[str, int] = {}
+    with source.connect() as read, target.begin() as write:
+        for table in tables:
+            zoned = [c.name for c in table.columns if isinstance(c.type, sa.DateTime) and c.type.timezone]
+            write.execute(table.delete())
+            copied[table.name] = 0
+            for part in read.execution_options(yield_per=chunk).execute(sa.select(table)).partitions():
+                rows = [_with_zone(dict(r._mapping), zoned) for r in part]
+                write.execute(table.insert(), rows)
+                copied[table.name] += len(rows)
+    return copied
+
+
+def _with_zone(row: dict, zoned: list[str]) -> dict:
+    for name in zoned:
+        moment = row.get(name)
+        if moment is not None and moment.tzinfo is None:
+            row[name] = moment.replace(tzinfo=UTC)
+    return row
