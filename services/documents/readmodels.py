@@ -45,22 +45,28 @@ case_versions = sa.Table(
 )
 
 
+# Built once: every event of every case runs them, and building a statement costs more than running it.
+_VERSION = sa.select(case_versions.c.version).where(case_versions.c.case_id == sa.bindparam("case_id_"))
+_FIRST_VERSION = case_versions.insert()
+_NEXT_VERSION = case_versions.update().where(case_versions.c.case_id == sa.bindparam("case_id_"))
+_FILED = evidence.insert()
+
+
 def project(session, event: dict) -> None:
-    row = session.execute(sa.select(case_versions).where(case_versions.c.case_id == event["case_id"])).first()
+    row = session.execute(_VERSION, {"case_id_": event["case_id"]}).first()
     if not in_sequence(row.version if row else None, event):
         return
     if row is None:
-        session.execute(case_versions.insert().values(case_id=event["case_id"], version=event["version"]))
+        session.execute(_FIRST_VERSION, {"case_id": event["case_id"], "version": event["version"]})
     else:
-        session.execute(case_versions.update().where(case_versions.c.case_id == event["case_id"])
-                        .values(version=event["version"]))
+        session.execute(_NEXT_VERSION, {"case_id_": event["case_id"], "version": event["version"]})
     if event["type"] in ("EvidenceAttached", "EvidenceSuperseded"):
         p = event["payload"]
-        session.execute(evidence.insert().values(
-            case_id=event["case_id"], version=event["version"], sha256=p["sha256"], size=p["size"],
-            content_type=p["content_type"], filename=p["filename"], step=p["step"],
-            attached_by=event["actor"]["org"], attached_at=event["timestamp"],
-        ))
+        session.execute(_FILED, {
+            "case_id": event["case_id"], "version": event["version"], "sha256": p["sha256"], "size": p["size"],
+            "content_type": p["content_type"], "filename": p["filename"], "step": p["step"],
+            "attached_by": event["actor"]["org"], "attached_at": event["timestamp"],
+        })
     if event["type"] == "EvidenceSuperseded":
         _record_supersession(session, event)
 

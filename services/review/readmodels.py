@@ -83,19 +83,24 @@ def _evaluator(event: dict, row) -> dict:
     return {}
 
 
+# Built once: the events of every case run them, and building a statement costs more than running it.
+_CASE = sa.bindparam("case_id_")
+_MILESTONES_OF = sa.select(milestones).where(milestones.c.case_id == _CASE)
+_MILESTONE_STATUS = milestones.update().where(milestones.c.case_id == _CASE,
+                                              milestones.c.milestone_id == sa.bindparam("milestone_id_"))
+
+
 def _task_book(session, event: dict) -> None:
     case = session.execute(sa.select(review_cases).where(review_cases.c.case_id == event["case_id"])).first()
     book = event["payload"]["task_book"]
-    known = {r.milestone_id: r for r in session.execute(
-        sa.select(milestones).where(milestones.c.case_id == event["case_id"]))}
+    known = {r.milestone_id: r for r in session.execute(_MILESTONES_OF, {"case_id_": event["case_id"]})}
     session.execute(milestones.delete().where(milestones.c.case_id == event["case_id"]))
-    for m in book["milestones"]:
-        before = known.get(m["id"])
-        session.execute(milestones.insert().values(
-            case_id=event["case_id"], milestone_id=m["id"], call_id=case.call_id, province=case.province,
-            title=m.get("title", m["id"]), due_on=str(m.get("due_on", "9999-12-31")),
-            status=before.status if before else "pending", updated_at=event["timestamp"],
-        ))
+    rows = [{"case_id": event["case_id"], "milestone_id": m["id"], "call_id": case.call_id, "province": case.province,
+             "title": m.get("title", m["id"]), "due_on": str(m.get("due_on", "9999-12-31")),
+             "status": known[m["id"]].status if m["id"] in known else "pending", "updated_at": event["timestamp"]}
+            for m in book["milestones"]]
+    if rows:
+        session.execute(milestones.insert(), rows)
 
 
 def _units(session, event: dict) -> None:
@@ -149,6 +154,5 @@ def project(session, event: dict) -> None:
     elif kind in ("TaskBookSigned", "TaskBookAmended"):
         _task_book(session, event)
     elif kind in MILESTONE_STATUS:
-        session.execute(milestones.update().where(
-            milestones.c.case_id == event["case_id"], milestones.c.milestone_id == payload["milestone_id"],
-        ).values(status=MILESTONE_STATUS[kind], updated_at=event["timestamp"]))
+        session.execute(_MILESTONE_STATUS, {"case_id_": event["case_id"], "milestone_id_": payload["milestone_id"],
+                                            "status": MILESTONE_STATUS[kind], "updated_at": event["timestamp"]})
