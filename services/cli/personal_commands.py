@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 def copy(args) -> int:
     from services.intake import readmodels as intake_rm
     from services.intake.personal import PersonalDataDesk
+    from services.verification import readmodels as verification_rm
+    from services.verification.application import Verification
     from shared.domain.access import Caller
     from shared.domain.errors import ValidationFailed
     from shared.infra.config import Settings
@@ -34,10 +36,17 @@ def copy(args) -> int:
     settings = Settings.from_env()
     ledger, keys = CaseLedger(settings.ledger_url, owner="intake"), KeyStore(settings.personal_keys_url)
     store = ReadModelStore(settings.readmodel_url_for("intake"), intake_rm.metadata)
-    officer = Caller(sub=args.officer, role="privacy", org=args.org)
+    contacts = ReadModelStore(settings.readmodel_url_for("verification"), verification_rm.metadata)
+    officer, route, now = Caller(sub=args.officer, role="privacy", org=args.org), "caseplatform personal copy", \
+        datetime.now(UTC)
+    person = {k: str(v) for k, v in asked.items()}
     try:
-        found = PersonalDataDesk(ledger, store, Vault(keys), datetime.now(UTC)).copy_for(
-            officer, route="caseplatform personal copy", **{k: str(v) for k, v in asked.items()})
+        found = PersonalDataDesk(ledger, store, Vault(keys), now).copy_for(officer, route=route, **person)
+        # The other half: the authorities' contacts, verification's own table.
+        found["contacts"] = Verification(ledger, contacts, now).contacts_matching(officer, **person)["contacts"]
+        for contact in found["contacts"]:
+            keys.record_access(sub=officer.sub, role=officer.role, org=officer.org, case_id=contact["record"],
+                               route=route, subjects=[contact["subject"]])
     except ValidationFailed as refused:
         print(json.dumps({"error": str(refused), "fields": refused.fields}, ensure_ascii=False), file=sys.stderr)
         return 2
@@ -45,6 +54,7 @@ def copy(args) -> int:
         ledger.close()
         keys.close()
         store.engine.dispose()
+        contacts.engine.dispose()
     print(json.dumps(found, ensure_ascii=False, indent=2))
     return 0
 

@@ -9,7 +9,7 @@ destroyed by the next erasure of the case or by the retention pass (`finish_eras
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -21,7 +21,7 @@ from shared.domain.personal import comparable
 from shared.domain.sealed import sealed_values
 from shared.infra.ledger import CaseLedger
 from shared.infra.personal.vault import Vault, decrypt
-from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.readmodels.store import ReadModelStore, moment_of
 
 from . import readmodels as rm
 
@@ -77,7 +77,7 @@ class PersonalDataDesk:
         erased = []
         for row in ended:
             days = (calls.get(row.call_id) or {}).get("personal_data_retention_days")
-            if not days or _moment(row.updated_at) + timedelta(days=days) > self.now:
+            if not days or moment_of(row.updated_at) + timedelta(days=days) > self.now:
                 continue
             live = sorted({k.subject for k in self.vault.store.of_case(row.case_id) if k.key is not None})
             if live:
@@ -163,9 +163,6 @@ def _field_of(path: str, subject: str) -> str:
     return path.removeprefix("application.")
 
 
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _texts(document) -> list[str]:

@@ -10,16 +10,22 @@ interrupted between the two is finished by the next one.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+
+import sqlalchemy as sa
 
 from shared.application.commands import CONTENDED, decide
 from shared.domain.access import Caller
+from shared.domain.case import State
 from shared.domain.errors import NotFound
 from shared.domain.panel import Panel, panel_id
 from shared.domain.personal import EXPERT
 from shared.infra.ledger import CaseLedger
 from shared.infra.personal.vault import Vault
+from shared.infra.readmodels.store import ReadModelStore, moment_of
 
+from . import readmodels as rm
 from .schemas import PanelSchema
 
 PRIVACY = ("privacy",)
@@ -42,6 +48,7 @@ class PanelPrivacy:
     """The privacy officer's part of `services.review.application.Review`."""
 
     ledger: CaseLedger
+    store: ReadModelStore
     vault: Vault
 
     def panel_subjects(self, caller: Caller, call_id: str, direction: str) -> dict:
@@ -55,7 +62,35 @@ class PanelPrivacy:
                          reason: str) -> dict:
         """Records the erasure of experts' data on the panel, then destroys their keys."""
         caller.require(*PRIVACY)
+        return self._erase_panel(caller, call_id, direction, subjects, request, reason)
 
+    def panel_retention_pass(self, system: Caller, now: datetime) -> list[str]:
+        """Erases, as the platform (`system`), the experts' data of every panel whose call sets
+        `personal_data_retention_days` once every case of its direction has ended longer ago than
+        that (a panel serves all of them); the panels erased."""
+        with self.store.session() as session:
+            formed = session.execute(sa.select(rm.panels.c.panel_id, rm.panels.c.call_id, rm.panels.c.direction)).all()
+            cases = session.execute(sa.select(rm.review_cases.c.call_id, rm.review_cases.c.direction,
+                                              rm.review_cases.c.state, rm.review_cases.c.updated_at)).all()
+        erased = []
+        for panel in formed:
+            days = self.ledger.get_call(panel.call_id).current.get("personal_data_retention_days")
+            of_panel = [c for c in cases if (c.call_id, c.direction) == (panel.call_id, panel.direction)]
+            if not days or not of_panel or any(c.state not in State.TERMINAL for c in of_panel):
+                continue
+            if max(moment_of(c.updated_at) for c in of_panel) + timedelta(days=days) > now:
+                continue
+            live = sorted({k.subject for k in self.vault.store.of_case(panel.panel_id) if k.key is not None})
+            if live:
+                reason = (f"通知规定的个人信息保存期限（该方向全部案件结束后 {days} 天）届满 / the call's retention "
+                          f"period for personal data ({days} days after the direction's last case ended) ran out")
+                self._erase_panel(system, panel.call_id, panel.direction, live, request=f"retention:{panel.call_id}",
+                                  reason=reason)
+                erased.append(panel.panel_id)
+        return erased
+
+    def _erase_panel(self, caller: Caller, call_id: str, direction: str, subjects: list[str], request: str,
+                     reason: str) -> dict:
         def erase() -> tuple[Panel, list]:
             panel = self._privacy_panel(call_id, direction)
             keys = self.vault.store.of_case(str(panel.id))

@@ -84,7 +84,7 @@ def _evaluator(event: dict, row) -> dict:
 
 
 # Built once: the events of every case run them, and building a statement costs more than running it.
-_CASE = sa.bindparam("case_id_")
+_CASE: sa.BindParameter[str] = sa.bindparam("case_id_")
 _MILESTONES_OF = sa.select(milestones).where(milestones.c.case_id == _CASE)
 _MILESTONE_STATUS = milestones.update().where(milestones.c.case_id == _CASE,
                                               milestones.c.milestone_id == sa.bindparam("milestone_id_"))

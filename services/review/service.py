@@ -74,6 +74,12 @@ class ReviewService(CaseService):
         if marked:
             log.info("milestones overdue: %s", marked)
 
+    @settings_timer("retention_scan_interval")  # RETENTION_SCAN_INTERVAL seconds, an hour by default
+    def erase_panels_past_retention(self):
+        erased = self.app.panel_retention_pass(self.timer_identity.caller(), self.clock.now())
+        if erased:
+            log.info("experts' personal data erased at the end of its retention: %d panels", len(erased))
+
     @api("GET", "/review/cases", roles=("ministry", "evaluator"), summary="cases with the ministry")
     def cases(self, request, caller):
         return self.app.cases(caller)

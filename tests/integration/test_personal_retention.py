@@ -109,3 +109,50 @@ def test_an_erasure_interrupted_before_the_key_store_is_finished_by_the_next_pas
     assert set(w.contacts(case_id).values()) == {ERASED}
     with pytest.raises(DomainRuleViolation, match="already erased"):
         w.desk(FILED).erase(PRIVACY, case_id, ["cover.contact_1"], "SAMPLE-PIPL-7", "SAMPLE 本人申请")
+
+
+def test_a_panel_s_experts_are_erased_once_every_case_of_its_direction_ended_past_the_retention(
+        world, ledgers, make_database):
+    """A panel serves every case of its direction, so its experts' names are kept until the last of
+    them has ended that many days ago; then review's pass erases them, recorded on the panel."""
+    from services.review import readmodels as review_rm
+    from services.review.application import Review
+
+    w = world
+    call_id = "sample-382-panel-keep-30"
+    w.intake().define_call(MINISTRY, {**sample_382(call_id, FILED.date()), "personal_data_retention_days": 30})
+    first, second = w.file(call_id, 5), w.file(call_id, 6)
+    reader, keys = ledgers(None), KeyStore(make_database("review-keys"))
+    store = ReadModelStore(make_database("review"), review_rm.metadata)
+    review = Review(ledgers("review"), store, None, Vault(keys))
+    direction = reader.get_case(first).direction
+    panel = review.form_panel(MINISTRY, {"call_id": call_id, "direction": direction, "experts": [
+        {"id": "sample-expert-keep", "name": "SAMPLE 专家辛", "unit": "12100000SAMPLEEX08"}],
+        "criteria": [{"id": "q", "name": "SAMPLE", "max_score": 10}]})
+
+    def catch_up() -> None:
+        for nid, event in reader.notifications(0, 100_000):
+            body = integration_event(event, nid)
+            if body["stream"] in ("case", "panel"):
+                store.apply_once(body, review_rm.project)
+
+    try:
+        w.withdraw(first, 5)
+        catch_up()
+        later = datetime.now(UTC) + timedelta(days=31)
+        assert review.panel_retention_pass(SYSTEM, later) == []  # the second case is still in the procedure
+        w.withdraw(second, 6)
+        catch_up()
+        ended_at = datetime.now(UTC)
+        assert review.panel_retention_pass(SYSTEM, ended_at + timedelta(days=29)) == []  # not yet
+        assert review.panel_retention_pass(SYSTEM, ended_at + timedelta(days=31)) == [panel["panel_id"]]
+        stored = reader.find_panel(call_id, direction)
+        [erased] = [e for e in reader.stream_history(panel["panel_id"]) if e.type == "PersonalDataErased"]
+        assert erased.payload["request"] == f"retention:{call_id}" and erased.payload["subjects"] == ["experts.0"]
+        opened, _ = Vault(keys).open([e["name"] for e in stored.experts.values()], panel["panel_id"])
+        assert opened == [ERASED]
+        catch_up()
+        assert review.panel_retention_pass(SYSTEM, ended_at + timedelta(days=60)) == []  # once only
+    finally:
+        keys.close()
+        store.engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,12 @@ from shared.infra.pools import engine_options
 KEPT: dict = {"kept": True}
 """A table's `info` when a service writes it from its commands, not from events (a draft, a claim,
 an authority's contact): no replay could make it again, so a rebuild leaves it as it is."""
+
+
+def moment_of(text: str) -> datetime:
+    """A time a read model keeps as text (an event's ISO timestamp); UTC when it says no zone."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def derived_tables(metadata: sa.MetaData) -> list[sa.Table]:
