@@ -40,8 +40,8 @@ ACCESS_QUERY = {
 
 
 ERASURES_QUERY = {
-    "record": fields.String(validate=validate.Regexp(r"^authority:[0-9A-Za-z-]{1,32}$"),
-                            metadata={"description": "only erasures of this record (authority:<code>)"}),
+    "record": fields.String(validate=validate.Regexp(r"^(authority:[0-9A-Za-z-]{1,32}|draft:[0-9a-f]{32})$"),
+                            metadata={"description": "only erasures of this record (authority:<code>, draft:<id>)"}),
     "offset": ACCESS_QUERY["offset"],
 }
 

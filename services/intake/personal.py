@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from shared.application.commands import INDEPENDENT, decide
 from shared.domain.access import Caller, require_case
 from shared.domain.case import Case, State
-from shared.domain.errors import ValidationFailed
+from shared.domain.errors import NotFound, ValidationFailed
 from shared.domain.personal import comparable
 from shared.domain.sealed import sealed_values
 from shared.infra.ledger import CaseLedger
@@ -139,6 +139,20 @@ class PersonalDataDesk:
                     "shown_to": [a for a in self.vault.store.accesses(case_id=case_id) if subject in a["subjects"]],
                 })
         return matching
+
+    def erase_draft(self, caller: Caller, draft_id: str, request: str, reason: str) -> dict:
+        """A draft that names a person who asked for their data to be erased, deleted (a draft is the
+        applicant's working copy, no case's history: there is nothing to seal or keep), the erasure
+        recorded in the key store's record of erasures outside the ledger."""
+        caller.require(*PRIVACY)
+        with self.store.session() as session:
+            row = session.execute(sa.select(rm.drafts.c.applicant).where(rm.drafts.c.draft_id == draft_id)).first()
+            if row is None:
+                raise NotFound(f"no draft {draft_id}")
+            session.execute(rm.drafts.delete().where(rm.drafts.c.draft_id == draft_id))
+        return self.vault.store.record_erasure(sub=caller.sub, role=caller.role, org=caller.org,
+                                               record=f"draft:{draft_id}", subjects=["draft"], request=request,
+                                               reason=reason)
 
     def _drafts_matching(self, wanted: set[str]) -> list[dict]:
         with self.store.session() as session:

@@ -4,7 +4,7 @@ import logging
 
 from shared.domain.access import ROLES
 from shared.infra.dependencies import Clock, Ledger, PersonalData, ReadModels, TimerIdentity
-from shared.infra.personal.schemas import CopyRequestSchema
+from shared.infra.personal.schemas import CopyRequestSchema, ErasureRecordSchema, ErasureRequestSchema
 from shared.infra.service_base import CaseService, health_routes
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
@@ -170,6 +170,12 @@ class IntakeService(CaseService):
                  "destroyed; every view, replay and bundle shows them erased")
     def erase_personal_data(self, request, caller, case_id, body):
         return self.desk.erase(caller, case_id, body["subjects"], body["request"], body["reason"], body["documents"])
+
+    @api("POST", "/intake/drafts/<draft_id>/erasures", roles=("privacy",), body=ErasureRequestSchema(), status=201,
+         response=ErasureRecordSchema(), summary="delete a draft that names a person who asked for erasure (a "
+                                                 "person's copy lists them); the erasure recorded")
+    def erase_draft(self, request, caller, draft_id, body):
+        return self.desk.erase_draft(caller, draft_id, body["request"], body["reason"])
 
     @api("POST", "/intake/personal-data/copies", roles=("privacy",), body=CopyRequestSchema(),
          summary="everything the platform holds about a person (by name, mobile or e-mail): their data in every "

@@ -132,6 +132,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/intake/cases/{case_id}/personal-data/erasures"): Rule(roles("privacy"), CASE, body={
         "subjects": ["cover.contact_1"], "request": "SAMPLE-PIPL-0", "reason": "SAMPLE"}),
     ("POST", "/intake/personal-data/copies"): Rule(roles("privacy"), NATIONAL, body={"mobile": "13800138000"}),
+    # no such draft: 404 after the check (the walked drafts are other rows')
+    ("POST", "/intake/drafts/{draft_id}/erasures"): Rule(roles("privacy"), NATIONAL, ids={"draft_id": "f" * 32},
+                                                         also=(404,), body={"request": "SAMPLE-PIPL-0", "reason": "S"}),
     # the calendar: the ministry records a year's arrangement; anyone signed in reads the calendar in force
     ("POST", "/intake/calendar/years"): Rule(roles("ministry"), NATIONAL, body={}),
     # no year 2026 is recorded (the package's year): 404 after the access check

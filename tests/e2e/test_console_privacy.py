@@ -7,7 +7,8 @@ sample-privacy-officer, finds a person by their mobile (their data shown, the se
 opens the case, is refused an erasure without a request reference (the field named, nothing
 erased), erases contact 2, and sees it erased while contact 1 is still held; the applicant's
 case page then shows contact 2 as erased and contact 1 as filed. Then a panel's SAMPLE expert and
-Wuhan's SAMPLE contact are found by a person's copy and erased from their own pages.
+Wuhan's SAMPLE contact are found by a person's copy and erased from their own pages, and a draft
+naming a SAMPLE person is deleted from its page.
 """
 
 from __future__ import annotations
@@ -162,3 +163,17 @@ def test_the_officer_erases_a_panel_s_expert_and_an_authority_s_contact_found_by
     assert "SAMPLE-PIPL-2026-007" in wait_for(browser, "#erasures").text
     browser.shot("privacy-contact-erased")
     assert p.call("city", "GET", "verification", "/contact")["contact"] is None
+
+    named = {"cover": {"contact_1": {"name": "SAMPLE 草稿人", "mobile": "13700137002"}}}
+    draft = p.call("applicant", "POST", "intake", "/drafts", expect=201,
+                   json_body={"call_id": case["call_id"], "form": named})
+    browser.get(f"{url}/privacy")
+    wait_for(browser, "#copy-mobile").send_keys("13700137002")
+    browser.find_element(By.ID, "copy-submit").click()
+    wait_for(browser, "#copy-drafts").find_element(By.CSS_SELECTOR, f"a[data-draft='{draft['draft_id']}']").click()
+    wait_for(browser, "#erase-request").send_keys("SAMPLE-PIPL-2026-009")
+    browser.find_element(By.ID, "erase-reason").send_keys("SAMPLE 本人申请删除")
+    browser.find_element(By.ID, "erase-submit").click()
+    wait_for(browser, ".notice")
+    assert "SAMPLE-PIPL-2026-009" in wait_for(browser, "#erasures").text
+    assert draft["draft_id"] not in {d["draft_id"] for d in p.call("applicant", "GET", "intake", "/drafts")}

@@ -139,6 +139,31 @@ def test_the_privacy_officer_sees_whose_data_the_case_holds_and_a_person_s_copy(
                                      {"mobile": COVER["contact_1"]["mobile"]}).status_code == 403
 
 
+def test_a_draft_naming_a_person_is_found_by_their_copy_and_deleted_on_their_request(world, filed):
+    """A draft is the applicant's working copy, kept in the clear in intake's table (no case's history):
+    a person's copy lists the drafts naming them, and the officer deletes one on a recorded request."""
+    unit, privacy, auditor = filed["unit"], filed["privacy"], filed["auditor"]
+    named = {"cover": {"contact_1": {"name": "SAMPLE 草稿联系人", "mobile": "13700137001"}}}
+    draft = unit.ok("POST", "intake", "/drafts", {"call_id": filed["call_id"], "form": named}, expect=201)
+    unit.ok("POST", "intake", "/drafts", {"call_id": filed["call_id"], "form": {"title": "SAMPLE 无人名草稿"}},
+            expect=201)
+    copy = privacy.ok("POST", "intake", "/personal-data/copies", {"mobile": "137-0013-7001"})
+    assert [d["draft_id"] for d in copy["drafts"]] == [draft["draft_id"]]
+
+    assert unit.request("POST", "intake", f"/drafts/{draft['draft_id']}/erasures",
+                        {"request": "SAMPLE-PIPL-8", "reason": "SAMPLE"}).status_code == 403
+    erased = privacy.ok("POST", "intake", f"/drafts/{draft['draft_id']}/erasures",
+                        {"request": "SAMPLE-PIPL-2026-008", "reason": "SAMPLE 本人申请删除"}, expect=201)
+    assert erased["record"] == f"draft:{draft['draft_id']}"
+    assert unit.request("GET", "intake", f"/drafts/{draft['draft_id']}").status_code == 404
+    assert [d["form"] for d in unit.ok("GET", "intake", "/drafts")] == [{"title": "SAMPLE 无人名草稿"}]
+    listed = auditor.ok("GET", "audit", "/personal-erasures", params={"record": erased["record"]})
+    assert [(e["request"], e["sub"]) for e in listed] == [("SAMPLE-PIPL-2026-008", privacy.sub)]
+    assert privacy.request("POST", "intake", f"/drafts/{draft['draft_id']}/erasures",
+                           {"request": "SAMPLE-PIPL-2026-008", "reason": "SAMPLE"}).status_code == 404
+    assert privacy.ok("POST", "intake", "/personal-data/copies", {"mobile": "13700137001"})["drafts"] == []
+
+
 def test_erasing_one_contact_leaves_the_other_readable_and_every_verification_passing(world, filed):
     system, ledger_url, keys_url = world
     case_id, privacy = filed["case_id"], filed["privacy"]

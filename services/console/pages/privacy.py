@@ -66,6 +66,19 @@ def register(app: Flask) -> None:
             return done("privacy.done.erased", f"/privacy{path_of('contacts', authority)}", answer.data["record"])
         return _contact_page(authority, refusal=answer, asked=body)
 
+    @app.get("/privacy/drafts/<draft_id>")
+    def privacy_draft(draft_id: str):
+        return _draft_page(draft_id)
+
+    @app.post("/privacy/drafts/<draft_id>/erasures")
+    def privacy_erase_draft(draft_id: str):
+        who, body = person(PRIVACY), _erasure_form()
+        answer = api("intake", "POST", path_of("drafts", draft_id, "erasures"), who,
+                     json={k: body[k] for k in ("request", "reason")})
+        if answer.ok:
+            return done("privacy.done.erased", f"/privacy{path_of('drafts', draft_id)}", answer.data["record"])
+        return _draft_page(draft_id, refusal=answer, asked=body)
+
     @app.post("/privacy/copies")
     def privacy_copy():
         who = person(PRIVACY)
@@ -113,7 +126,21 @@ def _contact_page(authority: str, refusal: apis.Answer | None = None, asked: dic
     who = person(PRIVACY)
     record = f"authority:{authority}"
     readings = fetch("audit", "/personal-access", who, params={"case_id": record})
+    return _outside_page(who, record, ("privacy.contact", authority), "privacy.contact.hint",
+                         f"/privacy{path_of('contacts', authority)}/erasures", readings, refusal, asked)
+
+
+def _draft_page(draft_id: str, refusal: apis.Answer | None = None, asked: dict | None = None):
+    """A draft naming a person who asked for erasure: what was erased, and the form that deletes it."""
+    who = person(PRIVACY)
+    return _outside_page(who, f"draft:{draft_id}", ("privacy.draft", draft_id), "privacy.draft.hint",
+                         f"/privacy{path_of('drafts', draft_id)}/erasures", None, refusal, asked)
+
+
+def _outside_page(who, record: str, title: tuple[str, str], hint: str, erase_to: str,
+                  readings: apis.Answer | None, refusal: apis.Answer | None, asked: dict | None):
+    """Personal data kept outside the ledger (an authority's contact, a draft): its erasures and form."""
     erasures = fetch("audit", "/personal-erasures", who, params={"record": record})
-    status = refusal.status if refusal is not None else (readings.status if not readings.ok else 200)
-    return render_template("privacy/contact.html", authority=authority, readings=readings, erasures=erasures,
-                           refusal=refusal, asked=asked or {}), status
+    status = refusal.status if refusal is not None else (erasures.status if not erasures.ok else 200)
+    return render_template("privacy/outside.html", title=title, hint=hint, erase_to=erase_to, readings=readings,
+                           erasures=erasures, refusal=refusal, asked=asked or {}), status

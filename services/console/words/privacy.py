@@ -10,6 +10,11 @@ WORDS = {
                              "en": "The authority names its own contact for the recommendation table; once erased, "
                                    "the authority must name another before the table can be produced."},
     "privacy.authority": {"zh": "主管部门", "en": "Authority"},
+    "privacy.draft": {"zh": "个人信息：申报草稿", "en": "Personal data: a draft"},
+    "privacy.draft.hint": {"zh": "草稿为申报单位尚未提交的工作稿，不属于任何案件记录；"
+                                 "删除后不可恢复，申报单位需重新填写。",
+                           "en": "A draft is the applicant's unsubmitted working copy, part of no case's history; once "
+                                 "deleted it cannot be recovered and the applicant fills the form in again."},
     "privacy.erasures": {"zh": "删除记录", "en": "Erasures recorded"},
     "privacy.copy.contacts": {"zh": "作为主管部门联系人", "en": "As an authority's contact"},
     "privacy.subject": {"zh": "个人信息主体", "en": "Data subject"},
