@@ -8,6 +8,9 @@ reading. Every command is a POST with the session's CSRF token, answered by a re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, render_template, request
 
 from services.console import apis
@@ -59,12 +62,8 @@ def register(app: Flask) -> None:
 
     @app.post("/privacy/contacts/<authority>/erasures")
     def privacy_erase_contact(authority: str):
-        who, body = person(PRIVACY), _erasure_form()
-        answer = api("verification", "POST", path_of("contacts", authority, "erasures"), who,
-                     json={k: body[k] for k in ("request", "reason")})
-        if answer.ok:
-            return done("privacy.done.erased", f"/privacy{path_of('contacts', authority)}", answer.data["record"])
-        return _contact_page(authority, refusal=answer, asked=body)
+        return _erase_outside("verification", path_of("contacts", authority), lambda refusal, asked: _contact_page(
+            authority, refusal=refusal, asked=asked))
 
     @app.get("/privacy/drafts/<draft_id>")
     def privacy_draft(draft_id: str):
@@ -72,12 +71,8 @@ def register(app: Flask) -> None:
 
     @app.post("/privacy/drafts/<draft_id>/erasures")
     def privacy_erase_draft(draft_id: str):
-        who, body = person(PRIVACY), _erasure_form()
-        answer = api("intake", "POST", path_of("drafts", draft_id, "erasures"), who,
-                     json={k: body[k] for k in ("request", "reason")})
-        if answer.ok:
-            return done("privacy.done.erased", f"/privacy{path_of('drafts', draft_id)}", answer.data["record"])
-        return _draft_page(draft_id, refusal=answer, asked=body)
+        return _erase_outside("intake", path_of("drafts", draft_id), lambda refusal, asked: _draft_page(
+            draft_id, refusal=refusal, asked=asked))
 
     @app.post("/privacy/copies")
     def privacy_copy():
@@ -89,6 +84,16 @@ def register(app: Flask) -> None:
         return render_template("privacy/home.html", copy=answer.data if answer.ok else None, asked=asked,
                                contacts=contacts.data["contacts"] if contacts is not None and contacts.ok else [],
                                refusal=None if answer.ok else answer), answer.status if not answer.ok else 200
+
+
+def _erase_outside(service: str, path: str, page: Callable[[apis.Answer, dict], Any]):
+    """Erases personal data kept outside the ledger (`<service><path>/erasures`, request and reason
+    from the form): back to its page with the record, or the page again with the refusal."""
+    who, body = person(PRIVACY), _erasure_form()
+    answer = api(service, "POST", f"{path}/erasures", who, json={k: body[k] for k in ("request", "reason")})
+    if answer.ok:
+        return done("privacy.done.erased", f"/privacy{path}", answer.data["record"])
+    return page(answer, body)
 
 
 def _erasure_form() -> dict:
