@@ -22,7 +22,7 @@ from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from shared.domain.sealed import ERASED
 from tests.samples import sample_382, signature_form
-from tests.support.browser import sign_in, wait_for
+from tests.support.browser import click_to_next_page, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -108,14 +108,14 @@ def test_a_person_sees_their_notices_and_turns_their_profile_address_off_and_on(
     assert wait_for(browser, "#profile-email").text == "wuhan-official@sample.example.com"
     assert browser.find_element(By.ID, "use-profile-email").is_selected()
     browser.find_element(By.ID, "use-profile-email").click()
-    browser.find_element(By.ID, "profile-submit").click()
+    click_to_next_page(browser, browser.find_element(By.ID, "profile-submit"))
     wait_for(browser, ".notice")
-    assert browser.find_element(By.ID, "profile-email").text != "wuhan-official@sample.example.com"
+    assert wait_for(browser, "#profile-email").text != "wuhan-official@sample.example.com"
     assert not browser.find_element(By.ID, "use-profile-email").is_selected()
     browser.find_element(By.ID, "use-profile-email").click()
-    browser.find_element(By.ID, "profile-submit").click()
+    click_to_next_page(browser, browser.find_element(By.ID, "profile-submit"))  # the old page has a notice too
     wait_for(browser, ".notice")
-    assert browser.find_element(By.ID, "profile-email").text == "wuhan-official@sample.example.com"
+    assert wait_for(browser, "#profile-email").text == "wuhan-official@sample.example.com"
     browser.shot("notices")
 
 

@@ -71,3 +71,11 @@ def is_stale(element) -> bool:
             return True
         raise
     return False
+
+
+def click_to_next_page(driver, element) -> None:
+    """Clicks `element` (a submit, a link) and waits until the page it was on has gone: a wait for
+    something the next page shows could otherwise find it on the old one (a notice both pages show)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(lambda d: is_stale(old))
