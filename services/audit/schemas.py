@@ -29,9 +29,11 @@ DIFF_QUERY = {"from": _version("the earlier version", True), "to": _version("the
 PERIOD_QUERY = {"from": _moment("the start of the period", True), "to": _moment("the end of the period", True)}
 CONSISTENCY_QUERY = {"from": _version("the earlier checkpoint", True), "to": _version("the later checkpoint", True)}
 ACCESS_QUERY = {
-    "case_id": fields.String(validate=validate.Regexp(r"^([0-9a-f-]{32,36}|authority:[0-9A-Za-z-]{1,32})$"),
-                             metadata={"description": "only readings of this case or panel (its id), or of an "
-                                                      "authority's contact (authority:<code>)"}),
+    "case_id": fields.String(validate=validate.Regexp(
+        r"^([0-9a-f-]{32,36}|authority:[0-9A-Za-z-]{1,32}|address:[0-9a-f]{24})$"),
+        metadata={"description": "only readings of this case or panel (its id), of an authority's contact "
+                                 "(authority:<code>), or of what notifications holds under an address "
+                                 "(address:<hash>, as the copy names it)"}),
     "sub": fields.String(validate=validate.Length(min=1, max=200),
                          metadata={**person(ACTOR), "description": "only readings by this account"}),
     "offset": fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_NUMBER),
@@ -40,8 +42,9 @@ ACCESS_QUERY = {
 
 
 ERASURES_QUERY = {
-    "record": fields.String(validate=validate.Regexp(r"^(authority:[0-9A-Za-z-]{1,32}|draft:[0-9a-f]{32})$"),
-                            metadata={"description": "only erasures of this record (authority:<code>, draft:<id>)"}),
+    "record": fields.String(validate=validate.Regexp(
+        r"^(authority:[0-9A-Za-z-]{1,32}|draft:[0-9a-f]{32}|address:[0-9a-f]{24})$"),
+        metadata={"description": "only erasures of this record (authority:<code>, draft:<id>, address:<hash>)"}),
     "offset": ACCESS_QUERY["offset"],
 }
 

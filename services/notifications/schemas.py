@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from shared.domain.notifications import Delivery, Kind
-from shared.domain.personal import AUTHORITY_CONTACT, NOT_PERSONAL, person
+from shared.domain.personal import AUTHORITY_CONTACT, DATA_SUBJECT, NOT_PERSONAL, PERSONAL, person
 
 LISTING_QUERY = {"status": fields.String(metadata={"description": "pending, sent or parked (default: all)"})}
 
@@ -73,3 +73,17 @@ class ProfileSchema(Schema):
 class ProfileChoiceSchema(Schema):
     use_profile_email = fields.Boolean(required=True)
 
+
+class AddressSchema(Schema):
+    """Whose address the privacy officer looks for, or erases (in a body, never a URL)."""
+
+    personal_subject = DATA_SUBJECT
+    email = fields.Email(metadata=PERSONAL, required=True)
+
+
+class AddressErasureSchema(AddressSchema):
+    request = fields.String(metadata={**NOT_PERSONAL, "description": "the reference of the recorded request; never "
+                                      "the person's name or details"},
+                            required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(metadata={**NOT_PERSONAL, "description": "why (the legal ground); never the data"},
+                           required=True, validate=validate.Length(min=1, max=2000))

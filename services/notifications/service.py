@@ -17,11 +17,13 @@ from shared.infra.service_base import CaseService, health_routes
 from shared.infra.timers import settings_timer
 from shared.infra.web.http import api, openapi_route
 
-from . import readmodels
+from . import privacy, readmodels
 from .addresses import endpoint_of
 from .application import Notifications, reminder_days
 from .schemas import (
     LISTING_QUERY,
+    AddressErasureSchema,
+    AddressSchema,
     ChannelsSchema,
     ChannelsViewSchema,
     NotificationSchema,
@@ -135,6 +137,29 @@ class NotificationsService(CaseService):
          summary="register my organisation's e-mail and webhook URL + secret (HMAC-SHA256 signing)")
     def set_channels(self, request, caller, body):
         return self.app_for(caller).set_channels(caller, body)
+
+    # -- the privacy officer (issue #21): what is held under a person's e-mail address, and its erasure --
+
+    @api("POST", "/notifications/personal-data/copies", roles=("privacy",), body=AddressSchema(),
+         summary="what notifications holds under an e-mail address: the profiles that carried it, the "
+                 "organisations that registered it, the notices sent to it (kind, status, date; never their "
+                 "text); the search recorded as a reading")
+    def address_copy(self, request, caller, body):
+        held = privacy.held_under(self.store, body["email"])
+        record = privacy.record_of(body["email"])
+        if any(held.values()):
+            self.personal.record_reading(caller, record, ["email"])
+        return {**held, "record": record}
+
+    @api("POST", "/notifications/personal-data/erasures", roles=("privacy",), body=AddressErasureSchema(),
+         status=201, summary="erase an e-mail address from notifications on a recorded request: the profile's "
+                             "turned off, the channel cleared, each notice's address erased (one waiting is "
+                             "parked); the erasure recorded")
+    def erase_address(self, request, caller, body):
+        erased = privacy.erase_address(self.store, body["email"], self.clock.now())
+        return {**self.personal.vault.store.record_erasure(
+            sub=caller.sub, role=caller.role, org=caller.org, record=privacy.record_of(body["email"]),
+            subjects=["email"], request=body["request"], reason=body["reason"]), "erased": erased}
 
     @api("GET", "/notifications/all", roles=("ministry",), query=LISTING_QUERY,
          response=OperatorNotificationSchema(many=True), summary="every notification, newest first (?status=)")

@@ -263,6 +263,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", "/notifications/preferences"): Rule(NOTIFIED, SELF, body={"preferences": {"published": "daily_digest"}}),
     ("GET", "/notifications/channels"): Rule(NOTIFIED, SELF),
     ("PUT", "/notifications/channels"): Rule(NOTIFIED, SELF, body={"email": "sample@sample.example.com"}),
+    # the privacy officer: an address nobody uses (nothing held; the erasure is recorded and erases nothing)
+    ("POST", "/notifications/personal-data/copies"): Rule(roles("privacy"), NATIONAL,
+                                                          body={"email": "nobody@sample.example.com"}),
+    ("POST", "/notifications/personal-data/erasures"): Rule(roles("privacy"), NATIONAL, body={
+        "email": "nobody@sample.example.com", "request": "SAMPLE-PIPL-0", "reason": "SAMPLE"}),
     ("GET", "/notifications/all"): Rule(roles("ministry"), NATIONAL, query={"status": "sent"}),
     # an id that is not parked: nothing requeued, 200 with 0
     ("POST", "/notifications/requeue"): Rule(roles("ministry"), NATIONAL, body={"ids": ["SAMPLE-not-parked"]}),

@@ -8,7 +8,8 @@ opens the case, is refused an erasure without a request reference (the field nam
 erased), erases contact 2, and sees it erased while contact 1 is still held; the applicant's
 case page then shows contact 2 as erased and contact 1 as filed. Then a panel's SAMPLE expert and
 Wuhan's SAMPLE contact are found by a person's copy and erased from their own pages, and a draft
-naming a SAMPLE person is deleted from its page.
+naming a SAMPLE person is deleted from its page, and an address notifications learnt from a
+SAMPLE profile is erased from the copy's page.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import uuid
 from datetime import date
 
 import pytest
+import requests
 
 from services.cli.demo import upload_sample_evidence
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
@@ -177,3 +179,20 @@ def test_the_officer_erases_a_panel_s_expert_and_an_authority_s_contact_found_by
     wait_for(browser, ".notice")
     assert "SAMPLE-PIPL-2026-009" in wait_for(browser, "#erasures").text
     assert draft["draft_id"] not in {d["draft_id"] for d in p.call("applicant", "GET", "intake", "/drafts")}
+
+    # An address notifications learnt from a person's profile: found by the copy, erased from the page.
+    profile = {"sub": "sample-wuhan-official-9", "role": "city", "org": "420100",
+               "email": "ninth-wuhan-official@sample.example.com"}
+    token = p.token_for(**profile)
+    me = f"{p.base['notifications']}/notifications/me"
+    assert requests.get(me, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["email"] == \
+        profile["email"]
+    browser.get(f"{url}/privacy")
+    wait_for(browser, "#copy-email").send_keys(profile["email"])
+    browser.find_element(By.ID, "copy-submit").click()
+    assert "sample-wuhan-official-9" in wait_for(browser, "#copy-notifications").text
+    browser.find_element(By.CSS_SELECTOR, "#erase-address-form #erase-request").send_keys("SAMPLE-PIPL-2026-011")
+    browser.find_element(By.CSS_SELECTOR, "#erase-address-form #erase-reason").send_keys("SAMPLE 本人申请删除")
+    browser.find_element(By.ID, "erase-address-submit").click()
+    wait_for(browser, ".notice")
+    assert requests.get(me, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["email"] is None

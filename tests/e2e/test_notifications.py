@@ -285,3 +285,46 @@ def test_a_person_s_profile_address_is_told_too_until_they_turn_it_off(world):
     wait_for("the inbox notice at the city's address", lambda: inbox_mail_to(not_told))
     time.sleep(2)
     assert inbox_mail_to(not_told) == Counter({ADDRESS["city"]: 1})
+
+
+def test_the_privacy_officer_finds_and_erases_an_address_notifications_holds(world):
+    """Issue #21: what notifications keeps under an e-mail address in the clear (a profile's address,
+    an organisation's registered address, the notices sent to it) is part of a person's copy and
+    erased on a recorded request: the profile turned off for good, the channel cleared, each notice's
+    record kept with its address erased; the next notice reaches the address no more."""
+    p, sink, _ = world
+    third = {"sub": "sample-wuhan-official-3", "role": "city", "org": "420100",
+             "email": "third-wuhan-official@sample.example.com"}
+    token = p.token_for(**third)
+    officer = p.token_for(sub="sample-privacy-officer", role="privacy", org="MIIT-PRIVACY")
+
+    def call(method: str, path: str, body: dict | None = None, who: str = officer) -> requests.Response:
+        return requests.request(method, f"{p.base['notifications']}/notifications{path}", json=body, timeout=10,
+                                headers={"Authorization": f"Bearer {who}"})
+
+    assert call("GET", "/me", who=token).json()["email"] == third["email"]  # learnt from the token
+    call_id = f"sample-address-{time.monotonic_ns()}"
+    p.call("ministry", "POST", "intake", "/calls", json_body=sample_call(call_id, date.today()), expect=201)
+    upload_sample_evidence(p, p.tokens["applicant"], SAMPLE_OPEN_COMPETITION_APPLICATION)
+    p.call("applicant", "POST", "intake", f"/calls/{call_id}/cases", expect=201,
+           json_body=SAMPLE_OPEN_COMPETITION_APPLICATION)
+    wait_for("a notice to the third official", lambda: any(
+        a.addr_spec == third["email"] for m in mails(sink) for a in m["To"].addresses))
+
+    assert call("POST", "/personal-data/copies", {"email": "Not-An-Address"}).status_code == 400
+    assert call("POST", "/personal-data/copies", {"email": third["email"]}, who=token).status_code == 403
+    held = call("POST", "/personal-data/copies", {"email": third["email"].upper()}).json()
+    assert [r["sub"] for r in held["profiles"]] == [third["sub"]]
+    assert held["notices"] and {n["status"] for n in held["notices"]} <= {"sent", "pending"}
+    assert "subject" not in held["notices"][0] and "payload" not in held["notices"][0]  # never their text
+
+    erased = call("POST", "/personal-data/erasures", {"email": third["email"], "request": "SAMPLE-PIPL-2026-010",
+                                                       "reason": "SAMPLE 本人申请删除"})
+    assert erased.status_code == 201, erased.text
+    assert erased.json()["erased"]["profiles"] == 1 and erased.json()["record"] == held["record"]
+    assert call("GET", "/me", who=token).json() == {"sub": third["sub"], "email": None, "use_profile_email": False}
+    after = call("POST", "/personal-data/copies", {"email": third["email"]}).json()
+    assert (after["profiles"], after["channels"], after["notices"]) == ([], [], [])
+    listed = requests.get(f"{p.base['audit']}/audit/personal-erasures", params={"record": held["record"]},
+                          headers={"Authorization": f"Bearer {officer}"}, timeout=10).json()
+    assert [e["request"] for e in listed] == ["SAMPLE-PIPL-2026-010"]

@@ -26,7 +26,7 @@ def register(app: Flask) -> None:
         case_id = request.args.get("case_id", "").strip()
         if case_id:
             return _case_page(case_id)
-        return render_template("privacy/home.html", copy=None, asked={}, refusal=None)
+        return render_template("privacy/home.html", copy=None, asked={}, contacts=[], held=None, refusal=None)
 
     @app.get("/privacy/cases/<case_id>")
     def privacy_case(case_id: str):
@@ -79,11 +79,26 @@ def register(app: Flask) -> None:
         who = person(PRIVACY)
         asked = {k: request.form.get(k, "").strip() for k in ("name", "mobile", "email")}
         answer = api("intake", "POST", "/personal-data/copies", who, json=asked)
-        # The authorities' contacts are verification's own table: the other half of the person's copy.
+        # The authorities' contacts are verification's own table, and the addresses notifications keeps
+        # its own too: the other parts of the person's copy.
         contacts = api("verification", "POST", "/personal-data/copies", who, json=asked) if answer.ok else None
+        held = api("notifications", "POST", "/personal-data/copies", who,
+                   json={"email": asked["email"]}) if answer.ok and asked["email"] else None
         return render_template("privacy/home.html", copy=answer.data if answer.ok else None, asked=asked,
                                contacts=contacts.data["contacts"] if contacts is not None and contacts.ok else [],
+                               held=held.data if held is not None and held.ok else None,
                                refusal=None if answer.ok else answer), answer.status if not answer.ok else 200
+
+    @app.post("/privacy/addresses/erasures")
+    def privacy_erase_address():
+        who, body = person(PRIVACY), _erasure_form()
+        email = request.form.get("email", "").strip()
+        answer = api("notifications", "POST", "/personal-data/erasures", who,
+                     json={"email": email, "request": body["request"], "reason": body["reason"]})
+        if answer.ok:
+            return done("privacy.done.erased", "/privacy", answer.data["record"])
+        return render_template("privacy/home.html", copy=None, asked={"email": email}, contacts=[], held=None,
+                               refusal=answer), answer.status
 
 
 def _erase_outside(service: str, path: str, page: Callable[[apis.Answer, dict], Any]):
