@@ -5,7 +5,8 @@ No nameko, no HTTP.
 Review owns the panel stream, so it records a panel's erasure the way intake records a case's
 (services/intake/personal.py): `Panel.PersonalDataErased` appended first, then the keys destroyed;
 the destruction is idempotent over every key the panel ever recorded as erased, so an erasure
-interrupted between the two is finished by the next one.
+interrupted between the two is finished by the next erasure of the panel or the next retention
+pass (review's timer).
 """
 
 from __future__ import annotations
@@ -74,13 +75,17 @@ class PanelPrivacy:
                                               rm.review_cases.c.state, rm.review_cases.c.updated_at)).all()
         erased = []
         for panel in formed:
+            # Every pass finishes an erasure recorded on a panel but stopped before the key store.
+            recorded = self._privacy_panel(panel.call_id, panel.direction).erased_keys
+            self.vault.destroy(recorded)
             days = self.ledger.get_call(panel.call_id).current.get("personal_data_retention_days")
             of_panel = [c for c in cases if (c.call_id, c.direction) == (panel.call_id, panel.direction)]
             if not days or not of_panel or any(c.state not in State.TERMINAL for c in of_panel):
                 continue
             if max(moment_of(c.updated_at) for c in of_panel) + timedelta(days=days) > now:
                 continue
-            live = sorted({k.subject for k in self.vault.store.of_case(panel.panel_id) if k.key is not None})
+            live = sorted({k.subject for k in self.vault.store.of_case(panel.panel_id)
+                           if k.key is not None and k.key_id not in recorded})
             if live:
                 reason = (f"通知规定的个人信息保存期限（该方向全部案件结束后 {days} 天）届满 / the call's retention "
                           f"period for personal data ({days} days after the direction's last case ended) ran out")
@@ -91,6 +96,10 @@ class PanelPrivacy:
 
     def _erase_panel(self, caller: Caller, call_id: str, direction: str, subjects: list[str], request: str,
                      reason: str) -> dict:
+        # An earlier erasure stopped between its event and the key store is finished first, so that
+        # asking again for the same expert answers "already erased" with the key truly gone.
+        self.vault.destroy(self._privacy_panel(call_id, direction).erased_keys)
+
         def erase() -> tuple[Panel, list]:
             panel = self._privacy_panel(call_id, direction)
             keys = self.vault.store.of_case(str(panel.id))

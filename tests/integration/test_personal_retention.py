@@ -156,3 +156,37 @@ def test_a_panel_s_experts_are_erased_once_every_case_of_its_direction_ended_pas
     finally:
         keys.close()
         store.engine.dispose()
+
+
+def test_a_panel_s_erasure_interrupted_before_the_key_store_is_finished_by_the_next_pass(
+        world, ledgers, make_database, monkeypatch):
+    from services.review import readmodels as review_rm
+    from services.review.application import Review
+
+    w = world
+    call_id = "sample-382-panel-interrupted"
+    w.intake().define_call(MINISTRY, sample_382(call_id, FILED.date()))
+    direction = ledgers(None).get_case(w.file(call_id, 7)).direction
+    keys = KeyStore(make_database("review-keys"))
+    store = ReadModelStore(make_database("review"), review_rm.metadata)
+    review = Review(ledgers("review"), store, None, Vault(keys))
+    panel = review.form_panel(MINISTRY, {"call_id": call_id, "direction": direction, "experts": [
+        {"id": "sample-expert-cut", "name": "SAMPLE 专家壬", "unit": "12100000SAMPLEEX09"}],
+        "criteria": [{"id": "q", "name": "SAMPLE", "max_score": 10}]})
+    try:
+        monkeypatch.setattr(Vault, "destroy", lambda self, key_ids: 0)  # the key store unreachable at that instant
+        review.erase_panel_data(PRIVACY, call_id, direction, ["experts.0"], "SAMPLE-PIPL-12", "SAMPLE 本人申请")
+        monkeypatch.undo()
+        assert [k.key is not None for k in keys.of_case(panel["panel_id"])] == [True]  # recorded, still live
+        reader = ledgers(None)
+        for nid, event in reader.notifications(0, 100_000):  # review's read model, as its subscription feeds it
+            body = integration_event(event, nid)
+            if body["stream"] in ("case", "panel"):
+                store.apply_once(body, review_rm.project)
+        review.panel_retention_pass(SYSTEM, datetime.now(UTC))  # the call keeps data forever: only finishes
+        assert [k.key is not None for k in keys.of_case(panel["panel_id"])] == [False]
+        with pytest.raises(DomainRuleViolation, match="already erased"):
+            review.erase_panel_data(PRIVACY, call_id, direction, ["experts.0"], "SAMPLE-PIPL-12", "SAMPLE 本人申请")
+    finally:
+        keys.close()
+        store.engine.dispose()
