@@ -29,11 +29,20 @@ def port_bindable(port: int, host: str = "127.0.0.1") -> bool:
     return not port_open(host, port, timeout=0.2)
 
 
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A TCP port nothing listens on right now (the kernel's choice), never one this process handed out
+    before: the kernel may give a port closed a moment ago again, and two servers started with the
+    same one would collide (or, with SO_REUSEPORT, share its connections)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_for_port(host: str, port: int, timeout: float = 60.0, what: str = "service",

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import eventlet
 from eventlet.semaphore import Semaphore
 from marshmallow import RAISE, Schema, fields
 from nameko.extensions import DependencyProvider
@@ -146,6 +147,18 @@ class _JsonWsgiApp(WsgiApp):
 
 
 class JsonWebServer(WebServer):
+    def start(self):
+        # nameko's own start, but for one flag: eventlet.listen sets SO_REUSEPORT on a fixed port, so a
+        # second process started on the same port (another service given the same one) shares its
+        # connections silently; a test once had documents answer intake's requests. Without it a
+        # port already taken fails the start, loudly.
+        if not self._starting:  # type: ignore[has-type]  # nameko's attribute, untyped
+            self._starting = True
+            self._sock = eventlet.listen(self.bind_addr, reuse_port=False)
+            self._sock.settimeout(None)  # nameko's work-around of kombu#838, kept
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
+
     def get_wsgi_app(self):
         return _JsonWsgiApp(self)
 
