@@ -147,7 +147,9 @@ def test_a_service_user_may_not_publish_to_the_ledger(broker, role):
 def test_a_service_consumes_and_parks_its_own_queue(broker):
     publish(broker["relay"], {"message_id": "SAMPLE-2"}, EXCHANGE, "case.case_opened")
     parked_before = depth(broker, "ledger.intake.parked")
-    with Connection(broker["intake"]) as conn:
+    # With publisher confirms, as the subscriber parks: without them the depth below could be read
+    # before the quorum queue had committed the parked copy (a rehearsal read 0).
+    with Connection(broker["intake"], transport_options={"confirm_publish": True}) as conn:
         # as the subscriber does before it consumes: its own queues, bound to the exchange
         topology.declare(conn.channel(), EXCHANGE, services=["intake"])
         main, _, parked = topology.service_queues("intake", EXCHANGE)
