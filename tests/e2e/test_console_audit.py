@@ -24,7 +24,7 @@ import requests
 from services.cli.demo import Platform, upload_sample_evidence, walk_open_competition
 from shared.domain.forms.samples import SAMPLE_SIGNATURE_PRODUCT_APPLICATION
 from tests.samples import sample_382, signature_form
-from tests.support.browser import sign_in, wait_for
+from tests.support.browser import click_to_next_page, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -182,7 +182,8 @@ def test_the_public_finds_the_product_in_the_library_and_opens_the_lists(world, 
     wait_for(browser, "#product-search")
     assert browser.find_elements(By.ID, "sign-in")  # nobody is signed in
     browser.find_element(By.ID, "search-name").send_keys(PRODUCT[-12:])
-    browser.find_element(By.ID, "search-run").click()
+    # The unfiltered library lists the product too: wait for that page to go, or the row found is its.
+    click_to_next_page(browser, browser.find_element(By.ID, "search-run"))
     row = wait_for(browser, f"#products tr[data-case='{product['case_id']}']")
     browser.shot("library-search")
     assert browser.find_element(By.ID, "products-count").text.endswith(" 1")
