@@ -41,12 +41,11 @@ def copy(args) -> int:
         datetime.now(UTC)
     person = {k: str(v) for k, v in asked.items()}
     try:
-        found = PersonalDataDesk(ledger, store, Vault(keys), now).copy_for(officer, route=route, **person)
+        vault = Vault(keys)
+        found = PersonalDataDesk(ledger, store, vault, now).copy_for(officer, route=route, **person)
         # The other half: the authorities' contacts, verification's own table.
-        found["contacts"] = Verification(ledger, contacts, now).contacts_matching(officer, **person)["contacts"]
-        for contact in found["contacts"]:
-            keys.record_access(sub=officer.sub, role=officer.role, org=officer.org, case_id=contact["record"],
-                               route=route, subjects=[contact["subject"]])
+        found["contacts"] = Verification(ledger, contacts, now, vault).contacts_matching(
+            officer, route=route, **person)["contacts"]
     except ValidationFailed as refused:
         print(json.dumps({"error": str(refused), "fields": refused.fields}, ensure_ascii=False), file=sys.stderr)
         return 2

@@ -129,16 +129,14 @@ class PersonalDataDesk:
                 if key is not None and plaintext is not None:
                     field = _field_of(path, key.subject)
                     values.setdefault(key.subject, {}).setdefault(field, set()).add(plaintext)
-        matching = []
-        for subject, fields in sorted(values.items()):
-            if wanted & {comparable(v) for vs in fields.values() for v in vs}:
-                matching.append({
-                    "case_id": case_id, **record, "subject": subject,
-                    "kind": next(k.kind for k in keys.values() if k.subject == subject),
-                    "values": {f: sorted(vs) for f, vs in sorted(fields.items())},
-                    "shown_to": [a for a in self.vault.store.accesses(case_id=case_id) if subject in a["subjects"]],
-                })
-        return matching
+        found = [(subject, fields) for subject, fields in sorted(values.items())
+                 if wanted & {comparable(v) for vs in fields.values() for v in vs}]
+        readings = self.vault.store.accesses(case_id=case_id) if found else []  # read once for every match
+        return [{"case_id": case_id, **record, "subject": subject,
+                 "kind": next(k.kind for k in keys.values() if k.subject == subject),
+                 "values": {f: sorted(vs) for f, vs in sorted(fields.items())},
+                 "shown_to": [a for a in readings if subject in a["subjects"]]}
+                for subject, fields in found]
 
     def erase_draft(self, caller: Caller, draft_id: str, request: str, reason: str) -> dict:
         """A draft that names a person who asked for their data to be erased, deleted (a draft is the
@@ -175,8 +173,6 @@ def _field_of(path: str, subject: str) -> str:
         if path.startswith(f"{document}{subject}."):
             return path.removeprefix(f"{document}{subject}.")
     return path.removeprefix("application.")
-
-
 
 
 def _texts(document) -> list[str]:

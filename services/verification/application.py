@@ -48,7 +48,7 @@ class Verification:
         self.ledger = ledger
         self.store = store
         self.now = now
-        self.vault = vault  # the key store's records; only the privacy officer's erasure needs it
+        self.vault = vault  # the key store's records; only the privacy officer's requests need it
 
     # -- reading --------------------------------------------------------------
 
@@ -204,20 +204,26 @@ class Verification:
             sub=caller.sub, role=caller.role, org=caller.org, record=contact_record(authority),
             subjects=[CONTACT_SUBJECT], request=request, reason=reason)
 
-    def contacts_matching(self, caller: Caller, *, name: str = "", mobile: str = "", email: str = "") -> dict:
+    def contacts_matching(self, caller: Caller, *, route: str, name: str = "", mobile: str = "",
+                          email: str = "") -> dict:
         """A person's copy among the authorities' contacts (the other half is intake's, over the ledger):
-        every contact whose name or mobile is the person's."""
+        every contact whose name or mobile is the person's, each recorded as shown to the officer."""
         caller.require("privacy")
         wanted = {comparable(v) for v in (name, mobile, email) if v and v.strip()}
         if not wanted:
             raise ValidationFailed({"name": ["give the person's name, mobile or e-mail (at least one)"]})
         with self.store.session() as session:
             rows = [dict(r._mapping) for r in session.execute(sa.select(rm.authority_contacts))]
-        return {"contacts": [
+        contacts = [
             {"record": contact_record(r["authority"]), "authority": r["authority"], "subject": CONTACT_SUBJECT,
              "kind": AUTHORITY_CONTACT, "updated_at": r["updated_at"],
              "values": {k: r[k] for k in ("name", "post", "title", "phone")}}
-            for r in rows if wanted & {comparable(r["name"]), comparable(r["phone"])}]}
+            for r in rows if wanted & {comparable(r["name"]), comparable(r["phone"])}]
+        assert self.vault is not None, "the readings are recorded in the key store"
+        for contact in contacts:
+            self.vault.store.record_access(sub=caller.sub, role=caller.role, org=caller.org, case_id=contact["record"],
+                                           route=route, subjects=[contact["subject"]])
+        return {"contacts": contacts}
 
     def _contact(self, authority: str) -> dict | None:
         table = rm.authority_contacts

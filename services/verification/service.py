@@ -116,10 +116,7 @@ class VerificationService(CaseService):
          summary="a person's copy among the authorities' contacts (by name or mobile); each contact found is "
                  "recorded as shown to the officer")
     def contacts_copy(self, request, caller, body):
-        found = self.app.contacts_matching(caller, **body)
-        for contact in found["contacts"]:
-            self.personal.record_reading(caller, contact["record"], [contact["subject"]])
-        return found
+        return self.app.contacts_matching(caller, route=self.personal.route, **body)
 
     @api("GET", "/verification/calls/<call_id>/quota", roles=AUTHORITIES, response=QuotaSchema(),
          summary="the recommendation places used and the call's limit for my province (a city: its province's)")
