@@ -1,1 +1,1 @@
-"""Benchmarks of issue #9: `python -m bench [--quick | --smoke]` (see bench/README.md)."""
+"""Benchmarks of issues #9 and #22: `python -m bench [--quick | --smoke]` (see bench/README.md)."""

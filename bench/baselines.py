@@ -4,7 +4,14 @@
   services use it; `PSYCOPG_IMPL=python` runs everything on the pure-Python build), into a
   table with a bigserial key and a JSON payload the size of a case event;
 - eventsourcing save: `Application.save()` of one new aggregate, one event per
-  transaction, on the same PostgreSQL persistence module the ledger uses.
+  transaction, on the same PostgreSQL persistence module the ledger uses;
+- the same save through eventsourcing's insert function (`POSTGRES_ENABLE_DB_FUNCTIONS`), which
+  takes no table lock: what the lock-free insert would buy the store (the ledger does not use it:
+  without the lock, notification ids can commit out of order, and a reader of the log could pass
+  an event that commits late);
+- grouped saves: `GROUP` new aggregates in one `save()`, one transaction: what group commit (the
+  events of several concurrent commands in one transaction) would buy the store, in events per
+  second (`per_s` counts transactions).
 
 Both run in one process with one thread per client, as one service process serves its
 clients, at the same concurrency levels as the commands.
@@ -19,6 +26,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
+from bench.cpu import CpuMeter
 from bench.load import closed_loop
 from shared.infra.config import eventsourcing_env
 
@@ -56,32 +64,56 @@ class Notes(Application):
     name = "BenchNotes"
 
 
-def eventsourcing_save(url: str, clients: int, seconds: float, max_ops: int = 10**9) -> dict:
-    env = {**eventsourcing_env(url), "POSTGRES_POOL_SIZE": str(clients), "POSTGRES_MAX_OVERFLOW": "0"}
+GROUP = 8
+
+
+def _saves(url: str, clients: int, seconds: float, max_ops: int, per_save: int = 1, **settings: str) -> dict:
+    env = {**eventsourcing_env(url), "POSTGRES_POOL_SIZE": str(clients), "POSTGRES_MAX_OVERFLOW": "0", **settings}
     app = Notes(env=env)
     try:
         def save(_state, _item) -> None:
-            app.save(Note(PAYLOAD))
+            app.save(*(Note(PAYLOAD) for _ in range(per_save)))
 
-        outcome = closed_loop(iter(int, 1), save, clients=clients, seconds=seconds, max_ops=max_ops)
-        return outcome.summary(clients)
+        summary = closed_loop(iter(int, 1), save, clients=clients, seconds=seconds, max_ops=max_ops).summary(clients)
+        return {**summary, "events_per_s": round(summary["per_s"] * per_save, 1)}
     finally:
         app.close()
 
 
-BASELINES: dict[str, Callable[..., dict]] = {"raw_insert": raw_insert, "eventsourcing_save": eventsourcing_save}
+def eventsourcing_save(url: str, clients: int, seconds: float, max_ops: int = 10**9) -> dict:
+    return _saves(url, clients, seconds, max_ops)
+
+
+def eventsourcing_save_lock_free(url: str, clients: int, seconds: float, max_ops: int = 10**9) -> dict:
+    return _saves(url, clients, seconds, max_ops, POSTGRES_ENABLE_DB_FUNCTIONS="y")
+
+
+def eventsourcing_save_grouped(url: str, clients: int, seconds: float, max_ops: int = 10**9) -> dict:
+    return _saves(url, clients, seconds, max_ops, per_save=GROUP)
+
+
+BASELINES: dict[str, Callable[..., dict]] = {
+    "raw_insert": raw_insert, "eventsourcing_save": eventsourcing_save,
+    "eventsourcing_save_lock_free": eventsourcing_save_lock_free,
+    "eventsourcing_save_grouped": eventsourcing_save_grouped,
+}
 
 
 def measure(make_database: Callable[[str], str], levels: tuple[int, ...], seconds: float,
             log: Callable[[str], None] = print) -> dict:
     results: dict[str, list[dict]] = {}
+    meter = CpuMeter({})  # the client is this process (load_generator), the server PostgreSQL
     for name, run in BASELINES.items():
         url = make_database(name)
         results[name] = []
         for clients in levels:
+            before = meter.read()
             summary = run(url, clients, seconds)
+            # the same account as a command's (bench/cpu.py), so the two can be set side by side
+            summary["cpu"] = CpuMeter.per_command(before, meter.read(), summary["ok"])
             results[name].append(summary)
-            log(f"  {name:<20} {clients:>3} clients: {summary['per_s']:>8,.0f}/s  p50 {summary['p50_ms']} ms  "
+            events = f" ({summary['events_per_s']:,.0f} events/s)" if "events_per_s" in summary else ""
+            log(f"  {name:<28} {clients:>3} clients: {summary['per_s']:>8,.0f}/s{events}  p50 {summary['p50_ms']} ms  "
                 f"p99 {summary['p99_ms']} ms  errors {summary['errors']}")
     return results
 

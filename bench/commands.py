@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from kombu import Connection
 
+from bench.cpu import CpuMeter
 from bench.http import Client
 from bench.load import closed_loop, open_loop
 from bench.seed import CITY, PROVINCE, Seeder, application_for
@@ -110,7 +111,9 @@ class Commands:
         pending = {"submit": self.seeds.units, "milestone_report": self.seeds.milestones}[kind]
         upcoming = pending[self.seeds.taken[kind]:self.seeds.taken[kind] + items]
         units = dict.fromkeys(item if kind == "submit" else item[1] for item in upcoming)
-        self.tokens_for([self.applicant(unit) for unit in units])
+        # The last needed first: signing thousands in takes minutes, and a token used in its last two
+        # minutes is signed in again, inside the run; so the first items' tokens are the freshest.
+        self.tokens_for([self.applicant(unit) for unit in reversed(units)])
 
     def prepared(self, kind: str, ahead: int) -> Iterator[tuple]:
         """Items with their request built, so the clients spend their time sending, not encoding;
@@ -159,22 +162,37 @@ def wait_quiet(system: LocalSystem, ledger_url: str, timeout: float = 600.0) -> 
     raise RuntimeError(f"the system did not drain within {timeout:.0f} s")
 
 
+def _meter(system: LocalSystem) -> CpuMeter:
+    return CpuMeter({service: proc.pid for service, proc in system.procs.items()})
+
+
 def measure(system: LocalSystem, ledger_url: str, seeds: Seeds, levels: tuple[int, ...], seconds: float,
             max_ops: int, half_peak_seconds: float, log: Callable[[str], None] = print) -> dict:
     commands = Commands(system, seeds)
-    results: dict[str, dict] = {k: {"levels": []} for k in KINDS}
+    meter = _meter(system)
+    wait_quiet(system, ledger_url)
+    time.sleep(2)  # past the timers' first passes at start (notifications' scans)
+    idle = meter.idle(5.0)
+    # what the system spends a second doing nothing, taken off each run's CPU (the same for every command)
+    idle_ms = {part: round(1000 * s, 1) for part, s in idle.items()}
+    results: dict[str, dict] = {k: {"levels": [], "idle_cpu_ms_per_s": idle_ms} for k in KINDS}
     for clients in levels:
         for kind in KINDS:
             wait_quiet(system, ledger_url)
-            outcome = closed_loop(commands.prepared(kind, max_ops), commands.send, clients=clients, seconds=seconds,
+            items = commands.prepared(kind, max_ops)  # the units signed in at the provider before the meter starts
+            before = meter.read()
+            outcome = closed_loop(items, commands.send, clients=clients, seconds=seconds,
                                   max_ops=max_ops, make_state=commands.client_for(kind),
                                   close_state=lambda c: c.close())
             summary = outcome.summary(clients)
             summary["drain_after_s"] = round(wait_quiet(system, ledger_url), 2)
+            # the drain's work is the commands' too (their publishing and projections)
+            summary["cpu"] = CpuMeter.per_command(before, meter.read(), outcome.ok, idle)
             results[kind]["levels"].append(summary)
             log(f"  {kind:<17} {clients:>3} clients: {summary['per_s']:>7,.1f}/s  p50 {summary['p50_ms']} ms  "
                 f"p95 {summary['p95_ms']} ms  p99 {summary['p99_ms']} ms  errors {summary['errors']}  "
-                f"(projections caught up {summary['drain_after_s']} s later)")
+                f"(projections caught up {summary['drain_after_s']} s later; "
+                f"{summary['cpu'].get('system_ms_per_command')} ms of CPU a command)")
     for kind in KINDS:
         peak = max(level["per_s"] for level in results[kind]["levels"])
         results[kind]["peak_per_s"] = peak
@@ -192,6 +210,28 @@ def measure(system: LocalSystem, ledger_url: str, seeds: Seeds, levels: tuple[in
         log(f"  {kind:<17} at half its peak ({rate:,.1f}/s offered, {h['per_s']:,.1f}/s done): "
             f"p50 {h['p50_ms']} ms  p99 {h['p99_ms']} ms  errors {h['errors']}")
     return results
+
+
+def measure_floor(system: LocalSystem, ledger_url: str, levels: tuple[int, ...], seconds: float, max_ops: int,
+                  log: Callable[[str], None] = print) -> list[dict]:
+    """The floor under any command: `GET /verification/health/live`, which does nothing but pass through the
+    HTTP stack every command passes (eventlet's server, werkzeug, nameko's entrypoint and worker, the response
+    schema), with its CPU accounted as a command's is."""
+    meter = _meter(system)
+    base = system.platform.base["verification"]
+    out = []
+    for clients in levels:
+        wait_quiet(system, ledger_url)
+        before = meter.read()
+        outcome = closed_loop(iter(int, 1), lambda client, _: client.request("GET", "/verification/health/live"),
+                              clients=clients, seconds=seconds, max_ops=max_ops, make_state=lambda: Client(base),
+                              close_state=lambda c: c.close())
+        summary = {**outcome.summary(clients), "cpu": CpuMeter.per_command(before, meter.read(), outcome.ok)}
+        out.append(summary)
+        log(f"  GET health/live   {clients:>3} clients: {summary['per_s']:>7,.1f}/s  p50 {summary['p50_ms']} ms  "
+            f"p99 {summary['p99_ms']} ms  errors {summary['errors']}; "
+            f"{summary['cpu'].get('system_ms_per_command')} ms of CPU a request")
+    return out
 
 
 def measure_horizontal(system: LocalSystem, replica: LocalSystem, ledger_url: str, seeds: Seeds, clients: int,

@@ -27,7 +27,7 @@ from tests.support.localsystem import LocalSystem
 MiB = 1024 * 1024
 CHUNK = 1 * MiB
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-FLAT_BOUND_MIB = 64  # what the service may hold at once (see tests/e2e/test_documents.py)
+FLAT_BOUND_MIB = 40  # what the service may hold at once (see tests/e2e/test_documents.py)
 
 
 class GeneratedPdf:

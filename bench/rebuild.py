@@ -145,7 +145,7 @@ def measure(ledger_url: str, make_database: Callable[[str], str], seconds: float
             f"written in {m['seconds'] - m['projection_seconds']:.1f} s); batched into the database: "
             f"{b['read'] / b['seconds']:,.0f}/s; one transaction per event: "
             f"{services[service]['per_event']['events_per_s'] or 0:,.0f}/s")
-    # All six at once keep up with the log at the pace of the slowest.
+    # All seven at once keep up with the log at the pace of the slowest.
     all_rate = min(s["log_events_per_s"] for s in services.values())
     batched_rate = min(s["batched"]["log_events_per_s"] for s in services.values())
     return {

@@ -1,4 +1,4 @@
-"""One command for every benchmark of issue #9: `python -m bench [--quick | --smoke]`.
+"""One command for every benchmark of issues #9 and #22: `python -m bench [--quick | --smoke]`.
 
 It sets up what it runs on (bench/environment.py), runs the sections in an order that
 keeps them from disturbing each other (the ledger-only ones first, with no service
@@ -29,8 +29,8 @@ from shared.infra.integrity.store import BATCH as HASH_BATCH
 from shared.infra.integrity.store import IntegrityStore
 from shared.infra.messaging.leadership import PositionStore
 
-SECTIONS = ("replay", "rebuild", "verification", "baselines", "commands", "horizontal", "profile", "propagation",
-            "documents")
+SECTIONS = ("replay", "rebuild", "verification", "baselines", "commands", "floor", "horizontal", "profile",
+            "propagation", "documents")
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "profile")  # --profile adds it
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
@@ -67,6 +67,8 @@ class Run:
         seconds = time.monotonic() - started
         self.results.setdefault("section_seconds", {})[name] = round(seconds, 1)
         log(f"  ({seconds:,.0f} s)")
+        # What is measured so far, kept if the run is stopped: a full run takes half an hour or more.
+        report.write_json({**self.results, "partial": True}, self.out_dir / f"{self.stamp}.json")
 
     # -- the sections -------------------------------------------------------------------
 
@@ -82,7 +84,7 @@ class Run:
                                                                 s.per_event_sample, log))
                 self.section("verification", lambda: verification.measure(ledger_url, env.data_dir, log))
             self.section("baselines", lambda: baselines.measure(env.database, s.concurrency, s.baseline_seconds, log))
-            if {"commands", "profile", "propagation", "documents"} & set(self.sections):
+            if {"commands", "floor", "horizontal", "profile", "propagation", "documents"} & set(self.sections):
                 self._with_services(env)
         return self.finish()
 
@@ -134,6 +136,8 @@ class Run:
             self.section("commands", lambda: commands.measure(
                 system, ledger_url, seeds, s.concurrency, s.seconds_per_level, s.commands_per_level,
                 s.half_peak_seconds, log))
+            self.section("floor", lambda: commands.measure_floor(system, ledger_url, s.concurrency,
+                                                                 s.seconds_per_level, 100 * s.commands_per_level, log))
             self.section("horizontal", lambda: self._horizontal(env, system, ledger_url, readmodel_urls, extra_env,
                                                                 seeds))
             self.section("profile", lambda: self._profile(system, seeds))

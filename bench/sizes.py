@@ -33,7 +33,7 @@ class Sizes:
     case_events: tuple[int, ...]  # one case of each length
     replays: int  # reads of each case, the median reported
     ledger_events: int  # the ledger every read model is rebuilt from
-    rebuild_seconds: float  # each service's rebuild runs at most this long (all six at once)
+    rebuild_seconds: float  # each service's rebuild runs at most this long (all seven at once)
     per_event_sample: int  # events applied one transaction each (as the live subscriber does), per service
     # 4. documents
     upload_sizes: tuple[int, ...]

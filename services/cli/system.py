@@ -51,6 +51,10 @@ def serve(args) -> int:
 
     make_psycopg_cooperative()
 
+    from shared.infra.allocator import hand_back_large_buffers
+
+    hand_back_large_buffers()
+
     from services.cli.registry import service_class
     from shared.infra.config import Settings
     from shared.infra.logs import configure_logging

@@ -110,8 +110,7 @@ class PersonalDataDesk:
         for stream_id in self.vault.store.records():  # every case and panel that holds someone's data
             found += self._subjects_matching(stream_id, wanted)
         for match in found:  # the officer was shown these people's data: recorded like any reading
-            self.vault.store.record_access(sub=caller.sub, role=caller.role, org=caller.org, case_id=match["case_id"],
-                                           route=route, subjects=[match["subject"]])
+            self.vault.store.record_reading(caller, record=match["case_id"], route=route, subjects=[match["subject"]])
         return {"asked": {"name": name, "mobile": mobile, "email": email}, "subjects": found,
                 "drafts": self._drafts_matching(wanted)}
 
@@ -148,9 +147,8 @@ class PersonalDataDesk:
             if row is None:
                 raise NotFound(f"no draft {draft_id}")
             session.execute(rm.drafts.delete().where(rm.drafts.c.draft_id == draft_id))
-        return self.vault.store.record_erasure(sub=caller.sub, role=caller.role, org=caller.org,
-                                               record=f"draft:{draft_id}", subjects=["draft"], request=request,
-                                               reason=reason)
+        return self.vault.store.record_erasure(caller, record=f"draft:{draft_id}", subjects=["draft"],
+                                               request=request, reason=reason)
 
     def _drafts_matching(self, wanted: set[str]) -> list[dict]:
         with self.store.session() as session:

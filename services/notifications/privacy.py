@@ -36,6 +36,23 @@ def _same(column, email: str):
     return sa.func.lower(column) == email.strip().lower()
 
 
+def copy_for(store: ReadModelStore, keys, caller, email: str, route: str) -> dict:
+    """A person's copy of what is held under `email`, the search recorded as a reading when it found anything
+    (`keys`: the key store, where every reading of personal data is recorded)."""
+    held = held_under(store, email)
+    record = record_of(email)
+    if any(held.values()):
+        keys.record_reading(caller, record=record, route=route, subjects=["email"])
+    return {**held, "record": record}
+
+
+def erase_for(store: ReadModelStore, keys, caller, email: str, now: datetime, request: str, reason: str) -> dict:
+    """Erases `email` from everything the service keeps it in, and records the erasure in the key store."""
+    erased = erase_address(store, email, now)
+    return {**keys.record_erasure(caller, record=record_of(email), subjects=["email"], request=request,
+                                  reason=reason), "erased": erased}
+
+
 def held_under(store: ReadModelStore, email: str) -> dict:
     """What the service holds under `email`: the accounts whose profile carried it, the organisations
     that registered it, and the notices sent (or waiting) to it."""

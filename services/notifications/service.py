@@ -145,21 +145,15 @@ class NotificationsService(CaseService):
                  "organisations that registered it, the notices sent to it (kind, status, date; never their "
                  "text); the search recorded as a reading")
     def address_copy(self, request, caller, body):
-        held = privacy.held_under(self.store, body["email"])
-        record = privacy.record_of(body["email"])
-        if any(held.values()):
-            self.personal.record_reading(caller, record, ["email"])
-        return {**held, "record": record}
+        return privacy.copy_for(self.store, self.personal.vault.store, caller, body["email"], self.personal.route)
 
     @api("POST", "/notifications/personal-data/erasures", roles=("privacy",), body=AddressErasureSchema(),
          status=201, summary="erase an e-mail address from notifications on a recorded request: the profile's "
                              "turned off, the channel cleared, each notice's address erased (one waiting is "
                              "parked); the erasure recorded")
     def erase_address(self, request, caller, body):
-        erased = privacy.erase_address(self.store, body["email"], self.clock.now())
-        return {**self.personal.vault.store.record_erasure(
-            sub=caller.sub, role=caller.role, org=caller.org, record=privacy.record_of(body["email"]),
-            subjects=["email"], request=body["request"], reason=body["reason"]), "erased": erased}
+        return privacy.erase_for(self.store, self.personal.vault.store, caller, body["email"], self.clock.now(),
+                                 request=body["request"], reason=body["reason"])
 
     @api("GET", "/notifications/all", roles=("ministry",), query=LISTING_QUERY,
          response=OperatorNotificationSchema(many=True), summary="every notification, newest first (?status=)")

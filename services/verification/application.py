@@ -200,9 +200,8 @@ class Verification:
         if held is None:
             raise NotFound(f"authority {authority} has no contact on record")
         assert self.vault is not None, "the erasure is recorded in the key store"
-        return self.vault.store.record_erasure(
-            sub=caller.sub, role=caller.role, org=caller.org, record=contact_record(authority),
-            subjects=[CONTACT_SUBJECT], request=request, reason=reason)
+        return self.vault.store.record_erasure(caller, record=contact_record(authority), subjects=[CONTACT_SUBJECT],
+                                               request=request, reason=reason)
 
     def contacts_matching(self, caller: Caller, *, route: str, name: str = "", mobile: str = "",
                           email: str = "") -> dict:
@@ -221,8 +220,8 @@ class Verification:
             for r in rows if wanted & {comparable(r["name"]), comparable(r["phone"])}]
         assert self.vault is not None, "the readings are recorded in the key store"
         for contact in contacts:
-            self.vault.store.record_access(sub=caller.sub, role=caller.role, org=caller.org, case_id=contact["record"],
-                                           route=route, subjects=[contact["subject"]])
+            self.vault.store.record_reading(caller, record=contact["record"], route=route,
+                                            subjects=[contact["subject"]])
         return {"contacts": contacts}
 
     def _contact(self, authority: str) -> dict | None:

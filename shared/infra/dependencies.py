@@ -125,8 +125,7 @@ class Personal:
 
     def record_reading(self, caller, record: str, subjects: list[str]) -> None:
         """Records that `caller` was shown personal data kept outside the ledger (an authority's contact)."""
-        self.vault.store.record_access(sub=caller.sub, role=caller.role, org=caller.org, case_id=record,
-                                       route=self.route, subjects=subjects)
+        self.vault.store.record_reading(caller, record=record, route=self.route, subjects=subjects)
 
 
 class PersonalData(DependencyProvider):

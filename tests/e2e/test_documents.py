@@ -604,10 +604,11 @@ def test_a_1_gib_upload_streams_through_the_service_with_flat_memory(
     body = response.json()
     assert body["size"] == GiB
     assert body["sha256"] == source.sha256.hexdigest()
-    # What may be held at once: the 8 MiB in-memory spool before it moves to disk, one
-    # 16 MiB part on its way to S3, and what is left of that part copied again by each pass
-    # of eventlet's sendall (it slices the bytes).
-    assert growth < 64 * MiB, f"the documents process grew by {growth / MiB:.1f} MiB for a 1 GiB upload"
+    # What is held at once: one 16 MiB part on its way to S3 and what is left of it copied again
+    # by each pass of eventlet's sendall (it slices the bytes), 32 MiB; before them the 8 MiB
+    # in-memory spool, freed when it moves to disk. Measured 34.0 MiB three times; 49 to 65 before
+    # the services fixed glibc's mmap threshold (shared/infra/allocator.py).
+    assert growth < 40 * MiB, f"the documents process grew by {growth / MiB:.1f} MiB for a 1 GiB upload"
     info = store.stat(body["sha256"])
     assert info.size == GiB
     assert info.etag.endswith("-64")  # 16 MiB parts: multipart, one part at a time

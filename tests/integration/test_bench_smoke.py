@@ -23,6 +23,7 @@ from shared.infra.ledger import SNAPSHOT_INTERVAL
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVICE_OF = {"submit": "intake", "endorse": "verification", "milestone_report": "review"}
 LATENCY_KEYS = ("count", "p50_ms", "p95_ms", "p99_ms", "max_ms")
 
 
@@ -49,6 +50,7 @@ def latencies_are_ordered(summary: dict) -> None:
 def test_the_run_records_the_machine_the_versions_and_the_settings(run):
     result, _, _ = run
     assert result["errors"] == {}
+    assert "partial" not in result  # what each section writes as it ends is replaced by the whole run's
     assert result["mode"] == "smoke"
     machine = result["machine"]
     assert positive(machine["cores"]) and positive(machine["memory_mib"]) and machine["cpu_model"]
@@ -63,22 +65,39 @@ def test_the_run_records_the_machine_the_versions_and_the_settings(run):
 def test_commands_and_their_baselines_at_every_concurrency_level(run):
     result, _, _ = run
     levels = result["settings"]["sizes"]["concurrency"]
-    for name in ("raw_insert", "eventsourcing_save"):
+    for name in ("raw_insert", "eventsourcing_save", "eventsourcing_save_lock_free", "eventsourcing_save_grouped"):
         assert [lv["clients"] for lv in result["baselines"][name]] == levels
         for level in result["baselines"][name]:
             assert positive(level["per_s"]) and level["errors"] == 0
             latencies_are_ordered(level)
+    for level in result["baselines"]["eventsourcing_save_grouped"]:
+        assert level["events_per_s"] == pytest.approx(level["per_s"] * 8, abs=1)
     for kind in ("submit", "endorse", "milestone_report"):
         measured = result["commands"][kind]
         assert [lv["clients"] for lv in measured["levels"]] == levels
         for level in measured["levels"]:
             assert positive(level["per_s"]) and level["ok"] > 0 and level["errors"] == 0, level
             latencies_are_ordered(level)
+            cpu = level["cpu"]  # what a command cost the machine, part by part
+            assert positive(cpu["system_ms_per_command"]) and positive(cpu["ceiling_per_s"])
+            assert {f"service.{s}" for s in SERVICES} | {"postgres", "rabbitmq", "load_generator", "other"} \
+                <= set(cpu["ms_per_command"])
+            assert positive(cpu["ms_per_command"][f"service.{SERVICE_OF[kind]}"])
         assert measured["peak_per_s"] == max(lv["per_s"] for lv in measured["levels"])
         half = measured["half_peak"]
         assert half["offered_per_s"] == pytest.approx(measured["peak_per_s"] / 2, abs=0.1)
         assert half["ok"] > 0 and half["errors"] == 0
         latencies_are_ordered(half)
+
+
+def test_the_http_floor_under_every_command_with_its_cpu(run):
+    result, _, _ = run
+    levels = result["settings"]["sizes"]["concurrency"]
+    assert [lv["clients"] for lv in result["floor"]] == levels
+    for level in result["floor"]:
+        assert positive(level["per_s"]) and level["errors"] == 0
+        latencies_are_ordered(level)
+        assert positive(level["cpu"]["system_ms_per_command"])
 
 
 def test_propagation_lag_is_measured_for_every_command_sent_at_both_rates(run):
@@ -144,9 +163,10 @@ def test_every_target_is_judged_and_the_table_and_chart_are_written(run):
     ids = {t["id"] for t in result["targets"]}
     for kind in ("submit", "endorse", "milestone_report"):
         assert {f"throughput.{kind}", f"latency.{kind}"} <= ids
+    assert {"throughput.endorse.store", "throughput.milestone_report.store"} <= ids
     assert {"propagation.p99", "replay.snapshot_at_head_ms", "replay.snapshot_worst_case_ms", "rebuild.ratio",
             "upload.memory"} <= ids
     assert all(isinstance(t["met"], bool) for t in result["targets"])
-    assert "Targets (issue #9)" in stdout
+    assert "Targets (issue #22)" in stdout and "CPU a command costs the machine" in stdout
     [chart] = out.glob("*.png")
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

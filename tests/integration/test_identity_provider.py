@@ -83,7 +83,8 @@ def test_jwks_publishes_the_public_signing_key_only(idp):
 def test_the_data_directory_is_private_and_holds_no_clear_password(idp):
     assert stat.S_IMODE(idp.data_dir.stat().st_mode) == 0o700
     files = list(idp.data_dir.iterdir())
-    assert {path.name for path in files} >= {"accounts.json", "signing-keys.json", "client-secrets.json"}
+    assert {path.name for path in files} >= {"accounts.json", "signing-keys.json", "client-secrets.json",
+                                             "provider-state.json", "provider-state.log"}
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files)
     stored = json.loads((idp.data_dir / "accounts.json").read_text())["accounts"]
     assert [account["username"] for account in stored] == [account["username"] for account in SAMPLE_ACCOUNTS]

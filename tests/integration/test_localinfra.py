@@ -280,7 +280,8 @@ def test_run_starts_the_provider_prints_the_sample_sign_ins_and_the_demo_walks_t
         assert b"TIMER_CLIENT_SECRET" not in console_env and b"S3_SECRET_KEY" not in console_env
         demo = subprocess.run([sys.executable, "-m", "services.cli.main", "demo"], env=env, capture_output=True,
                               text=True, timeout=120, check=False)
-        assert demo.returncode == 0, demo.stdout + demo.stderr
+        # The run's own log beside the demo's: a step that timed out says why only there.
+        assert demo.returncode == 0, demo.stdout + demo.stderr + "\n--- caseplatform run:\n" + log.read_text()[-6000:]
         assert "published" in demo.stdout and "Replayed history" in demo.stdout
     finally:
         stop_run(run)

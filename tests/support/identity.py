@@ -135,7 +135,9 @@ class IdentityProvider:
                 self.add_accounts(list(new.values()))
                 for (sub, claims), account in ((w, new[w[0]]) for w in wanted if w[0] in new):
                     self._people[sub] = (claims, account["password"], "", 0.0)
-        stale = sorted({sub for sub, _ in wanted if time.time() > self._people[sub][3] - 120})
+        # In the order asked: a caller signing many in puts first those it will use last, since the
+        # first signed in are the first to need signing in again.
+        stale = list(dict.fromkeys(sub for sub, _ in wanted if time.time() > self._people[sub][3] - 120))
 
         def sign_in(sub: str) -> tuple[dict, float]:
             asked = time.time()  # the token's lifetime runs from here, not from when the batch ends

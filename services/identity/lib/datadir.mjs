@@ -18,7 +18,7 @@ export function readJson(file) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-// Written beside the target and renamed over it, so a reader (the server re-reads the
+// Written beside the target and renamed over it, so a reader (the server reads the
 // accounts on each sign-in) never sees half a file, and the new file is 0600 from birth.
 export function writePrivateJson(file, value) {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomUUID()}`);

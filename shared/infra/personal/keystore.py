@@ -19,10 +19,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from shared.infra.readmodels.store import database_engine
+
+if TYPE_CHECKING:
+    from shared.domain.access import Caller
 
 metadata = sa.MetaData()
 
@@ -129,6 +133,10 @@ class KeyStore:
             return conn.execute(keys.update().where(keys.c.key_id.in_(wanted), keys.c.key.is_not(None))
                                 .values(key=None, destroyed_at=at or datetime.now(UTC))).rowcount
 
+    def record_reading(self, by: Caller, *, record: str, route: str, subjects: Iterable[str]) -> None:
+        """A reading by a caller: data kept outside the ledger shown, or a person's copy that showed it."""
+        self.record_access(sub=by.sub, role=by.role, org=by.org, case_id=record, route=route, subjects=subjects)
+
     def record_access(self, *, sub: str, role: str, org: str, case_id: str, route: str,
                       subjects: Iterable[str], at: datetime | None = None) -> None:
         with self.engine.begin() as conn:
@@ -136,11 +144,12 @@ class KeyStore:
                                                 case_id=case_id, route=route,
                                                 subjects=json.dumps(sorted(set(subjects)))))
 
-    def record_erasure(self, *, sub: str, role: str, org: str, record: str, subjects: Iterable[str],
-                       request: str, reason: str, at: datetime | None = None) -> dict:
+    def record_erasure(self, by: Caller, *, record: str, subjects: Iterable[str], request: str, reason: str,
+                       at: datetime | None = None) -> dict:
         """Records an erasure of data the ledger does not hold: who, when, which record, whose, why."""
         moment, whose = at or datetime.now(UTC), sorted(set(subjects))
-        values = {"sub": sub, "role": role, "org": org, "record": record, "request": request, "reason": reason}
+        values = {"sub": by.sub, "role": by.role, "org": by.org, "record": record, "request": request,
+                  "reason": reason}
         with self.engine.begin() as conn:
             conn.execute(erasures.insert().values(at=moment, subjects=json.dumps(whose), **values))
         return {"at": moment.isoformat(), "subjects": whose, **values}
