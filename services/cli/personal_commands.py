@@ -23,7 +23,6 @@ def copy(args) -> int:
     from shared.domain.errors import ValidationFailed
     from shared.infra.config import Settings
     from shared.infra.ledger import CaseLedger
-    from shared.infra.notify import outbox
     from shared.infra.personal.keystore import KeyStore
     from shared.infra.personal.vault import Vault
     from shared.infra.readmodels.store import ReadModelStore
@@ -41,8 +40,7 @@ def copy(args) -> int:
     store = ReadModelStore(settings.readmodel_url_for("intake"), intake_rm.metadata)
     contacts = ReadModelStore(settings.readmodel_url_for("verification"), verification_rm.metadata)
     addresses = ReadModelStore(settings.readmodel_url_for("notifications"), notifications_rm.metadata)
-    notifications_rm.create_kept(addresses.engine)  # as the service does at its start: the address tables
-    outbox.create_tables(addresses.engine)
+    notifications_rm.create_kept(addresses.engine)  # as the service does at its start: the outbox, the addresses
     officer, route, now = Caller(sub=args.officer, role="privacy", org=args.org), "caseplatform personal copy", \
         datetime.now(UTC)
     person = {k: str(v) for k, v in asked.items()}

@@ -42,15 +42,14 @@ PEOPLE = tuple(role for role in ROLES if role not in ("auditor", "privacy"))  # 
 
 
 class Outbox(DependencyProvider):
-    """The outbox's and the kept tables beside the read models; the SMTP settings (SMTP_*) and
-    the reminder intervals (REMINDER_DAYS) read once when the service starts."""
+    """The SMTP settings (SMTP_*), the reminder intervals (REMINDER_DAYS) and the retry policy,
+    read once when the service starts."""
 
     def setup(self) -> None:
         self.smtp = mail.SmtpSettings.from_env(os.environ)
         settings = Settings.from_nameko(self.container.config)
         self.intervals = reminder_days(settings.reminder_days)
         self.policy = RetryPolicy(base=timedelta(seconds=settings.notify_retry_base))
-        self.tables_made = False
 
     def get_dependency(self, worker_ctx):
         return self
@@ -60,7 +59,7 @@ class NotificationsService(CaseService):
     name = "notifications"
 
     ledger = Ledger(owner=None)  # it appends nothing
-    store = ReadModels(readmodels.metadata)
+    store = ReadModels(readmodels.metadata, readmodels.kept)  # the outbox and the addresses beside them
     clock = Clock()
     delivery = Outbox()
     personal = PersonalData()  # opens a contact's sealed address to send to it
@@ -69,9 +68,6 @@ class NotificationsService(CaseService):
 
     @property
     def app(self) -> Notifications:
-        if not self.delivery.tables_made:
-            readmodels.create_kept(self.store.engine)  # idempotent: two processes may both make them
-            self.delivery.tables_made = True
         return Notifications(self.ledger, self.store, self.clock.now(), self.clock.today(), self.delivery.intervals)
 
     def project(self, session, event: dict) -> None:  # type: ignore[override]

@@ -90,8 +90,12 @@ class Ledger(DependencyProvider):
 
 
 class ReadModels(DependencyProvider):
-    def __init__(self, metadata):
+    """A service's read-model store; `beside` holds tables of the same database that no event makes
+    (notifications' outbox), made with the read models when the service starts."""
+
+    def __init__(self, metadata, *beside):
         self.metadata = metadata
+        self.beside = beside
 
     def setup(self) -> None:
         settings = Settings.from_nameko(self.container.config)
@@ -100,6 +104,11 @@ class ReadModels(DependencyProvider):
             settings.readmodel_url_for(service), self.metadata, pool_size=settings.readmodel_pool_size,
             max_overflow=settings.readmodel_pool_max_overflow, application_name=application_name(service, "readmodel"),
         )
+        # Here, not by the first worker that needs them: on SQLite, a worker applying an event
+        # that made them on a second connection waited for its own write lock (the busy timeout,
+        # 30 s, with its whole process; tests/integration/test_notifications_first_event.py).
+        for tables in self.beside:
+            tables.create_all(self.store.engine)
 
     def stop(self) -> None:
         self.store.dispose()

@@ -54,3 +54,42 @@ def test_a_service_refuses_a_port_another_process_listens_on_instead_of_sharing_
     finally:
         holder.close()
     assert socket.SO_REUSEPORT  # the platform has the option this guards against
+
+
+def _closed_by_its_server() -> int:
+    """A port whose server answered a connection and closed first: that connection waits out
+    TIME_WAIT on the port after the server has gone, as after `caseplatform run` stopped."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    served, _ = listener.accept()
+    served.close()  # the server's side closes first: its end goes to TIME_WAIT
+    listener.close()
+    client.recv(1)  # the server's FIN
+    client.close()
+    return port
+
+
+def test_a_port_in_time_wait_after_its_server_stopped_is_bindable_as_servers_bind():
+    """`caseplatform run` started again at once refused to start its S3 server ("port 8333 ...
+    already in use") for the minute TIME_WAIT lasts, though the server could listen there."""
+    port = _closed_by_its_server()
+    with socket.socket() as plain, pytest.raises(OSError) as refused:
+        plain.bind(("127.0.0.1", port))  # the check as it was: a bind without SO_REUSEADDR
+    assert refused.value.errno == errno.EADDRINUSE
+    assert ports.port_bindable(port)
+    with socket.socket() as server:  # and a server (SeaweedFS, eventlet, Node all set it) listens there
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))
+        server.listen()
+
+
+def test_a_port_a_server_listens_on_is_not_bindable():
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        assert not ports.port_bindable(server.getsockname()[1])

@@ -20,8 +20,13 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def port_bindable(port: int, host: str = "127.0.0.1") -> bool:
-    """True when this process could listen on host:port now (nothing bound, nothing answering)."""
+    """True when this process could listen on host:port now (nothing bound, nothing answering).
+
+    With SO_REUSEADDR, as every server here listens (SeaweedFS, eventlet, Node): a port whose
+    last connections wait out TIME_WAIT after a stop is free to them, and a bind without it
+    refused `caseplatform run` started again within a minute of the last one."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
