@@ -51,6 +51,12 @@ def database_engine(url: str, *, pool_size: int = 1, max_overflow: int = 4,
     if url.startswith("sqlite"):
         ensure_sqlite_parent(url)
         kwargs["connect_args"] = {"timeout": 30}
+        if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
+            # One connection, for which a green thread waits greenly: SQLite makes a second writer
+            # wait in its busy handler, which blocks the whole process, so a first writer that
+            # waits on I/O mid-transaction (a PostgreSQL ledger's socket) never ran again to
+            # commit, and both waited the 30 s out (tests/unit/test_readmodel_sqlite_writers.py).
+            kwargs.update(pool_size=1, max_overflow=0)
     else:
         # A consumer's workers and the HTTP requests share the pool; past its maximum they
         # wait their turn (each holds a connection for one short transaction).
