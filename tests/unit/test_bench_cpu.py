@@ -35,6 +35,16 @@ def test_what_the_system_spends_idle_is_taken_off_for_the_time_the_run_lasted():
     assert cpu["system_ms_per_command"] == pytest.approx(200.0)
 
 
+def test_the_system_costs_at_least_what_its_processes_spent_when_the_idle_reading_took_too_much_off():
+    """An idle reading taken while something else ran on the machine: its busy time less that
+    idle is below what the generator alone spent, and the system's figure came out negative."""
+    after = reading(10.0, **{"service.intake": 2.0, "load_generator": 0.5, "machine": 3.0})
+    cpu = CpuMeter.per_command(reading(0.0), after, commands=10, idle={"machine": 0.28})
+    assert cpu["system_ms_per_command"] == pytest.approx(200.0)  # the intake process's own 2 s
+    assert cpu["ceiling_per_s"] == round((os.cpu_count() or 1) * 1000 / 200.0, 1)
+    assert cpu["ms_per_command"]["other"] < 0  # shown as measured: the reading was disturbed
+
+
 def test_no_command_done_gives_no_figure_rather_than_a_division_by_zero():
     assert CpuMeter.per_command(reading(0.0), reading(1.0, machine=1.0), commands=0) == {}
 
