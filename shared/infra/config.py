@@ -276,12 +276,16 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file of a sqlite:///path URL; None for any other URL, and for SQLite in memory."""
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+    return path if path not in ("", ":memory:") else None
+
+
 def ensure_sqlite_parent(url: str) -> None:
     """SQLite creates the file but not its folder: make the folder of a sqlite:/// URL."""
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if path := sqlite_file(url):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def eventsourcing_env(url: str) -> dict[str, str]:

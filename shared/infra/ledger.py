@@ -30,7 +30,7 @@ from shared.domain.errors import ConcurrentUpdate, EventNotOwned, NotFound
 from shared.domain.panel import Panel, panel_id
 from shared.domain.publication_list import PublicList, list_stream_id
 from shared.domain.streams import APPENDERS, kind_of_event, kind_of_stream
-from shared.infra.config import ensure_sqlite_parent, eventsourcing_env, sqlalchemy_url
+from shared.infra.config import ensure_sqlite_parent, eventsourcing_env, sqlalchemy_url, sqlite_file
 
 # A stored event names its class by module path (its topic). Events recorded before the
 # domain moved into `shared.domain`, or before the case became a package, name the old
@@ -128,9 +128,9 @@ def schema_lock(url: str) -> Iterator[None]:
     and a fresh file raced by six processes refused the second creator ("table
     relay_position already exists"): an flock on a file beside the database.
     """
-    if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
+    if path := sqlite_file(url):
         ensure_sqlite_parent(url)
-        with open(url[len("sqlite:///"):] + ".schema-lock", "a") as lock_file:
+        with open(path + ".schema-lock", "a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
             yield
         return

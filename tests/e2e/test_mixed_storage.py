@@ -12,10 +12,10 @@ it alone). Here the whole walk runs with those requests beside it.
 import threading
 
 import pytest
-import sqlalchemy as sa
 
 from services.cli.demo import public_entries, walk_open_competition
 from shared.infra.config import SERVICES
+from tests.e2e.test_case_end_to_end import _processed
 
 pytestmark = pytest.mark.e2e
 
@@ -57,17 +57,8 @@ def test_a_case_walks_through_with_requests_writing_beside_the_projections(mixed
     assert asked, "no request ran beside the walk"
     expected = [f"{walked['case_id']}:{v}" for v in range(1, walked["version"] + 1)]
     for service in SERVICES:
-        engine = sa.create_engine(mixed.readmodel_urls[service])
-        try:
-            def seen(engine=engine):
-                with engine.connect() as conn:
-                    got = sorted(conn.execute(sa.text(
-                        "SELECT message_id FROM processed_events WHERE message_id LIKE :p"),
-                        {"p": f"{walked['case_id']}:%"}).scalars(), key=lambda m: int(m.rsplit(":", 1)[1]))
-                return got if got == expected else None
-
-            assert platform.wait_until(f"{service} to apply every event", seen) == expected
-        finally:
-            engine.dispose()
+        assert platform.wait_until(f"{service} to apply every event", lambda s=service: (
+            lambda got: got if got == expected else None)(_processed(mixed.readmodel_urls[s], walked["case_id"]))
+        ) == expected
     for service, log in mixed.logs.items():
         assert "database is locked" not in log.read_text(), service

@@ -9,24 +9,19 @@ included. `caseplatform demo` then timed out, 20 s after a submission, waiting f
 documents the relay had not yet published (a CI failure, twice).
 """
 
-import json
-
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Producer
 from nameko.testing.services import entrypoint_waiter
 
 from services.notifications import readmodels
 from services.notifications.service import NotificationsService
 from shared.infra.config import Settings
 from shared.infra.ledger import CaseLedger
-from shared.infra.messaging import topology
 from shared.infra.messaging.contracts import integration_event
+from tests.integration.test_subscriber import publish
 from tests.unit.test_contracts import submitted_case
 
 pytestmark = pytest.mark.integration
-
-EXCHANGE = "ledger.events"
 
 
 def test_the_first_event_is_applied_at_once_on_sqlite_read_models(container_factory, make_vhost, tmp_path):
@@ -51,12 +46,8 @@ def test_the_first_event_is_applied_at_once_on_sqlite_read_models(container_fact
         engine = sa.create_engine(f"sqlite:///{tmp_path}/notifications.db")
         assert set(readmodels.kept.tables) <= set(sa.inspect(engine).get_table_names()), \
             "the kept tables are made when the service starts, before any worker"
-        with entrypoint_waiter(container, "on_case_event", timeout=20) as result, \
-                Connection(amqp, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                json.dumps(submitted), exchange=topology.ledger_exchange(EXCHANGE),
-                routing_key=f"case.{submitted['type']}", content_type="application/json",
-                message_id=submitted["message_id"], delivery_mode=2)
+        with entrypoint_waiter(container, "on_case_event", timeout=20) as result:
+            publish(amqp, submitted)  # as the relay does
         result.get()  # raises what the worker raised: "database is locked" before the fix
         with engine.connect() as rows:
             processed = rows.execute(sa.text("SELECT message_id FROM processed_events")).scalars().all()

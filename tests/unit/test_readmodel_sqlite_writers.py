@@ -14,7 +14,8 @@ import eventlet
 import sqlalchemy as sa
 from eventlet.event import Event
 
-from shared.infra.readmodels.store import ReadModelStore
+from shared.infra.config import sqlite_file
+from shared.infra.readmodels.store import ReadModelStore, database_engine
 
 
 def test_a_writer_that_waits_on_io_mid_transaction_does_not_stall_the_next(tmp_path):
@@ -45,3 +46,11 @@ def test_a_writer_that_waits_on_io_mid_transaction_does_not_stall_the_next(tmp_p
         assert set(session.execute(sa.select(rows.c.k)).scalars()) == {"first", "second"}
     assert order == ["first committing", "second wrote"]
     store.dispose()
+
+
+def test_only_a_sqlite_file_is_held_to_one_connection(tmp_path):
+    assert sqlite_file(f"sqlite:///{tmp_path}/rm.db") == f"{tmp_path}/rm.db"
+    assert [sqlite_file(url) for url in ("sqlite://", "sqlite:///:memory:", "postgresql://h/db")] == [None] * 3
+    on_file = database_engine(f"sqlite:///{tmp_path}/rm.db")
+    assert (on_file.pool.size(), on_file.pool._max_overflow) == (1, 0)
+    on_file.dispose()

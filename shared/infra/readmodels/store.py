@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.infra.config import ensure_sqlite_parent, sqlalchemy_url
+from shared.infra.config import ensure_sqlite_parent, sqlalchemy_url, sqlite_file
 from shared.infra.pools import engine_options
 
 KEPT: dict = {"kept": True}
@@ -51,7 +51,7 @@ def database_engine(url: str, *, pool_size: int = 1, max_overflow: int = 4,
     if url.startswith("sqlite"):
         ensure_sqlite_parent(url)
         kwargs["connect_args"] = {"timeout": 30}
-        if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
+        if sqlite_file(url):
             # One connection, for which a green thread waits greenly: SQLite makes a second writer
             # wait in its busy handler, which blocks the whole process, so a first writer that
             # waits on I/O mid-transaction (a PostgreSQL ledger's socket) never ran again to
